@@ -1,0 +1,328 @@
+{#-
+    One row per order across every sales channel, with money netted and the order's identifiers.
+
+    pos     a receipt is an order; gross = its sale lines' paid_amount. A return receipt (退货) nets against
+            its original receipt (refund_amount); a return whose original is not in the data stays as its
+            own row (status returned, gross 0, net negative) so channel revenue stays right.
+    tmall   one row per order as exported; gross = paid_amount (买家实际支付金额) when paid, else 0;
+            refund_amount = 退款金额.
+    jd      order-level money repeats on each line: taken once per order (payable_amount, 应付金额).
+    wechat  a SUCCESS bill line is an order (out_trade_no); REFUND lines net against their out_trade_no;
+            REVOKED payments are not purchases; a refund whose payment is not in the data stays as its own
+            row (status refunded, gross 0, net negative).
+
+    Every channel: net_amount = gross_amount - refund_amount, and is_purchase = paid and not fully
+    refunded. Non-purchases have gross 0 unless money was paid (then refund = gross), so the sum of
+    net_amount over all rows is the channel's net revenue.
+    phone is the full normalised phone, null when the export masked it or the loader flagged it.
+-#}
+
+with pos_lines as (
+    select * from {{ ref('stg_pos__receipt_lines') }}
+),
+
+tmall_orders as (
+    select * from {{ ref('stg_tmall__orders') }}
+),
+
+jd_lines as (
+    select * from {{ ref('stg_jd__order_lines') }}
+),
+
+wechat_pay_lines as (
+    select * from {{ ref('stg_wechat_pay__transactions') }}
+),
+
+-- pos ----------------------------------------------------------------------------------------------
+pos_receipts as (
+    select
+        receipt_no,
+        case
+            when min(receipt_type_en) = max(receipt_type_en) then min(receipt_type_en)
+            else 'unknown'
+        end as receipt_type_en,
+        max(original_receipt_no) as original_receipt_no,
+        max(store_code) as store_code,
+        max(store_name) as store_name,
+        min(sold_at) as sold_at,
+        sum(paid_amount) as paid_amount,
+        sum(abs(paid_amount)) as returned_amount,
+        sum(quantity) as quantity,
+        max(member_card) as member_card,
+        max(case when phone_issue is null and not phone_masked then phone end) as phone
+    from pos_lines
+    group by receipt_no
+),
+
+pos_sales as (
+    select * from pos_receipts
+    where receipt_type_en <> 'return'
+),
+
+pos_returns as (
+    select
+        pos_receipts.*,
+        pos_sales.receipt_no as matched_receipt_no
+    from pos_receipts
+    left join pos_sales
+        on pos_receipts.original_receipt_no = pos_sales.receipt_no
+    where pos_receipts.receipt_type_en = 'return'
+),
+
+pos_returned_by_original as (
+    select
+        matched_receipt_no as receipt_no,
+        sum(returned_amount) as refund_amount
+    from pos_returns
+    where matched_receipt_no is not null
+    group by matched_receipt_no
+),
+
+pos_sale_orders as (
+    select
+        pos_sales.receipt_no as source_order_id,
+        pos_sales.store_code as shop_id,
+        pos_sales.store_name as shop_name,
+        pos_sales.sold_at as ordered_at,
+        pos_sales.sold_at as paid_at,
+        pos_sales.receipt_type_en,
+        pos_sales.paid_amount as gross_amount,
+        coalesce(pos_returned_by_original.refund_amount, 0) as refund_amount,
+        pos_sales.quantity as item_count,
+        pos_sales.phone,
+        pos_sales.member_card
+    from pos_sales
+    left join pos_returned_by_original
+        on pos_sales.receipt_no = pos_returned_by_original.receipt_no
+),
+
+pos_orders as (
+    select
+        'pos' as channel,
+        shop_id,
+        shop_name,
+        source_order_id,
+        ordered_at,
+        paid_at,
+        case
+            when receipt_type_en <> 'sale' then 'unknown'
+            when refund_amount > 0 and refund_amount >= gross_amount then 'returned'
+            else 'completed'
+        end as order_status,
+        gross_amount,
+        refund_amount,
+        item_count,
+        receipt_type_en = 'sale' and not (refund_amount > 0 and refund_amount >= gross_amount)
+            as is_purchase,
+        phone,
+        member_card,
+        cast(null as {{ dbt.type_string() }}) as buyer_nick,
+        cast(null as {{ dbt.type_string() }}) as oaid,
+        cast(null as {{ dbt.type_string() }}) as jd_account,
+        cast(null as {{ dbt.type_string() }}) as openid,
+        cast(null as {{ dbt.type_string() }}) as app_id
+    from pos_sale_orders
+
+    union all
+
+    select
+        'pos' as channel,
+        store_code as shop_id,
+        store_name as shop_name,
+        receipt_no as source_order_id,
+        sold_at as ordered_at,
+        sold_at as paid_at,
+        'returned' as order_status,
+        0 as gross_amount,
+        returned_amount as refund_amount,
+        quantity as item_count,
+        false as is_purchase,
+        phone,
+        member_card,
+        cast(null as {{ dbt.type_string() }}) as buyer_nick,
+        cast(null as {{ dbt.type_string() }}) as oaid,
+        cast(null as {{ dbt.type_string() }}) as jd_account,
+        cast(null as {{ dbt.type_string() }}) as openid,
+        cast(null as {{ dbt.type_string() }}) as app_id
+    from pos_returns
+    where matched_receipt_no is null
+),
+
+-- tmall --------------------------------------------------------------------------------------------
+tmall_paid as (
+    select
+        *,
+        coalesce(refund_amount, 0) as refund_paid_back,
+        paid_at is not null
+        or order_status_en in ('paid', 'shipped', 'completed')
+        or (order_status_en = 'closed' and coalesce(refund_amount, 0) > 0) as was_paid
+    from tmall_orders
+),
+
+tmall_netted as (
+    select
+        *,
+        case when was_paid then coalesce(paid_amount, 0) else 0 end as gross_paid,
+        was_paid
+        and coalesce(refund_amount, 0) > 0
+        and coalesce(refund_amount, 0) >= coalesce(paid_amount, 0) as fully_refunded
+    from tmall_paid
+),
+
+tmall_unioned as (
+    select
+        'tmall' as channel,
+        shop_name as shop_id,
+        shop_name,
+        order_id as source_order_id,
+        created_at as ordered_at,
+        paid_at,
+        case
+            when order_status_en = 'unknown' then 'unknown'
+            when fully_refunded then 'refunded'
+            when order_status_en = 'closed' and not was_paid then 'cancelled'
+            else order_status_en
+        end as order_status,
+        gross_paid as gross_amount,
+        case when was_paid then refund_paid_back else 0 end as refund_amount,
+        item_count,
+        was_paid and not fully_refunded and order_status_en <> 'unknown' as is_purchase,
+        case when phone_issue is null and not phone_masked then phone end as phone,
+        cast(null as {{ dbt.type_string() }}) as member_card,
+        buyer_nick,
+        oaid,
+        cast(null as {{ dbt.type_string() }}) as jd_account,
+        cast(null as {{ dbt.type_string() }}) as openid,
+        cast(null as {{ dbt.type_string() }}) as app_id
+    from tmall_netted
+),
+
+-- jd -----------------------------------------------------------------------------------------------
+jd_orders as (
+    select
+        order_id,
+        max(shop_name) as shop_name,
+        min(ordered_at) as ordered_at,
+        max(paid_at) as paid_at,
+        max(order_status_en) as order_status_en,
+        -- order-level money repeats on every line: take it once, never sum it over lines
+        max(payable_amount) as order_paid_amount,
+        sum(quantity) as item_count,
+        max(case when phone_issue is null and not phone_masked then phone end) as phone,
+        max(account) as jd_account
+    from jd_lines
+    group by order_id
+),
+
+jd_unioned as (
+    select
+        'jd' as channel,
+        shop_name as shop_id,
+        shop_name,
+        order_id as source_order_id,
+        ordered_at,
+        paid_at,
+        order_status_en as order_status,
+        case
+            when order_status_en in ('paid', 'shipped', 'completed') then order_paid_amount
+            else 0
+        end as gross_amount,
+        0 as refund_amount,
+        item_count,
+        order_status_en in ('paid', 'shipped', 'completed') as is_purchase,
+        phone,
+        cast(null as {{ dbt.type_string() }}) as member_card,
+        cast(null as {{ dbt.type_string() }}) as buyer_nick,
+        cast(null as {{ dbt.type_string() }}) as oaid,
+        jd_account,
+        cast(null as {{ dbt.type_string() }}) as openid,
+        cast(null as {{ dbt.type_string() }}) as app_id
+    from jd_orders
+),
+
+-- wechat pay ---------------------------------------------------------------------------------------
+wechat_trades as (
+    select
+        out_trade_no,
+        max(case when trade_state_en = 'success' then 1 else 0 end) = 1 as has_payment,
+        max(case when trade_state_en = 'revoked' then 1 else 0 end) = 1 as has_revocation,
+        max(case when trade_state_en not in ('success', 'refund', 'revoked') then 1 else 0 end) = 1
+            as has_unknown_state,
+        sum(case when trade_state_en = 'success' then order_amount else 0 end) as paid_amount,
+        sum(case when trade_state_en = 'refund' then abs(refund_amount) else 0 end) as refunded_amount,
+        min(case when trade_state_en = 'success' then traded_at end) as paid_at,
+        min(traded_at) as first_traded_at,
+        max(coalesce(mch_id, app_id)) as shop_id,
+        max(openid) as openid,
+        max(app_id) as app_id
+    from wechat_pay_lines
+    group by out_trade_no
+),
+
+wechat_unioned as (
+    select
+        'wechat' as channel,
+        shop_id,
+        cast(null as {{ dbt.type_string() }}) as shop_name,
+        out_trade_no as source_order_id,
+        coalesce(paid_at, first_traded_at) as ordered_at,
+        paid_at,
+        case
+            when has_payment and refunded_amount > 0 and refunded_amount >= paid_amount then 'refunded'
+            when has_payment then 'completed'
+            when has_revocation then 'revoked'
+            when refunded_amount > 0 then 'refunded'
+            else 'unknown'
+        end as order_status,
+        case when has_payment then paid_amount else 0 end as gross_amount,
+        refunded_amount as refund_amount,
+        cast(null as integer) as item_count,
+        has_payment and not has_unknown_state
+        and not (refunded_amount > 0 and refunded_amount >= paid_amount) as is_purchase,
+        cast(null as {{ dbt.type_string() }}) as phone,
+        cast(null as {{ dbt.type_string() }}) as member_card,
+        cast(null as {{ dbt.type_string() }}) as buyer_nick,
+        cast(null as {{ dbt.type_string() }}) as oaid,
+        cast(null as {{ dbt.type_string() }}) as jd_account,
+        openid,
+        app_id
+    from wechat_trades
+),
+
+-- all channels -------------------------------------------------------------------------------------
+unioned as (
+    select * from pos_orders
+    union all
+    select * from tmall_unioned
+    union all
+    select * from jd_unioned
+    union all
+    select * from wechat_unioned
+),
+
+final as (
+    select
+        channel || ':' || source_order_id as order_key,
+        channel,
+        shop_id,
+        shop_name,
+        source_order_id,
+        cast(ordered_at as timestamp) as ordered_at,
+        cast(paid_at as timestamp) as paid_at,
+        order_status,
+        cast(gross_amount as decimal(18, 2)) as gross_amount,
+        cast(refund_amount as decimal(18, 2)) as refund_amount,
+        cast(gross_amount - refund_amount as decimal(18, 2)) as net_amount,
+        cast(item_count as integer) as item_count,
+        is_purchase,
+        phone,
+        member_card,
+        buyer_nick,
+        oaid,
+        jd_account,
+        openid,
+        app_id
+    from unioned
+)
+
+select * from final
