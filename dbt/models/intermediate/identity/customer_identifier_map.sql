@@ -1,0 +1,183 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='identifier_key',
+        full_refresh=false,
+        on_schema_change='fail',
+    )
+}}
+{#-
+    The state that keeps customer ids stable: identifier -> customer_id, read back via {{ this }} on every
+    run. Each component of the identity graph keeps the oldest (smallest) id its identifiers carried
+    before; a component that absorbed several ids is a merge (the older id survives, the others retire);
+    components without an earlier id get new ids 'C' + 10 digits, minted in a deterministic order
+    (first seen, then component). When a component split off from the one that keeps an id, it gets a
+    new id. Only new or changed rows are written; full refresh is disabled so ids are never re-minted.
+-#}
+
+{%- set run_ts = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as timestamp)" %}
+
+with
+
+components as (
+
+    select
+        components.identifier_key,
+        components.component_id,
+        nodes.identifier_type,
+        nodes.first_seen_at
+    from {{ ref('int_identity_components') }} as components
+    inner join {{ ref('int_identity_nodes') }} as nodes
+        on nodes.identifier_key = components.identifier_key
+
+),
+
+previous as (
+
+    {% if is_incremental() %}
+    select identifier_key, customer_id, original_customer_id, first_assigned_at from {{ this }}
+    {% else %}
+    select
+        cast(null as varchar) as identifier_key,
+        cast(null as varchar) as customer_id,
+        cast(null as varchar) as original_customer_id,
+        cast(null as timestamp) as first_assigned_at
+    where false
+    {% endif %}
+
+),
+
+previous_ids as (
+
+    select
+        components.component_id,
+        previous.customer_id
+    from components
+    inner join previous
+        on previous.identifier_key = components.identifier_key
+
+),
+
+-- the oldest id each component carried before, and how many of its identifiers carried it
+claims as (
+
+    select
+        component_id,
+        customer_id as claimed_id,
+        count(*) as carriers
+    from (
+        select
+            component_id,
+            customer_id,
+            min(customer_id) over (partition by component_id) as oldest_id
+        from previous_ids
+    ) as with_oldest
+    where customer_id = oldest_id
+    group by component_id, customer_id
+
+),
+
+-- after a split two components may claim one id: the one holding most of its identifiers keeps it
+kept as (
+
+    select component_id, claimed_id as customer_id
+    from (
+        select
+            component_id,
+            claimed_id,
+            row_number() over (partition by claimed_id order by carriers desc, component_id) as claim_rank
+        from claims
+    ) as ranked
+    where claim_rank = 1
+
+),
+
+last_sequence as (
+
+    select coalesce(max(cast(substr(id, 2) as bigint)), 0) as last_seq
+    from (
+        select customer_id as id from previous
+        union all
+        select original_customer_id from previous
+    ) as ids
+    where id is not null
+
+),
+
+unclaimed as (
+
+    select
+        components.component_id,
+        min(components.first_seen_at) as first_seen_at
+    from components
+    left join kept
+        on kept.component_id = components.component_id
+    where kept.component_id is null
+    group by components.component_id
+
+),
+
+minted as (
+
+    select
+        unclaimed.component_id,
+        'C' || lpad(
+            cast(last_sequence.last_seq + row_number() over (
+                order by unclaimed.first_seen_at, unclaimed.component_id
+            ) as varchar),
+            10,
+            '0'
+        ) as customer_id
+    from unclaimed
+    cross join last_sequence
+
+),
+
+assigned as (
+
+    select component_id, customer_id from kept
+    union all
+    select component_id, customer_id from minted
+
+),
+
+current_rows as (
+
+    select
+        components.identifier_key,
+        components.identifier_type,
+        assigned.customer_id,
+        previous.customer_id as previous_customer_id,
+        previous.original_customer_id,
+        previous.first_assigned_at
+    from components
+    inner join assigned
+        on assigned.component_id = components.component_id
+    left join previous
+        on previous.identifier_key = components.identifier_key
+
+),
+
+final as (
+
+    select
+        identifier_key,
+        identifier_type,
+        customer_id,
+        coalesce(original_customer_id, customer_id) as original_customer_id,
+        previous_customer_id,
+        case
+            when previous_customer_id is null then 'new'
+            when customer_id < previous_customer_id then 'merged'
+            else 'split'
+        end as change_type,
+        coalesce(first_assigned_at, {{ run_ts }}) as first_assigned_at,
+        {{ run_ts }} as updated_at
+    from current_rows
+    where previous_customer_id is null
+        or previous_customer_id <> customer_id
+
+)
+
+select * from final

@@ -1,0 +1,199 @@
+{{ config(materialized='view') }}
+{#-
+    Every identifier observation of every source, valid or not: one row per (record, identifier).
+    rejection_reason is null for a usable identifier; otherwise it says why the value may not link.
+    Values are already normalised by ingestion (phone: 11 digits or null with phone_issue); this model
+    re-checks the format and never repairs a value.
+-#}
+
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_unioned') }}
+
+),
+
+members as (
+
+    select * from {{ ref('stg_wechat_members__members') }}
+
+),
+
+pay as (
+
+    select * from {{ ref('stg_wechat_pay__transactions') }}
+
+),
+
+touches as (
+
+    select * from {{ ref('stg_touches__events') }}
+
+),
+
+pos as (
+
+    select * from {{ ref('stg_pos__receipt_lines') }}
+
+),
+
+tmall as (
+
+    select * from {{ ref('stg_tmall__orders') }}
+
+),
+
+jd as (
+
+    select * from {{ ref('stg_jd__order_lines') }}
+
+),
+
+-- the identifiers an order carries (one row per order in int_orders_unioned)
+order_identifiers as (
+
+    select channel as source, order_key as record_key, ordered_at as seen_at, 'phone' as identifier_type, phone as raw_value, cast(null as varchar) as issue from orders where phone is not null
+    union all
+    select channel, order_key, ordered_at, 'member_card', member_card, null from orders where member_card is not null
+    union all
+    select channel, order_key, ordered_at, 'tmall_nick', buyer_nick, null from orders where buyer_nick is not null
+    union all
+    select channel, order_key, ordered_at, 'tmall_oaid', oaid, null from orders where oaid is not null
+    union all
+    select channel, order_key, ordered_at, 'jd_account', jd_account, null from orders where jd_account is not null
+    union all
+    select channel, order_key, ordered_at, 'openid', openid, null from orders where openid is not null
+
+),
+
+-- identifiers the order sources carried but ingestion could not keep (masked, placeholder, invalid)
+order_rejections as (
+
+    select distinct 'pos' as source, 'pos:' || receipt_no as record_key, sold_at as seen_at, 'phone' as identifier_type, cast(null as varchar) as raw_value, phone_issue as issue from pos where phone is null and phone_issue is not null
+    union all
+    select distinct 'tmall', 'tmall:' || order_id, created_at, 'phone', null, phone_issue from tmall where phone is null and phone_issue is not null
+    union all
+    select distinct 'tmall', 'tmall:' || order_id, created_at, 'tmall_nick', null, 'masked' from tmall where buyer_nick is null and buyer_nick_masked
+    union all
+    select distinct 'jd', 'jd:' || order_id, ordered_at, 'phone', null, phone_issue from jd where phone is null and phone_issue is not null
+    union all
+    select distinct 'jd', 'jd:' || order_id, ordered_at, 'jd_account', null, 'masked' from jd where account is null and account_masked
+
+),
+
+-- a member row links its openid, unionid, phone, card and email
+member_identifiers as (
+
+    select 'wechat_members' as source, {{ member_record_key('app_id', 'openid') }} as record_key, registered_at as seen_at, 'openid' as identifier_type, openid as raw_value, cast(null as varchar) as issue from members where openid is not null
+    union all
+    select 'wechat_members', {{ member_record_key('app_id', 'openid') }}, registered_at, 'unionid', unionid, null from members where unionid is not null
+    union all
+    select 'wechat_members', {{ member_record_key('app_id', 'openid') }}, registered_at, 'phone', phone, coalesce(phone_issue, case when phone_masked then 'masked' end) from members where phone is not null or phone_issue is not null
+    union all
+    select 'wechat_members', {{ member_record_key('app_id', 'openid') }}, registered_at, 'member_card', member_card, null from members where member_card is not null
+    union all
+    select 'wechat_members', {{ member_record_key('app_id', 'openid') }}, registered_at, 'email', email, null from members where email is not null
+
+),
+
+-- a WeChat Pay payer's openid belongs to its own order and to any other channel's order with the same
+-- merchant order number (a store receipt paid by WeChat Pay)
+pay_orders as (
+
+    select distinct
+        pay.openid,
+        pay.traded_at,
+        orders.order_key as record_key
+    from pay
+    inner join orders
+        on orders.source_order_id = pay.out_trade_no
+    where pay.openid is not null
+
+),
+
+pay_identifiers as (
+
+    select 'wechat_pay' as source, record_key, traded_at as seen_at, 'openid' as identifier_type, openid as raw_value, cast(null as varchar) as issue from pay_orders
+
+),
+
+-- a touch names one recipient: a node of the graph, never a link
+touch_identifiers as (
+
+    select
+        'touches' as source,
+        'touches:' || event_key as record_key,
+        event_time as seen_at,
+        case recipient_type
+            when 'phone' then 'phone'
+            when 'openid' then 'openid'
+            when 'unionid' then 'unionid'
+            when 'member_card' then 'member_card'
+            when 'email' then 'email'
+            else coalesce(recipient_type, 'unknown')
+        end as identifier_type,
+        recipient as raw_value,
+        case
+            when recipient_issue is not null then recipient_issue
+            when recipient_type not in ('phone', 'openid', 'unionid', 'member_card', 'email') or recipient_type is null
+                then 'unknown recipient_type'
+        end as issue
+    from touches
+    where recipient is not null or recipient_issue is not null
+
+),
+
+observations as (
+
+    select * from order_identifiers
+    union all
+    select * from order_rejections
+    union all
+    select * from member_identifiers
+    union all
+    select * from pay_identifiers
+    union all
+    select * from touch_identifiers
+
+),
+
+checked as (
+
+    select
+        identifier_type,
+        trim(raw_value) as identifier_value,
+        source,
+        record_key,
+        seen_at,
+        case
+            when issue is not null then identifier_type || ' ' || issue
+            when raw_value is null or trim(raw_value) = '' then identifier_type || ' empty'
+            when strpos(raw_value, '*') > 0 then identifier_type || ' masked'
+            when identifier_type = 'phone' and not regexp_full_match(raw_value, '1[3-9][0-9]{9}')
+                then 'phone not an 11-digit mainland mobile'
+            when identifier_type = 'email' and not regexp_full_match(raw_value, '[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+')
+                then 'email malformed'
+            when identifier_type in ('openid', 'unionid', 'tmall_oaid') and regexp_matches(raw_value, '[[:space:]]')
+                then identifier_type || ' contains whitespace'
+        end as rejection_reason
+    from observations
+
+),
+
+final as (
+
+    select
+        identifier_type,
+        identifier_value,
+        identifier_type || ':' || identifier_value as identifier_key,
+        {{ identifier_strength_rank('identifier_type') }} as strength_rank,
+        source,
+        record_key,
+        seen_at,
+        rejection_reason
+    from checked
+
+)
+
+select * from final

@@ -1,0 +1,34 @@
+{#- The identity graph's nodes: every usable identifier value that is not a hub. -#}
+
+with
+
+identifiers as (
+
+    select * from {{ ref('int_identifiers') }}
+
+),
+
+hubs as (
+
+    select identifier_key from {{ ref('int_identity_hubs') }}
+
+),
+
+final as (
+
+    select
+        identifiers.identifier_key,
+        min(identifiers.identifier_type) as identifier_type,
+        min(identifiers.strength_rank) as strength_rank,
+        min(identifiers.seen_at) as first_seen_at,
+        max(identifiers.seen_at) as last_seen_at,
+        count(distinct identifiers.record_key) as record_count
+    from identifiers
+    left join hubs
+        on hubs.identifier_key = identifiers.identifier_key
+    where hubs.identifier_key is null
+    group by identifiers.identifier_key
+
+)
+
+select * from final

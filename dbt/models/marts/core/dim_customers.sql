@@ -1,0 +1,236 @@
+{#-
+    Customer 360: one row per resolved customer. The phone appears only as a salted hash and a masked
+    display form; the member export gives card, tier, points, tags, follow status and consents.
+-#}
+
+with
+
+customer_identifiers as (
+
+    select * from {{ ref('int_customer_identifiers') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+    where customer_id is not null
+
+),
+
+members as (
+
+    select * from {{ ref('stg_wechat_members__members') }}
+
+),
+
+record_customers as (
+
+    select * from {{ ref('int_record_customers') }}
+
+),
+
+customers as (
+
+    select
+        customer_id,
+        count(*) as identifier_count,
+        min(first_seen_at) as first_seen_at
+    from customer_identifiers
+    group by customer_id
+
+),
+
+-- the phone a customer uses most (then most recently)
+primary_phone as (
+
+    select
+        customer_id,
+        arg_max(
+            {{ identifier_value_of('identifier_key') }},
+            lpad(cast(record_count as varchar), 12, '0') || cast(last_seen_at as varchar) || identifier_key
+        ) as phone
+    from customer_identifiers
+    where identifier_type = 'phone'
+    group by customer_id
+
+),
+
+purchases as (
+
+    select * from orders where is_purchase
+
+),
+
+order_totals as (
+
+    select
+        customer_id,
+        sum(net_amount) as net_spend,
+        string_agg(distinct channel, ',' order by channel) as channels,
+        count(distinct channel) as channel_count
+    from orders
+    group by customer_id
+
+),
+
+purchase_totals as (
+
+    select
+        customer_id,
+        count(*) as purchase_count,
+        min(ordered_at) as first_purchase_at,
+        max(ordered_at) as last_purchase_at,
+        arg_min(channel, cast(ordered_at as varchar) || order_key) as first_channel
+    from purchases
+    group by customer_id
+
+),
+
+channel_purchases as (
+
+    select customer_id, channel, count(*) as purchases, sum(net_amount) as net_amount
+    from purchases
+    group by customer_id, channel
+
+),
+
+preferred_channel as (
+
+    select customer_id, channel as preferred_channel
+    from (
+        select
+            *,
+            row_number() over (
+                partition by customer_id order by purchases desc, net_amount desc, channel
+            ) as preference_rank
+        from channel_purchases
+    ) as ranked
+    where preference_rank = 1
+
+),
+
+store_purchases as (
+
+    select customer_id, coalesce(shop_name, shop_id) as store, count(*) as purchases, sum(net_amount) as net_amount
+    from purchases
+    where coalesce(shop_name, shop_id) is not null
+    group by customer_id, coalesce(shop_name, shop_id)
+
+),
+
+preferred_store as (
+
+    select customer_id, store as preferred_store
+    from (
+        select
+            *,
+            row_number() over (
+                partition by customer_id order by purchases desc, net_amount desc, store
+            ) as preference_rank
+        from store_purchases
+    ) as ranked
+    where preference_rank = 1
+
+),
+
+member_rows as (
+
+    select
+        record_customers.customer_id,
+        members.*
+    from members
+    inner join record_customers
+        on record_customers.record_key = {{ member_record_key('members.app_id', 'members.openid') }}
+
+),
+
+-- the member row that carries the card (then the latest registered) speaks for card, tier, points, tags
+member_profile as (
+
+    select
+        customer_id,
+        member_card,
+        member_level,
+        points,
+        tags
+    from (
+        select
+            *,
+            row_number() over (
+                partition by customer_id
+                order by member_card is null, registered_at desc nulls last, openid
+            ) as profile_rank
+        from member_rows
+    ) as ranked
+    where profile_rank = 1
+
+),
+
+member_flags as (
+
+    select
+        customer_id,
+        case
+            when bool_or(follow_status_en = 'subscribed') then 'subscribed'
+            when bool_or(follow_status_en = 'unsubscribed') then 'unsubscribed'
+        end as wechat_follow_status,
+        bool_or(coalesce(sms_consent, false)) as sms_consent,
+        bool_or(coalesce(wecom_friend, false)) as wecom_friend
+    from member_rows
+    group by customer_id
+
+),
+
+-- a card seen only on orders (no member row) still identifies the member
+any_card as (
+
+    select customer_id, min({{ identifier_value_of('identifier_key') }}) as member_card
+    from customer_identifiers
+    where identifier_type = 'member_card'
+    group by customer_id
+
+),
+
+final as (
+
+    select
+        customers.customer_id,
+        case when primary_phone.phone is not null then {{ pii_hash('primary_phone.phone') }} end as phone_hash,
+        {{ mask_identifier("'phone'", 'primary_phone.phone') }} as phone_masked,
+        order_totals.channels,
+        cast(coalesce(order_totals.channel_count, 0) as integer) as channel_count,
+        cast(customers.identifier_count as integer) as identifier_count,
+        customers.first_seen_at,
+        purchase_totals.first_purchase_at,
+        purchase_totals.last_purchase_at,
+        cast(coalesce(purchase_totals.purchase_count, 0) as integer) as purchase_count,
+        cast(coalesce(order_totals.net_spend, 0) as decimal(18, 2)) as net_spend,
+        cast(
+            case when purchase_totals.purchase_count > 0
+                then order_totals.net_spend / purchase_totals.purchase_count
+            end as decimal(18, 2)
+        ) as average_order_value,
+        purchase_totals.first_channel,
+        preferred_channel.preferred_channel,
+        preferred_store.preferred_store,
+        member_flags.wechat_follow_status,
+        coalesce(member_profile.member_card, any_card.member_card) as member_card,
+        member_profile.member_level,
+        member_profile.points,
+        member_profile.tags,
+        coalesce(member_flags.sms_consent, false) as sms_consent,
+        coalesce(member_flags.wecom_friend, false) as wecom_friend
+    from customers
+    left join primary_phone on primary_phone.customer_id = customers.customer_id
+    left join order_totals on order_totals.customer_id = customers.customer_id
+    left join purchase_totals on purchase_totals.customer_id = customers.customer_id
+    left join preferred_channel on preferred_channel.customer_id = customers.customer_id
+    left join preferred_store on preferred_store.customer_id = customers.customer_id
+    left join member_profile on member_profile.customer_id = customers.customer_id
+    left join member_flags on member_flags.customer_id = customers.customer_id
+    left join any_card on any_card.customer_id = customers.customer_id
+
+)
+
+select * from final

@@ -1,0 +1,40 @@
+{#- One row per order line (POS receipt lines, JD order lines) with the order's customer. -#}
+
+with
+
+lines as (
+
+    select * from {{ ref('int_order_lines_unioned') }}
+
+),
+
+orders as (
+
+    select order_key, customer_id, ordered_at from {{ ref('fct_orders') }}
+
+),
+
+final as (
+
+    select
+        lines.order_line_key,
+        lines.order_key,
+        orders.customer_id,
+        lines.channel,
+        lines.source_order_id,
+        lines.source_line_document_id,
+        lines.line_number,
+        lines.is_return,
+        lines.sku,
+        lines.sku_name,
+        lines.quantity,
+        lines.unit_price,
+        lines.line_amount,
+        orders.ordered_at
+    from lines
+    left join orders
+        on orders.order_key = lines.order_key
+
+)
+
+select * from final

@@ -1,0 +1,66 @@
+{#-
+    One row per order of every channel with its customer (null when none of the order's identifiers
+    resolves: such orders still count in channel revenue; identity_status says why). No personal
+    identifiers here: phones, nicks, accounts and openids stay in intermediate / restricted tables.
+-#}
+
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_unioned') }}
+
+),
+
+record_customers as (
+
+    select * from {{ ref('int_record_customers') }}
+
+),
+
+identified_records as (
+
+    select distinct record_key from {{ ref('int_identifiers') }}
+
+),
+
+rejected_records as (
+
+    select distinct record_key from {{ ref('int_identifiers_rejected') }}
+
+),
+
+final as (
+
+    select
+        orders.order_key,
+        record_customers.customer_id,
+        orders.channel,
+        orders.shop_id,
+        orders.shop_name,
+        orders.source_order_id,
+        orders.ordered_at,
+        orders.paid_at,
+        orders.order_status,
+        orders.gross_amount,
+        orders.refund_amount,
+        orders.net_amount,
+        orders.item_count,
+        orders.is_purchase,
+        case
+            when record_customers.customer_id is not null then 'resolved'
+            when identified_records.record_key is not null then 'hub_only'
+            when rejected_records.record_key is not null then 'unusable_identifier'
+            else 'no_identifier'
+        end as identity_status
+    from orders
+    left join record_customers
+        on record_customers.record_key = orders.order_key
+    left join identified_records
+        on identified_records.record_key = orders.order_key
+    left join rejected_records
+        on rejected_records.record_key = orders.order_key
+
+)
+
+select * from final
