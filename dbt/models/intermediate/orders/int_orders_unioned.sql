@@ -7,6 +7,8 @@
     tmall   one row per order as exported; gross = paid_amount (买家实际支付金额) when paid, else 0;
             refund_amount = 退款金额.
     jd      order-level money repeats on each line: taken once per order (payable_amount, 应付金额).
+            Paid = 付款确认时间 present or status paid/shipped/completed; 锁定 (locked) after payment stays a
+            purchase; 已取消 after payment is refunded in full (the export has no refund column).
     wechat  a SUCCESS bill line is an order (out_trade_no); REFUND lines net against their out_trade_no;
             REVOKED payments are not purchases; a refund whose payment is not in the data stays as its own
             row (status refunded, gross 0, net negative).
@@ -214,6 +216,13 @@ jd_orders as (
     group by order_id
 ),
 
+jd_paid as (
+    select
+        *,
+        paid_at is not null or order_status_en in ('paid', 'shipped', 'completed') as was_paid
+    from jd_orders
+),
+
 jd_unioned as (
     select
         'jd' as channel,
@@ -222,14 +231,16 @@ jd_unioned as (
         order_id as source_order_id,
         ordered_at,
         paid_at,
-        order_status_en as order_status,
         case
-            when order_status_en in ('paid', 'shipped', 'completed') then order_paid_amount
-            else 0
-        end as gross_amount,
-        0 as refund_amount,
+            when order_status_en = 'cancelled' and was_paid then 'refunded'
+            else order_status_en
+        end as order_status,
+        case when was_paid then order_paid_amount else 0 end as gross_amount,
+        -- the export has no refund column: an order cancelled after payment was refunded in full
+        case when was_paid and order_status_en = 'cancelled' then order_paid_amount else 0 end
+            as refund_amount,
         item_count,
-        order_status_en in ('paid', 'shipped', 'completed') as is_purchase,
+        was_paid and order_status_en not in ('cancelled', 'unknown') as is_purchase,
         phone,
         cast(null as {{ dbt.type_string() }}) as member_card,
         cast(null as {{ dbt.type_string() }}) as buyer_nick,
@@ -237,7 +248,7 @@ jd_unioned as (
         jd_account,
         cast(null as {{ dbt.type_string() }}) as openid,
         cast(null as {{ dbt.type_string() }}) as app_id
-    from jd_orders
+    from jd_paid
 ),
 
 -- wechat pay ---------------------------------------------------------------------------------------
