@@ -1,0 +1,1 @@
+"""Asset definitions: one ingestion asset per landing source, and the dbt project's models."""

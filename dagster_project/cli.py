@@ -1,0 +1,225 @@
+"""``repurchase``: generate demo exports, run the pipeline, start the UI.
+
+The data directory is ``./data`` (relative to the working directory) unless ``REPURCHASE_DATA_DIR``
+names another; the dbt project is always the one beside this package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ingestion.paths import SOURCES, DataPaths, data_paths
+
+from .instance import prepare_environment
+from .project import REPO_ROOT, WORKSPACE_YAML, DbtManifestError, prepare_dbt_manifest
+from .warehouse_summary import MARTS_SCHEMA, schema_row_counts
+
+UI_HOST = "127.0.0.1"
+UI_PORT = 3000
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+def _iso_date(text: str) -> str:
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from error
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number: {text!r}")
+    return value
+
+
+# --- generate ---------------------------------------------------------------------------------------
+
+
+def _generate_progress(*parts: object) -> None:
+    say("  " + " ".join(str(part) for part in parts))
+
+
+def generate_demo(out_dir: Path, *, people: int, seed: int, end_date: dt.date | None) -> int:
+    from ingestion.generator import generate
+
+    say(f"Generating demo exports for {people} people (seed {seed}) into {out_dir}")
+    kwargs = {"people": people, "seed": seed, "progress": _generate_progress}
+    if end_date is not None:
+        kwargs["end_date"] = end_date
+    summary = generate(out_dir, **kwargs)
+    say()
+    say(f"Wrote {out_dir / 'landing'} (ground truth in {out_dir / 'ground_truth'}):")
+    say(f"  {'source':<16}{'files':>7}{'rows':>10}")
+    for source in SOURCES:
+        files = summary.files.get(source, [])
+        say(f"  {source:<16}{len(files):>7}{summary.rows.get(source, 0):>10}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    out = Path(args.out).expanduser().resolve() if args.out else data_paths().root
+    end = dt.date.fromisoformat(args.end_date) if args.end_date else None
+    return generate_demo(out, people=args.people, seed=args.seed, end_date=end)
+
+
+# --- run --------------------------------------------------------------------------------------------
+
+
+def _prepare_dbt() -> bool:
+    say("Parsing the dbt project (dbt parse)...")
+    try:
+        manifest = prepare_dbt_manifest(force=True)
+    except DbtManifestError as error:
+        say(f"ERROR: {error}")
+        return False
+    say(f"  manifest: {manifest}")
+    return True
+
+
+def print_run_summary(paths: DataPaths, outcome) -> None:
+    say()
+    say(f"Warehouse: {paths.warehouse}")
+    say()
+    say("Ingestion (this run):")
+    say(
+        f"  {'source':<16}{'new files':>10}{'already':>9}{'rejected':>9}{'rows loaded':>13}"
+        f"{'quarantined':>13}{'rows in raw':>13}"
+    )
+    for source in SOURCES:
+        load = outcome.loads.get(source)
+        if load is None:
+            say(f"  {source:<16}{'(not materialized)':>30}")
+            continue
+        table_rows = "" if load.table_rows is None else str(load.table_rows)
+        say(
+            f"  {source:<16}{load.new_files:>10}{load.files_already_loaded:>9}{load.files_rejected:>9}"
+            f"{load.rows_loaded:>13}{load.rows_quarantined:>13}{table_rows:>13}"
+        )
+    rejected = [(source, item) for source, load in outcome.loads.items() for item in load.rejected]
+    if rejected:
+        say()
+        say("Rejected files (nothing of them was loaded; see raw._files):")
+        for source, item in rejected:
+            say(f"  {source}/{item.get('file', '?')}: {item.get('message', '')}")
+    say()
+    say(f"Checks: {outcome.checks_passed} passed, {len(outcome.checks_failed)} failed")
+    for failed in outcome.checks_failed:
+        say(f"  failed: {failed}")
+    counts = schema_row_counts(paths.warehouse, MARTS_SCHEMA) if outcome.success else {}
+    if counts:
+        say()
+        say(f"Marts: schema `{MARTS_SCHEMA}` of {paths.warehouse}")
+        for table, rows in counts.items():
+            say(f"  {MARTS_SCHEMA}.{table:<40}{rows:>10} rows")
+    say()
+    say(f"Dagster run {outcome.run_id} is recorded in {paths.dagster_home} (see `repurchase ui`).")
+
+
+def run_pipeline(paths: DataPaths, *, as_of: str | None) -> int:
+    from dagster import DagsterInstance
+
+    prepare_environment(paths)
+    if not _prepare_dbt():
+        return 2
+    say(f"Materializing every asset on {paths.root}" + (f" as of {as_of}" if as_of else ""))
+    from .runner import run_refresh_all
+
+    with DagsterInstance.get() as instance:
+        outcome = run_refresh_all(instance, as_of=as_of, out=say)
+    print_run_summary(paths, outcome)
+    if not outcome.success:
+        say()
+        for step, message in outcome.failed_steps.items() or {"(run)": "the run failed"}.items():
+            say(f"FAILED step {step}: {message}")
+        return 1
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return run_pipeline(data_paths(), as_of=args.as_of)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    paths = data_paths()
+    status = generate_demo(paths.root, people=args.people, seed=args.seed, end_date=None)
+    if status != 0:
+        return status
+    say()
+    return run_pipeline(paths, as_of=None)
+
+
+# --- ui ---------------------------------------------------------------------------------------------
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    paths = data_paths()
+    home = prepare_environment(paths)
+    if not _prepare_dbt():
+        return 2
+    env = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    command = [
+        sys.executable, "-m", "dagster", "dev",
+        "-w", str(WORKSPACE_YAML),
+        "-h", args.host, "-p", str(args.port),
+    ]  # fmt: skip
+    say(f"Dagster UI: http://{args.host}:{args.port}  (DAGSTER_HOME={home}, data: {paths.root})")
+    say("Stop it with Ctrl+C.")
+    try:
+        return subprocess.call(command, cwd=REPO_ROOT, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+# --- entry point ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="repurchase",
+        description="Repeat-purchase customer data platform. Data directory: ./data unless "
+        "$REPURCHASE_DATA_DIR names another.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    generate = commands.add_parser("generate", help="write demo exports of every channel")
+    generate.add_argument("--people", type=_positive_int, default=5000, help="people to simulate (5000)")
+    generate.add_argument("--seed", type=int, default=42, help="random seed (42)")
+    generate.add_argument("--out", help="output directory (default: the data directory)")
+    generate.add_argument("--end-date", type=_iso_date, help="last day of the simulated history")
+    generate.set_defaults(handler=cmd_generate)
+
+    run = commands.add_parser("run", help="materialize every asset on the data directory")
+    run.add_argument("--as-of", type=_iso_date, help="reference date (YYYY-MM-DD); default latest order")
+    run.set_defaults(handler=cmd_run)
+
+    demo = commands.add_parser("demo", help="generate demo exports into the data directory, then run")
+    demo.add_argument("--people", type=_positive_int, default=5000, help="people to simulate (5000)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed (42)")
+    demo.set_defaults(handler=cmd_demo)
+
+    ui = commands.add_parser("ui", help="start the Dagster UI on this project")
+    ui.add_argument("--host", default=UI_HOST)
+    ui.add_argument("--port", type=int, default=UI_PORT)
+    ui.set_defaults(handler=cmd_ui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Wiring only: assets, their checks, the job, the schedule, the sensor and the resources."""
+
+from __future__ import annotations
+
+from dagster import Definitions, in_process_executor
+
+from .assets.dbt import dbt_models, dbt_project
+from .assets.ingestion import bookkeeping_assets, ingestion_assets
+from .jobs import refresh_all_job
+from .resources import WarehouseResource, dbt_resource
+from .schedules import daily_refresh_schedule
+from .sensors import build_landing_sensor
+
+all_assets = [*ingestion_assets, *bookkeeping_assets, dbt_models]
+
+defs = Definitions(
+    assets=all_assets,
+    jobs=[refresh_all_job],
+    schedules=[daily_refresh_schedule],
+    sensors=[build_landing_sensor(refresh_all_job, all_assets)],
+    resources={
+        "warehouse": WarehouseResource(),
+        "dbt": dbt_resource(dbt_project),
+    },
+    executor=in_process_executor,
+)

@@ -1,0 +1,183 @@
+"""Materialize the whole graph in this process against a persistent instance, printing progress.
+
+Progress comes from the run's own event log (polled by a background thread while the run executes in
+the foreground), so what the CLI prints is exactly what the UI shows for the same run.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dagster import DagsterEventType, DagsterInstance, EventLogEntry
+from dagster._core.execution.execute_in_process_result import ExecuteInProcessResult
+
+Printer = Callable[[str], None]
+POLL_SECONDS = 0.5
+
+
+@dataclass
+class SourceLoad:
+    """What the ingestion asset of one source reported in this run."""
+
+    source: str
+    new_files: int = 0
+    files_already_loaded: int = 0
+    files_rejected: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    table_rows: int | None = None
+    rejected: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    success: bool
+    failed_steps: dict[str, str]  # step key -> error message
+    loads: dict[str, SourceLoad]
+    checks_passed: int
+    checks_failed: list[str]  # "<asset> <check> (<severity>)"
+
+
+def _metadata_value(entry: Any) -> Any:
+    return getattr(entry, "value", entry)
+
+
+def source_load_from_metadata(source: str, metadata: dict[str, Any]) -> SourceLoad:
+    def number(name: str) -> int:
+        value = _metadata_value(metadata.get(name))
+        return int(value) if value is not None else 0
+
+    rejected = _metadata_value(metadata.get("rejected files")) or []
+    table_rows = _metadata_value(metadata.get("dagster/row_count"))
+    return SourceLoad(
+        source=source,
+        new_files=number("new files"),
+        files_already_loaded=number("files already loaded"),
+        files_rejected=number("files rejected"),
+        rows_loaded=number("rows loaded"),
+        rows_quarantined=number("rows quarantined"),
+        table_rows=int(table_rows) if table_rows is not None else None,
+        rejected=list(rejected),
+    )
+
+
+class EventPrinter(threading.Thread):
+    """Polls a run's event log and prints one line per step, materialization, failed check and log."""
+
+    def __init__(self, instance: DagsterInstance, run_id: str, out: Printer) -> None:
+        super().__init__(name="repurchase-progress", daemon=True)
+        self._instance = instance
+        self._run_id = run_id
+        self._out = out
+        self._cursor: str | None = None
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.wait(POLL_SECONDS):
+            self.drain()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join()
+        self.drain()
+
+    def drain(self) -> None:
+        while True:
+            connection = self._instance.get_records_for_run(self._run_id, cursor=self._cursor, limit=500)
+            for record in connection.records:
+                self._print(record.event_log_entry)
+            self._cursor = connection.cursor
+            if not connection.has_more:
+                return
+
+    def _print(self, entry: EventLogEntry) -> None:
+        event = entry.dagster_event
+        if event is None:
+            if entry.level >= 20 and entry.user_message:  # INFO and above, from the assets
+                self._out(f"    {entry.user_message}")
+            return
+        kind = event.event_type
+        if kind == DagsterEventType.STEP_START:
+            self._out(f"[{event.step_key}] started")
+        elif kind == DagsterEventType.STEP_SUCCESS:
+            seconds = event.event_specific_data.duration_ms / 1000
+            self._out(f"[{event.step_key}] done in {seconds:.1f}s")
+        elif kind == DagsterEventType.STEP_FAILURE:
+            error = event.event_specific_data.error
+            self._out(f"[{event.step_key}] FAILED: {error.message.strip() if error else 'unknown error'}")
+        elif kind == DagsterEventType.ASSET_MATERIALIZATION:
+            key = event.asset_key.to_user_string() if event.asset_key else "?"
+            self._out(f"    materialized {key}")
+        elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                self._out(
+                    f"    check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} "
+                    f"FAILED ({evaluation.severity.value})"
+                )
+
+
+def _outcome(result: ExecuteInProcessResult) -> RunOutcome:
+    failed_steps: dict[str, str] = {}
+    loads: dict[str, SourceLoad] = {}
+    checks_passed = 0
+    checks_failed: list[str] = []
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            error = event.event_specific_data.error
+            failed_steps[event.step_key or "?"] = error.message.strip() if error else "unknown error"
+        elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            key = event.asset_key
+            if key is not None and len(key.path) == 2 and key.path[0] == "raw":
+                metadata = event.event_specific_data.materialization.metadata
+                loads[key.path[1]] = source_load_from_metadata(key.path[1], dict(metadata))
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if evaluation.passed:
+                checks_passed += 1
+            else:
+                checks_failed.append(
+                    f"{evaluation.asset_key.to_user_string()} {evaluation.check_name} "
+                    f"({evaluation.severity.value})"
+                )
+    return RunOutcome(
+        run_id=result.run_id,
+        success=result.success,
+        failed_steps=failed_steps,
+        loads=loads,
+        checks_passed=checks_passed,
+        checks_failed=checks_failed,
+    )
+
+
+def run_refresh_all(
+    instance: DagsterInstance, *, as_of: str | None = None, out: Printer = print
+) -> RunOutcome:
+    """Execute the ``refresh_all`` job in this process, recorded in ``instance``."""
+    from .assets.dbt import DBT_ASSETS_NAME
+    from .definitions import defs
+    from .jobs import REFRESH_ALL
+
+    job = defs.resolve_job_def(REFRESH_ALL)
+    run_config: dict[str, Any] = {}
+    if as_of is not None:
+        run_config = {"ops": {DBT_ASSETS_NAME: {"config": {"as_of": as_of}}}}
+    run_id = str(uuid.uuid4())
+    printer = EventPrinter(instance, run_id, out)
+    printer.start()
+    try:
+        result = job.execute_in_process(
+            run_config=run_config,
+            instance=instance,
+            run_id=run_id,
+            raise_on_error=False,
+            tags={"repurchase/trigger": "cli"},
+        )
+    finally:
+        printer.stop()
+    return _outcome(result)
