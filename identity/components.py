@@ -72,7 +72,7 @@ def components_relation(
         import pyarrow as pa
 
         con.register("_identity_labels", pa.table({"node_id": np.arange(n_nodes, dtype=np.int64), "component_id": labels}))
-        return con.execute(
+        return con.sql(
             """
             select n.identifier_key, l.component_id
             from _identity_node_index as n

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         full_refresh=false,
+        on_schema_change='fail',
     )
 }}
 {#-
@@ -68,7 +69,7 @@ crossing as (
 
 moved_counts as (
 
-    select kept_id, retired_id, merged_at, count(*) as identifiers_moved
+    select kept_id, retired_id, merged_at, cast(count(*) as integer) as identifiers_moved
     from moved
     group by kept_id, retired_id, merged_at
 

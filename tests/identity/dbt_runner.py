@@ -1,0 +1,32 @@
+"""Run the repository's dbt project in-process against a test data directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dbt.cli.main import dbtRunner
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
+
+# Every model the identity tests need, with its upstream (staging, unified orders).
+IDENTITY_MARTS = "+dim_customers +customer_pii +customer_merges +identity_hubs +fct_order_lines"
+
+
+def run_dbt(args: list[str], data_dir: Path, work_dir: Path) -> None:
+    """Invoke dbt with the repo's project and profile; raise with dbt's message when it fails."""
+    os.environ["REPURCHASE_DATA_DIR"] = str(data_dir)
+    full = [
+        *args,
+        "--project-dir", str(DBT_DIR),
+        "--profiles-dir", str(DBT_DIR),
+        "--target-path", str(work_dir / "target"),
+        "--log-path", str(work_dir / "logs"),
+    ]
+    result = dbtRunner().invoke(full)
+    if not result.success:
+        failures = []
+        for node_result in getattr(result.result, "results", None) or []:
+            if node_result.status not in ("success", "pass"):
+                failures.append(f"{node_result.node.name}: {node_result.status}: {node_result.message}")
+        raise AssertionError(f"dbt {' '.join(args)} failed: {result.exception or failures}")
