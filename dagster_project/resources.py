@@ -50,4 +50,5 @@ def dbt_resource(project: DbtProject) -> DbtCliResource:
         project_dir=project,
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=dbt_executable(),
+        global_config_flags=["--no-use-colors"],
     )

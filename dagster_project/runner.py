@@ -43,6 +43,15 @@ class RunOutcome:
     checks_failed: list[str]  # "<asset> <check> (<severity>)"
 
 
+def short_error(message: str, max_lines: int = 30) -> str:
+    """An error message without the Python traceback dbt appends, capped at ``max_lines`` lines."""
+    text = message.split("Traceback (most recent call last)")[0].strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > max_lines:
+        lines = [*lines[:max_lines], f"... ({len(lines) - max_lines} more lines in the run's logs)"]
+    return "\n".join(lines)
+
+
 def _metadata_value(entry: Any) -> Any:
     return getattr(entry, "value", entry)
 
@@ -75,14 +84,14 @@ class EventPrinter(threading.Thread):
         self._run_id = run_id
         self._out = out
         self._cursor: str | None = None
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(POLL_SECONDS):
+        while not self._done.wait(POLL_SECONDS):
             self.drain()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._done.set()
         self.join()
         self.drain()
 
@@ -109,10 +118,13 @@ class EventPrinter(threading.Thread):
             self._out(f"[{event.step_key}] done in {seconds:.1f}s")
         elif kind == DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error
-            self._out(f"[{event.step_key}] FAILED: {error.message.strip() if error else 'unknown error'}")
+            first_line = error.message.strip().splitlines()[0] if error and error.message.strip() else "?"
+            self._out(f"[{event.step_key}] FAILED: {first_line}")
         elif kind == DagsterEventType.ASSET_MATERIALIZATION:
-            key = event.asset_key.to_user_string() if event.asset_key else "?"
-            self._out(f"    materialized {key}")
+            # dbt prints its own line per model; name only the assets dbt does not build.
+            key = event.asset_key
+            if key is not None and key.path[0] == "raw":
+                self._out(f"    materialized {key.to_user_string()}")
         elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if not evaluation.passed:
@@ -130,7 +142,7 @@ def _outcome(result: ExecuteInProcessResult) -> RunOutcome:
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error
-            failed_steps[event.step_key or "?"] = error.message.strip() if error else "unknown error"
+            failed_steps[event.step_key or "?"] = short_error(error.message) if error else "unknown error"
         elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             key = event.asset_key
             if key is not None and len(key.path) == 2 and key.path[0] == "raw":
@@ -164,9 +176,10 @@ def run_refresh_all(
     from .jobs import REFRESH_ALL
 
     job = defs.resolve_job_def(REFRESH_ALL)
-    run_config: dict[str, Any] = {}
+    # Dagster's console logger would repeat every event on stderr: this module prints the progress.
+    run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     if as_of is not None:
-        run_config = {"ops": {DBT_ASSETS_NAME: {"config": {"as_of": as_of}}}}
+        run_config["ops"] = {DBT_ASSETS_NAME: {"config": {"as_of": as_of}}}
     run_id = str(uuid.uuid4())
     printer = EventPrinter(instance, run_id, out)
     printer.start()
