@@ -3,7 +3,8 @@
     repeats on every line of an order as exported: count it once per order downstream.
 
     De-duplication: an order re-exported in several files is taken whole from the most recently loaded
-    file that has it (its status is the latest known); the natural key of a line is (order_id, sku_id).
+    file that has it (its status is the latest known). Within one order the same SKU can legitimately
+    appear on two lines, so a line is keyed by its position: (order_id, line_number).
 -#}
 {%- set order_statuses = {
     '完成': 'completed',
@@ -34,7 +35,7 @@ deduplicated as (
 
 renamed as (
     select
-        order_id || ':' || sku_id as order_line_key,
+        order_id || ':' || cast(line_number as {{ dbt.type_string() }}) as order_line_key,
         cast(order_id as {{ dbt.type_string() }}) as order_id,
         cast(line_number as integer) as line_number,
         cast(sku_id as {{ dbt.type_string() }}) as sku_id,
