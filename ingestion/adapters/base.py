@@ -1,0 +1,375 @@
+"""What every adapter shares: header aliases → canonical columns, typed normalisation, quarantine.
+
+An adapter is a table of :class:`Column` specs (canonical name, native header aliases, kind, whether the
+header is required and whether a row without a usable value is quarantined). :meth:`Adapter.parse`
+reads the file (:mod:`ingestion.read`), maps headers case-/space-/width-insensitively, normalises every
+column over the whole file at once (:mod:`ingestion.normalise`), and returns the canonical frame, the
+rejected rows with reasons, and notes. Native columns nobody maps, and issues on optional fields, go to
+``_extra`` as JSON so nothing is silently lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingestion import normalise as nz
+from ingestion.errors import FileRejected
+from ingestion.read import Table, read_table
+from ingestion.schemas import CANONICAL, LINEAGE
+
+_NULL = pa.scalar(None, pa.string())
+KINDS = ("id", "text", "money", "time", "phone", "number", "int", "bool", "masked", "email", "tags")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column and how to find and read it in a native export."""
+
+    name: str
+    aliases: tuple[str, ...]
+    kind: str = "text"
+    required: bool = False  # the header must be in the file, else the whole file is rejected
+    row_required: bool = False  # a row whose value is empty / unusable goes to quarantine
+    known_values: tuple[str, ...] = ()  # values outside this set are kept but noted in _extra._issues
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown column kind {self.kind!r}")
+
+    @property
+    def keys(self) -> set[str]:
+        return {nz.header_key(a) for a in (self.name, *self.aliases)}
+
+
+@dataclass
+class ParseResult:
+    frame: pd.DataFrame  # canonical columns then lineage columns (without _loaded_at)
+    rejects: pd.DataFrame  # row_number, raw_row (JSON text), reason
+    rows_in: int  # data rows found = len(frame) + len(rejects)
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.rows_in != len(self.frame) + len(self.rejects):
+            raise AssertionError(
+                f"rows_in {self.rows_in} != loaded {len(self.frame)} + quarantined {len(self.rejects)}"
+            )
+
+
+@dataclass
+class Work:
+    """The state of one parse, handed to an adapter's :meth:`Adapter.finish` hook."""
+
+    table: Table
+    mapping: dict[str, str]  # canonical → native header
+    values: dict[str, pd.Series]  # canonical column → normalised values
+    reasons: list[pd.Series] = field(default_factory=list)  # quarantine reasons (str, NA = fine)
+    issues: list[pd.Series] = field(default_factory=list)  # optional-field issues for _extra._issues
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.table.data)
+
+    def native(self, canonical: str) -> pd.Series | None:
+        header = self.mapping.get(canonical)
+        return None if header is None else self.table.data[header]
+
+    def label(self, canonical: str) -> str:
+        return self.mapping.get(canonical, canonical)
+
+
+# --------------------------------------------------------------------------------------------- JSON
+def _json_escape(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    for raw, esc in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        if pc.any(pc.match_substring(arr, raw)).as_py():
+            arr = pc.replace_substring(arr, raw, esc)
+    if pc.any(pc.match_substring_regex(arr, r"[\x00-\x08\x0b\x0c\x0e-\x1f]")).as_py():
+        arr = pc.replace_substring_regex(arr, r"[\x00-\x08\x0b\x0c\x0e-\x1f]", " ")
+    return arr
+
+
+def _json_key(key: str) -> str:
+    import json
+
+    return json.dumps(key, ensure_ascii=False)
+
+
+def json_objects(
+    fields: Iterable[tuple[str, pd.Series]],
+    n: int,
+    *,
+    keep_empty: bool,
+    issues: Iterable[pd.Series] = (),
+) -> pd.Series:
+    """One JSON object per row: ``{key: text, …}`` (and ``"_issues": [...]``), NA when nothing to say.
+
+    Built with vectorised string kernels: values are JSON-escaped and joined column by column.
+    """
+    pieces: list[pa.ChunkedArray] = []
+    for key, values in fields:
+        arr = nz.arrow(values)
+        text = pc.fill_null(arr, "")
+        piece = pc.binary_join_element_wise(_json_key(key) + ':"', _json_escape(text), '",', "")
+        if not keep_empty:
+            piece = pc.if_else(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0), piece, "")
+        pieces.append(piece)
+    issue_pieces = []
+    for issue in issues:
+        arr = nz.arrow(issue)
+        piece = pc.binary_join_element_wise('"', _json_escape(pc.fill_null(arr, "")), '",', "")
+        issue_pieces.append(pc.if_else(pc.is_valid(arr), piece, ""))
+    if issue_pieces:
+        joined = pc.utf8_rtrim(pc.binary_join_element_wise(*issue_pieces, ""), characters=",")
+        wrapped = pc.binary_join_element_wise('"_issues":[', joined, "],", "")
+        pieces.append(pc.if_else(pc.greater(pc.utf8_length(joined), 0), wrapped, ""))
+    if not pieces:
+        return pd.Series(np.nan, index=pd.RangeIndex(n), dtype=nz.STR)
+    body = pc.utf8_rtrim(pc.binary_join_element_wise(*pieces, ""), characters=",")
+    obj = pc.binary_join_element_wise("{", body, "}", "")
+    obj = pc.if_else(pc.equal(body, ""), _NULL, obj)
+    return nz.series(obj, pd.RangeIndex(n))
+
+
+def join_reasons(reasons: list[pd.Series], n: int) -> pd.Series:
+    """All reasons of a row joined with "; " (NA when the row is fine)."""
+    out: pa.ChunkedArray | None = None
+    for reason in reasons:
+        arr = nz.arrow(reason)
+        if out is None:
+            out = arr
+        else:
+            both = pc.and_(pc.is_valid(out), pc.is_valid(arr))
+            out = pc.if_else(both, pc.binary_join_element_wise(out, arr, "; "), pc.coalesce(out, arr))
+    if out is None:
+        return pd.Series(np.nan, index=pd.RangeIndex(n), dtype=nz.STR)
+    return nz.series(out, pd.RangeIndex(n))
+
+
+def labelled(issue: pd.Series, label: str) -> pd.Series:
+    """``label: issue`` where there is an issue."""
+    arr = nz.arrow(issue)
+    return nz.series(pc.binary_join_element_wise(label + ": ", arr, ""), issue.index)
+
+
+def where_text(mask: np.ndarray, text: str, n: int) -> pd.Series:
+    return pd.Series(np.where(mask, text, None), index=pd.RangeIndex(n), dtype=nz.STR)
+
+
+def known_value_issue(values: pd.Series, known: Iterable[str], label: str) -> pd.Series:
+    """``label: unknown value (x)`` for values outside ``known`` (compared width/space-insensitively)."""
+    def key(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+        arr = pc.utf8_normalize(pc.fill_null(arr, ""), "NFKC")
+        return pc.utf8_lower(pc.replace_substring_regex(arr, r"\s+", ""))
+
+    arr = nz.arrow(values)
+    known_keys = key(pa.chunked_array([pa.array(list(known), type=pa.string())]))
+    unknown = pc.and_(pc.is_valid(arr), pc.invert(pc.is_in(key(arr), value_set=known_keys.combine_chunks())))
+    text = pc.binary_join_element_wise(label + ": unknown value (", arr, ")", "")
+    return nz.series(pc.if_else(unknown, text, _NULL), values.index)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ------------------------------------------------------------------------------------------ adapter
+class Adapter:
+    """Generic spec-driven adapter; subclasses set ``source`` and ``columns`` and may override hooks."""
+
+    source: str = ""
+    columns: tuple[Column, ...] = ()
+    stop_keys: tuple[str, ...] = ()  # first cell of a row that ends the details (summary header)
+    cell_prefix_strip: str | None = None
+    min_header_matches: int = 2
+
+    # ---------------------------------------------------------------- public
+    def parse(self, path: Path, *, relative_name: str, sha256: str | None = None) -> ParseResult:
+        name = relative_name
+        sha = sha256 or file_sha256(path)
+        known = set().union(*(c.keys for c in self.columns))
+        table = read_table(
+            path,
+            name=name,
+            known_keys=known,
+            stop_keys=tuple(nz.header_key(k) for k in self.stop_keys),
+            min_matches=self.min_header_matches,
+            cell_prefix_strip=self.cell_prefix_strip,
+        )
+        mapping = self.map_headers(table)
+        work = Work(table=table, mapping=mapping, values={}, notes=list(table.notes))
+        self.normalise(work)
+        self.finish(work)
+        return self.assemble(work, sha)
+
+    # ---------------------------------------------------------------- steps
+    def map_headers(self, table: Table) -> dict[str, str]:
+        """canonical → native header; a missing required header rejects the file."""
+        keys = {h: nz.header_key(h.split("#")[0]) for h in table.headers}
+        mapping: dict[str, str] = {}
+        used: set[str] = set()
+        for col in self.columns:
+            ordered = [nz.header_key(a) for a in (*col.aliases, col.name)]
+            for wanted in ordered:
+                hit = next((h for h in table.headers if keys[h] == wanted and h not in used), None)
+                if hit is not None:
+                    mapping[col.name] = hit
+                    used.add(hit)
+                    break
+        missing = [c for c in self.columns if c.required and c.name not in mapping]
+        if missing:
+            wanted = ", ".join(f"{c.aliases[0]} ({c.name})" for c in missing)
+            found = ", ".join(h for h in table.headers if not h.startswith("_col")) or "(none)"
+            raise FileRejected(
+                f"{table.file_name}: missing required column(s) {wanted}; headers found "
+                f"(row {table.header_row_number}): {found}"
+            )
+        return mapping
+
+    def normalise(self, work: Work) -> None:
+        n = work.n
+        for col in self.columns:
+            raw = work.native(col.name)
+            if raw is None:
+                self._absent(work, col, n)
+                continue
+            label = work.label(col.name)
+            self.normalise_column(work, col, raw, label)
+
+    def normalise_column(self, work: Work, col: Column, raw: pd.Series, label: str) -> None:
+        n = work.n
+        v = work.values
+        issue: pd.Series | None = None
+        if col.kind == "id":
+            res = nz.clean_id(raw)
+            v[col.name], issue = res.values, res.issue
+            if col.row_required:
+                missing = res.values.isna().to_numpy() & res.issue.isna().to_numpy()
+                work.reasons.append(labelled(res.issue, label))
+                work.reasons.append(where_text(missing, f"{label}: empty", n))
+                issue = None
+        elif col.kind == "text":
+            v[col.name] = nz.clean_text(raw)
+            if col.row_required:
+                work.reasons.append(where_text(v[col.name].isna().to_numpy(), f"{label}: empty", n))
+        elif col.kind == "money":
+            res = nz.parse_money(raw)
+            v[col.name], issue = res.values, res.issue
+        elif col.kind == "number":
+            res = nz.parse_number(raw)
+            v[col.name], issue = res.values, res.issue
+        elif col.kind == "int":
+            res = nz.parse_int(raw)
+            v[col.name], issue = res.values, res.issue
+        elif col.kind == "time":
+            res = nz.parse_time(raw)
+            v[col.name], issue = res.values, res.issue
+        elif col.kind == "bool":
+            res = nz.parse_bool(raw)
+            v[col.name], issue = res.values, res.issue
+        elif col.kind == "phone":
+            ph = nz.normalise_phone(raw)
+            v[col.name], v[f"{col.name}_masked"], v[f"{col.name}_issue"] = ph.phone, ph.masked, ph.issue
+            lost = ph.issue.isin(["invalid", "placeholder"]).to_numpy()
+            if lost.any():
+                detail = nz.series(pc.binary_join_element_wise(
+                    nz.arrow(ph.issue), " (", pc.fill_null(nz.arrow(raw), ""), ")", ""), raw.index)
+                work.issues.append(labelled(detail.where(lost), label))
+        elif col.kind == "masked":
+            res = nz.masked_text(raw)
+            v[col.name], v[f"{col.name}_masked"] = res.values, res.masked
+        elif col.kind == "email":
+            res = nz.normalise_email(raw)
+            v[col.name] = res.values
+            issue = nz.series(pc.binary_join_element_wise(
+                nz.arrow(res.issue), " (", pc.fill_null(nz.arrow(raw), ""), ")", ""), raw.index)
+        elif col.kind == "tags":
+            v[col.name] = nz.normalise_tags(raw)
+        if issue is not None:
+            if col.row_required:
+                work.reasons.append(labelled(issue, label))
+            else:
+                work.issues.append(labelled(issue, label))
+        if col.row_required and col.kind in ("money", "number", "int", "time", "bool"):
+            empty = nz.blank_to_na(raw).isna().to_numpy()
+            work.reasons.append(where_text(empty, f"{label}: empty", n))
+        if col.known_values and col.kind == "text":
+            work.issues.append(known_value_issue(v[col.name], col.known_values, label))
+
+    def _absent(self, work: Work, col: Column, n: int) -> None:
+        """A column the file does not have: all null (flags False)."""
+        dtype = CANONICAL[self.source][col.name]
+        work.values[col.name] = _null_column(dtype, n)
+        if col.kind == "phone":
+            work.values[f"{col.name}_masked"] = pd.Series(np.zeros(n, dtype=bool))
+            work.values[f"{col.name}_issue"] = _null_column("VARCHAR", n)
+        if col.kind == "masked":
+            work.values[f"{col.name}_masked"] = pd.Series(np.zeros(n, dtype=bool))
+        if col.row_required:
+            work.reasons.append(where_text(np.ones(n, dtype=bool), f"{col.aliases[0]}: column missing", n))
+
+    def finish(self, work: Work) -> None:
+        """Source-specific checks (summary reconciliation, …); may add reasons/issues or raise."""
+
+    def assemble(self, work: Work, sha: str) -> ParseResult:
+        table, n = work.table, work.n
+        canonical = CANONICAL[self.source]
+        reasons = join_reasons(work.reasons, n)
+        bad = reasons.notna().to_numpy()
+        mapped = set(work.mapping.values())
+        unmapped = [(h, table.data[h]) for h in table.headers if h not in mapped]
+        extra = json_objects(unmapped, n, keep_empty=False, issues=work.issues)
+        frame = pd.DataFrame(
+            {name: _as_column(work.values.get(name), dtype, n) for name, dtype in canonical.items()}
+        )
+        frame["_file_sha256"] = sha
+        frame["_file_name"] = table.file_name
+        frame["_row_number"] = table.row_numbers.astype(np.int32)
+        frame["_extra"] = extra
+        expected = [*canonical, *[c for c in LINEAGE if c != "_loaded_at"]]
+        frame = frame[expected]
+        rejects = pd.DataFrame(columns=["row_number", "raw_row", "reason"])
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            sub = table.data.iloc[idx].reset_index(drop=True)
+            raw_row = json_objects([(h, sub[h]) for h in table.headers], len(idx), keep_empty=True)
+            rejects = pd.DataFrame({
+                "row_number": table.row_numbers[idx].astype(np.int32),
+                "raw_row": raw_row.to_numpy(),
+                "reason": reasons.to_numpy()[idx],
+            })
+            frame = frame[~bad].reset_index(drop=True)
+        notes = list(work.notes)
+        return ParseResult(frame=frame, rejects=rejects, rows_in=n, notes=notes)
+
+
+def _null_column(dtype: str, n: int) -> pd.Series:
+    if dtype.startswith("DECIMAL") or dtype == "DOUBLE":
+        return pd.Series(np.full(n, np.nan))
+    if dtype == "TIMESTAMP":
+        return pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[us]"))
+    if dtype == "INTEGER":
+        return pd.Series(pd.array([pd.NA] * n, dtype="Int32"))
+    if dtype == "BOOLEAN":
+        return pd.Series(pd.array([pd.NA] * n, dtype="boolean"))
+    return pd.Series(np.full(n, np.nan), dtype=nz.STR)
+
+
+def _as_column(values: pd.Series | None, dtype: str, n: int) -> pd.Series:
+    if values is None:
+        return _null_column(dtype, n)
+    values = values.reset_index(drop=True)
+    if dtype == "BOOLEAN" and values.dtype == bool:
+        return values
+    return values
