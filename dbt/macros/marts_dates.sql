@@ -1,0 +1,78 @@
+{#- Date helpers for the repurchase marts. Every time rule is relative to the as_of date. -#}
+
+{#- The as_of date as a SQL expression, read from the one-row model repurchase_as_of
+    (the `as_of` var when set, else the date of the latest purchase in fct_orders). -#}
+{% macro marts_as_of() -%}
+    (select as_of_date from {{ ref('repurchase_as_of') }})
+{%- endmacro %}
+
+{#- The `as_of` var validated: none, or an ISO date string YYYY-MM-DD. -#}
+{% macro marts_as_of_var() -%}
+    {%- set value = var('as_of', none) -%}
+    {%- if value is none or (value | string | trim) in ('', 'null', 'None') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set text = value | string | trim -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
+        {{ exceptions.raise_compiler_error("var as_of must be null or a date YYYY-MM-DD, got '" ~ text ~ "'") }}
+    {%- endif -%}
+    {{ return(text) }}
+{%- endmacro %}
+
+{#- date + n days, as a date (dbt.dateadd returns a timestamp on some adapters). -#}
+{% macro marts_add_days(n, date_expr) -%}
+    cast({{ dbt.dateadd('day', n, date_expr) }} as date)
+{%- endmacro %}
+
+{#- date + n months, as a date. -#}
+{% macro marts_add_months(n, date_expr) -%}
+    cast({{ dbt.dateadd('month', n, date_expr) }} as date)
+{%- endmacro %}
+
+{#- Whole days from start_expr to end_expr (end - start). -#}
+{% macro marts_days_between(start_expr, end_expr) -%}
+    {{ dbt.datediff(start_expr, end_expr, 'day') }}
+{%- endmacro %}
+
+{#- First day of the month / quarter containing date_expr, as a date. -#}
+{% macro marts_period_start(period, date_expr) -%}
+    cast({{ dbt.date_trunc(period, date_expr) }} as date)
+{%- endmacro %}
+
+{#- Last day of the month / quarter containing date_expr, as a date. -#}
+{% macro marts_period_end(period, date_expr) -%}
+    cast({{ dbt.last_day(date_expr, period) }} as date)
+{%- endmacro %}
+
+{#- Integers 0 .. 10^digits - 1 as column `n`, from a cross join of digit lists (portable, no query at
+    compile time, unlike dbt.date_spine). Filter the result to the range you need. -#}
+{% macro marts_integers(digits=5) -%}
+    select
+        {% for i in range(digits) -%}
+        d{{ i }}.digit * {{ 10 ** i }}{{ ' + ' if not loop.last }}
+        {%- endfor %} as n
+    from
+        {% for i in range(digits) -%}
+        (
+            select 0 as digit union all select 1 union all select 2 union all select 3 union all select 4
+            union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+        ) as d{{ i }}{{ ',' if not loop.last }}
+        {% endfor %}
+{%- endmacro %}
+
+{#- The q-quantile (continuous) of an expression within an aggregate. -#}
+{% macro marts_percentile(expr, q) -%}
+    {{ return(adapter.dispatch('marts_percentile')(expr, q)) }}
+{%- endmacro %}
+
+{% macro default__marts_percentile(expr, q) -%}
+    percentile_cont({{ q }}) within group (order by {{ expr }})
+{%- endmacro %}
+
+{% macro spark__marts_percentile(expr, q) -%}
+    percentile({{ expr }}, {{ q }})
+{%- endmacro %}
+
+{% macro trino__marts_percentile(expr, q) -%}
+    approx_percentile({{ expr }}, {{ q }})
+{%- endmacro %}

@@ -1,0 +1,13 @@
+{#- Member tier from rolling spend and purchase count: the highest tier whose minimum spend AND minimum
+    purchases both hold (vars tier_<tier>_min_spend / _min_orders); 'none' below silver. -#}
+{% macro marts_member_tier(spend_expr, orders_expr) -%}
+    case
+        when {{ spend_expr }} >= {{ var('tier_diamond_min_spend') }}
+            and {{ orders_expr }} >= {{ var('tier_diamond_min_orders') }} then 'diamond'
+        when {{ spend_expr }} >= {{ var('tier_gold_min_spend') }}
+            and {{ orders_expr }} >= {{ var('tier_gold_min_orders') }} then 'gold'
+        when {{ spend_expr }} >= {{ var('tier_silver_min_spend') }}
+            and {{ orders_expr }} >= {{ var('tier_silver_min_orders') }} then 'silver'
+        else 'none'
+    end
+{%- endmacro %}

@@ -1,0 +1,108 @@
+{#- First-purchase-month cohorts x months since the first purchase (0 = the cohort month), up to the month
+    of as_of (that month is partial: is_complete_month false). Overall (overall/all) and by the channel of
+    the first purchase (first_channel/<channel>). customers_purchasing = cohort members with a purchase in
+    that month (any channel); revenue = their net spend in that month; share = purchasing / cohort size. -#}
+
+with
+
+purchases as (
+
+    select * from {{ ref('repurchase_purchases') }}
+    where customer_id is not null
+
+),
+
+as_of as (
+
+    select as_of_date from {{ ref('repurchase_as_of') }}
+
+),
+
+customers as (
+
+    select
+        customer_id,
+        {{ marts_period_start('month', 'purchase_date') }} as cohort_month,
+        coalesce(channel, 'unknown') as first_channel
+    from purchases
+    where customer_purchase_seq = 1
+
+),
+
+members as (
+
+    select 'overall' as dimension, 'all' as dimension_value, customer_id, cohort_month from customers
+    union all
+    select 'first_channel', first_channel, customer_id, cohort_month from customers
+
+),
+
+cohort_sizes as (
+
+    select dimension, dimension_value, cohort_month, count(*) as cohort_size
+    from members
+    group by dimension, dimension_value, cohort_month
+
+),
+
+activity as (
+
+    select
+        members.dimension,
+        members.dimension_value,
+        members.cohort_month,
+        {{ dbt.datediff('members.cohort_month', marts_period_start('month', 'purchases.purchase_date'), 'month') }}
+            as months_since_first,
+        count(distinct purchases.customer_id) as customers_purchasing,
+        sum(purchases.net_amount) as revenue
+    from purchases
+    inner join members
+        on purchases.customer_id = members.customer_id
+    group by 1, 2, 3, 4
+
+),
+
+integers as (
+
+    {{ marts_integers(4) }}
+
+),
+
+grid as (
+
+    select
+        cohort_sizes.*,
+        integers.n as months_since_first
+    from cohort_sizes
+    cross join integers
+    cross join as_of
+    where integers.n <= {{ dbt.datediff('cohort_sizes.cohort_month', 'as_of.as_of_date', 'month') }}
+
+),
+
+final as (
+
+    select
+        cast(grid.cohort_month as date) as cohort_month,
+        cast(grid.dimension as varchar) as dimension,
+        cast(grid.dimension_value as varchar) as dimension_value,
+        cast(grid.months_since_first as integer) as months_since_first,
+        cast({{ marts_add_months('grid.months_since_first', 'grid.cohort_month') }} as date) as activity_month,
+        cast({{ marts_period_end('month', marts_add_months('grid.months_since_first', 'grid.cohort_month')) }}
+            <= as_of.as_of_date as boolean) as is_complete_month,
+        cast(grid.cohort_size as integer) as cohort_size,
+        cast(coalesce(activity.customers_purchasing, 0) as integer) as customers_purchasing,
+        cast(coalesce(activity.customers_purchasing, 0) / cast(grid.cohort_size as double)
+            as decimal(10, 4)) as share_purchasing,
+        cast(coalesce(activity.revenue, 0) as decimal(18, 2)) as revenue
+    from grid
+    cross join as_of
+    left join activity
+        on grid.dimension = activity.dimension
+        and grid.dimension_value = activity.dimension_value
+        and grid.cohort_month = activity.cohort_month
+        and grid.months_since_first = activity.months_since_first
+
+)
+
+select * from final

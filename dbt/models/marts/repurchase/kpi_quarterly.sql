@@ -1,0 +1,1 @@
+{{ marts_kpi_model('quarter') }}

@@ -1,0 +1,99 @@
+{#- Month-end snapshots of member tiers: for every month end before as_of and for as_of itself, each
+    customer with at least one purchase in the tier_window_months months up to that day (day > snapshot
+    minus the window), with the rolling spend, purchases and tier. A customer absent from a snapshot had no
+    purchase in its window (tier 'none'). Built without a range join: a purchase counts towards the
+    snapshots at the ends of its own month and the next window-1 months, and towards as_of. -#}
+{%- set window_months = var('tier_window_months') -%}
+
+with
+
+purchases as (
+
+    select * from {{ ref('repurchase_purchases') }}
+    where customer_id is not null
+
+),
+
+as_of as (
+
+    select as_of_date from {{ ref('repurchase_as_of') }}
+
+),
+
+integers as (
+
+    {{ marts_integers(2) }}
+
+),
+
+month_end_candidates as (
+
+    select
+        purchases.customer_id,
+        purchases.purchase_date,
+        purchases.net_amount,
+        {{ marts_period_end('month', marts_add_months('integers.n', 'purchases.purchase_date')) }}
+            as snapshot_date
+    from purchases
+    cross join integers
+    where integers.n < {{ window_months }}
+
+),
+
+as_of_candidates as (
+
+    select
+        purchases.customer_id,
+        purchases.purchase_date,
+        purchases.net_amount,
+        as_of.as_of_date as snapshot_date
+    from purchases
+    cross join as_of
+
+),
+
+contributions as (
+
+    select month_end_candidates.*
+    from month_end_candidates
+    cross join as_of
+    where month_end_candidates.snapshot_date < as_of.as_of_date
+    union all
+    select * from as_of_candidates
+
+),
+
+in_window as (
+
+    select *
+    from contributions
+    where purchase_date <= snapshot_date
+        and purchase_date > {{ marts_add_months(-window_months, 'snapshot_date') }}
+
+),
+
+snapshots as (
+
+    select
+        customer_id,
+        snapshot_date,
+        sum(net_amount) as rolling_spend,
+        count(*) as rolling_orders
+    from in_window
+    group by customer_id, snapshot_date
+
+),
+
+final as (
+
+    select
+        cast(customer_id as varchar) as customer_id,
+        cast(snapshot_date as date) as snapshot_date,
+        cast(rolling_spend as decimal(18, 2)) as rolling_spend,
+        cast(rolling_orders as integer) as rolling_orders,
+        cast({{ marts_member_tier('rolling_spend', 'rolling_orders') }} as varchar) as tier
+    from snapshots
+
+)
+
+select * from final

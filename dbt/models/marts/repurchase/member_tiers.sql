@@ -1,0 +1,63 @@
+{#- Member tier of every customer with a purchase on or before as_of, from spend and purchases in the last
+    tier_window_months months up to as_of (purchase day > as_of minus the window). Member card, level and
+    points come from dim_customers (the member export) where present. -#}
+{%- set window_months = var('tier_window_months') -%}
+
+with
+
+purchases as (
+
+    select * from {{ ref('repurchase_purchases') }}
+    where customer_id is not null
+
+),
+
+customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+as_of as (
+
+    select as_of_date from {{ ref('repurchase_as_of') }}
+
+),
+
+rolling as (
+
+    select
+        purchases.customer_id,
+        as_of.as_of_date,
+        sum(case
+            when purchases.purchase_date > {{ marts_add_months(-window_months, 'as_of.as_of_date') }}
+                then purchases.net_amount else 0
+        end) as rolling_spend,
+        sum(case
+            when purchases.purchase_date > {{ marts_add_months(-window_months, 'as_of.as_of_date') }}
+                then 1 else 0
+        end) as rolling_orders
+    from purchases
+    cross join as_of
+    group by purchases.customer_id, as_of.as_of_date
+
+),
+
+final as (
+
+    select
+        cast(rolling.customer_id as varchar) as customer_id,
+        cast(rolling.as_of_date as date) as as_of_date,
+        cast(rolling.rolling_spend as decimal(18, 2)) as rolling_spend,
+        cast(rolling.rolling_orders as integer) as rolling_orders,
+        cast({{ marts_member_tier('rolling.rolling_spend', 'rolling.rolling_orders') }} as varchar) as tier,
+        cast(customers.member_card as varchar) as member_card,
+        cast(customers.member_level as varchar) as member_level,
+        cast(customers.points as integer) as points
+    from rolling
+    left join customers
+        on rolling.customer_id = customers.customer_id
+
+)
+
+select * from final
