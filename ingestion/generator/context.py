@@ -1,0 +1,63 @@
+"""What every source writer needs: the timeline, the simulated data, where to write, what was emitted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .emitted import Emitted
+from .orders import Orders
+from .people import Timeline
+
+XLSX_MAX_ROWS = 30_000  # openpyxl is slow: larger exports are written as CSV
+
+
+@dataclass
+class Ctx:
+    landing: Path
+    tl: Timeline
+    people: pd.DataFrame
+    orders: Orders
+    emitted: Emitted
+    rng: np.random.Generator
+    files: dict[str, list[str]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def start_month(self) -> np.datetime64:
+        return self.tl.start.astype("datetime64[M]")
+
+    @property
+    def n_months(self) -> int:
+        last = (self.tl.start + np.timedelta64(self.tl.end_s, "s")).astype("datetime64[M]")
+        return int((last - self.start_month).astype(int)) + 1
+
+    def month_of(self, seconds: np.ndarray) -> np.ndarray:
+        dt = self.tl.to_dt(seconds).astype("datetime64[M]")
+        return (dt - self.start_month).astype(np.int64)
+
+    def month_label(self, m: int) -> str:
+        return str(self.start_month + np.timedelta64(m, "M"))
+
+    def month_range(self, m: int) -> tuple[str, str]:
+        first = (self.start_month + np.timedelta64(m, "M")).astype("datetime64[D]")
+        last = (self.start_month + np.timedelta64(m + 1, "M")).astype("datetime64[D]") - np.timedelta64(1, "D")
+        first = max(first, self.tl.start.astype("datetime64[D]"))
+        return str(first), str(last)
+
+    def export_line(self, minutes: int) -> str:
+        t = self.tl.export_at + np.timedelta64(minutes, "m")
+        return "导出时间：" + str(t).replace("T", " ")[:16]
+
+    def record(self, source: str, name: str, rows: int) -> None:
+        self.files.setdefault(source, []).append(name)
+        self.rows[source] = self.rows.get(source, 0) + rows
+
+    def path(self, source: str, name: str) -> Path:
+        p = self.landing / source / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        return p
