@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import duckdb
 
-from tests.identity.raw_rows import insert_raw, ts
+from identity_raw_rows import insert_raw, ts
 
 
 def _pos(receipt: str, sold_at: str, phone: str | None, card: str | None, amount: float) -> dict:

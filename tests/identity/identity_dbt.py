@@ -7,6 +7,8 @@ from pathlib import Path
 
 from dbt.cli.main import dbtRunner
 
+from ingestion.paths import DATA_DIR_ENV
+
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 
 # Every model the identity tests need, with its upstream (staging, unified orders).
@@ -15,7 +17,6 @@ IDENTITY_MARTS = "+dim_customers +customer_pii +customer_merges +identity_hubs +
 
 def run_dbt(args: list[str], data_dir: Path, work_dir: Path) -> None:
     """Invoke dbt with the repo's project and profile; raise with dbt's message when it fails."""
-    os.environ["REPURCHASE_DATA_DIR"] = str(data_dir)
     full = [
         *args,
         "--project-dir", str(DBT_DIR),
@@ -23,7 +24,15 @@ def run_dbt(args: list[str], data_dir: Path, work_dir: Path) -> None:
         "--target-path", str(work_dir / "target"),
         "--log-path", str(work_dir / "logs"),
     ]
-    result = dbtRunner().invoke(full)
+    saved = os.environ.get(DATA_DIR_ENV)
+    os.environ[DATA_DIR_ENV] = str(data_dir)
+    try:
+        result = dbtRunner().invoke(full)
+    finally:
+        if saved is None:
+            os.environ.pop(DATA_DIR_ENV, None)
+        else:
+            os.environ[DATA_DIR_ENV] = saved
     if not result.success:
         failures = []
         for node_result in getattr(result.result, "results", None) or []:
