@@ -37,7 +37,7 @@ def _load_all(warehouse: Path, landing: Path) -> None:
 
 def _reexport(landing: Path, source: str) -> Path:
     """Land the first CSV of a source again under a new name with one more blank line (new hash)."""
-    original = sorted((landing / source).glob("*.csv"))[0]
+    original = min((landing / source).glob("*.csv"))
     copy = original.with_name(original.stem + "_reexport.csv")
     copy.write_bytes(original.read_bytes() + b"\r\n")
     return copy
