@@ -18,7 +18,6 @@ Dong C0000000003 (01-05), then the 7 card-only customers C0000000004..C000000001
 from __future__ import annotations
 
 import duckdb
-
 from identity_raw_rows import insert_raw, ts
 
 

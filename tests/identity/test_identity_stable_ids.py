@@ -6,7 +6,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from identity_dbt import IDENTITY_MARTS, run_dbt
 from identity_raw_rows import open_warehouse
 from identity_scenario import load_base, load_merge_file

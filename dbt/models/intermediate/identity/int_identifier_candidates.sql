@@ -172,6 +172,13 @@ checked as (
             when strpos(raw_value, '*') > 0 then identifier_type || ' masked'
             when identifier_type = 'phone' and not regexp_full_match(raw_value, '1[3-9][0-9]{9}')
                 then 'phone not an 11-digit mainland mobile'
+            {%- set blocked = var('identity_blocked_phones', []) %}
+            {%- if blocked %}
+            when identifier_type = 'phone' and trim(raw_value) in (
+                {%- for phone in blocked %}{{ dbt.string_literal(dbt.escape_single_quotes(phone | string)) }}{% if not loop.last %}, {% endif %}{% endfor -%}
+            )
+                then 'phone blocked (merchant number)'
+            {%- endif %}
             when identifier_type = 'email' and not regexp_full_match(raw_value, '[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+')
                 then 'email malformed'
             when identifier_type in ('openid', 'unionid', 'tmall_oaid') and regexp_matches(raw_value, '[[:space:]]')
