@@ -119,16 +119,22 @@ def _summarise_reasons(reasons: pd.Series, limit: int = 3) -> str:
     return ", ".join(f"{r} ×{c}" for r, c in counts.most_common(limit))
 
 
-def _insert_rows(con: duckdb.DuckDBPyConnection, source: str, frame: pd.DataFrame, loaded_at: dt.datetime) -> None:
+def _insert_rows(
+    con: duckdb.DuckDBPyConnection, source: str, frame: pd.DataFrame, sha: str, file_name: str,
+    loaded_at: dt.datetime,
+) -> None:
     if frame.empty:
         return
     name = f"_ingest_rows_{uuid.uuid4().hex}"
-    con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
+    constant = ("_file_sha256", "_file_name")  # one value per file: parameters, not a million copies
+    data = frame.drop(columns=list(constant))
+    con.register(name, pa.Table.from_pandas(data, preserve_index=False))
     try:
-        columns = ", ".join(f'"{c}"' for c in frame.columns)  # canonical names from schemas.py
+        columns = ", ".join(f'"{c}"' for c in data.columns)  # canonical names from schemas.py
         con.execute(
-            f'insert into raw."{source}" by name select {columns}, ?::timestamp as _loaded_at from "{name}"',
-            [loaded_at],
+            f"insert into raw.\"{source}\" by name select {columns}, ?::varchar as _file_sha256, "
+            f"?::varchar as _file_name, ?::timestamp as _loaded_at from \"{name}\"",
+            [sha, file_name, loaded_at],
         )
     finally:
         con.unregister(name)
@@ -228,7 +234,7 @@ def load_file(
         message += "; " + "; ".join(result.notes)
     con.begin()
     try:
-        _insert_rows(con, source, result.frame, loaded_at)
+        _insert_rows(con, source, result.frame, sha, rel, loaded_at)
         _insert_quarantine(con, source, rel, sha, result.rejects, loaded_at)
         _insert_manifest(con, source, rel, sha, size, result.rows_in, rows_loaded, rows_quarantined,
                          "loaded", message, loaded_at)

@@ -107,13 +107,23 @@ def _issue(mask: np.ndarray, prefix: str, original: pa.ChunkedArray | None = Non
     """Issue text where ``mask``: ``prefix`` or ``prefix (original value)suffix``."""
     n = len(mask)
     if not mask.any():
-        return pd.Series(np.nan, index=pd.RangeIndex(n), dtype=STR)
+        return na_text(n)
     if original is None:
-        text = pa.array(np.where(mask, prefix, None), type=pa.string())
+        text = pc.if_else(pa.array(mask), pa.scalar(prefix), _NULL)
     else:
         joined = pc.binary_join_element_wise(prefix + " (", pc.fill_null(original, ""), ")" + suffix, "")
         text = pc.if_else(pa.array(mask), joined, _NULL)
     return series(text, pd.RangeIndex(n))
+
+
+def na_text(n: int, index: pd.Index | None = None) -> pd.Series:
+    """A str Series of ``n`` missing values (cheap: an all-null arrow array)."""
+    return series(pa.nulls(n, pa.string()), pd.RangeIndex(n) if index is None else index)
+
+
+def coded_text(codes: np.ndarray, labels: tuple[str | None, ...], index: pd.Index) -> pd.Series:
+    """A str Series from integer codes into ``labels`` (None → missing), without a per-row object array."""
+    return series(pc.take(pa.array(labels, type=pa.string()), pa.array(codes.astype(np.int32))), index)
 
 
 def _reindexed(s: pd.Series, index: pd.Index) -> pd.Series:
@@ -203,8 +213,8 @@ def normalise_phone(s: pd.Series) -> PhoneResult:
     placeholder = (same_digit | tail_repeat | listed) & present & ~masked
     valid = _mask(pc.match_substring_regex(digits, r"^1[3-9]\d{9}$")) & present & ~masked & ~placeholder
     invalid = present & ~masked & ~placeholder & ~valid
-    kind = np.select([masked, placeholder, invalid], ["masked", "placeholder", "invalid"], default="")
-    issue = pd.Series(kind, index=s.index, dtype=STR).replace("", np.nan)
+    codes = np.select([masked, placeholder, invalid], [1, 2, 3], default=0)
+    issue = coded_text(codes, (None, "masked", "placeholder", "invalid"), s.index)
     return PhoneResult(
         phone=series(_where(valid, digits), s.index),
         masked=pd.Series(masked, index=s.index),
@@ -398,8 +408,8 @@ def normalise_email(s: pd.Series) -> Normalised:
     present = _mask(pc.is_valid(arr))
     masked = _mask(pc.match_substring(arr, "*")) & present
     valid = _mask(pc.match_substring_regex(arr, r"^[^@\s]+@[^@\s]+\.[^@\s]+$")) & present & ~masked
-    kind = np.select([masked, present & ~valid], ["masked", "invalid"], default="")
-    issue = pd.Series(kind, index=s.index, dtype=STR).replace("", np.nan)
+    codes = np.select([masked, present & ~valid], [1, 2], default=0)
+    issue = coded_text(codes, (None, "masked", "invalid"), s.index)
     return Normalised(series(_where(valid, arr), s.index), issue)
 
 

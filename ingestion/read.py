@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from collections.abc import Collection, Sequence
@@ -21,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from ingestion.errors import FileRejected
 from ingestion.normalise import STR, arrow, header_key, series
@@ -79,6 +82,11 @@ def sniff_kind(data: bytes, name: str) -> str:
 
 def detect_encoding(data: bytes, name: str) -> str:
     """utf-8-sig (BOM), utf-8 (valid), else gb18030; undecodable bytes → FileRejected."""
+    return _decode(data, name)[1]
+
+
+def _decode(data: bytes, name: str) -> tuple[str | None, str]:
+    """(text or None when the bytes are already valid UTF-8 without BOM, encoding)."""
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             data[3:].decode("utf-8")
@@ -86,17 +94,19 @@ def detect_encoding(data: bytes, name: str) -> str:
             raise FileRejected(
                 f"{name}: cannot decode: starts with a UTF-8 BOM but byte {exc.start + 3} is not UTF-8"
             ) from None
-        return "utf-8-sig"
+        return None, "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise FileRejected(f"{name}: cannot decode: UTF-16 BOM but bad bytes at {exc.start}") from None
     try:
         data.decode("utf-8")
-        return "utf-8"
+        return None, "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        data.decode("gb18030")
-        return "gb18030"
+        return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
         raise FileRejected(
             f"{name}: cannot decode: the bytes are neither UTF-8 nor GBK/GB18030 "
@@ -106,11 +116,11 @@ def detect_encoding(data: bytes, name: str) -> str:
 
 def _utf8_text(data: bytes, name: str) -> tuple[bytes, str]:
     """The file's text as UTF-8 bytes with \\n line ends, and the detected encoding."""
-    encoding = detect_encoding(data, name)
+    text, encoding = _decode(data, name)
     if encoding == "utf-8-sig":
         data = data[3:]
-    elif encoding != "utf-8":
-        data = data.decode(encoding).encode("utf-8")
+    elif text is not None:
+        data = text.encode("utf-8")
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     return data, encoding
@@ -136,7 +146,12 @@ def _max_fields(text: bytes, delimiter: str) -> int:
 
 # -------------------------------------------------------------------------------------------- CSV
 def read_csv_grid(data: bytes, name: str) -> Grid:
+    """Every row of a CSV (any encoding we detect) with pandas' C parser: robust to ragged rows."""
     text, encoding = _utf8_text(data, name)
+    return _csv_grid(text, name, encoding)
+
+
+def _csv_grid(text: bytes, name: str, encoding: str) -> Grid:
     if not text.strip():
         raise FileRejected(f"{name}: empty file (no text)")
     delimiter = _delimiter(text)
@@ -267,18 +282,27 @@ def read_grid(path: Path, name: str | None = None) -> Grid:
 
 
 # ------------------------------------------------------------------------------------ header, rows
-def _nonempty(cells: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({c: pc.utf8_length(pc.utf8_trim_whitespace(arrow(cells[c]))).to_numpy(
-        zero_copy_only=False) > 0 for c in cells.columns}, index=cells.index)
-
-
 def first_cell(cells: pd.DataFrame) -> pd.Series:
     """The first non-empty (stripped) cell of each row, "" when the row is blank."""
-    out = None
-    for col in reversed(list(cells.columns)):
-        arr = pc.utf8_trim_whitespace(arrow(cells[col]))
-        out = arr if out is None else pc.if_else(pc.greater(pc.utf8_length(arr), 0), arr, out)
-    return pd.Series(pd.arrays.ArrowStringArray(out, dtype=STR), index=cells.index)
+    if cells.shape[1] == 0:
+        return pd.Series([""] * len(cells), index=cells.index, dtype=STR)
+    cols = list(cells.columns)
+    out = pc.fill_null(pc.utf8_trim_whitespace(arrow(cells[cols[0]])), "")
+    empty = np.flatnonzero(_mask_np(pc.equal(out, "")))
+    if len(empty) and len(cols) > 1:  # only rows whose first cell is empty need the other cells
+        take = pa.array(empty)
+        sub = None
+        for col in reversed(cols[1:]):
+            arr = pc.fill_null(pc.utf8_trim_whitespace(arrow(cells[col]).take(take)), "")
+            sub = arr if sub is None else pc.if_else(pc.greater(pc.utf8_length(arr), 0), arr, sub)
+        values = np.asarray(out.to_numpy(zero_copy_only=False), dtype=object)
+        values[empty] = np.asarray(sub.to_numpy(zero_copy_only=False), dtype=object)
+        return pd.Series(values, index=cells.index, dtype=STR)
+    return series(out, cells.index)
+
+
+def _mask_np(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def find_header(grid: Grid, known_keys: Collection[str], name: str, min_matches: int = 2) -> int:
@@ -322,6 +346,134 @@ def _unique_headers(cells: Sequence[str]) -> list[str]:
     return headers
 
 
+@dataclass
+class _Body:
+    header_cells: list[str]
+    header_pos: int  # rows above the header
+    header_row_number: int
+    cells: pd.DataFrame  # the rows under the header, columns 0..k-1
+    row_numbers: np.ndarray
+    kind: str
+    encoding: str | None
+
+
+def _strip_prefix(cells: pd.DataFrame, prefix: str | None) -> pd.DataFrame:
+    if not prefix:
+        return cells
+    return pd.DataFrame({
+        c: series(pc.utf8_ltrim(pc.utf8_trim_whitespace(arrow(cells[c])), characters=prefix), cells.index)
+        for c in cells.columns
+    })
+
+
+def _fast_csv_body(
+    text: bytes, name: str, encoding: str, known_keys: Collection[str], min_matches: int, prefix: str | None
+) -> _Body | None:
+    """Header + body with pyarrow's multithreaded CSV reader, or None when the file needs the robust path.
+
+    Taken only when every line is a whole record (no quoted newlines: an even number of quotes per
+    line) and every row under the header has the header's width; blank lines are skipped by the
+    reader and each record's line number is the index of its non-empty line.
+    """
+    delimiter = _delimiter(text)
+    buf = np.frombuffer(text, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == 10)
+    if b'"' in text:
+        quotes = np.flatnonzero(buf == 34)
+        if (np.bincount(np.searchsorted(newlines, quotes), minlength=len(newlines) + 1) % 2).any():
+            return None
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(text)]))
+    n_lines = len(starts) - (1 if text.endswith(b"\n") else 0)
+    starts, ends = starts[:n_lines], ends[:n_lines]
+    if n_lines == 0:
+        return None
+    head_end = int(ends[min(HEADER_SCAN_ROWS, n_lines) - 1])
+    head_rows = list(csv.reader(text[:head_end].decode("utf-8").split("\n"), delimiter=delimiter))
+    width = max((len(r) for r in head_rows), default=1)
+    head = pd.DataFrame([r + [""] * (width - len(r)) for r in head_rows], dtype=STR)
+    head = _strip_prefix(head, prefix)
+    head_grid = Grid(cells=head, row_numbers=np.arange(1, len(head) + 1), kind="csv", encoding=encoding)
+    header_pos = find_header(head_grid, known_keys, name, min_matches=min_matches)
+    header_cells = [str(c) for c in head_rows[header_pos]]
+    k = len(header_cells)
+    body_start = int(ends[header_pos]) + 1
+    lines_after = np.arange(header_pos + 1, n_lines)
+    nonempty = lines_after[ends[header_pos + 1:] > starts[header_pos + 1:]]
+    names = [f"c{i}" for i in range(k)]
+    invalid: list[int] = []
+
+    def on_invalid(row: object) -> str:
+        invalid.append(1)
+        return "skip"
+
+    if body_start >= len(text) or not len(nonempty):
+        cells = pd.DataFrame({i: pd.Series([], dtype=STR) for i in range(k)})
+    else:
+        try:
+            table = pacsv.read_csv(
+                pa.BufferReader(pa.py_buffer(text).slice(body_start)),
+                read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                    newlines_in_values=False, ignore_empty_lines=True, invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in names}, strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None
+        if invalid or table.num_rows != len(nonempty):
+            return None
+        cells = pd.DataFrame({i: series(table.column(i), pd.RangeIndex(table.num_rows)) for i in range(k)})
+    return _Body(
+        header_cells=header_cells,
+        header_pos=header_pos,
+        header_row_number=header_pos + 1,
+        cells=_strip_prefix(cells, prefix),
+        row_numbers=(nonempty + 1).astype(np.int64),
+        kind="csv",
+        encoding=encoding,
+    )
+
+
+def _grid_body(grid: Grid, name: str, known_keys: Collection[str], min_matches: int, prefix: str | None) -> _Body:
+    cells = _strip_prefix(grid.cells, prefix)
+    grid = Grid(cells=cells, row_numbers=grid.row_numbers, kind=grid.kind, encoding=grid.encoding)
+    header_pos = find_header(grid, known_keys, name, min_matches=min_matches)
+    return _Body(
+        header_cells=[str(c) for c in cells.iloc[header_pos]],
+        header_pos=header_pos,
+        header_row_number=int(grid.row_numbers[header_pos]),
+        cells=cells.iloc[header_pos + 1:].reset_index(drop=True),
+        row_numbers=grid.row_numbers[header_pos + 1:],
+        kind=grid.kind,
+        encoding=grid.encoding,
+    )
+
+
+def read_body(path: Path, name: str, known_keys: Collection[str], min_matches: int = 2,
+              prefix: str | None = None) -> _Body:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FileRejected(f"{name}: cannot read the file ({exc.strerror})") from None
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise FileRejected(f"{name}: empty file")
+    if sniff_kind(data, name) == "xlsx":
+        return _grid_body(read_xlsx_grid(path, name), name, known_keys, min_matches, prefix)
+    text, encoding = _utf8_text(data, name)
+    del data
+    if not text.strip():
+        raise FileRejected(f"{name}: empty file (no text)")
+    body = _fast_csv_body(text, name, encoding, known_keys, min_matches, prefix)
+    if body is None:
+        body = _grid_body(_csv_grid(text, name, encoding), name, known_keys, min_matches, prefix)
+    return body
+
+
 def read_table(
     path: Path,
     *,
@@ -338,47 +490,42 @@ def read_table(
     returned as ``trailer``. ``cell_prefix_strip`` is a character stripped from the start of every cell
     (wechat_pay's backtick).
     """
-    grid = read_grid(path, name)
-    cells = grid.cells
-    if cell_prefix_strip:
-        stripped = {
-            c: series(pc.utf8_ltrim(pc.utf8_trim_whitespace(arrow(cells[c])), characters=cell_prefix_strip),
-                      cells.index)
-            for c in cells.columns
-        }
-        cells = pd.DataFrame(stripped)
-        grid = Grid(cells=cells, row_numbers=grid.row_numbers, kind=grid.kind, encoding=grid.encoding)
-    header_pos = find_header(grid, known_keys, name, min_matches=min_matches)
-    header_cells = list(cells.iloc[header_pos])
+    b = read_body(path, name, known_keys, min_matches, cell_prefix_strip)
     notes: list[str] = []
-    if header_pos:
-        notes.append(f"skipped {header_pos} row(s) above the header (title / export info)")
-    body = cells.iloc[header_pos + 1:]
-    numbers = grid.row_numbers[header_pos + 1:]
+    if b.header_pos:
+        notes.append(f"skipped {b.header_pos} row(s) above the header (title / export info)")
+    body, numbers = b.cells, b.row_numbers
     first = first_cell(body)
     trailer = pd.DataFrame()
     trailer_numbers = np.empty(0, dtype=np.int64)
     if stop_keys:
-        stop_mask = first.str.replace(r"\s", "", regex=True).str.lower().isin(list(stop_keys)).to_numpy()
+        stop_mask = _mask_np(pc.is_in(
+            pc.utf8_lower(pc.replace_substring_regex(arrow(first), r"\s", "")),
+            value_set=pa.array(list(stop_keys), type=pa.string())))
         if stop_mask.any():
             cut = int(np.flatnonzero(stop_mask)[0])
-            trailer, trailer_numbers = body.iloc[cut:], numbers[cut:]
+            trailer, trailer_numbers = body.iloc[cut:].reset_index(drop=True), numbers[cut:]
             body, numbers, first = body.iloc[:cut], numbers[:cut], first.iloc[:cut]
-    blank = first.eq("").to_numpy()
-    total = first.str.contains(TOTAL_ROW, regex=True).fillna(False).to_numpy(dtype=bool) & ~blank
+    blank = _mask_np(pc.equal(arrow(first), ""))
+    total = _mask_np(pc.match_substring_regex(arrow(first), TOTAL_ROW)) & ~blank
     if total.any():
-        notes.append(f"skipped {int(total.sum())} total row(s) (line {', '.join(map(str, numbers[total][:5]))})")
+        lines = ", ".join(map(str, numbers[total][:5]))
+        notes.append(f"skipped {int(total.sum())} total row(s) (line {lines})")
     if blank.any():
         notes.append(f"skipped {int(blank.sum())} blank row(s)")
     keep = ~blank & ~total
-    body = body[keep]
-    numbers = numbers[keep]
-    width = len(cells.columns)
-    header_cells = header_cells + [""] * (width - len(header_cells))
+    kept = int(keep.sum())
+    if kept == len(keep):
+        pass
+    elif keep[:kept].all():  # dropped rows are all at the end (totals, trailing blanks): a cheap slice
+        body, numbers = body.iloc[:kept], numbers[:kept]
+    else:
+        body, numbers = body[keep], numbers[keep]
+    width = body.shape[1]
+    header_cells = list(b.header_cells)[:width] + [""] * max(0, width - len(b.header_cells))
     headers = _unique_headers(header_cells)
-    data = body.copy()
+    data = body.reset_index(drop=True)
     data.columns = headers
-    data = data.reset_index(drop=True)
     # Columns with neither a header nor any value (ragged padding) carry nothing: drop them.
     empty_unnamed = [h for h, c in zip(headers, header_cells, strict=True)
                      if not str(c).strip() and not data[h].str.len().fillna(0).astype(bool).any()]
@@ -389,11 +536,11 @@ def read_table(
         file_name=name,
         headers=headers,
         data=data,
-        row_numbers=numbers.astype(np.int64),
-        header_row_number=int(grid.row_numbers[header_pos]),
-        trailer=trailer.reset_index(drop=True),
-        trailer_row_numbers=trailer_numbers,
+        row_numbers=np.asarray(numbers, dtype=np.int64),
+        header_row_number=b.header_row_number,
+        trailer=trailer,
+        trailer_row_numbers=np.asarray(trailer_numbers, dtype=np.int64),
         notes=notes,
-        kind=grid.kind,
-        encoding=grid.encoding,
+        kind=b.kind,
+        encoding=b.encoding,
     )

@@ -111,31 +111,57 @@ def json_objects(
 ) -> pd.Series:
     """One JSON object per row: ``{key: text, …}`` (and ``"_issues": [...]``), NA when nothing to say.
 
-    Built with vectorised string kernels: values are JSON-escaped and joined column by column.
+    Built with vectorised string kernels: values are JSON-escaped and joined column by column, only
+    over the rows that have something to say.
     """
+    fields = [(k, nz.arrow(v)) for k, v in fields]
+    issue_arrays = [nz.arrow(i) for i in issues]
+    issue_arrays = [a for a in issue_arrays if a.null_count < len(a)]
+    if keep_empty:
+        rows = np.arange(n) if fields else np.empty(0, dtype=np.int64)
+    else:
+        has = np.zeros(n, dtype=bool)
+        for _, arr in fields:
+            has |= _np(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(arr)), 0))
+        for arr in issue_arrays:
+            has |= _np(pc.is_valid(arr))
+        rows = np.flatnonzero(has)
+    if not len(rows):
+        return nz.na_text(n)
+    take = None if len(rows) == n else pa.array(rows)
+
+    def sub(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+        return arr if take is None else arr.take(take)
+
     pieces: list[pa.ChunkedArray] = []
-    for key, values in fields:
-        arr = nz.arrow(values)
-        text = pc.fill_null(arr, "")
+    for key, arr in fields:
+        text = pc.fill_null(sub(arr), "")
         piece = pc.binary_join_element_wise(_json_key(key) + ':"', _json_escape(text), '",', "")
         if not keep_empty:
             piece = pc.if_else(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0), piece, "")
         pieces.append(piece)
     issue_pieces = []
-    for issue in issues:
-        arr = nz.arrow(issue)
+    for arr in issue_arrays:
+        arr = sub(arr)
         piece = pc.binary_join_element_wise('"', _json_escape(pc.fill_null(arr, "")), '",', "")
         issue_pieces.append(pc.if_else(pc.is_valid(arr), piece, ""))
     if issue_pieces:
         joined = pc.utf8_rtrim(pc.binary_join_element_wise(*issue_pieces, ""), characters=",")
         wrapped = pc.binary_join_element_wise('"_issues":[', joined, "],", "")
         pieces.append(pc.if_else(pc.greater(pc.utf8_length(joined), 0), wrapped, ""))
-    if not pieces:
-        return pd.Series(np.nan, index=pd.RangeIndex(n), dtype=nz.STR)
     body = pc.utf8_rtrim(pc.binary_join_element_wise(*pieces, ""), characters=",")
     obj = pc.binary_join_element_wise("{", body, "}", "")
     obj = pc.if_else(pc.equal(body, ""), _NULL, obj)
+    if take is not None:  # scatter back: rows without content get null
+        positions = np.full(n, -1, dtype=np.int64)
+        positions[rows] = np.arange(len(rows))
+        idx = pa.array(positions, mask=positions < 0)
+        obj = pa.chunked_array([obj.combine_chunks() if isinstance(obj, pa.ChunkedArray) else obj]).take(idx)
     return nz.series(obj, pd.RangeIndex(n))
+
+
+def _np(arr: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def join_reasons(reasons: list[pd.Series], n: int) -> pd.Series:
@@ -149,7 +175,7 @@ def join_reasons(reasons: list[pd.Series], n: int) -> pd.Series:
             both = pc.and_(pc.is_valid(out), pc.is_valid(arr))
             out = pc.if_else(both, pc.binary_join_element_wise(out, arr, "; "), pc.coalesce(out, arr))
     if out is None:
-        return pd.Series(np.nan, index=pd.RangeIndex(n), dtype=nz.STR)
+        return nz.na_text(n)
     return nz.series(out, pd.RangeIndex(n))
 
 
@@ -160,7 +186,9 @@ def labelled(issue: pd.Series, label: str) -> pd.Series:
 
 
 def where_text(mask: np.ndarray, text: str, n: int) -> pd.Series:
-    return pd.Series(np.where(mask, text, None), index=pd.RangeIndex(n), dtype=nz.STR)
+    if not mask.any():
+        return nz.na_text(n)
+    return nz.series(pc.if_else(pa.array(mask), pa.scalar(text), _NULL), pd.RangeIndex(n))
 
 
 def known_value_issue(values: pd.Series, known: Iterable[str], label: str) -> pd.Series:
