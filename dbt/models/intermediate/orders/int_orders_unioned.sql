@@ -154,7 +154,6 @@ pos_orders as (
 tmall_paid as (
     select
         *,
-        coalesce(refund_amount, 0) as refund_paid_back,
         paid_at is not null
         or order_status_en in ('paid', 'shipped', 'completed')
         or (order_status_en = 'closed' and coalesce(refund_amount, 0) > 0) as was_paid
@@ -164,11 +163,16 @@ tmall_paid as (
 tmall_netted as (
     select
         *,
-        case when was_paid then coalesce(paid_amount, 0) else 0 end as gross_paid,
-        was_paid
-        and coalesce(refund_amount, 0) > 0
-        and coalesce(refund_amount, 0) >= coalesce(paid_amount, 0) as fully_refunded
+        case when was_paid then coalesce(paid_amount, 0) else 0 end as order_gross,
+        case when was_paid then coalesce(refund_amount, 0) else 0 end as order_refund
     from tmall_paid
+),
+
+tmall_flagged as (
+    select
+        *,
+        order_refund > 0 and order_refund >= order_gross as fully_refunded
+    from tmall_netted
 ),
 
 tmall_unioned as (
@@ -185,8 +189,8 @@ tmall_unioned as (
             when order_status_en = 'closed' and not was_paid then 'cancelled'
             else order_status_en
         end as order_status,
-        gross_paid as gross_amount,
-        case when was_paid then refund_paid_back else 0 end as refund_amount,
+        order_gross as gross_amount,
+        order_refund as refund_amount,
         item_count,
         was_paid and not fully_refunded and order_status_en <> 'unknown' as is_purchase,
         case when phone_issue is null and not phone_masked then phone end as phone,
@@ -196,7 +200,7 @@ tmall_unioned as (
         cast(null as {{ dbt.type_string() }}) as jd_account,
         cast(null as {{ dbt.type_string() }}) as openid,
         cast(null as {{ dbt.type_string() }}) as app_id
-    from tmall_netted
+    from tmall_flagged
 ),
 
 -- jd -----------------------------------------------------------------------------------------------
