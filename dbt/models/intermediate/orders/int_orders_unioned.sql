@@ -9,7 +9,9 @@
     jd      order-level money repeats on each line: taken once per order (payable_amount, 应付金额).
             Paid = 付款确认时间 present or status paid/shipped/completed; 锁定 (locked) after payment stays a
             purchase; 已取消 after payment is refunded in full (the export has no refund column).
-    wechat  a SUCCESS bill line is an order (out_trade_no); REFUND lines net against their out_trade_no;
+    wechat  a SUCCESS bill line is an order (out_trade_no), gross = 订单金额 (order_amount: the order's
+            value; 应结订单金额 settlement_amount is that minus the 代金券 coupon, what the merchant settles,
+            so using it would count coupon-paid orders short); REFUND lines net against their out_trade_no;
             REVOKED payments are not purchases; a refund whose payment is not in the data stays as its own
             row (status refunded, gross 0, net negative).
 
