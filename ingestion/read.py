@@ -223,7 +223,7 @@ def read_xlsx_grid(path: Path, name: str) -> Grid:
     try:
         from python_calamine import load_workbook
 
-        workbook = load_workbook(str(path))
+        workbook = load_workbook(io.BytesIO(path.read_bytes()))  # sniffed from the bytes, not the name
         sheets = [m.name for m in workbook.sheets_metadata if str(m.typ).endswith("WorkSheet")]
         sheets = sheets or list(workbook.sheet_names)
         rows: list[list[object]] = []
@@ -257,7 +257,7 @@ def read_xlsx_grid(path: Path, name: str) -> Grid:
 def _openpyxl_rows(path: Path) -> tuple[list[list[object]], str]:
     import openpyxl
 
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    workbook = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
         rows = [list(r) for r in sheet.iter_rows(values_only=True)]

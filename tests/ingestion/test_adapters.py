@@ -1,0 +1,286 @@
+"""Adapters: native exports (tiny, hand-written) → canonical frame + quarantine with reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from ingestion.adapters import get_adapter
+from ingestion.errors import FileRejected
+from ingestion.schemas import CANONICAL, LINEAGE
+
+
+def parse(source: str, path: Path):
+    return get_adapter(source).parse(path, relative_name=f"{source}/{path.name}")
+
+
+def columns_of(source: str) -> list[str]:
+    return [*CANONICAL[source], *[c for c in LINEAGE if c != "_loaded_at"]]
+
+
+# ---------------------------------------------------------------------------------------------- pos
+POS_GBK = (
+    "销售明细报表\n"  # 1
+    "导出日期：2025-03-02\n"  # 2
+    "单据号,单据类型,原单据号,门店编码,门店名称,收银员,销售时间,会员卡号,会员手机,商品编码,商品名称,数量,单价,折扣金额,实收金额,支付方式,备注\n"  # 3
+    '="202503010001",销售,,="0012",徐汇店,张三,2025/3/1 12:00,VIP001,+86 138 1234 5678,SKU1,洗发水,2,"￥1,299.00",0,"￥2,598.00",微信,\n'  # 4
+    "\t202503010002,退货,202503010001,0012,徐汇店,张三,2025年3月2日 09:30,,,SKU1,洗发水,-1,1299,0,(1299.00),现金,顾客退货\n"  # 5
+    "1.23457E+18,销售,,0012,徐汇店,李四,2025-03-02 10:00:00,,13800000000,SKU2,毛巾,1,１２．５,0,１２．５０,支付宝,\n"  # 6
+    "'202503010004,销售,,0012,徐汇店,李四,not a time,,138****5678,SKU2,毛巾,1,12.5,0,12.5,支付宝,\n"  # 7
+    "202503010005,销售,,0012,徐汇店,李四,2025-03-02T11:00:00,,138-1234-9999,SKU3,牙刷,3,5,1.5,13.5元,储值卡,\n"  # 8
+    "202503010006,销售,,0012,徐汇店,李四,2025-03-02 11:05,,021-5555,SKU3,牙刷,1,5,0,abc,现金,\n"  # 9
+    "合计,,,,,,,,,,,8,,,,,\n"  # 10
+    "\n"  # 11
+)
+
+
+def test_pos_gbk_export(tmp_path: Path) -> None:
+    path = tmp_path / "pos_2025-03.csv"
+    path.write_bytes(POS_GBK.encode("gbk"))
+    res = parse("pos", path)
+    f = res.frame
+    assert list(f.columns) == columns_of("pos")
+    assert res.rows_in == 6 and len(f) == 3 and len(res.rejects) == 3
+    assert f["receipt_no"].tolist() == ["202503010001", "202503010002", "202503010005"]
+    assert f["_row_number"].tolist() == [4, 5, 8]
+    assert f["store_code"].tolist() == ["0012", "0012", "0012"]  # leading zeros kept
+    assert f["receipt_type"].tolist() == ["销售", "退货", "销售"]
+    assert f["original_receipt_no"].tolist()[1] == "202503010001"
+    assert f["sold_at"].tolist() == [pd.Timestamp("2025-03-01 12:00"), pd.Timestamp("2025-03-02 09:30"),
+                                     pd.Timestamp("2025-03-02 11:00")]
+    assert f["paid_amount"].tolist() == [2598.00, -1299.00, 13.50]
+    assert f["unit_price"].tolist() == [1299.00, 1299.00, 5.00]
+    assert f["quantity"].tolist() == [2.0, -1.0, 3.0]
+    assert f["phone"].tolist()[0] == "13812345678"
+    assert pd.isna(f["phone"].iloc[1]) and pd.isna(f["phone_issue"].iloc[1])  # walk-in: empty, no issue
+    assert f["phone"].iloc[2] == "13812349999"
+    assert f["_file_name"].iloc[0] == "pos/pos_2025-03.csv"
+    assert json.loads(f["_extra"].iloc[1]) == {"备注": "顾客退货"}
+    assert pd.isna(f["_extra"].iloc[0])
+
+    rejects = res.rejects.set_index("row_number")
+    assert rejects.loc[6, "reason"] == "单据号: id destroyed by Excel (1.23457E+18), cannot be repaired"
+    assert rejects.loc[7, "reason"] == "销售时间: unparseable time (not a time)"
+    assert rejects.loc[9, "reason"] == "实收金额: unparseable money (abc)"
+    raw = json.loads(rejects.loc[6, "raw_row"])
+    assert raw["单据号"] == "1.23457E+18" and raw["会员手机"] == "13800000000" and raw["备注"] == ""
+
+
+def test_pos_alias_headers_and_xlsx_dates(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["小票号", "交易时间", "收款金额", "手机号", "数量"])
+    ws.append(["R1", dt.datetime(2025, 3, 1, 8, 15), 99.9, "13912345678", 1])
+    ws.append(["R2", 45717.75, "1,000.00", "13888888888", 2])
+    path = tmp_path / "pos.xls"  # an xlsx with the old extension
+    wb.save(path)
+    res = parse("pos", path)
+    f = res.frame
+    assert f["receipt_no"].tolist() == ["R1", "R2"]
+    assert f["sold_at"].tolist() == [pd.Timestamp("2025-03-01 08:15"), pd.Timestamp("2025-03-01 18:00")]
+    assert f["paid_amount"].tolist() == [99.9, 1000.0]
+    assert f["phone"].iloc[0] == "13912345678"
+    assert pd.isna(f["phone"].iloc[1]) and f["phone_issue"].iloc[1] == "placeholder"
+    assert json.loads(f["_extra"].iloc[1]) == {"_issues": ["手机号: placeholder (13888888888)"]}
+    assert f["_row_number"].tolist() == [2, 3]
+
+
+def test_pos_phone_masked_and_invalid_columns(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(
+        "单据号,销售时间,实收金额,会员手机号\nA,2025-03-01,1,138****5678\nB,2025-03-01,1,021-5555\n".encode()
+    )
+    f = parse("pos", path).frame
+    assert f["phone_masked"].tolist() == [True, False]
+    assert f["phone_issue"].tolist() == ["masked", "invalid"]
+    assert f["phone"].isna().all()
+
+
+def test_missing_required_column_rejects_file(tmp_path: Path) -> None:
+    path = tmp_path / "pos.csv"
+    path.write_bytes("单据号,销售时间,商品名称\nA,2025-03-01,x\n".encode("gbk"))
+    with pytest.raises(FileRejected) as err:
+        parse("pos", path)
+    msg = err.value.message
+    assert msg.startswith("pos/pos.csv: missing required column(s) 实收金额 (paid_amount)")
+    assert "headers found (row 1): 单据号, 销售时间, 商品名称" in msg
+
+
+# -------------------------------------------------------------------------------------------- tmall
+def test_tmall_masked_nick_statuses_and_aliases(tmp_path: Path) -> None:
+    text = (
+        "订单号,买家昵称,买家应付货款,买家应付邮费,总金额,买家实际支付金额,订单状态,联系手机,订单创建时间,订单付款时间,宝贝总数量,退款金额,OAID\n"
+        "=\"3321000011112222333\",t**1,100.00,0.00,100.00,100.00,交易成功,138****0001,2025-03-01 10:00:00,2025-03-01 10:01:00,2,0.00,OA1\n"
+        "3321000011112222334,buyer_b,50,10,60,60,买家已付款，等待卖家发货,,2025-03-02 10:00:00,2025-03-02 10:05:00,1,,\n"
+        "3321000011112222335,buyer_c,50,0,50,,等待买家付款,,2025-03-03 10:00:00,,1,,\n"
+        "3321000011112222336,buyer_d,50,0,50,50,神秘状态,,2025-03-04 10:00:00,2025-03-04 10:00:00,x,,\n"
+        "3321000011112222337,buyer_e,50,0,50,50,交易成功,,,,1,,\n"
+    )
+    path = tmp_path / "tmall.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    res = parse("tmall", path)
+    f = res.frame
+    assert res.rows_in == 5 and len(f) == 4
+    assert f["order_id"].tolist() == ["3321000011112222333", "3321000011112222334", "3321000011112222335",
+                                      "3321000011112222336"]
+    assert pd.isna(f["buyer_nick"].iloc[0]) and f["buyer_nick_masked"].tolist() == [True, False, False, False]
+    assert f["buyer_nick"].iloc[1] == "buyer_b"
+    assert f["phone_masked"].iloc[0] and f["phone_issue"].iloc[0] == "masked"
+    assert f["order_status"].tolist()[:3] == ["交易成功", "买家已付款，等待卖家发货", "等待买家付款"]
+    assert f["total_amount"].tolist() == [100.0, 60.0, 50.0, 50.0]
+    assert pd.isna(f["paid_at"].iloc[2])
+    assert f["oaid"].iloc[0] == "OA1"
+    extra = json.loads(f["_extra"].iloc[3])
+    # issues listed in canonical column order: order_status comes before item_count
+    assert extra == {"_issues": ["订单状态: unknown value (神秘状态)", "宝贝总数量: unparseable number (x)"]}
+    assert res.rejects["reason"].tolist() == ["订单创建时间: empty"]
+    assert res.rejects["row_number"].tolist() == [6]
+
+
+# ----------------------------------------------------------------------------------------------- jd
+def test_jd_lines(tmp_path: Path) -> None:
+    text = (
+        "订单号,商品ID,商品名称,订购数量,支付方式,下单时间,京东价,订单金额,结算金额,应付金额,订单状态,订单类型,下单账号,客户姓名,客户地址,联系电话,付款确认时间,订单完成时间\n"
+        "280000000001,100001,洗衣液,2,在线支付,2025-03-01 09:00:00,39.90,99.80,99.80,99.80,完成,普通订单,jd_****abc,张*,上海市****,138****1234,2025-03-01 09:01:00,2025-03-03 18:00:00\n"
+        "280000000001,100002,柔顺剂,1,在线支付,2025-03-01 09:00:00,20.00,99.80,99.80,99.80,完成,普通订单,jd_****abc,张*,上海市****,138****1234,2025-03-01 09:01:00,2025-03-03 18:00:00\n"
+        "280000000002,100001,洗衣液,1,在线支付,2025/3/5 20:00,39.90,39.90,0,39.90,已取消,普通订单,jdbuyer,李*,,,,\n"
+    )
+    path = tmp_path / "jd.csv"
+    path.write_bytes(text.encode("gbk"))
+    f = parse("jd", path).frame
+    assert f["order_id"].tolist() == ["280000000001", "280000000001", "280000000002"]
+    assert f["quantity"].tolist() == [2, 1, 1]
+    assert f["order_amount"].tolist() == [99.8, 99.8, 39.9]  # order-level, repeated per line
+    assert f["account"].isna().tolist() == [True, True, False]
+    assert f["account_masked"].tolist() == [True, True, False]
+    assert f["account"].iloc[2] == "jdbuyer"
+    assert f["order_status"].tolist() == ["完成", "完成", "已取消"]
+    assert f["ordered_at"].iloc[2] == pd.Timestamp("2025-03-05 20:00")
+    assert f["completed_at"].iloc[0] == pd.Timestamp("2025-03-03 18:00")
+    assert f["_row_number"].tolist() == [2, 3, 4]
+
+
+# ----------------------------------------------------------------------------------- wechat_members
+def test_wechat_members(tmp_path: Path) -> None:
+    text = (
+        "OpenID,UnionID,昵称,绑定手机,邮箱,性别,城市,注册时间,关注状态,取消关注时间,会员卡号,会员等级,积分,标签,营销短信授权,企微好友\n"
+        "oA1,uA1,小明,13912345678,  Ming@Example.com ,男,上海,2024-01-05 10:00:00,关注,,VIP001,金卡,1200,高价值 复购,是,Y\n"
+        "oA2,,小红,,,女,北京,2024/2/1,取消关注,2024-06-01,,,0,,否,0\n"
+        ",uX,无名,,,,,,关注,,,,,,,\n"
+    )
+    path = tmp_path / "members.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    res = parse("wechat_members", path)
+    f = res.frame
+    assert f["openid"].tolist() == ["oA1", "oA2"]
+    assert f["unionid"].iloc[0] == "uA1" and pd.isna(f["unionid"].iloc[1])
+    assert f["phone"].iloc[0] == "13912345678"
+    assert f["email"].iloc[0] == "ming@example.com"
+    assert f["tags"].iloc[0] == "高价值,复购"
+    assert f["points"].tolist() == [1200, 0]
+    assert f["sms_consent"].tolist() == [True, False]
+    assert f["wecom_friend"].tolist() == [True, False]
+    assert f["follow_status"].tolist() == ["关注", "取消关注"]
+    assert f["registered_at"].tolist() == [pd.Timestamp("2024-01-05 10:00"), pd.Timestamp("2024-02-01")]
+    assert res.rejects["reason"].tolist() == ["OpenID: empty"]
+    assert res.rejects["row_number"].tolist() == [4]
+
+
+# ------------------------------------------------------------------------------------------- wechat_pay
+PAY_HEADER = ("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,"
+              "货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,"
+              "商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注")
+PAY_SUMMARY_HEADER = "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
+
+
+def _bt(*fields: str) -> str:
+    return ",".join("`" + f for f in fields)
+
+
+PAY_LINES = [
+    _bt("2025-03-01 12:00:01", "wx2421b1c4370ec43b", "1900000001", "0", "", "4200000001", "M001", "oUser1",
+        "JSAPI", "SUCCESS", "CMB_DEBIT", "CNY", "100.00", "0.00", "0", "0", "0.00", "0.00", "", "", "商品A", "",
+        "0.60000", "0.60%", "100.00", "0.00", ""),
+    _bt("2025-03-01 13:00:00", "wx2421b1c4370ec43b", "1900000001", "0", "", "4200000002", "M002", "oUser2",
+        "NATIVE", "SUCCESS", "OTHERS", "CNY", "50.50", "0.00", "0", "0", "0.00", "0.00", "", "", "商品B", "",
+        "0.30300", "0.60%", "50.50", "0.00", ""),
+    _bt("2025-03-02 09:00:00", "wx2421b1c4370ec43b", "1900000001", "0", "", "4200000001", "M001", "oUser1",
+        "JSAPI", "REFUND", "CMB_DEBIT", "CNY", "0.00", "0.00", "5000000001", "R001", "20.00", "0.00",
+        "ORIGINAL", "SUCCESS", "商品A", "", "-0.12000", "0.60%", "0.00", "20.00", ""),
+]
+# By hand: 3 lines; 应结 100.00 + 50.50 + 0 = 150.50; 退款 20.00; 手续费 0.6 + 0.303 - 0.12 = 0.783 → 0.78.
+PAY_SUMMARY_OK = _bt("3", "150.50", "20.00", "0.00", "0.78", "150.50", "20.00")
+
+
+def test_wechat_pay_backticks_and_reconciled_summary(tmp_path: Path) -> None:
+    path = tmp_path / "bill.csv"
+    path.write_bytes(("\n".join([PAY_HEADER, *PAY_LINES, PAY_SUMMARY_HEADER, PAY_SUMMARY_OK]) + "\n").encode())
+    res = parse("wechat_pay", path)
+    f = res.frame
+    assert list(f.columns) == columns_of("wechat_pay")
+    assert res.rows_in == 3 and res.rejects.empty
+    assert f["traded_at"].tolist()[0] == pd.Timestamp("2025-03-01 12:00:01")
+    assert f["transaction_id"].tolist() == ["4200000001", "4200000002", "4200000001"]
+    assert f["openid"].tolist() == ["oUser1", "oUser2", "oUser1"]
+    assert f["trade_state"].tolist() == ["SUCCESS", "SUCCESS", "REFUND"]
+    assert f["settlement_amount"].tolist() == [100.0, 50.5, 0.0]
+    assert f["refund_amount"].tolist() == [0.0, 0.0, 20.0]
+    assert f["fee"].tolist() == [0.6, 0.3, -0.12]
+    assert f["fee_rate"].iloc[0] == "0.60%"
+    assert f["_row_number"].tolist() == [2, 3, 4]
+    assert any("summary reconciled" in n for n in res.notes)
+
+
+def test_wechat_pay_summary_mismatch_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "bill.csv"
+    bad = _bt("4", "200.50", "20.00", "0.00", "0.78", "150.50", "20.00")
+    path.write_bytes(("\n".join([PAY_HEADER, *PAY_LINES, PAY_SUMMARY_HEADER, bad]) + "\n").encode())
+    with pytest.raises(FileRejected) as err:
+        parse("wechat_pay", path)
+    msg = err.value.message
+    assert msg.startswith("wechat_pay/bill.csv: the bill's details do not match its summary")
+    assert "总交易单数 4 in the summary but 3 detail lines in the file" in msg
+    assert "应结订单总金额 200.50 in the summary but the details sum to 150.50" in msg
+    assert "退款总金额" not in msg
+
+
+def test_wechat_pay_truncated_without_summary_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "bill.csv"
+    path.write_bytes(("\n".join([PAY_HEADER, *PAY_LINES[:2]]) + "\n").encode())
+    with pytest.raises(FileRejected, match=r"wechat_pay/bill.csv: no summary block .* truncated"):
+        parse("wechat_pay", path)
+
+
+# ---------------------------------------------------------------------------------------------- touches
+def test_touches_recipients_and_event_types(tmp_path: Path) -> None:
+    text = (
+        "campaign_id,campaign_name,channel,variant,recipient_type,recipient,event_type,event_time\n"
+        "C1,春季唤醒,sms,A,phone,+86 139-1234-5678,sent,2025-03-01 10:00:00\n"  # 2
+        "C1,春季唤醒,sms,B,phone,139****5678,delivered,2025-03-01 10:00:05\n"  # 3
+        "C1,春季唤醒,email,A,email, Li@Example.COM ,opened,2025-03-01 11:00:00\n"  # 4
+        "C1,春季唤醒,wecom,A,openid,=\"oA1\",clicked,2025-03-01 12:00:00\n"  # 5
+        "C1,春季唤醒,sms,control,phone,13912345678,holdout,2025-03-01 10:00:00\n"  # 6
+        "C1,春季唤醒,sms,A,phone,13912345678,bounced,2025-03-01 10:00:00\n"  # 7
+        "C1,春季唤醒,sms,A,fax,12345,sent,2025-03-01 10:00:00\n"  # 8
+        "C1,春季唤醒,app_push,A,member_card,,sent,2025-03-01 10:00:00\n"  # 9
+    )
+    path = tmp_path / "touches.csv"
+    path.write_bytes(text.encode())
+    res = parse("touches", path)
+    f = res.frame
+    assert f["_row_number"].tolist() == [2, 3, 4, 5, 6, 9]
+    assert f["recipient"].tolist()[0] == "13912345678"
+    assert pd.isna(f["recipient"].iloc[1]) and f["recipient_issue"].iloc[1] == "masked"
+    assert f["recipient"].iloc[2] == "li@example.com"
+    assert f["recipient"].iloc[3] == "oA1"
+    assert f["variant"].iloc[4] == "control" and f["event_type"].iloc[4] == "holdout"
+    assert pd.isna(f["recipient"].iloc[5]) and f["recipient_issue"].iloc[5] == "missing"
+    assert f["recipient_issue"].iloc[[0, 2, 3, 4]].isna().all()
+    assert f["event_type"].tolist()[:4] == ["sent", "delivered", "opened", "clicked"]
+    rejects = res.rejects.set_index("row_number")["reason"].to_dict()
+    assert rejects == {7: "event_type: unknown event type (bounced)", 8: "recipient_type: unknown recipient type (fax)"}
