@@ -33,7 +33,7 @@ HEADER_SCAN_ROWS = 20
 TOTAL_ROW = r"^\s*(?:合计|总计|汇总|共计|小计|总合计)"
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xls", ".txt")
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xls")
 
 
 @dataclass

@@ -117,6 +117,6 @@ def test_whole_file_problems_are_rejected_with_file_name(
 
 def test_no_header_found(tmp_path: Path) -> None:
     path = tmp_path / "pos.csv"
-    path.write_bytes("foo,bar\n1,2\n".encode())
+    path.write_bytes(b"foo,bar\n1,2\n")
     with pytest.raises(FileRejected, match=r"pos/pos.csv: no header row found .* foo, bar"):
         table(path)
