@@ -20,13 +20,17 @@ class Emitted:
         self._next += n
         return keys
 
-    def add(self, records: np.ndarray, id_type: str, values, pids: np.ndarray) -> None:
+    def add(self, records: np.ndarray, id_type: str, values, pids: np.ndarray, alone: bool = False) -> None:
+        """Record identifiers printed on records. ``alone``: the record carries no other identifier, so
+        only the distinct values matter (keeps memory small for bills and touch logs)."""
         v = pd.Series(np.asarray(values, dtype=object)).astype("str")
         keep = (v != "").to_numpy() & (v != "nan").to_numpy()
-        if keep.any():
-            self._frames.append(pd.DataFrame({
-                "rec": np.asarray(records)[keep], "identifier_type": id_type,
-                "identifier_value": v[keep].to_numpy(dtype=object), "pid": np.asarray(pids)[keep]}))
+        if not keep.any():
+            return
+        frame = pd.DataFrame({"rec": np.asarray(records)[keep], "identifier_type": id_type,
+                              "identifier_value": v[keep].to_numpy(), "pid": np.asarray(pids)[keep]})
+        frame = frame.drop_duplicates(["identifier_value"] if alone else ["rec", "identifier_value"])
+        self._frames.append(frame)
 
     def frame(self) -> pd.DataFrame:
         if not self._frames:

@@ -19,6 +19,8 @@ _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 def unique_ints(rng: np.random.Generator, n: int, low: int, high: int,
                 exclude: np.ndarray | None = None) -> np.ndarray:
     """n distinct int64 values drawn uniformly in [low, high), none of them in exclude, in random order."""
+    if n > (high - low) // 2:
+        raise ValueError(f"cannot draw {n} distinct values from [{low}, {high})")
     out = np.empty(0, dtype=np.int64)
     banned = np.asarray(exclude if exclude is not None else [], dtype=np.int64)
     while out.size < n:
@@ -67,3 +69,20 @@ def hex_ids(rng: np.random.Generator, n: int, length: int) -> np.ndarray:
 
 def b62_ids(rng: np.random.Generator, n: int, length: int) -> np.ndarray:
     return random_strings(rng, n, length, _B62)
+
+
+def hex_of(values: np.ndarray, width: int) -> np.ndarray:
+    """Fixed-width lower-case hex of non-negative ints (vectorised)."""
+    v = np.asarray(values, dtype=np.int64)
+    shifts = 4 * np.arange(width - 1, -1, -1, dtype=np.int64)
+    digits = (v[:, None] >> shifts) & 15
+    return np.ascontiguousarray(_HEX[digits]).view(f"S{width}").ravel().astype(f"U{width}")
+
+
+def yyyymmdd(days: np.ndarray) -> np.ndarray:
+    """datetime64 values to 'YYYYMMDD' strings (object array), vectorised."""
+    d = np.asarray(days).astype("datetime64[D]")
+    y = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
+    return (y * 10000 + m * 100 + day).astype(str).astype(object)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import catalog as cat
-from .ids import unique_ints
+from .ids import unique_ints, yyyymmdd
 from .people import Timeline
 
 POS, TMALL, JD, WECHAT = 0, 1, 2, 3
@@ -33,7 +33,7 @@ def day_weights(tl: Timeline) -> tuple[np.ndarray, np.ndarray]:
     """Relative buying intensity per day (weekends, 618, 双11, 双12, 38 节, Spring Festival) and promo flags."""
     days = pd.date_range(pd.Timestamp(tl.start), periods=tl.days, freq="D")
     w = np.ones(tl.days)
-    w[days.dayofweek >= 5] *= 1.15
+    w[days.day_of_week >= 5] *= 1.15
     md = days.month * 100 + days.day
     promo = np.zeros(tl.days, dtype=bool)
     for lo, hi, f in ((1101, 1110, 1.6), (1111, 1111, 5.0), (601, 617, 1.4), (618, 618, 3.0),
@@ -163,7 +163,7 @@ def materialize(rng: np.random.Generator, skel: pd.DataFrame, people: pd.DataFra
     # --- ids
     ids = np.full(n, "", dtype=object)
     store_num = store.astype(np.int64) + 1
-    dates = pd.Series(tl.to_dt(o["t"].to_numpy())).dt.strftime("%Y%m%d").to_numpy(dtype=object)
+    dates = yyyymmdd(tl.to_dt(o["t"].to_numpy()))
     is_pos = ch == POS
     seq = pd.Series(np.arange(n))[is_pos].groupby([dates[is_pos], store[is_pos]]).cumcount().to_numpy() + 1
     ids[is_pos] = ("XS" + dates[is_pos] + pd.Series(store_num[is_pos]).astype(str).str.zfill(3).to_numpy(object)
@@ -175,7 +175,7 @@ def materialize(rng: np.random.Generator, skel: pd.DataFrame, people: pd.DataFra
     sel = ch == WECHAT
     ids[sel] = "MG" + dates[sel] + unique_ints(rng, int(sel.sum()), 10**9, 10**10).astype(str)
     txn = np.full(n, "", dtype=object)
-    txn[sel] = "42000" + unique_ints(rng, int(sel.sum()), 10**4, 10**5).astype(str) + dates[sel] + \
+    txn[sel] = "42000" + rng.integers(10**4, 10**5, int(sel.sum())).astype(str) + dates[sel] + \
         unique_ints(rng, int(sel.sum()), 10**9, 10**10).astype(str)
 
     shop = np.full(n, "", dtype=object)
@@ -270,7 +270,7 @@ def _statuses(rng, ch, age, t, tl, pos_paid, tm_total, jd_payable, wx_amount):
     s_wx = np.where(age < 0.5, np.where(s_wx == "revoked", "revoked", "completed"), s_wx)
     status[wx] = s_wx[wx]
     native[wx] = np.where(s_wx == "revoked", "REVOKED", "SUCCESS")[wx]
-    paid_at[wx] = t[wx] + rng.integers(5, 120, n)[wx]
+    paid_at[wx] = t[wx]  # a mini-program order exists for the merchant once WeChat Pay confirms it
     gross[wx & (status != "revoked")] = wx_amount[wx & (status != "revoked")]
     refund[wx & (status == "refunded")] = gross[wx & (status == "refunded")]
     pr = wx & (status == "partially_refunded")

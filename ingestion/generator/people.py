@@ -9,7 +9,7 @@ import pandas as pd
 
 from . import catalog as cat
 from .cells import choice_str
-from .ids import hex_ids, openids, unique_ints, unique_phones
+from .ids import hex_ids, hex_of, openids, unique_ints, unique_phones
 
 CHANNELS: tuple[str, ...] = ("pos", "tmall", "jd", "wechat")
 PRIMARY_P = np.array([0.40, 0.25, 0.15, 0.20])
@@ -46,7 +46,7 @@ def simulate_people(rng: np.random.Generator, n: int, tl: Timeline) -> pd.DataFr
     primary = rng.choice(4, size=n, p=PRIMARY_P)
     w = np.zeros((n, 4))
     w[pid, primary] = 1.0
-    for extra_p, weight in ((0.42, 0.5), (0.10, 0.25)):
+    for extra_p, weight in ((0.55, 0.7), (0.15, 0.35)):
         pick = rng.random(n) < extra_p
         other = rng.choice(4, size=n, p=PRIMARY_P)
         add = pick & (w[pid, other] == 0)
@@ -70,8 +70,8 @@ def simulate_people(rng: np.random.Generator, n: int, tl: Timeline) -> pd.DataFr
     nick_word = choice_str(rng, cat.NICK_WORDS, n)
     tmall_nick = np.where(uses[:, 1], nick_word + nick_idx.astype(str).astype(object), "").astype(object)
     oaid = np.where(uses[:, 1], hex_ids(rng, n, 32), "").astype(object)
-    jd_idx = unique_ints(rng, n, 10**6, 10**9)
-    jd_account = np.where(uses[:, 2], "jd_" + pd.Series(jd_idx).map("{:x}".format).to_numpy(dtype=object), "")
+    jd_idx = unique_ints(rng, n, 16**7, 16**8)
+    jd_account = np.where(uses[:, 2], np.char.add("jd_", hex_of(jd_idx, 8)).astype(object), "")
 
     has_email = is_member & (rng.random(n) < 0.25)
     email_local = (choice_str(rng, ("zhang", "li", "wang", "liu", "chen", "yang", "zhao", "huang", "amy", "leo",

@@ -87,9 +87,9 @@ def write_truth(gt: Path, tl: Timeline, people: pd.DataFrame, orders: Orders, em
         "member_card": _null_empty(people["member_card"]),
         "openid": _null_empty(people["openid"]),
         "unionid": _null_empty(people["unionid"]),
-        "tmall_nick": _null_empty(people["tmall_nick"]),
-        "tmall_oaid": _null_empty(people["tmall_oaid"]),
-        "jd_account": _null_empty(people["jd_account"]),
+        "tmall_nick": _null_empty(np.where(used[1].to_numpy() > 0, people["tmall_nick"].to_numpy(), "")),
+        "tmall_oaid": _null_empty(np.where(used[1].to_numpy() > 0, people["tmall_oaid"].to_numpy(), "")),
+        "jd_account": _null_empty(np.where(used[2].to_numpy() > 0, people["jd_account"].to_numpy(), "")),
         "email": _null_empty(pd.Series(people["email"], dtype="str").str.lower()),
         "first_seen": pd.Series(tl.start + np.round(first_s).astype(np.int64).astype("timedelta64[s]")),
         "churned_at": pd.Series(tl.start + np.nan_to_num(np.round(churn * 86400)).astype(np.int64)

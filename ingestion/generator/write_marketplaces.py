@@ -19,8 +19,12 @@ DESTROYED_PER_FILE = 4
 
 def tmall_version(ctx: Ctx, m: int) -> int:
     """1: full nick + phone · 2: adds OAID, header 订单号, still full · 3: masked nick/phone with OAID."""
+    return int(tmall_versions(ctx, np.array([m]))[0])
+
+
+def tmall_versions(ctx: Ctx, months: np.ndarray) -> np.ndarray:
     nm = ctx.n_months
-    return 3 if m >= nm - 2 else (2 if m >= nm - 10 else 1)
+    return np.where(months >= nm - 1, 3, np.where(months >= nm - 10, 2, 1))
 
 
 def write_tmall(ctx: Ctx) -> None:
@@ -42,7 +46,7 @@ def write_tmall(ctx: Ctx) -> None:
         destroyed[np.sort(ctx.rng.choice(cand, size=k, replace=False))] = True
     tm["destroyed"] = destroyed
     ctx.notes["tmall_destroyed_ids"] = tm.loc[destroyed, "order_id"].tolist()
-    version = np.array([tmall_version(ctx, m) for m in tm["month"]], dtype=np.int64)
+    version = tmall_versions(ctx, tm["month"].to_numpy())
     ok = ~destroyed
     full = ok & (version <= 2)
     em = ctx.emitted
@@ -144,7 +148,8 @@ def write_jd(ctx: Ctx) -> None:
         masked = m >= masked_from
         p = pid[sel]
         ids = pd.Series(o["order_id"].to_numpy()[oi[sel]], dtype="str")
-        id_cells = '="' + ids + '"' if masked else "\t" + ids
+        # ids: ="…" in the newer export, a leading tab or apostrophe (Excel's text markers) in older ones
+        id_cells = '="' + ids + '"' if masked else ("'" if m < nm // 3 else "\t") + ids
         account = pd.Series(people["jd_account"].to_numpy()[p], dtype="str")
         phone_num = people["phone"].to_numpy()[p]
         ps, ds = paid_s[sel], done_s[sel]

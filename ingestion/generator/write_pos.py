@@ -9,6 +9,7 @@ from . import catalog as cat
 from .cells import fullwidth, money, phones, times
 from .context import XLSX_MAX_ROWS, Ctx
 from .files import Table, write_csv, write_xlsx
+from .ids import yyyymmdd
 from .orders import POS
 
 PAY_METHODS = np.array(["微信", "支付宝", "现金", "银行卡", "储值卡"], dtype=object)
@@ -48,7 +49,7 @@ def pos_rows(ctx: Ctx) -> pd.DataFrame:
         ret_rec = ctx.emitted.new_records(len(o))
         # return receipt numbers: TH + return date + store + sequence per store and day
         ret_first = pd.DataFrame({"order": ro, "t": r["t"].to_numpy()}).groupby("order", sort=True)["t"].min()
-        rdates = pd.Series(ctx.tl.to_dt(ret_first.to_numpy())).dt.strftime("%Y%m%d").to_numpy(dtype=object)
+        rdates = yyyymmdd(ctx.tl.to_dt(ret_first.to_numpy()))
         rstore = o["store"].to_numpy()[ret_first.index.to_numpy()]
         seq = pd.Series(np.arange(len(ret_first))).groupby([rdates, rstore]).cumcount().to_numpy() + 1
         ret_no = pd.Series(
@@ -120,7 +121,9 @@ def write_pos(ctx: Ctx) -> None:
             style = v["money"]
             paid_txt = money(part["paid"].to_numpy(), style)
             if version == 2:  # a few cells typed with full-width digits
-                paid_txt = fullwidth(paid_txt, ctx.rng.random(len(part)) < 0.004)
+                odd = ctx.rng.random(len(part)) < 0.004
+                odd[0] = True  # every such file has at least one
+                paid_txt = fullwidth(paid_txt, odd)
             cols = [part["receipt_no"], part["type"], part["orig_no"], pd.Series(STORE_CODES[part["store"]]),
                     pd.Series(STORE_NAMES[part["store"]]), pd.Series(CASHIERS[part["cashier"]]),
                     times(ctx.tl.to_dt(part["t"].to_numpy()), v["time"]), part["card"],

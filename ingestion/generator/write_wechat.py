@@ -65,6 +65,9 @@ def write_members(ctx: Ctx) -> None:
         for j in (1, 2):
             tags = tags.where(k <= j, tags + sep + TAGS[ti[:, j]])
         styles = rng.choice(5, size=int(sel.sum()), p=[0.9, 0.04, 0.02, 0.02, 0.02])
+        if not is_old:  # the newer export always has a few phones typed in odd shapes
+            bound = np.flatnonzero(phone_num[sel] > 0)
+            styles[bound[:4]] = [1, 2, 3, 4][: min(4, bound.size)]
         phone_cells = phones(phone_num[sel], styles)
         yes = np.array(["否", "是"], dtype=object)
         sms = yes[mem["sms_consent"].to_numpy()[sel].astype(int)]
@@ -146,7 +149,7 @@ def pay_lines(ctx: Ctx) -> pd.DataFrame:
 def write_pay(ctx: Ctx) -> None:
     lines = pay_lines(ctx)
     rec = ctx.emitted.new_records(len(lines))
-    ctx.emitted.add(rec, "openid", lines["openid"].to_numpy(), lines["pid"].to_numpy())
+    ctx.emitted.add(rec, "openid", lines["openid"].to_numpy(), lines["pid"].to_numpy(), alone=True)
     bank = BANKS[ctx.rng.choice(BANKS.size, size=len(lines), p=[0.25, 0.15, 0.15, 0.15, 0.2, 0.1])]
     lines["bank"] = np.where(lines["state"] == "SUCCESS", bank, np.where(lines["state"] == "REFUND", bank, "OTHERS"))
     for m in range(ctx.n_months):
@@ -195,7 +198,7 @@ def write_touches(ctx: Ctx, touches: pd.DataFrame) -> None:
         sel = rtype == rt
         recipient[sel] = vals[sel]
         ctx.emitted.add(rec[sel], rt, pd.Series(vals[sel], dtype="str").str.lower().to_numpy()
-                        if rt == "email" else vals[sel], pid[sel])
+                        if rt == "email" else vals[sel], pid[sel], alone=True)
     styles = ctx.rng.choice(5, size=len(touches), p=[0.8, 0.08, 0.06, 0.05, 0.01])
     ph = phones(people["phone"].to_numpy()[pid], styles)
     text = pd.Series(recipient, dtype="str").where(rtype != "phone", ph)
