@@ -52,6 +52,20 @@ def short_error(message: str, max_lines: int = 30) -> str:
     return "\n".join(lines)
 
 
+def error_text(error: Any) -> str:
+    """The message of a step failure, down to the error that caused it (Dagster wraps user errors)."""
+    if error is None:
+        return "unknown error"
+    messages = []
+    while error is not None:
+        if error.message.strip():
+            messages.append(error.message.strip())
+        error = error.cause
+    if len(messages) > 1:
+        return f"{messages[0].splitlines()[0]}\ncaused by: {messages[-1]}"
+    return messages[0] if messages else "unknown error"
+
+
 def _metadata_value(entry: Any) -> Any:
     return getattr(entry, "value", entry)
 
@@ -118,8 +132,7 @@ class EventPrinter(threading.Thread):
             self._out(f"[{event.step_key}] done in {seconds:.1f}s")
         elif kind == DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error
-            first_line = error.message.strip().splitlines()[0] if error and error.message.strip() else "?"
-            self._out(f"[{event.step_key}] FAILED: {first_line}")
+            self._out(f"[{event.step_key}] FAILED: {short_error(error_text(error), max_lines=3)}")
         elif kind == DagsterEventType.ASSET_MATERIALIZATION:
             # dbt prints its own line per model; name only the assets dbt does not build.
             key = event.asset_key
@@ -142,7 +155,7 @@ def _outcome(result: ExecuteInProcessResult) -> RunOutcome:
     for event in result.all_events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
             error = event.event_specific_data.error
-            failed_steps[event.step_key or "?"] = short_error(error.message) if error else "unknown error"
+            failed_steps[event.step_key or "?"] = short_error(error_text(error))
         elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
             key = event.asset_key
             if key is not None and len(key.path) == 2 and key.path[0] == "raw":

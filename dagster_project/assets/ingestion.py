@@ -107,15 +107,12 @@ def build_ingestion_asset(source: str) -> AssetsDefinition:
         landing = warehouse.paths.landing
         context.log.info(f"{source}: loading new files of {landing / source}")
 
-        def progress(file_report: FileReport) -> None:
-            context.log.info(
-                f"{source}: {file_report.file_name} {file_report.status} — {file_report.rows_loaded} rows "
-                f"loaded, {file_report.rows_quarantined} quarantined"
-            )
-
         with warehouse.connect() as con:
-            report = load_source(con, landing, source, progress=progress)
+            report = load_source(con, landing, source, progress=context.log.info)
             row_count = con.execute(f'select count(*) from raw."{source}"').fetchone()[0]
+
+        for note in report.notes:
+            context.log.warning(note)
 
         rejected = [f for f in report.files if f.status == "rejected"]
         for f in rejected:
