@@ -21,8 +21,8 @@ from dagster import (
     MetadataValue,
     asset,
 )
-from ingestion.loader import FileReport, SourceReport, load_source
 
+from ingestion.loader import FileReport, SourceReport, load_source
 from ingestion.paths import SOURCES
 
 from ..resources import WarehouseResource
