@@ -1,0 +1,49 @@
+{#- Campaign funnel helpers. The steps of a touch funnel, in order, and which of them a channel can
+    observe (var campaigns_observable_steps: channel -> list of steps; `default` for unlisted channels).
+    SMS, for instance, reports no `opened`: its opened count is null (not applicable), never 0. -#}
+
+{% macro campaigns_funnel_steps() -%}
+    {{ return(['sent', 'delivered', 'opened', 'clicked', 'add_to_cart']) }}
+{%- endmacro %}
+
+{#- The observable-steps mapping, validated: every listed step must be a funnel step. -#}
+{% macro campaigns_observable_steps() -%}
+    {%- set mapping = var('campaigns_observable_steps') -%}
+    {%- if mapping is not mapping -%}
+        {{ exceptions.raise_compiler_error("var campaigns_observable_steps must map channel -> list of steps, got " ~ mapping) }}
+    {%- endif -%}
+    {%- for channel, steps in mapping.items() -%}
+        {%- for step in steps -%}
+            {%- if step not in campaigns_funnel_steps() -%}
+                {{ exceptions.raise_compiler_error("var campaigns_observable_steps: channel '" ~ channel ~ "' lists unknown step '" ~ step ~ "'; known: " ~ campaigns_funnel_steps() | join(', ')) }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(mapping) }}
+{%- endmacro %}
+
+{#- SQL boolean: whether the channel in channel_expr observes `step`. -#}
+{% macro campaigns_step_observable(channel_expr, step) -%}
+    {%- set mapping = campaigns_observable_steps() -%}
+    {%- set listed = [] -%}
+    {%- set observing = [] -%}
+    {%- for channel, steps in mapping.items() if channel != 'default' -%}
+        {%- do listed.append(channel) -%}
+        {%- if step in steps -%}{%- do observing.append(channel) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- set default_observes = step in mapping.get('default', campaigns_funnel_steps()) -%}
+    (
+        {%- if observing %}{{ channel_expr }} in ({% for c in observing %}'{{ c }}'{{ ', ' if not loop.last }}{% endfor %}){% else %}false{% endif %}
+        {%- if default_observes %} or {% if listed %}{{ channel_expr }} not in ({% for c in listed %}'{{ c }}'{{ ', ' if not loop.last }}{% endfor %}){% else %}true{% endif %}{% endif -%}
+    )
+{%- endmacro %}
+
+{#- A count that is null when the channel cannot observe the step. -#}
+{% macro campaigns_observed_count(channel_expr, step, count_expr) -%}
+    case when {{ campaigns_step_observable(channel_expr, step) }} then {{ count_expr }} end
+{%- endmacro %}
+
+{#- numerator / denominator as a double; null when the denominator is 0 or null. -#}
+{% macro campaigns_ratio(numerator, denominator) -%}
+    case when {{ denominator }} > 0 then cast({{ numerator }} as double) / {{ denominator }} end
+{%- endmacro %}

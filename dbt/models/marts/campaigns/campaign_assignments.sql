@@ -1,0 +1,162 @@
+{#-
+    One row per campaign x resolved customer: the group the customer was assigned to, the funnel steps
+    they reached and whether they converted. Conversion = a purchase (fct_orders.is_purchase) by the
+    same customer after the first touch and at most attribution_window_days days later:
+    first_touch_at < ordered_at <= first_touch_at + window.
+    - Assignment: the variant of the customer's earliest event in the campaign; a variant = 'control'
+      row is a holdout assignment (never a send) whatever its event type. variant_count > 1 flags a
+      customer seen in several variants (two recipients merged into one customer, or an export error);
+      A/B results leave such customers out.
+    - first_touch_at: treated customers, their first non-control event (normally the first send);
+      control customers, their first control row (the moment of assignment, the holdout's counterfactual
+      first touch).
+    - channel: the channel of the first touch.
+    - is_window_complete: the attribution window ended on or before as_of (else conversions may still come).
+-#}
+{%- set window_days = var('attribution_window_days') -%}
+
+with
+
+events as (
+
+    select * from {{ ref('fct_touch_events') }}
+    where customer_id is not null
+
+),
+
+purchases as (
+
+    select order_key, customer_id, ordered_at, net_amount
+    from {{ ref('fct_orders') }}
+    where is_purchase
+        and customer_id is not null
+
+),
+
+segments as (
+
+    select * from {{ ref('campaign_customer_rfm') }}
+
+),
+
+ranked as (
+
+    select
+        events.*,
+        row_number() over (
+            partition by campaign_id, customer_id
+            order by event_time, is_control, event_key
+        ) as event_rank
+    from events
+
+),
+
+firsts as (
+
+    select campaign_id, customer_id, campaign_name, channel, variant, is_control
+    from ranked
+    where event_rank = 1
+
+),
+
+per_customer as (
+
+    select
+        campaign_id,
+        customer_id,
+        count(distinct coalesce(variant, '')) as variant_count,
+        min(case when not is_control then event_time end) as first_treated_event_at,
+        min(case when is_control then event_time end) as first_control_event_at,
+        max(case when not is_control and event_type = 'sent' then 1 else 0 end) as is_sent,
+        max(case when not is_control and event_type = 'delivered' then 1 else 0 end) as is_delivered,
+        max(case when not is_control and event_type = 'opened' then 1 else 0 end) as is_opened,
+        max(case when not is_control and event_type = 'clicked' then 1 else 0 end) as is_clicked,
+        max(case when not is_control and event_type = 'add_to_cart' then 1 else 0 end) as is_added_to_cart
+    from events
+    group by campaign_id, customer_id
+
+),
+
+assigned as (
+
+    select
+        firsts.*,
+        per_customer.variant_count,
+        case
+            when firsts.is_control then per_customer.first_control_event_at
+            else per_customer.first_treated_event_at
+        end as first_touch_at,
+        per_customer.is_sent,
+        per_customer.is_delivered,
+        per_customer.is_opened,
+        per_customer.is_clicked,
+        per_customer.is_added_to_cart
+    from firsts
+    inner join per_customer
+        on per_customer.campaign_id = firsts.campaign_id
+        and per_customer.customer_id = firsts.customer_id
+
+),
+
+windowed as (
+
+    select
+        assigned.*,
+        {{ dbt.dateadd('day', window_days, 'assigned.first_touch_at') }} as window_end_at
+    from assigned
+
+),
+
+conversions as (
+
+    select
+        windowed.campaign_id,
+        windowed.customer_id,
+        min(purchases.ordered_at) as first_conversion_at,
+        count(*) as conversion_orders,
+        sum(purchases.net_amount) as conversion_revenue
+    from windowed
+    inner join purchases
+        on purchases.customer_id = windowed.customer_id
+        and purchases.ordered_at > windowed.first_touch_at
+        and purchases.ordered_at <= windowed.window_end_at
+    group by windowed.campaign_id, windowed.customer_id
+
+),
+
+final as (
+
+    select
+        cast(windowed.campaign_id as varchar) as campaign_id,
+        cast(windowed.customer_id as varchar) as customer_id,
+        cast(windowed.campaign_name as varchar) as campaign_name,
+        cast(windowed.channel as varchar) as channel,
+        cast(windowed.variant as varchar) as variant,
+        cast(windowed.is_control as boolean) as is_control,
+        cast(windowed.variant_count as integer) as variant_count,
+        cast(windowed.first_touch_at as timestamp) as first_touch_at,
+        cast(windowed.window_end_at as timestamp) as window_end_at,
+        cast(cast(windowed.window_end_at as date) <= {{ marts_as_of() }} as boolean) as is_window_complete,
+        cast(windowed.is_sent = 1 as boolean) as is_sent,
+        cast(windowed.is_delivered = 1 as boolean) as is_delivered,
+        cast(windowed.is_opened = 1 as boolean) as is_opened,
+        cast(windowed.is_clicked = 1 as boolean) as is_clicked,
+        cast(windowed.is_added_to_cart = 1 as boolean) as is_added_to_cart,
+        cast(segments.rfm_as_of_date as date) as rfm_as_of_date,
+        cast(segments.rfm_segment as varchar) as rfm_segment,
+        cast(segments.rfm_segment_code as varchar) as rfm_segment_code,
+        cast(conversions.customer_id is not null as boolean) as is_converted,
+        cast(conversions.first_conversion_at as timestamp) as first_conversion_at,
+        cast(coalesce(conversions.conversion_orders, 0) as integer) as conversion_orders,
+        cast(coalesce(conversions.conversion_revenue, 0) as decimal(18, 2)) as conversion_revenue
+    from windowed
+    left join segments
+        on segments.campaign_id = windowed.campaign_id
+        and segments.customer_id = windowed.customer_id
+    left join conversions
+        on conversions.campaign_id = windowed.campaign_id
+        and conversions.customer_id = windowed.customer_id
+
+)
+
+select * from final

@@ -1,0 +1,158 @@
+{#-
+    RFM segment of every touched or assigned customer at the campaign's send time: the rules of
+    customer_rfm (same vars: rfm_window_days, rfm_cut_quantile and the absolute cuts), applied as of the
+    campaign's first send instead of as_of. Only purchases strictly before the first send count (the
+    campaign's own conversions never shape the segment); recency_days = days from the last purchase to
+    the send date; cuts = quantiles over every customer with a purchase before the send (the same
+    population customer_rfm uses), not only over the campaign's audience. A customer without any purchase
+    before the send is segment_code 'no_prior_purchase'.
+-#}
+{%- set window_days = var('rfm_window_days') -%}
+{%- set q = var('rfm_cut_quantile') -%}
+
+with
+
+events as (
+
+    select * from {{ ref('fct_touch_events') }}
+
+),
+
+purchases as (
+
+    select customer_id, ordered_at, cast(ordered_at as date) as purchase_date, net_amount
+    from {{ ref('fct_orders') }}
+    where is_purchase
+        and customer_id is not null
+
+),
+
+campaigns as (
+
+    select
+        campaign_id,
+        -- first send; a campaign with only holdout rows is dated by its first assignment
+        coalesce(
+            min(case when not is_control then event_time end),
+            min(event_time)
+        ) as first_send_at
+    from events
+    group by campaign_id
+
+),
+
+audience as (
+
+    select distinct campaign_id, customer_id
+    from events
+    where customer_id is not null
+
+),
+
+history as (
+
+    select
+        campaigns.campaign_id,
+        cast(campaigns.first_send_at as date) as send_date,
+        purchases.customer_id,
+        max(purchases.purchase_date) as last_purchase_date,
+        sum(case
+            when purchases.purchase_date > {{ marts_add_days(-window_days, 'cast(campaigns.first_send_at as date)') }}
+                then 1 else 0
+        end) as frequency,
+        coalesce(sum(case
+            when purchases.purchase_date > {{ marts_add_days(-window_days, 'cast(campaigns.first_send_at as date)') }}
+                then purchases.net_amount
+        end), 0) as monetary
+    from campaigns
+    inner join purchases
+        on purchases.ordered_at < campaigns.first_send_at
+    group by campaigns.campaign_id, cast(campaigns.first_send_at as date), purchases.customer_id
+
+),
+
+with_recency as (
+
+    select
+        history.*,
+        {{ marts_days_between('last_purchase_date', 'send_date') }} as recency_days
+    from history
+
+),
+
+quantiles as (
+
+    select
+        campaign_id,
+        {{ marts_percentile('recency_days', q) }} as recency_quantile,
+        {{ marts_percentile('frequency', q) }} as frequency_quantile,
+        {{ marts_percentile('monetary', q) }} as monetary_quantile
+    from with_recency
+    group by campaign_id
+
+),
+
+cuts as (
+
+    select
+        campaign_id,
+        {% for dim, var_name in [('recency', 'rfm_recency_cut_days'), ('frequency', 'rfm_frequency_cut'),
+                                 ('monetary', 'rfm_monetary_cut')] -%}
+        {%- if var(var_name) is none -%}
+        cast({{ dim }}_quantile as double)
+        {%- else -%}
+        cast({{ var(var_name) }} as double)
+        {%- endif %} as {{ dim }}_cut{{ ',' if not loop.last }}
+        {% endfor %}
+    from quantiles
+
+),
+
+flagged as (
+
+    select
+        with_recency.*,
+        with_recency.recency_days < cuts.recency_cut as is_recent,
+        with_recency.frequency > cuts.frequency_cut as is_high_frequency,
+        with_recency.monetary > cuts.monetary_cut as is_high_monetary
+    from with_recency
+    inner join cuts
+        on cuts.campaign_id = with_recency.campaign_id
+
+),
+
+segments as (
+
+    {{ campaigns_rfm_segments() }}
+
+),
+
+final as (
+
+    select
+        cast(audience.campaign_id as varchar) as campaign_id,
+        cast(audience.customer_id as varchar) as customer_id,
+        cast(campaigns.first_send_at as date) as rfm_as_of_date,
+        cast(flagged.last_purchase_date as date) as last_purchase_date,
+        cast(flagged.recency_days as integer) as recency_days,
+        cast(coalesce(flagged.frequency, 0) as integer) as frequency,
+        cast(coalesce(flagged.monetary, 0) as decimal(18, 2)) as monetary,
+        cast(flagged.is_recent as boolean) as is_recent,
+        cast(flagged.is_high_frequency as boolean) as is_high_frequency,
+        cast(flagged.is_high_monetary as boolean) as is_high_monetary,
+        cast(coalesce(segments.segment, '无购买记录') as varchar) as rfm_segment,
+        cast(coalesce(segments.segment_code, 'no_prior_purchase') as varchar) as rfm_segment_code
+    from audience
+    inner join campaigns
+        on campaigns.campaign_id = audience.campaign_id
+    left join flagged
+        on flagged.campaign_id = audience.campaign_id
+        and flagged.customer_id = audience.customer_id
+    left join segments
+        on segments.is_recent = flagged.is_recent
+        and segments.is_high_frequency = flagged.is_high_frequency
+        and segments.is_high_monetary = flagged.is_high_monetary
+
+)
+
+select * from final

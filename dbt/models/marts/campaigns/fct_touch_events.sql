@@ -1,0 +1,38 @@
+{#-
+    One row per campaign touch event with its customer (null when the recipient does not resolve:
+    resolution_status / unresolved_reason say why; such events are kept, never dropped). The recipient
+    itself is personal data and stays in staging: this mart carries its salted hash.
+-#}
+
+with
+
+events as (
+
+    select * from {{ ref('int_touch_events_resolved') }}
+
+),
+
+final as (
+
+    select
+        cast(event_key as varchar) as event_key,
+        cast(campaign_id as varchar) as campaign_id,
+        cast(campaign_name as varchar) as campaign_name,
+        cast(channel as varchar) as channel,
+        cast(variant as varchar) as variant,
+        cast(is_control as boolean) as is_control,
+        cast(recipient_type as varchar) as recipient_type,
+        cast(case when recipient is not null then {{ pii_hash('recipient') }} end as varchar) as recipient_hash,
+        cast(event_type as varchar) as event_type,
+        cast(event_time as timestamp) as event_time,
+        cast(event_time as date) as event_date,
+        cast(customer_id as varchar) as customer_id,
+        cast(resolution_status as varchar) as resolution_status,
+        cast(unresolved_reason as varchar) as unresolved_reason,
+        cast(is_customer_known_beyond_touches as boolean) as is_customer_known_beyond_touches,
+        cast(_file_name as varchar) as _file_name
+    from events
+
+)
+
+select * from final
