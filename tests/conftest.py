@@ -17,3 +17,12 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
     monkeypatch.setenv(DATA_DIR_ENV, str(root))
     monkeypatch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
     return data_paths()
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """A manifest parsed from the dbt project as it is now (once per session), so the Dagster definitions
+    imported after it see every model. Import ``dagster_project.definitions`` inside tests using this."""
+    from dagster_project.project import prepare_dbt_manifest
+
+    return prepare_dbt_manifest(force=True)

@@ -1,11 +1,24 @@
-"""The wiring: definitions load, one in-process job over everything, dbt sources land on ingestion keys."""
+"""The wiring: definitions load, one in-process job over everything, dbt sources land on ingestion keys.
+
+``dagster_project.assets.dbt`` builds the dbt assets from the manifest when imported, so it is imported
+inside the tests, after the ``dbt_manifest`` fixture parsed the project as it is now.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from dagster import AssetKey
 
-from dagster_project.assets.dbt import DbtBuildConfig, RepurchaseDbtTranslator, dbt_build_args
 from ingestion.paths import SOURCES
+
+
+@pytest.fixture
+def dbt_module(dbt_manifest: Path):
+    from dagster_project.assets import dbt
+
+    return dbt
 
 
 def _model(name: str, fqn: list[str], schema: str | None) -> dict:
@@ -18,14 +31,14 @@ def _model(name: str, fqn: list[str], schema: str | None) -> dict:
     }
 
 
-def test_raw_sources_map_to_ingestion_keys() -> None:
-    translator = RepurchaseDbtTranslator()
+def test_raw_sources_map_to_ingestion_keys(dbt_module) -> None:
+    translator = dbt_module.RepurchaseDbtTranslator()
     props = {"resource_type": "source", "source_name": "raw", "name": "wechat_pay", "config": {}, "meta": {}}
     assert translator.get_asset_key(props) == AssetKey(["raw", "wechat_pay"])
 
 
-def test_models_keyed_by_schema_and_grouped_by_top_folder() -> None:
-    translator = RepurchaseDbtTranslator()
+def test_models_keyed_by_schema_and_grouped_by_top_folder(dbt_module) -> None:
+    translator = dbt_module.RepurchaseDbtTranslator()
     mart = _model("dim_customers", ["repurchase", "marts", "core", "dim_customers"], "marts")
     assert translator.get_asset_key(mart) == AssetKey(["marts", "dim_customers"])
     assert translator.get_group_name(mart) == "marts"
@@ -38,16 +51,18 @@ def test_models_keyed_by_schema_and_grouped_by_top_folder() -> None:
     assert translator.get_group_name(top_level) == "dbt"
 
 
-def test_dbt_build_args_pass_as_of_as_a_var() -> None:
-    assert dbt_build_args(DbtBuildConfig()) == ["build"]
-    assert dbt_build_args(DbtBuildConfig(as_of="2026-06-30")) == [
-        "build",
-        "--vars",
-        '{"as_of": "2026-06-30"}',
-    ]
+def test_dbt_build_args_pass_as_of_as_a_var(dbt_module) -> None:
+    build_args, config = dbt_module.dbt_build_args, dbt_module.DbtBuildConfig
+    assert build_args(config()) == ["build"]
+    assert build_args(config(as_of="2026-06-30")) == ["build", "--vars", '{"as_of": "2026-06-30"}']
 
 
-def test_definitions_wire_one_in_process_job_schedule_and_sensor() -> None:
+def test_as_of_must_be_a_date(dbt_module) -> None:
+    with pytest.raises(ValueError):
+        dbt_module.DbtBuildConfig(as_of="30/06/2026")
+
+
+def test_definitions_wire_one_in_process_job_schedule_and_sensor(dbt_manifest: Path) -> None:
     from dagster_project.definitions import defs
 
     job = defs.resolve_job_def("refresh_all")
