@@ -231,12 +231,18 @@ def _numeric_text(s: pd.Series) -> tuple[pa.ChunkedArray, pa.ChunkedArray, np.nd
     original = arrow(s)
     arr = _prepared(s)
     present = _mask(pc.is_valid(arr))
-    for junk in (",", "¥", "$", "元", " "):
-        arr = _replace_literal(arr, junk, "")
-    if pc.any(pc.match_substring_regex(arr, r"[A-Za-z]")).as_py():
-        arr = pc.replace_substring_regex(arr, r"^(?:RMB|CNY|rmb|cny)|(?:RMB|CNY|rmb|cny)$", "")
-    if _any(arr, "("):
-        arr = pc.replace_substring_regex(arr, r"^\((.*)\)$", r"-\1")  # (12.50) → -12.50
+    messy = _mask(pc.match_substring_regex(arr, r"[^0-9.\-]"))  # anything beyond plain -1234.5
+    if messy.any():
+        idx = pa.array(np.flatnonzero(messy))
+        sub = arr.take(idx)
+        for junk in (",", "¥", "$", "元", " "):
+            sub = _replace_literal(sub, junk, "")
+        if pc.any(pc.match_substring_regex(sub, r"[A-Za-z]")).as_py():
+            sub = pc.replace_substring_regex(sub, r"^(?:RMB|CNY|rmb|cny)|(?:RMB|CNY|rmb|cny)$", "")
+        if _any(sub, "("):
+            sub = pc.replace_substring_regex(sub, r"^\((.*)\)$", r"-\1")  # (12.50) → -12.50
+        arr = pc.replace_with_mask(arr.combine_chunks(), pa.array(messy), sub.combine_chunks())
+        arr = pa.chunked_array([arr])
     if pc.any(pc.ends_with(arr, "-")).as_py():
         arr = pc.replace_substring_regex(arr, r"^(\d[\d.]*)-$", r"-\1")  # 12.50- → -12.50
     ok = _mask(pc.match_substring_regex(arr, _NUMBER)) & present

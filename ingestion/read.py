@@ -273,7 +273,7 @@ def read_grid(path: Path, name: str | None = None) -> Grid:
         data = path.read_bytes()
     except OSError as exc:
         raise FileRejected(f"{name}: cannot read the file ({exc.strerror})") from None
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+    if _is_blank(data):
         raise FileRejected(f"{name}: empty file")
     kind = sniff_kind(data, name)
     if kind == "xlsx":
@@ -366,30 +366,34 @@ def _strip_prefix(cells: pd.DataFrame, prefix: str | None) -> pd.DataFrame:
     })
 
 
+def _is_blank(data: bytes) -> bool:
+    """No text at all (cheap for big files: only a file whose head is blank is scanned in full)."""
+    blank = b" \t\r\n\xef\xbb\xbf"
+    return not data[:65536].strip(blank) and not data.strip(blank)
+
+
 def _fast_csv_body(
     text: bytes, name: str, encoding: str, known_keys: Collection[str], min_matches: int, prefix: str | None
 ) -> _Body | None:
     """Header + body with pyarrow's multithreaded CSV reader, or None when the file needs the robust path.
 
-    Taken only when every line is a whole record (no quoted newlines: an even number of quotes per
-    line) and every row under the header has the header's width; blank lines are skipped by the
-    reader and each record's line number is the index of its non-empty line.
+    Taken only when every line under the header is one whole record of the header's width: the reader
+    reports ragged rows (→ None), and the record count must equal the count of non-empty lines, which
+    a quoted newline would break (→ None). Each record's line number follows from the line count.
     """
     delimiter = _delimiter(text)
-    buf = np.frombuffer(text, dtype=np.uint8)
-    newlines = np.flatnonzero(buf == 10)
-    if b'"' in text:
-        quotes = np.flatnonzero(buf == 34)
-        if (np.bincount(np.searchsorted(newlines, quotes), minlength=len(newlines) + 1) % 2).any():
-            return None
-    starts = np.concatenate(([0], newlines + 1))
-    ends = np.concatenate((newlines, [len(text)]))
-    n_lines = len(starts) - (1 if text.endswith(b"\n") else 0)
-    starts, ends = starts[:n_lines], ends[:n_lines]
-    if n_lines == 0:
-        return None
-    head_end = int(ends[min(HEADER_SCAN_ROWS, n_lines) - 1])
-    head_rows = list(csv.reader(text[:head_end].decode("utf-8").split("\n"), delimiter=delimiter))
+    # The head (title rows + header): the first lines, parsed with the csv module.
+    head_end, pos = 0, 0
+    for _ in range(HEADER_SCAN_ROWS):
+        nxt = text.find(b"\n", pos)
+        if nxt < 0:
+            head_end = len(text)
+            break
+        head_end, pos = nxt, nxt + 1
+    head_lines = text[:head_end].decode("utf-8").split("\n")
+    if any(line.count('"') % 2 for line in head_lines):
+        return None  # a quoted newline near the top: let the robust parser handle it
+    head_rows = list(csv.reader(head_lines, delimiter=delimiter))
     width = max((len(r) for r in head_rows), default=1)
     head = pd.DataFrame([r + [""] * (width - len(r)) for r in head_rows], dtype=STR)
     head = _strip_prefix(head, prefix)
@@ -397,9 +401,28 @@ def _fast_csv_body(
     header_pos = find_header(head_grid, known_keys, name, min_matches=min_matches)
     header_cells = [str(c) for c in head_rows[header_pos]]
     k = len(header_cells)
-    body_start = int(ends[header_pos]) + 1
-    lines_after = np.arange(header_pos + 1, n_lines)
-    nonempty = lines_after[ends[header_pos + 1:] > starts[header_pos + 1:]]
+    body_start = 0
+    for _ in range(header_pos + 1):
+        body_start = text.find(b"\n", body_start) + 1
+        if body_start == 0:
+            body_start = len(text)
+            break
+    end = len(text)
+    while end > body_start and text[end - 1] == 10:  # trailing blank lines
+        end -= 1
+    first_body_line = header_pos + 2  # 1-based line number of the first line under the header
+    if end <= body_start:
+        cells = pd.DataFrame({i: pd.Series([], dtype=STR) for i in range(k)})
+        numbers = np.empty(0, dtype=np.int64)
+        return _Body(header_cells, header_pos, header_pos + 1, cells, numbers, "csv", encoding)
+    if text.find(b"\n\n", body_start, end) < 0:
+        numbers = first_body_line + np.arange(text.count(b"\n", body_start, end) + 1, dtype=np.int64)
+    else:  # blank lines inside the body: number the non-empty lines
+        buf = np.frombuffer(text, dtype=np.uint8, count=end - body_start, offset=body_start)
+        newlines = np.flatnonzero(buf == 10)
+        starts = np.concatenate(([0], newlines + 1))
+        ends = np.concatenate((newlines, [len(buf)]))
+        numbers = first_body_line + np.flatnonzero(ends > starts).astype(np.int64)
     names = [f"c{i}" for i in range(k)]
     invalid: list[int] = []
 
@@ -407,33 +430,30 @@ def _fast_csv_body(
         invalid.append(1)
         return "skip"
 
-    if body_start >= len(text) or not len(nonempty):
-        cells = pd.DataFrame({i: pd.Series([], dtype=STR) for i in range(k)})
-    else:
-        try:
-            table = pacsv.read_csv(
-                pa.BufferReader(pa.py_buffer(text).slice(body_start)),
-                read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
-                parse_options=pacsv.ParseOptions(
-                    delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
-                    newlines_in_values=False, ignore_empty_lines=True, invalid_row_handler=on_invalid,
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={c: pa.string() for c in names}, strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
-            )
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            return None
-        if invalid or table.num_rows != len(nonempty):
-            return None
-        cells = pd.DataFrame({i: series(table.column(i), pd.RangeIndex(table.num_rows)) for i in range(k)})
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(text).slice(body_start, end - body_start)),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                newlines_in_values=False, ignore_empty_lines=True, invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in names}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if invalid or table.num_rows != len(numbers):
+        return None
+    cells = pd.DataFrame({i: series(table.column(i), pd.RangeIndex(table.num_rows)) for i in range(k)})
     return _Body(
         header_cells=header_cells,
         header_pos=header_pos,
         header_row_number=header_pos + 1,
         cells=_strip_prefix(cells, prefix),
-        row_numbers=(nonempty + 1).astype(np.int64),
+        row_numbers=numbers,
         kind="csv",
         encoding=encoding,
     )
@@ -460,7 +480,7 @@ def read_body(path: Path, name: str, known_keys: Collection[str], min_matches: i
         data = path.read_bytes()
     except OSError as exc:
         raise FileRejected(f"{name}: cannot read the file ({exc.strerror})") from None
-    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+    if _is_blank(data):
         raise FileRejected(f"{name}: empty file")
     if sniff_kind(data, name) == "xlsx":
         return _grid_body(read_xlsx_grid(path, name), name, known_keys, min_matches, prefix)

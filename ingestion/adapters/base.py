@@ -193,15 +193,23 @@ def where_text(mask: np.ndarray, text: str, n: int) -> pd.Series:
 
 def known_value_issue(values: pd.Series, known: Iterable[str], label: str) -> pd.Series:
     """``label: unknown value (x)`` for values outside ``known`` (compared width/space-insensitively)."""
-    def key(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    def key(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
         arr = pc.utf8_normalize(pc.fill_null(arr, ""), "NFKC")
         return pc.utf8_lower(pc.replace_substring_regex(arr, r"\s+", ""))
 
+    known = list(known)
     arr = nz.arrow(values)
-    known_keys = key(pa.chunked_array([pa.array(list(known), type=pa.string())]))
-    unknown = pc.and_(pc.is_valid(arr), pc.invert(pc.is_in(key(arr), value_set=known_keys.combine_chunks())))
-    text = pc.binary_join_element_wise(label + ": unknown value (", arr, ")", "")
-    return nz.series(pc.if_else(unknown, text, _NULL), values.index)
+    # Exact matches are the common case; only the other values get the tolerant comparison.
+    suspect = _np(pc.and_(pc.is_valid(arr), pc.invert(pc.is_in(arr, value_set=pa.array(known)))))
+    if not suspect.any():
+        return nz.na_text(len(values), values.index)
+    idx = pa.array(np.flatnonzero(suspect))
+    sub = arr.take(idx)
+    unknown = _np(pc.invert(pc.is_in(key(sub), value_set=key(pa.array(known)))))
+    mask = np.zeros(len(values), dtype=bool)
+    mask[np.flatnonzero(suspect)[unknown]] = True
+    text = pc.binary_join_element_wise(label + ": unknown value (", pc.fill_null(arr, ""), ")", "")
+    return nz.series(pc.if_else(pa.array(mask), text, _NULL), values.index)
 
 
 def file_sha256(path: Path) -> str:
