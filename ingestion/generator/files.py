@@ -13,26 +13,30 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
+from .cells import concat, txt
+
 XLSX_FIXED_TIME = (2026, 1, 1, 0, 0, 0)
 
 
-def csv_escape(col: pd.Series) -> pd.Series:
+def csv_escape(col) -> np.ndarray:
     """Quote cells holding a comma, a quote or a line break (RFC 4180)."""
-    col = col.astype("str")
-    needs = col.str.contains(r'[",\r\n]', regex=True).to_numpy(dtype=bool)
+    col = txt(col)
+    needs = np.zeros(col.shape, dtype=bool)
+    for ch in (",", '"', "\n", "\r"):
+        needs |= np.strings.find(col, ch) >= 0
     if not needs.any():
         return col
     out = col.copy()
-    out[needs] = '"' + col[needs].str.replace('"', '""', regex=False) + '"'
+    out[needs] = concat('"', np.strings.replace(col[needs], '"', '""'), '"')
     return out
 
 
 @dataclass
 class Table:
-    """One export: native header, one text column per header (or typed values for xlsx)."""
+    """One export: native header and one text column per header."""
 
     header: list[str]
-    columns: list[pd.Series]
+    columns: list  # array-likes of cell text, all the same length
     raw: set[int] = field(default_factory=set)  # columns written verbatim (e.g. ="123" ids)
     title_lines: list[str] = field(default_factory=list)
     total_row: list[str] | None = None
@@ -43,25 +47,31 @@ class Table:
         return len(self.columns[0]) if self.columns else 0
 
 
+def csv_line(cells: list[str]) -> str:
+    return ",".join(csv_escape(np.array(cells, dtype=object)).tolist())
+
+
+def join_rows(columns: list, sep: str = ",") -> np.ndarray:
+    out = txt(columns[0])
+    for c in columns[1:]:
+        out = concat(out, sep, c)
+    return out
+
+
 def write_csv(path: Path, table: Table, encoding: str, newline: str = "\r\n") -> int:
     """Write table as CSV text in encoding ('gbk', 'utf-8', 'utf-8-sig'); returns data rows written."""
     width = len(table.header)
-    cols = [c.reset_index(drop=True).astype("str") if i in table.raw else csv_escape(c.reset_index(drop=True))
-            for i, c in enumerate(table.columns)]
-    parts: list[str] = []
-    for title in table.title_lines:
-        parts.append(title + newline)
-    parts.append(",".join(csv_escape(pd.Series(table.header, dtype="str")).tolist()) + newline)
+    cols = [txt(c) if i in table.raw else csv_escape(c) for i, c in enumerate(table.columns)]
+    parts: list[str] = [title + newline for title in table.title_lines]
+    parts.append(csv_line(table.header) + newline)
     if table.nrows:
-        body = cols[0].str.cat(cols[1:], sep=",") if len(cols) > 1 else cols[0]
-        parts.append(body.str.cat(sep=newline) + newline)
+        parts.append(newline.join(join_rows(cols).tolist()) + newline)
     if table.total_row is not None:
-        parts.append(",".join(csv_escape(pd.Series(table.total_row, dtype="str")).tolist()) + newline)
+        parts.append(csv_line(table.total_row) + newline)
     for i in range(table.blank_trailing):
         parts.append(("," * (width - 1) if i == 0 else "") + newline)
-    text = "".join(parts)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode(encoding))
+    path.write_bytes("".join(parts).encode(encoding))
     return table.nrows
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from . import catalog as cat
-from .cells import excel_destroyed, mask_name, masked_phones, money, times
+from .cells import concat, excel_destroyed, mask_account, mask_name, masked_phones, money, times, txt
 from .context import XLSX_MAX_ROWS, Ctx
 from .files import Table, write_csv, write_xlsx
 from .orders import JD, TMALL
@@ -87,15 +87,11 @@ def write_tmall(ctx: Ctx) -> None:
             n = write_xlsx(ctx.path("tmall", name), header, frame, [], None, "订单列表")
             ctx.record("tmall", name, n)
             continue
-        ids = part["order_id"].astype("str")
-        if v == 1 or v == 3:
-            id_cells = '="' + ids + '"'
-        else:
-            id_cells = "\t" + ids
+        ids = txt(part["order_id"])
+        id_cells = concat('="', ids, '"') if v in (1, 3) else concat("\t", ids)
         dmask = part["destroyed"].to_numpy()
         if dmask.any():
-            id_cells = id_cells.copy()
-            id_cells[dmask] = excel_destroyed(part.loc[dmask, "order_id"].astype(np.int64).to_numpy()).to_numpy()
+            id_cells[dmask] = excel_destroyed(part.loc[dmask, "order_id"].astype(np.int64).to_numpy())
         style = {1: "plain", 2: "yen", 3: "fixed"}[v]
         tstyle = {1: "iso", 2: "slash", 3: "iso"}[v]
         cols = [id_cells, nick if v <= 2 else mask_name(nick)]
@@ -112,16 +108,11 @@ def write_tmall(ctx: Ctx) -> None:
         total = None
         if v == 3:
             total = ["总计"] + [""] * (len(header) - 1)
-            total[header.index("买家实际支付金额")] = money(np.array([paid_amount.sum()]), style).iloc[0]
+            total[header.index("买家实际支付金额")] = str(money([paid_amount.sum()], style)[0])
         name = f"tmall_orders_{ctx.month_label(m)}.csv"
         table = Table(header, cols, raw={0}, title_lines=titles, total_row=total)
         n = write_csv(ctx.path("tmall", name), table, "gbk" if v == 1 else "utf-8-sig")
         ctx.record("tmall", name, n)
-
-
-def mask_account(values: pd.Series) -> pd.Series:
-    s = values.astype("str")
-    return s.str.slice(0, 2) + "***" + s.str.slice(-2)
 
 
 def write_jd(ctx: Ctx) -> None:
@@ -147,9 +138,9 @@ def write_jd(ctx: Ctx) -> None:
             continue
         masked = m >= masked_from
         p = pid[sel]
-        ids = pd.Series(o["order_id"].to_numpy()[oi[sel]], dtype="str")
+        ids = txt(o["order_id"].to_numpy()[oi[sel]])
         # ids: ="…" in the newer export, a leading tab or apostrophe (Excel's text markers) in older ones
-        id_cells = '="' + ids + '"' if masked else ("'" if m < nm // 3 else "\t") + ids
+        id_cells = concat('="', ids, '"') if masked else concat("'" if m < nm // 3 else "\t", ids)
         account = pd.Series(people["jd_account"].to_numpy()[p], dtype="str")
         phone_num = people["phone"].to_numpy()[p]
         ps, ds = paid_s[sel], done_s[sel]

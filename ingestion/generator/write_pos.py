@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from . import catalog as cat
-from .cells import fullwidth, money, phones, times
+from .cells import fullwidth, money, none_if_empty, phones, times, txt
 from .context import XLSX_MAX_ROWS, Ctx
 from .files import Table, write_csv, write_xlsx
 from .ids import yyyymmdd
@@ -107,10 +107,10 @@ def write_pos(ctx: Ctx) -> None:
         if m in xlsx_months:
             name = f"pos_sales_{label}.xlsx"
             frame = pd.DataFrame({
-                "a": part["receipt_no"], "b": part["type"], "c": part["orig_no"].replace("", None),
+                "a": part["receipt_no"], "b": part["type"], "c": none_if_empty(part["orig_no"]),
                 "d": STORE_CODES[part["store"]], "e": STORE_NAMES[part["store"]], "f": CASHIERS[part["cashier"]],
-                "g": pd.to_datetime(ctx.tl.to_dt(part["t"].to_numpy())), "h": part["card"].replace("", None),
-                "i": _phone_cells(ctx, part, allow_fullwidth=False).replace("", None),
+                "g": pd.to_datetime(ctx.tl.to_dt(part["t"].to_numpy())), "h": none_if_empty(part["card"]),
+                "i": none_if_empty(_phone_cells(ctx, part, allow_fullwidth=False)),
                 "j": SKU_CODES[part["sku"]], "k": SKU_NAMES[part["sku"]], "l": part["qty"].astype(int),
                 "m": part["price"].round(2), "n": part["disc"].round(2), "o": part["paid"].round(2),
                 "p": part["pay"]})
@@ -132,7 +132,7 @@ def write_pos(ctx: Ctx) -> None:
                     part["qty"].astype(str), money(part["price"].to_numpy(), style),
                     money(part["disc"].to_numpy(), style), paid_txt, part["pay"]]
             total = [v["total"]] + [""] * 10 + [str(qty_sum), "", "",
-                                               money(np.array([paid_sum]), style).iloc[0], ""]
+                                               str(money([paid_sum], style)[0]), ""]
             n = write_csv(ctx.path("pos", name), Table(header, cols, title_lines=titles, total_row=total), "gbk")
         ctx.record("pos", name, n)
 
@@ -142,5 +142,4 @@ def _phone_cells(ctx: Ctx, part: pd.DataFrame, allow_fullwidth: bool) -> pd.Seri
     p = [0.82, 0.06, 0.06, 0.05, 0.01] if allow_fullwidth else [0.83, 0.06, 0.06, 0.05, 0.0]
     styles = ctx.rng.choice(5, size=len(part), p=p)
     real = phones(part["phone"].to_numpy(), styles)
-    other = part["phone_text"].astype("str").reset_index(drop=True)
-    return real.where(part["phone_kind"].to_numpy() == 1, other)
+    return np.where(part["phone_kind"].to_numpy() == 1, real, txt(part["phone_text"]))

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 from . import catalog as cat
-from .cells import money, phones, times
+from .cells import money, phones, times, txt
 from .context import XLSX_MAX_ROWS, Ctx
-from .files import Table, write_csv, write_xlsx
+from .files import Table, join_rows, write_csv, write_xlsx
 from .orders import WECHAT
 
 PAY_HEADER = ["交易时间", "公众账号ID", "商户号", "特约商户号", "设备号", "微信订单号", "商户订单号", "用户标识", "交易类型", "交易状态", "付款银行", "货币种类", "应结订单金额", "代金券金额", "微信退款单号", "商户退款单号", "退款金额", "充值券退款金额", "退款类型", "退款状态", "商品名称", "商户数据包", "手续费", "费率", "订单金额", "申请退款金额", "费率备注"]
@@ -77,7 +77,7 @@ def write_members(ctx: Ctx) -> None:
                       "会员卡号", "会员等级", "积分", "标签", "营销短信授权", "企微好友"]
             frame = pd.DataFrame({
                 "openid": mem["openid"].to_numpy()[sel], "unionid": mem["unionid"].to_numpy()[sel],
-                "nick": mem["wechat_nick"].to_numpy()[sel], "phone": phone_cells.to_numpy(),
+                "nick": mem["wechat_nick"].to_numpy()[sel], "phone": phone_cells.astype(object),
                 "email": email[sel].to_numpy(), "gender": mem["gender"].to_numpy()[sel],
                 "city": mem["city"].to_numpy()[sel], "reg": pd.to_datetime(reg_dt), "follow": follow,
                 "unf": pd.to_datetime(unf_dt), "card": mem["member_card"].to_numpy()[sel],
@@ -86,7 +86,8 @@ def write_members(ctx: Ctx) -> None:
             label = str((tl.start + np.timedelta64(cutoff_s - 1, "s")).astype("datetime64[D]"))
             if len(frame) <= XLSX_MAX_ROWS:
                 name = f"members_until_{label}.xlsx"
-                frame = frame.replace("", None)
+                frame = frame.apply(lambda c: c.astype(object).where(c != "", None)
+                                    if pd.api.types.is_string_dtype(c) or c.dtype == object else c)
                 rows = write_xlsx(ctx.path("wechat_members", name), header, frame, [], None, "会员列表")
             else:
                 name = f"members_until_{label}.csv"
@@ -136,7 +137,7 @@ def pay_lines(ctx: Ctx) -> pd.DataFrame:
         "openid": ctx.people["openid"].to_numpy()[o["pid"].to_numpy()[ro]], "state": "REFUND", "settle": 0.0,
         "coupon": 0.0, "refund_id": "50300" + pd.Series(ref_serial + 10**12).astype(str).to_numpy(object)
         + pd.Series(ctx.rng.integers(10**8, 10**9, k)).astype(str).to_numpy(object),
-        "refund_no": "RF" + pd.Series(o["order_id"].to_numpy()[ro]).str.slice(2).to_numpy(object),
+        "refund_no": np.strings.add("RF", np.strings.slice(txt(o["order_id"].to_numpy()[ro]), 2, None)),
         "refund": r["amount"].to_numpy(), "refund_type": "ORIGINAL", "refund_status": "SUCCESS",
         "product": SKU_NAMES[o["first_sku"].to_numpy()[ro]], "fee": -np.round(r["amount"].to_numpy() * FEE_RATE, 2),
         "amount": 0.0, "req_refund": r["amount"].to_numpy(), "pid": o["pid"].to_numpy()[ro],
@@ -158,8 +159,9 @@ def write_pay(ctx: Ctx) -> None:
             continue
         k = len(part)
 
-        def const(v: str, k: int = k) -> pd.Series:
-            return pd.Series([v] * k, dtype="str")
+
+        def const(v: str, k: int = k) -> np.ndarray:
+            return np.full(k, v, dtype=object)
 
         cells = [times(ctx.tl.to_dt(part["t"].to_numpy()), "iso"), const(cat.WECHAT_APP_ID),
                  const(cat.WECHAT_MCH_ID), const("0"), const(""), part["txn"].astype("str"),
@@ -169,12 +171,12 @@ def write_pay(ctx: Ctx) -> None:
                  money(np.zeros(k), "fixed"), part["refund_type"].astype("str"), part["refund_status"].astype("str"),
                  part["product"].astype("str"), const(""), money(part["fee"], "fixed"), const("0.60%"),
                  money(part["amount"], "fixed"), money(part["req_refund"], "fixed"), const("")]
-        cells = ["`" + c.reset_index(drop=True) for c in cells]
+        cells = [np.strings.add("`", txt(c)) for c in cells]
         summary = [k, part["settle"].sum(), part["refund"].sum(), 0.0, part["fee"].sum(), part["amount"].sum(),
                    part["req_refund"].sum()]
         summary_cells = [str(k)] + money(np.round(np.array(summary[1:], dtype=float), 2), "fixed").tolist()
-        body = cells[0].str.cat(cells[1:], sep=",")
-        text = (",".join(PAY_HEADER) + "\r\n" + body.str.cat(sep="\r\n") + "\r\n" + PAY_SUMMARY_HEADER + "\r\n"
+        body = join_rows(cells)
+        text = (",".join(PAY_HEADER) + "\r\n" + "\r\n".join(body.tolist()) + "\r\n" + PAY_SUMMARY_HEADER + "\r\n"
                 + ",".join("`" + c for c in summary_cells) + "\r\n")
         name = f"wechatpay_bill_{cat.WECHAT_MCH_ID}_{ctx.month_label(m)}.csv"
         ctx.path("wechat_pay", name).write_bytes(text.encode("utf-8"))
@@ -201,10 +203,10 @@ def write_touches(ctx: Ctx, touches: pd.DataFrame) -> None:
                         if rt == "email" else vals[sel], pid[sel], alone=True)
     styles = ctx.rng.choice(5, size=len(touches), p=[0.8, 0.08, 0.06, 0.05, 0.01])
     ph = phones(people["phone"].to_numpy()[pid], styles)
-    text = pd.Series(recipient, dtype="str").where(rtype != "phone", ph)
+    text = np.where(rtype != "phone", txt(recipient), ph)
     shout = (rtype == "email") & (ctx.rng.random(len(touches)) < 0.15)
-    text = text.where(~shout, text.str.upper())
-    touches = touches.assign(recipient=text.to_numpy())
+    text = np.where(shout, np.strings.upper(text), text).astype(object)
+    touches = touches.assign(recipient=text)
     for ci, spec in enumerate(CAMPAIGNS):
         part = touches[touches["campaign"].to_numpy() == ci].sort_values(["t", "pid"], kind="stable")
         if part.empty:
@@ -216,8 +218,7 @@ def write_touches(ctx: Ctx, touches: pd.DataFrame) -> None:
         header = ["campaign_id", "campaign_name", "channel", "variant", "recipient_type", "recipient", "event_type",
                   "event_time"]
         name = f"touches_{spec.campaign_id}.csv"
-        n = write_csv(ctx.path("touches", name), Table(header, [c.reset_index(drop=True) for c in cols],
-                                                       blank_trailing=0), "utf-8", newline="\n")
+        n = write_csv(ctx.path("touches", name), Table(header, cols, blank_trailing=0), "utf-8", newline="\n")
         ctx.record("touches", name, n)
 
 
