@@ -77,11 +77,20 @@ def _blank_to_null(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(empty, _NULL, arr)
 
 
-def _half_width(arr: pa.ChunkedArray) -> pa.ChunkedArray:
-    ascii_ = pc.fill_null(pc.string_is_ascii(arr), True)
-    if pc.all(ascii_).as_py():
+def _on_subset(arr: pa.ChunkedArray, mask: np.ndarray, fn) -> pa.ChunkedArray:
+    """Apply ``fn`` (array → array of the same length) only to the rows where ``mask`` is true."""
+    if not mask.any():
         return arr
-    return pc.if_else(ascii_, arr, pc.utf8_normalize(arr, "NFKC"))
+    if mask.all():
+        return fn(arr)
+    sub = fn(arr.take(pa.array(np.flatnonzero(mask))))
+    sub = sub.combine_chunks() if isinstance(sub, pa.ChunkedArray) else sub
+    return pa.chunked_array([pc.replace_with_mask(arr.combine_chunks(), pa.array(mask), sub)])
+
+
+def _half_width(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    non_ascii = ~_mask(pc.fill_null(pc.string_is_ascii(arr), True))
+    return _on_subset(arr, non_ascii, lambda a: pc.utf8_normalize(a, "NFKC"))
 
 
 def _any(arr: pa.ChunkedArray, pattern: str) -> bool:
@@ -321,10 +330,12 @@ def parse_time(s: pd.Series) -> Normalised:
     arr = _prepared(s)
     present = _mask(pc.is_valid(arr))
     arr = _replace_literal(arr, "/", "-")
-    if not pc.all(pc.fill_null(pc.string_is_ascii(arr), True)).as_py():
+    def chinese(a: pa.ChunkedArray) -> pa.ChunkedArray:
         for char, repl in (("年", "-"), ("月", "-"), ("日", " "), ("时", ":"), ("分", ":"), ("秒", "")):
-            arr = _replace_literal(arr, char, repl)
-        arr = pc.utf8_trim(arr, characters=" :")
+            a = _replace_literal(a, char, repl)
+        return pc.utf8_trim(a, characters=" :")
+
+    arr = _on_subset(arr, ~_mask(pc.fill_null(pc.string_is_ascii(arr), True)), chinese)
     if _any(arr, "T"):
         arr = pc.replace_substring_regex(arr, r"(\d)T(\d)", r"\1 \2")
     if _any(arr, "  ") or _any(arr, "\t"):
@@ -345,14 +356,17 @@ def parse_time(s: pd.Series) -> Normalised:
         todo &= ~serial
 
     for fmt in _TIME_FORMATS:
-        if not todo.any():
+        idx = np.flatnonzero(todo)
+        if not len(idx):
             break
-        parsed = pc.strptime(_where(todo, arr), format=fmt, unit="us", error_is_null=True)
+        sub = arr if len(idx) == n else arr.take(pa.array(idx))
+        parsed = pc.strptime(sub, format=fmt, unit="us", error_is_null=True)
         got = _mask(pc.is_valid(parsed))
         if got.any():
-            vals = pc.cast(pc.fill_null(parsed, pa.scalar(0, pa.timestamp("us"))), pa.int64()).to_numpy()
-            micros = np.where(got, vals, micros)
-            todo &= ~got
+            vals = pc.cast(pc.fill_null(parsed, pa.scalar(0, pa.timestamp("us"))), pa.int64())
+            vals = np.asarray(vals.to_numpy(zero_copy_only=False), dtype=np.int64)
+            micros[idx[got]] = vals[got]
+            todo[idx[got]] = False
 
     # Fractional seconds and explicit zones (rare): pandas' ISO 8601 parser on just those rows.
     if todo.any():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -96,9 +97,11 @@ def child(landing: Path, db_path: Path) -> None:
     from ingestion.loader import load_source
 
     con = duckdb.connect(str(db_path))
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     report = load_source(con, landing, "pos")
     seconds = time.perf_counter() - start
+    cpu_end = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime)
     count = con.execute("select count(*) from raw.pos").fetchone()[0]
     quarantined = con.execute("select count(*) from raw._quarantine").fetchone()[0]
     con.close()
@@ -109,6 +112,8 @@ def child(landing: Path, db_path: Path) -> None:
         "rows_in_table": count,
         "quarantine_in_table": quarantined,
         "seconds": seconds,
+        "cpu_seconds": cpu,
+        "load_average": os.getloadavg()[0],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "messages": [f.message[:300] for f in report.files],
     }))
@@ -143,6 +148,9 @@ def main() -> None:
     print(f"rows quarantined:    {figures['rows_quarantined']:,}")
     print(f"load seconds:        {figures['seconds']:.2f}")
     print(f"rows/s:              {rate:,.0f}")
+    print(f"CPU seconds (child): {figures['cpu_seconds']:.2f} (user+sys, all threads)")
+    print(f"load average (1 min) at the end: {figures['load_average']:.1f} on {os.cpu_count()} cores "
+          "(other processes share the CPU when it exceeds the core count)")
     print(f"peak RSS (child):    {figures['peak_rss_mb']:,.0f} MB")
     print(f"manifest message:    {figures['messages'][0] if figures['messages'] else '-'}")
 
