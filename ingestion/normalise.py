@@ -26,13 +26,14 @@ NULL_TOKENS = ("-", "--", "---", "null", "NULL", "Null", "None", "none", "nan", 
 
 _HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _HALF_WIDTH.update({0x3000: 0x20, 0xFFE5: 0xA5})
-_NULL = pa.scalar(None, pa.string())
+TEXT = pa.large_string()  # the arrow type behind pandas' "str" dtype: no conversions in between
+_NULL = pa.scalar(None, TEXT)
 _EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "us")
 
 
 # ------------------------------------------------------------------------------------ arrow helpers
 def arrow(s: pd.Series | pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
-    """The values as a pyarrow string ChunkedArray (zero-copy for pandas' pyarrow-backed str dtype)."""
+    """The values as a pyarrow large_string ChunkedArray (zero-copy for pandas' pyarrow-backed str)."""
     if isinstance(s, pa.ChunkedArray):
         arr = s
     elif isinstance(s, pa.Array):
@@ -43,12 +44,16 @@ def arrow(s: pd.Series | pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
             arr = values._pa_array
         else:
             text = s.astype(object).where(s.notna(), None)
-            arr = pa.chunked_array([pa.array(text.map(_cell_text, na_action="ignore"), type=pa.string())])
-    if arr.type != pa.string():
-        arr = arr.cast(pa.large_string()).cast(pa.string()) if pa.types.is_large_string(arr.type) else arr
-    if arr.type != pa.string():
-        arr = pc.cast(arr, pa.string())
+            arr = pa.chunked_array([pa.array(text.map(_cell_text, na_action="ignore"), type=TEXT)])
+    if arr.type != TEXT:
+        arr = pc.cast(arr, TEXT)
     return arr
+
+
+def join(*parts: object) -> pa.ChunkedArray:
+    """``pc.binary_join_element_wise`` over arrays and literal strings (the last part is the separator)."""
+    args = [pa.scalar(p, TEXT) if isinstance(p, str) else p for p in parts]
+    return pc.binary_join_element_wise(*args)
 
 
 def _cell_text(value: object) -> str:
@@ -56,9 +61,11 @@ def _cell_text(value: object) -> str:
 
 
 def series(arr: pa.ChunkedArray | pa.Array, index: pd.Index) -> pd.Series:
-    """A pyarrow string array back to a pandas ``str`` Series (no copy)."""
+    """A pyarrow string array back to a pandas ``str`` Series (no copy when it is large_string)."""
     if isinstance(arr, pa.Array):
         arr = pa.chunked_array([arr])
+    if arr.type != TEXT:
+        arr = pc.cast(arr, TEXT)
     return pd.Series(pd.arrays.ArrowStringArray(arr, dtype=STR), index=index, copy=False)
 
 
@@ -120,19 +127,19 @@ def _issue(mask: np.ndarray, prefix: str, original: pa.ChunkedArray | None = Non
     if original is None:
         text = pc.if_else(pa.array(mask), pa.scalar(prefix), _NULL)
     else:
-        joined = pc.binary_join_element_wise(prefix + " (", pc.fill_null(original, ""), ")" + suffix, "")
+        joined = join(prefix + " (", pc.fill_null(original, ""), ")" + suffix, "")
         text = pc.if_else(pa.array(mask), joined, _NULL)
     return series(text, pd.RangeIndex(n))
 
 
 def na_text(n: int, index: pd.Index | None = None) -> pd.Series:
     """A str Series of ``n`` missing values (cheap: an all-null arrow array)."""
-    return series(pa.nulls(n, pa.string()), pd.RangeIndex(n) if index is None else index)
+    return series(pa.nulls(n, TEXT), pd.RangeIndex(n) if index is None else index)
 
 
 def coded_text(codes: np.ndarray, labels: tuple[str | None, ...], index: pd.Index) -> pd.Series:
     """A str Series from integer codes into ``labels`` (None → missing), without a per-row object array."""
-    return series(pc.take(pa.array(labels, type=pa.string()), pa.array(codes.astype(np.int32))), index)
+    return series(pc.take(pa.array(labels, type=TEXT), pa.array(codes.astype(np.int32))), index)
 
 
 def _reindexed(s: pd.Series, index: pd.Index) -> pd.Series:

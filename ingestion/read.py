@@ -439,7 +439,7 @@ def _fast_csv_body(
                 newlines_in_values=False, ignore_empty_lines=True, invalid_row_handler=on_invalid,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in names}, strings_can_be_null=False,
+                column_types={c: pa.large_string() for c in names}, strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )

@@ -25,7 +25,7 @@ from ingestion.errors import FileRejected
 from ingestion.read import Table, read_table
 from ingestion.schemas import CANONICAL, LINEAGE
 
-_NULL = pa.scalar(None, pa.string())
+_NULL = nz._NULL
 KINDS = ("id", "text", "money", "time", "phone", "number", "int", "bool", "masked", "email", "tags")
 
 
@@ -136,21 +136,21 @@ def json_objects(
     pieces: list[pa.ChunkedArray] = []
     for key, arr in fields:
         text = pc.fill_null(sub(arr), "")
-        piece = pc.binary_join_element_wise(_json_key(key) + ':"', _json_escape(text), '",', "")
+        piece = nz.join(_json_key(key) + ':"', _json_escape(text), '",', "")
         if not keep_empty:
             piece = pc.if_else(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0), piece, "")
         pieces.append(piece)
     issue_pieces = []
     for arr in issue_arrays:
         arr = sub(arr)
-        piece = pc.binary_join_element_wise('"', _json_escape(pc.fill_null(arr, "")), '",', "")
+        piece = nz.join('"', _json_escape(pc.fill_null(arr, "")), '",', "")
         issue_pieces.append(pc.if_else(pc.is_valid(arr), piece, ""))
     if issue_pieces:
-        joined = pc.utf8_rtrim(pc.binary_join_element_wise(*issue_pieces, ""), characters=",")
-        wrapped = pc.binary_join_element_wise('"_issues":[', joined, "],", "")
+        joined = pc.utf8_rtrim(nz.join(*issue_pieces, ""), characters=",")
+        wrapped = nz.join('"_issues":[', joined, "],", "")
         pieces.append(pc.if_else(pc.greater(pc.utf8_length(joined), 0), wrapped, ""))
-    body = pc.utf8_rtrim(pc.binary_join_element_wise(*pieces, ""), characters=",")
-    obj = pc.binary_join_element_wise("{", body, "}", "")
+    body = pc.utf8_rtrim(nz.join(*pieces, ""), characters=",")
+    obj = nz.join("{", body, "}", "")
     obj = pc.if_else(pc.equal(body, ""), _NULL, obj)
     if take is not None:  # scatter back: rows without content get null
         positions = np.full(n, -1, dtype=np.int64)
@@ -173,7 +173,7 @@ def join_reasons(reasons: list[pd.Series], n: int) -> pd.Series:
             out = arr
         else:
             both = pc.and_(pc.is_valid(out), pc.is_valid(arr))
-            out = pc.if_else(both, pc.binary_join_element_wise(out, arr, "; "), pc.coalesce(out, arr))
+            out = pc.if_else(both, nz.join(out, arr, "; "), pc.coalesce(out, arr))
     if out is None:
         return nz.na_text(n)
     return nz.series(out, pd.RangeIndex(n))
@@ -182,7 +182,7 @@ def join_reasons(reasons: list[pd.Series], n: int) -> pd.Series:
 def labelled(issue: pd.Series, label: str) -> pd.Series:
     """``label: issue`` where there is an issue."""
     arr = nz.arrow(issue)
-    return nz.series(pc.binary_join_element_wise(label + ": ", arr, ""), issue.index)
+    return nz.series(nz.join(label + ": ", arr, ""), issue.index)
 
 
 def where_text(mask: np.ndarray, text: str, n: int) -> pd.Series:
@@ -208,7 +208,7 @@ def known_value_issue(values: pd.Series, known: Iterable[str], label: str) -> pd
     unknown = _np(pc.invert(pc.is_in(key(sub), value_set=key(pa.array(known)))))
     mask = np.zeros(len(values), dtype=bool)
     mask[np.flatnonzero(suspect)[unknown]] = True
-    text = pc.binary_join_element_wise(label + ": unknown value (", pc.fill_null(arr, ""), ")", "")
+    text = nz.join(label + ": unknown value (", pc.fill_null(arr, ""), ")", "")
     return nz.series(pc.if_else(pa.array(mask), text, _NULL), values.index)
 
 
@@ -319,7 +319,7 @@ class Adapter:
             v[col.name], v[f"{col.name}_masked"], v[f"{col.name}_issue"] = ph.phone, ph.masked, ph.issue
             lost = ph.issue.isin(["invalid", "placeholder"]).to_numpy()
             if lost.any():
-                detail = nz.series(pc.binary_join_element_wise(
+                detail = nz.series(nz.join(
                     nz.arrow(ph.issue), " (", pc.fill_null(nz.arrow(raw), ""), ")", ""), raw.index)
                 work.issues.append(labelled(detail.where(lost), label))
         elif col.kind == "masked":
@@ -328,7 +328,7 @@ class Adapter:
         elif col.kind == "email":
             res = nz.normalise_email(raw)
             v[col.name] = res.values
-            issue = nz.series(pc.binary_join_element_wise(
+            issue = nz.series(nz.join(
                 nz.arrow(res.issue), " (", pc.fill_null(nz.arrow(raw), ""), ")", ""), raw.index)
         elif col.kind == "tags":
             v[col.name] = nz.normalise_tags(raw)

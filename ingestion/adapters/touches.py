@@ -120,8 +120,8 @@ class TouchesAdapter(Adapter):
 
 
 def _reason(mask: np.ndarray, prefix: str, values: pd.Series) -> pd.Series:
-    text = pc.binary_join_element_wise(prefix, pc.fill_null(nz.arrow(values), ""), ")", "")
-    return nz.series(pc.if_else(pa.array(mask), text, pa.scalar(None, pa.string())), pd.RangeIndex(len(mask)))
+    text = nz.join(prefix, pc.fill_null(nz.arrow(values), ""), ")", "")
+    return nz.series(pc.if_else(pa.array(mask), text, pa.scalar(None, nz.TEXT)), pd.RangeIndex(len(mask)))
 
 
 def _issue_unknown(values: pd.Series, known: tuple[str, ...], label: str) -> pd.Series:
