@@ -12,7 +12,7 @@ from .emitted import Emitted
 from .orders import Orders
 from .people import Timeline
 
-XLSX_MAX_ROWS = 30_000  # openpyxl is slow: larger exports are written as CSV
+XLSX_MAX_ROWS = 10_000  # openpyxl is slow (~20k cells/s): larger exports are written as CSV
 
 
 @dataclass
@@ -39,6 +39,13 @@ class Ctx:
     def month_of(self, seconds: np.ndarray) -> np.ndarray:
         dt = self.tl.to_dt(seconds).astype("datetime64[M]")
         return (dt - self.start_month).astype(np.int64)
+
+    def month_bounds(self, months: np.ndarray) -> np.ndarray:
+        """Row bounds of each month in rows sorted by time: month m is rows[b[m]:b[m + 1]]."""
+        months = np.asarray(months)
+        if months.size and (np.diff(months) < 0).any():
+            raise ValueError("rows must be sorted by time before splitting them into monthly files")
+        return np.searchsorted(months, np.arange(self.n_months + 1), side="left")
 
     def month_label(self, m: int) -> str:
         return str(self.start_month + np.timedelta64(m, "M"))

@@ -56,14 +56,16 @@ def write_tmall(ctx: Ctx) -> None:
     em.add(tm["rec"].to_numpy()[with_oaid], "tmall_oaid", people["tmall_oaid"].to_numpy()[pid[with_oaid]],
            pid[with_oaid])
 
+    for col in ("tmall_nick", "tmall_oaid", "phone", "name", "address"):  # person columns ride along
+        tm[col] = people[col].to_numpy()[pid]
+    bounds = ctx.month_bounds(tm["month"].to_numpy())
     for m in range(nm):
-        part = tm[tm["month"].to_numpy() == m].reset_index(drop=True)
+        part = tm.iloc[bounds[m]:bounds[m + 1]].reset_index(drop=True)
         if part.empty:
             continue
         v = tmall_version(ctx, m)
-        p = part["pid"].to_numpy()
-        nick = pd.Series(people["tmall_nick"].to_numpy()[p], dtype="str")
-        phone_num = people["phone"].to_numpy()[p]
+        nick = txt(part["tmall_nick"])
+        phone_num = part["phone"].to_numpy()
         title = SKU_NAMES[part["first_sku"].to_numpy()] + np.where(part["n_lines"] > 1, " 等多件", "")
         created = ctx.tl.to_dt(part["t"].to_numpy())
         paid_s = part["paid_at"].to_numpy()
@@ -77,10 +79,10 @@ def write_tmall(ctx: Ctx) -> None:
         if m == xlsx_month:
             name = f"tmall_orders_{ctx.month_label(m)}.xlsx"
             frame = pd.DataFrame({
-                "id": part["order_id"], "nick": nick, "goods": part["tm_goods"], "ship": part["tm_ship"],
+                "id": part["order_id"], "nick": part["tmall_nick"], "goods": part["tm_goods"], "ship": part["tm_ship"],
                 "total": part["tm_total"], "paid": paid_amount, "status": part["native_status"],
-                "msg": MESSAGES[part["message_idx"]], "rname": people["name"].to_numpy()[p],
-                "addr": people["address"].to_numpy()[p], "phone": phone_num.astype(str),
+                "msg": MESSAGES[part["message_idx"]], "rname": part["name"],
+                "addr": part["address"], "phone": phone_num.astype(str),
                 "created": pd.to_datetime(created), "paid_at": pd.to_datetime(paid_dt), "title": title,
                 "qty": part["qty_total"], "shop": part["shop"], "refund": part["refund_amount"],
                 "close": part["close_reason"]})
@@ -96,13 +98,12 @@ def write_tmall(ctx: Ctx) -> None:
         tstyle = {1: "iso", 2: "slash", 3: "iso"}[v]
         cols = [id_cells, nick if v <= 2 else mask_name(nick)]
         if v >= 2:
-            cols.append(pd.Series(people["tmall_oaid"].to_numpy()[p], dtype="str"))
+            cols.append(part["tmall_oaid"])
         cols += [money(part["tm_goods"].to_numpy(), style), money(part["tm_ship"].to_numpy(), style),
                  money(part["tm_total"].to_numpy(), style), money(paid_amount, style), part["native_status"],
-                 pd.Series(MESSAGES[part["message_idx"]]), pd.Series(people["name"].to_numpy()[p]),
-                 pd.Series(people["address"].to_numpy()[p]),
-                 pd.Series(phone_num.astype(str), dtype="str") if v <= 2 else masked_phones(phone_num),
-                 times(created, tstyle), times(paid_dt, tstyle), pd.Series(title), part["qty_total"].astype(str),
+                 MESSAGES[part["message_idx"]], part["name"], part["address"],
+                 phone_num.astype(str) if v <= 2 else masked_phones(phone_num),
+                 times(created, tstyle), times(paid_dt, tstyle), title, part["qty_total"].astype(str),
                  part["shop"], money(part["refund_amount"].to_numpy(), style), part["close_reason"]]
         titles = ["订单报表", ctx.export_line(m)] if v == 3 else []
         total = None
@@ -131,36 +132,39 @@ def write_jd(ctx: Ctx) -> None:
     em = ctx.emitted
     em.add(rec[oi][full], "jd_account", people["jd_account"].to_numpy()[pid[full]], pid[full])
     em.add(rec[oi][full], "phone", people["phone"].to_numpy()[pid[full]].astype(str), pid[full])
-    paid_s, done_s = o["paid_at"].to_numpy()[oi], o["done_at"].to_numpy()[oi]
+    # one frame per line with everything the export shows (order-level money repeats on every line)
+    jl = pd.DataFrame({"month": month, "t": t, "sku": lines["sku"].to_numpy(), "qty": lines["qty"].to_numpy()})
+    for col in ("order_id", "paid_at", "done_at", "goods", "jd_settle", "jd_payable", "native_status", "shop"):
+        jl[col] = o[col].to_numpy()[oi]
+    for col in ("jd_account", "name", "address", "phone"):
+        jl[col] = people[col].to_numpy()[pid]
+    prices = np.array([p[3] for p in cat.PRODUCTS])
+    header = ["订单号", "商品ID", "商品名称", "订购数量", "支付方式", "下单时间", "京东价", "订单金额", "结算金额",
+              "应付金额", "订单状态", "订单类型", "下单帐号", "客户姓名", "客户地址", "联系电话", "付款确认时间",
+              "订单完成时间", "店铺名称"]
+    bounds = ctx.month_bounds(month)
     for m in range(nm):
-        sel = month == m
-        if not sel.any():
+        part = jl.iloc[bounds[m]:bounds[m + 1]].reset_index(drop=True)
+        if part.empty:
             continue
+        k = len(part)
         masked = m >= masked_from
-        p = pid[sel]
-        ids = txt(o["order_id"].to_numpy()[oi[sel]])
+        ids = txt(part["order_id"])
         # ids: ="…" in the newer export, a leading tab or apostrophe (Excel's text markers) in older ones
         id_cells = concat('="', ids, '"') if masked else concat("'" if m < nm // 3 else "\t", ids)
-        account = pd.Series(people["jd_account"].to_numpy()[p], dtype="str")
-        phone_num = people["phone"].to_numpy()[p]
-        ps, ds = paid_s[sel], done_s[sel]
+        phone_num = part["phone"].to_numpy()
+        ps, ds = part["paid_at"].to_numpy(), part["done_at"].to_numpy()
         paid_dt = np.where(ps >= 0, ctx.tl.to_dt(np.maximum(ps, 0)), np.datetime64("NaT"))
         done_dt = np.where(ds >= 0, ctx.tl.to_dt(np.maximum(ds, 0)), np.datetime64("NaT"))
-        header = ["订单号", "商品ID", "商品名称", "订购数量", "支付方式", "下单时间", "京东价", "订单金额", "结算金额",
-                  "应付金额", "订单状态", "订单类型", "下单帐号", "客户姓名", "客户地址", "联系电话", "付款确认时间",
-                  "订单完成时间", "店铺名称"]
-        sku = lines["sku"].to_numpy()[sel]
-        cols = [id_cells, pd.Series(JD_SKU_IDS[sku]), pd.Series(SKU_NAMES[sku]),
-                pd.Series(lines["qty"].to_numpy()[sel]).astype(str), pd.Series(["在线支付"] * int(sel.sum())),
-                times(ctx.tl.to_dt(t[sel]), "iso"),
-                money(np.asarray([cat.PRODUCTS[k][3] for k in range(len(cat.PRODUCTS))])[sku], "fixed"),
-                money(o["goods"].to_numpy()[oi[sel]], "fixed"), money(o["jd_settle"].to_numpy()[oi[sel]], "fixed"),
-                money(o["jd_payable"].to_numpy()[oi[sel]], "fixed"),
-                pd.Series(o["native_status"].to_numpy()[oi[sel]]), pd.Series(["普通订单"] * int(sel.sum())),
-                mask_account(account) if masked else account, pd.Series(people["name"].to_numpy()[p]),
-                pd.Series(people["address"].to_numpy()[p]),
-                masked_phones(phone_num) if masked else pd.Series(phone_num.astype(str), dtype="str"),
-                times(paid_dt, "iso"), times(done_dt, "iso"), pd.Series(o["shop"].to_numpy()[oi[sel]])]
+        sku = part["sku"].to_numpy()
+        cols = [id_cells, JD_SKU_IDS[sku], SKU_NAMES[sku], part["qty"].to_numpy().astype(str),
+                np.full(k, "在线支付", dtype=object), times(ctx.tl.to_dt(part["t"].to_numpy()), "iso"),
+                money(prices[sku], "fixed"), money(part["goods"].to_numpy(), "fixed"),
+                money(part["jd_settle"].to_numpy(), "fixed"), money(part["jd_payable"].to_numpy(), "fixed"),
+                part["native_status"], np.full(k, "普通订单", dtype=object),
+                mask_account(part["jd_account"]) if masked else part["jd_account"], part["name"], part["address"],
+                masked_phones(phone_num) if masked else phone_num.astype(str),
+                times(paid_dt, "iso"), times(done_dt, "iso"), part["shop"]]
         name = f"jd_orders_{ctx.month_label(m)}.csv"
         n = write_csv(ctx.path("jd", name), Table(header, cols, raw={0}, blank_trailing=1),
                       "utf-8-sig" if masked else "gbk")

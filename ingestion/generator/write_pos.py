@@ -79,7 +79,7 @@ def pos_rows(ctx: Ctx) -> pd.DataFrame:
     rows["price"] = np.abs(rows["gross"].to_numpy()) / np.abs(rows["qty"].to_numpy())
     rows["month"] = ctx.month_of(rows["t"].to_numpy())
     rows["line_no"] = np.arange(len(rows))
-    return rows.sort_values(["t", "receipt_no", "line_no"], kind="stable").reset_index(drop=True)
+    return rows.sort_values(["month", "t", "receipt_no", "line_no"], kind="stable").reset_index(drop=True)
 
 
 def write_pos(ctx: Ctx) -> None:
@@ -92,8 +92,9 @@ def write_pos(ctx: Ctx) -> None:
     sizes = rows.groupby("month").size().reindex(range(nm), fill_value=0)
     xlsx_months = {m for m in (2, nm - 7) if 0 <= m < nm and 0 < sizes[m] <= XLSX_MAX_ROWS}
     ctx.notes["pos_xlsx_months"] = sorted(xlsx_months)
+    bounds = ctx.month_bounds(rows["month"].to_numpy())
     for m in range(nm):
-        part = rows[rows["month"].to_numpy() == m].reset_index(drop=True)
+        part = rows.iloc[bounds[m]:bounds[m + 1]].reset_index(drop=True)
         if part.empty:
             continue
         version = 1 if m < nm // 3 else (2 if m < 2 * nm // 3 else 3)

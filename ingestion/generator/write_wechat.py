@@ -153,8 +153,9 @@ def write_pay(ctx: Ctx) -> None:
     ctx.emitted.add(rec, "openid", lines["openid"].to_numpy(), lines["pid"].to_numpy(), alone=True)
     bank = BANKS[ctx.rng.choice(BANKS.size, size=len(lines), p=[0.25, 0.15, 0.15, 0.15, 0.2, 0.1])]
     lines["bank"] = np.where(lines["state"] == "SUCCESS", bank, np.where(lines["state"] == "REFUND", bank, "OTHERS"))
+    bounds = ctx.month_bounds(lines["month"].to_numpy())
     for m in range(ctx.n_months):
-        part = lines[lines["month"].to_numpy() == m].reset_index(drop=True)
+        part = lines.iloc[bounds[m]:bounds[m + 1]].reset_index(drop=True)
         if part.empty:
             continue
         k = len(part)
