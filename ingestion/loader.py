@@ -232,6 +232,22 @@ def load_file(
         message += f", quarantined {rows_quarantined} ({_summarise_reasons(result.rejects['reason'])})"
     if result.notes:
         message += "; " + "; ".join(result.notes)
+    # Row order in raw tables carries no meaning (_row_number does): let DuckDB insert in parallel.
+    previous = con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("set preserve_insertion_order = false")
+    try:
+        _insert_file(con, source, rel, sha, size, result, message, loaded_at)
+    finally:
+        con.execute(f"set preserve_insertion_order = {'true' if previous else 'false'}")
+    return FileReport(source, rel, sha, "loaded", result.rows_in, rows_loaded, rows_quarantined, message)
+
+
+def _insert_file(
+    con: duckdb.DuckDBPyConnection, source: str, rel: str, sha: str, size: int, result: ParseResult,
+    message: str, loaded_at: dt.datetime,
+) -> None:
+    """One transaction: the rows, the quarantine rows and the manifest row of one file, or nothing."""
+    rows_loaded, rows_quarantined = len(result.frame), len(result.rejects)
     con.begin()
     try:
         _insert_rows(con, source, result.frame, sha, rel, loaded_at)
@@ -242,7 +258,6 @@ def load_file(
     except BaseException:
         con.rollback()
         raise
-    return FileReport(source, rel, sha, "loaded", result.rows_in, rows_loaded, rows_quarantined, message)
 
 
 def load_source(
