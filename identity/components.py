@@ -1,15 +1,16 @@
 """Connected components of the identity graph, vectorised end to end.
 
-Nodes and edges are integer-encoded inside DuckDB (row numbers over the sorted identifier keys), pulled
-as numpy arrays, and labelled with ``scipy.sparse.csgraph.connected_components``. Labels are made
-deterministic: a component is labelled by the smallest node index it holds, so the same graph gives the
-same labels whatever order scipy visits it in.
+Nodes are 64-bit integer ids (hashes of identifier keys, computed in DuckDB); they are encoded to
+0..n-1 with numpy (sort + searchsorted), labelled with ``scipy.sparse.csgraph.connected_components``,
+and each component is named by the smallest node id it holds, so the same graph always gives the same
+labels whatever order scipy visits it in. No Python loop per row.
 """
 
 from __future__ import annotations
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -34,55 +35,37 @@ def component_labels(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> np.ndarr
     return first[labels]
 
 
+def component_ids(node_ids: np.ndarray, from_ids: np.ndarray, to_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For unique integer ``node_ids`` and edges between them, return (sorted node ids, component ids).
+
+    A component id is the smallest node id in the component. Edges naming an id that is not a node
+    are an error (a hub or rejected identifier leaking into edges).
+    """
+    nodes = np.sort(np.asarray(node_ids))
+    if nodes.size > 1 and (nodes[1:] == nodes[:-1]).any():
+        raise ValueError("node ids are not unique")
+    src = np.searchsorted(nodes, from_ids)
+    dst = np.searchsorted(nodes, to_ids)
+    unknown = 0
+    for found, wanted in ((src, from_ids), (dst, to_ids)):
+        inside = found < nodes.size
+        unknown += int((~inside).sum()) + int((nodes[found[inside]] != np.asarray(wanted)[inside]).sum())
+    if unknown:
+        raise ValueError(f"{unknown} edge endpoint(s) are not identity nodes (hub or rejected value in edges)")
+    labels = component_labels(nodes.size, src.astype(np.int64), dst.astype(np.int64))
+    return nodes, nodes[labels]
+
+
 def components_relation(
     con: duckdb.DuckDBPyConnection,
     nodes: duckdb.DuckDBPyRelation,
     edges: duckdb.DuckDBPyRelation,
-):
-    """Return a pyarrow table (identifier_key, component_id) for every node.
+) -> pa.Table:
+    """Return a pyarrow table (identifier_id, component_id) for every node.
 
-    ``nodes`` has a column ``identifier_key`` (unique); ``edges`` has ``from_key`` and ``to_key`` naming
-    nodes. ``component_id`` is the 0-based rank (by identifier_key) of the component's first node.
-    Edges naming a key that is not a node are an error (a hub or rejected identifier leaking into edges).
+    ``nodes`` has a column ``identifier_id`` (unique integers); ``edges`` has ``from_id`` and ``to_id``.
     """
-    con.register("_identity_nodes_in", nodes)
-    con.register("_identity_edges_in", edges)
-    try:
-        con.execute(
-            """
-            create or replace temp table _identity_node_index as
-            select identifier_key, (row_number() over (order by identifier_key) - 1)::bigint as node_id
-            from _identity_nodes_in
-            """
-        )
-        n_nodes = con.execute("select count(*) from _identity_node_index").fetchone()[0]
-        encoded = con.execute(
-            """
-            select f.node_id as src, t.node_id as dst
-            from _identity_edges_in as e
-            left join _identity_node_index as f on f.identifier_key = e.from_key
-            left join _identity_node_index as t on t.identifier_key = e.to_key
-            """
-        ).fetchnumpy()
-        src, dst = encoded["src"], encoded["dst"]
-        if np.ma.isMaskedArray(src) or np.ma.isMaskedArray(dst):
-            unknown = int(np.ma.count_masked(src) + np.ma.count_masked(dst))
-            raise ValueError(f"{unknown} edge endpoint(s) are not identity nodes (hub or rejected value in edges)")
-        labels = component_labels(int(n_nodes), np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64))
-        import pyarrow as pa
-
-        con.register("_identity_labels", pa.table({"node_id": np.arange(n_nodes, dtype=np.int64), "component_id": labels}))
-        return con.sql(
-            """
-            select n.identifier_key, l.component_id
-            from _identity_node_index as n
-            join _identity_labels as l using (node_id)
-            """
-        ).to_arrow_table()
-    finally:
-        for name in ("_identity_nodes_in", "_identity_edges_in", "_identity_labels"):
-            try:
-                con.unregister(name)
-            except duckdb.Error:
-                pass
-        con.execute("drop table if exists _identity_node_index")
+    node_ids = nodes.fetchnumpy()["identifier_id"]
+    edge_arrays = edges.fetchnumpy()
+    ids, components = component_ids(node_ids, edge_arrays["from_id"], edge_arrays["to_id"])
+    return pa.table({"identifier_id": ids, "component_id": components})

@@ -14,3 +14,11 @@
     where {{ column_name }} like 'phone:%'
         and not regexp_full_match({{ column_name }}, 'phone:1[3-9][0-9]{9}')
 {% endtest %}
+
+{#- Fails for every hashed id that stands for more than one key (a 64-bit hash collision). -#}
+{% test identity_hash_is_injective(model, id_column, key_column) %}
+    select {{ id_column }}, count(distinct {{ key_column }}) as keys
+    from {{ model }}
+    group by {{ id_column }}
+    having count(distinct {{ key_column }}) > 1
+{% endtest %}

@@ -6,7 +6,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from identity.components import component_labels, components_relation
+from identity.components import component_ids, component_labels, components_relation
 
 
 def test_component_labels_are_the_smallest_node_of_each_component() -> None:
@@ -27,29 +27,26 @@ def test_component_labels_reject_edges_outside_the_nodes() -> None:
         component_labels(3, np.array([0]), np.array([3]))
 
 
-def test_components_relation_chain_openid_unionid_phone_is_one_component() -> None:
-    con = duckdb.connect()
-    nodes = con.sql(
-        "select * from (values ('openid:oB1'), ('unionid:uAna'), ('openid:oA1'), ('phone:13900000001'),"
-        " ('member_card:M001'), ('phone:13700000002')) as t(identifier_key)"
+def test_component_ids_name_each_component_by_its_smallest_node_id() -> None:
+    # ids: 10-30-50 chain (via 30), 20-40 pair, 60 alone
+    nodes, components = component_ids(
+        np.array([50, 10, 40, 60, 20, 30], dtype=np.uint64),
+        np.array([50, 40, 30], dtype=np.uint64),
+        np.array([30, 20, 10], dtype=np.uint64),
     )
-    edges = con.sql(
-        "select * from (values ('openid:oB1', 'unionid:uAna'), ('phone:13900000001', 'unionid:uAna'),"
-        " ('openid:oA1', 'phone:13900000001'), ('member_card:M001', 'phone:13900000001'))"
-        " as t(from_key, to_key)"
-    )
-    table = components_relation(con, nodes, edges)
-    got = dict(zip(table.column("identifier_key").to_pylist(), table.column("component_id").to_pylist()))
-    # sorted keys: member_card:M001(0) openid:oA1(1) openid:oB1(2) phone:137..(3) phone:139..(4) unionid(5)
-    assert got == {
-        "member_card:M001": 0, "openid:oA1": 0, "openid:oB1": 0, "phone:13900000001": 0, "unionid:uAna": 0,
-        "phone:13700000002": 3,
-    }
+    assert nodes.tolist() == [10, 20, 30, 40, 50, 60]
+    assert components.tolist() == [10, 20, 10, 20, 10, 60]
 
 
-def test_components_relation_refuses_edges_to_unknown_nodes() -> None:
-    con = duckdb.connect()
-    nodes = con.sql("select * from (values ('phone:13900000001')) as t(identifier_key)")
-    edges = con.sql("select * from (values ('phone:13900000001', 'phone:13912345678')) as t(from_key, to_key)")
+def test_component_ids_refuse_edges_to_unknown_nodes() -> None:
     with pytest.raises(ValueError, match="1 edge endpoint"):
-        components_relation(con, nodes, edges)
+        component_ids(np.array([1, 2], dtype=np.uint64), np.array([1], dtype=np.uint64), np.array([3], dtype=np.uint64))
+
+
+def test_components_relation_reads_duckdb_relations() -> None:
+    con = duckdb.connect()
+    nodes = con.sql("select * from (values (7::ubigint), (3::ubigint), (5::ubigint)) as t(identifier_id)")
+    edges = con.sql("select * from (values (7::ubigint, 5::ubigint)) as t(from_id, to_id)")
+    table = components_relation(con, nodes, edges)
+    assert table.column("identifier_id").to_pylist() == [3, 5, 7]
+    assert table.column("component_id").to_pylist() == [3, 5, 5]

@@ -12,7 +12,7 @@
     run. Each component of the identity graph keeps the oldest (smallest) id its identifiers carried
     before; a component that absorbed several ids is a merge (the older id survives, the others retire);
     components without an earlier id get new ids 'C' + 10 digits, minted in a deterministic order
-    (first seen, then component). When a component split off from the one that keeps an id, it gets a
+    (first seen, then smallest identifier key). When a component split off from the one that keeps an id, it gets a
     new id. Only new or changed rows are written; full refresh is disabled so ids are never re-minted.
 -#}
 
@@ -23,13 +23,13 @@ with
 components as (
 
     select
-        components.identifier_key,
+        nodes.identifier_key,
         components.component_id,
         nodes.identifier_type,
         nodes.first_seen_at
     from {{ ref('int_identity_components') }} as components
     inner join {{ ref('int_identity_nodes') }} as nodes
-        on nodes.identifier_key = components.identifier_key
+        on nodes.identifier_id = components.identifier_id
 
 ),
 
@@ -109,7 +109,8 @@ unclaimed as (
 
     select
         components.component_id,
-        min(components.first_seen_at) as first_seen_at
+        min(components.first_seen_at) as first_seen_at,
+        min(components.identifier_key) as first_identifier_key
     from components
     left join kept
         on kept.component_id = components.component_id
@@ -124,7 +125,7 @@ minted as (
         unclaimed.component_id,
         'C' || lpad(
             cast(last_sequence.last_seq + row_number() over (
-                order by unclaimed.first_seen_at, unclaimed.component_id
+                order by unclaimed.first_seen_at, unclaimed.first_identifier_key
             ) as varchar),
             10,
             '0'

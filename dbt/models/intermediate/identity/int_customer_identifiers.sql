@@ -17,6 +17,7 @@ id_map as (
 final as (
 
     select
+        nodes.identifier_id,
         nodes.identifier_key,
         nodes.identifier_type,
         nodes.strength_rank,

@@ -1,4 +1,9 @@
-{#- Usable identifier observations: one row per (record, identifier), typed and ranked by strength. -#}
+{#-
+    Usable identifier observations: one row per (record, identifier) sighting, typed and ranked by
+    strength. identifier_id / record_id are 64-bit hashes of the keys so the graph steps join and group
+    on integers; a data test proves the hash is injective on the data (a collision fails the build, it
+    never merges two identifiers silently). Ids are recomputed every run and never stored as state.
+-#}
 
 with
 
@@ -10,7 +15,9 @@ candidates as (
 
 final as (
 
-    select distinct
+    select
+        hash(identifier_key) as identifier_id,
+        hash(record_key) as record_id,
         identifier_type,
         identifier_value,
         identifier_key,

@@ -13,33 +13,52 @@ with
 
 identifiers as (
 
-    select distinct identifier_key, identifier_type, record_key from {{ ref('int_identifiers') }}
+    select identifier_id, identifier_type, record_id from {{ ref('int_identifiers') }}
+
+),
+
+-- only records carrying two or more identifier types can make anything a hub
+multi_records as (
+
+    select record_id
+    from identifiers
+    group by record_id
+    having count(distinct identifier_type) > 1
+
+),
+
+record_identifiers as (
+
+    select distinct identifiers.identifier_id, identifiers.identifier_type, identifiers.record_id
+    from identifiers
+    inner join multi_records
+        on multi_records.record_id = identifiers.record_id
 
 ),
 
 neighbours as (
 
     select distinct
-        a.identifier_key,
+        a.identifier_id,
         a.identifier_type,
-        b.identifier_key as neighbour_key,
+        b.identifier_id as neighbour_id,
         b.identifier_type as neighbour_type
-    from identifiers as a
-    inner join identifiers as b
-        on a.record_key = b.record_key
+    from record_identifiers as a
+    inner join record_identifiers as b
+        on a.record_id = b.record_id
         and a.identifier_type <> b.identifier_type
 
 ),
 
 first_pass as (
 
-    select identifier_key, max(neighbour_count) as first_degree
+    select identifier_id, max(neighbour_count) as first_degree
     from (
-        select identifier_key, neighbour_type, count(*) as neighbour_count
+        select identifier_id, neighbour_type, count(*) as neighbour_count
         from neighbours
-        group by identifier_key, neighbour_type
+        group by identifier_id, neighbour_type
     ) as counted
-    group by identifier_key
+    group by identifier_id
 
 ),
 
@@ -47,44 +66,57 @@ first_pass as (
 second_pass_counts as (
 
     select
-        neighbours.identifier_key,
+        neighbours.identifier_id,
         neighbours.identifier_type,
         neighbours.neighbour_type,
         count(*) as neighbour_count
     from neighbours
     inner join first_pass as own
-        on own.identifier_key = neighbours.identifier_key
+        on own.identifier_id = neighbours.identifier_id
     inner join first_pass as other
-        on other.identifier_key = neighbours.neighbour_key
-    where not (
-        other.first_degree > {{ var('identity_hub_threshold') }}
-        and other.first_degree > own.first_degree
-    )
-    group by neighbours.identifier_key, neighbours.identifier_type, neighbours.neighbour_type
+        on other.identifier_id = neighbours.neighbour_id
+    where own.first_degree > {{ var('identity_hub_threshold') }}
+        and not (
+            other.first_degree > {{ var('identity_hub_threshold') }}
+            and other.first_degree > own.first_degree
+        )
+    group by neighbours.identifier_id, neighbours.identifier_type, neighbours.neighbour_type
 
 ),
 
 degrees as (
 
     select
-        identifier_key,
+        identifier_id,
         identifier_type,
         max(neighbour_count) as degree,
         arg_max(neighbour_type, neighbour_count) as degree_neighbour_type
     from second_pass_counts
-    group by identifier_key, identifier_type
+    group by identifier_id, identifier_type
+    having max(neighbour_count) > {{ var('identity_hub_threshold') }}
+
+),
+
+hub_keys as (
+
+    select identifier_id, min(identifier_key) as identifier_key
+    from {{ ref('int_identifiers') }}
+    where identifier_id in (select identifier_id from degrees)
+    group by identifier_id
 
 ),
 
 final as (
 
     select
-        identifier_key,
-        identifier_type,
-        degree,
-        degree_neighbour_type
+        degrees.identifier_id,
+        hub_keys.identifier_key,
+        degrees.identifier_type,
+        degrees.degree,
+        degrees.degree_neighbour_type
     from degrees
-    where degree > {{ var('identity_hub_threshold') }}
+    inner join hub_keys
+        on hub_keys.identifier_id = degrees.identifier_id
 
 )
 

@@ -10,24 +10,25 @@ identifiers as (
 
 hubs as (
 
-    select identifier_key from {{ ref('int_identity_hubs') }}
+    select identifier_id from {{ ref('int_identity_hubs') }}
 
 ),
 
 final as (
 
     select
-        identifiers.identifier_key,
+        identifiers.identifier_id,
+        min(identifiers.identifier_key) as identifier_key,
         min(identifiers.identifier_type) as identifier_type,
         min(identifiers.strength_rank) as strength_rank,
         min(identifiers.seen_at) as first_seen_at,
         max(identifiers.seen_at) as last_seen_at,
-        count(distinct identifiers.record_key) as record_count
+        count(distinct identifiers.record_id) as record_count
     from identifiers
     left join hubs
-        on hubs.identifier_key = identifiers.identifier_key
-    where hubs.identifier_key is null
-    group by identifiers.identifier_key
+        on hubs.identifier_id = identifiers.identifier_id
+    where hubs.identifier_id is null
+    group by identifiers.identifier_id
 
 )
 

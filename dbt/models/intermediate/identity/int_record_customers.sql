@@ -7,26 +7,26 @@ with
 
 identifiers as (
 
-    select * from {{ ref('int_identifiers') }}
+    select identifier_id, record_id, record_key from {{ ref('int_identifiers') }}
 
 ),
 
 customer_identifiers as (
 
-    select * from {{ ref('int_customer_identifiers') }}
+    select identifier_id, customer_id from {{ ref('int_customer_identifiers') }}
 
 ),
 
 final as (
 
     select
-        identifiers.record_key,
+        min(identifiers.record_key) as record_key,
         min(customer_identifiers.customer_id) as customer_id,
         count(distinct customer_identifiers.customer_id) as customer_count
     from identifiers
     inner join customer_identifiers
-        on customer_identifiers.identifier_key = identifiers.identifier_key
-    group by identifiers.record_key
+        on customer_identifiers.identifier_id = identifiers.identifier_id
+    group by identifiers.record_id
 
 )
 
