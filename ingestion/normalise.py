@@ -80,7 +80,9 @@ def _where(mask: np.ndarray, arr: pa.ChunkedArray, other: pa.ChunkedArray | pa.S
 
 def _blank_to_null(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     arr = pc.utf8_trim_whitespace(arr)
-    empty = pc.or_(pc.equal(arr, ""), pc.is_in(arr, value_set=pa.array(NULL_TOKENS)))
+    empty = pc.or_(pc.equal(arr, ""), pc.is_in(arr, value_set=pa.array(NULL_TOKENS, type=TEXT)))
+    if not pc.any(empty).as_py():
+        return arr
     return pc.if_else(empty, _NULL, arr)
 
 
@@ -112,11 +114,14 @@ def _replace_literal(arr: pa.ChunkedArray, pattern: str, repl: str) -> pa.Chunke
 def _prepared(s: pd.Series) -> pa.ChunkedArray:
     """Trimmed, half-width, null for empty/null tokens, ``="…"`` unwrapped, leading ' and tab removed."""
     arr = _half_width(_blank_to_null(arrow(s)))
+    changed = False
     if pc.any(pc.starts_with(arr, "=")).as_py():
         arr = pc.replace_substring_regex(arr, r'^=\s*"(.*)"$', r"\1")
+        changed = True
     if pc.any(pc.match_substring_regex(arr, r"^['\t]")).as_py():
         arr = pc.utf8_trim_whitespace(pc.utf8_ltrim(arr, characters="'\t"))
-    return pc.if_else(pc.equal(arr, ""), _NULL, arr)
+        changed = True
+    return pc.if_else(pc.equal(arr, ""), _NULL, arr) if changed else arr
 
 
 def _issue(mask: np.ndarray, prefix: str, original: pa.ChunkedArray | None = None, suffix: str = "") -> pd.Series:

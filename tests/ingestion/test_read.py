@@ -120,3 +120,41 @@ def test_no_header_found(tmp_path: Path) -> None:
     path.write_bytes(b"foo,bar\n1,2\n")
     with pytest.raises(FileRejected, match=r"pos/pos.csv: no header row found .* foo, bar"):
         table(path)
+
+
+def test_fast_and_robust_csv_paths_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pyarrow fast path and the pandas fallback give the same rows and line numbers."""
+    from ingestion import read
+
+    text = (
+        "销售明细报表\n"  # 1
+        "单据号,销售时间,实收金额,会员手机号\n"  # 2
+        '="A1",2025-03-01,"1,299.00",+86 138 1234 5678\n'  # 3
+        "\n"  # 4
+        "A2,2025/3/1 12:00,-5,\n"  # 5
+        ",,,\n"  # 6: cells but no values
+        "A3,2025年3月1日,(1.00),138****5678\n"  # 7
+        "共计,,1293.00,\n"  # 8
+        "\n\n"  # 9-10
+    ).encode("gbk")
+    path = tmp_path / "pos.csv"
+    path.write_bytes(text)
+    utf8 = text.decode("gbk").encode("utf-8")
+    assert read._fast_csv_body(utf8, "pos/pos.csv", "gb18030", KNOWN, 2, None) is not None  # fast path taken
+    fast = table(path)
+    assert fast.row_numbers.tolist() == [3, 5, 7]
+    monkeypatch.setattr(read, "_fast_csv_body", lambda *a, **k: None)
+    robust = table(path)
+    assert robust.row_numbers.tolist() == fast.row_numbers.tolist()
+    assert robust.headers == fast.headers
+    for h in fast.headers:
+        assert robust.data[h].tolist() == fast.data[h].tolist(), h
+    assert fast.data["单据号"].tolist() == ['="A1"', "A2", "A3"]
+
+
+def test_tab_separated_export(tmp_path: Path) -> None:
+    path = tmp_path / "pos.csv"
+    path.write_bytes("单据号\t销售时间\t实收金额\nA1\t2025-03-01\t1,299.00\n".encode("utf-16"))
+    t = table(path)
+    assert t.data["实收金额"].tolist() == ["1,299.00"]
+    assert t.row_numbers.tolist() == [2]
