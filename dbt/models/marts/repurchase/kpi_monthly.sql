@@ -1,1 +1,34 @@
-{{ marts_kpi_model('month') }}
+{#- Monthly repurchase KPIs (marts_kpi_model), with the month's touch conversion (触达转化率) joined on
+    the overall and sales-channel rows from kpi_touch_conversion_monthly (models/marts/campaigns): null
+    on store / RFM rows and in months without touches. -#}
+
+with
+
+kpis as (
+
+    {{ marts_kpi_model('month') }}
+
+),
+
+touch_conversion as (
+
+    select * from {{ ref('kpi_touch_conversion_monthly') }}
+
+),
+
+final as (
+
+    select
+        kpis.*,
+        touch_conversion.touched_customers,
+        touch_conversion.touch_converted_customers,
+        touch_conversion.touch_conversion_rate
+    from kpis
+    left join touch_conversion
+        on touch_conversion.period_start = kpis.period_start
+        and touch_conversion.dimension = kpis.dimension
+        and touch_conversion.dimension_value = kpis.dimension_value
+
+)
+
+select * from final
