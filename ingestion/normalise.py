@@ -357,16 +357,6 @@ def parse_time(s: pd.Series) -> Normalised:
     micros = np.full(n, nat, dtype=np.int64)
     todo = present.copy()
 
-    serial = todo & _mask(pc.match_substring_regex(arr, r"^\d{5}(?:\.\d+)?$"))
-    if serial.any():
-        days = np.asarray(pc.cast(_where(serial, arr), pa.float64()).to_numpy(zero_copy_only=False),
-                          dtype=np.float64)
-        days = np.nan_to_num(days)
-        ok = serial & (days >= 20000) & (days <= 80000)
-        stamp = _EXCEL_EPOCH.astype(np.int64) + np.round(days * 86_400).astype(np.int64) * 1_000_000
-        micros = np.where(ok, stamp, micros)
-        todo &= ~serial
-
     for fmt in _TIME_FORMATS:
         idx = np.flatnonzero(todo)
         if not len(idx):
@@ -379,6 +369,22 @@ def parse_time(s: pd.Series) -> Normalised:
             vals = np.asarray(vals.to_numpy(zero_copy_only=False), dtype=np.int64)
             micros[idx[got]] = vals[got]
             todo[idx[got]] = False
+
+    # Excel serial day numbers (45717.5): looked for only among the rows no format matched.
+    serial = np.zeros(n, dtype=bool)
+    rest = np.flatnonzero(todo)
+    if len(rest):
+        sub = arr.take(pa.array(rest))
+        is_serial = _mask(pc.match_substring_regex(sub, r"^\d{5}(?:\.\d+)?$"))
+        if is_serial.any():
+            rows = rest[is_serial]
+            days = np.asarray(pc.cast(sub.filter(pa.array(is_serial)), pa.float64()).to_numpy(
+                zero_copy_only=False), dtype=np.float64)
+            ok = (days >= 20000) & (days <= 80000)
+            stamp = _EXCEL_EPOCH.astype(np.int64) + np.round(days * 86_400).astype(np.int64) * 1_000_000
+            micros[rows[ok]] = stamp[ok]
+            serial[rows] = True
+            todo[rows] = False
 
     # Fractional seconds and explicit zones (rare): pandas' ISO 8601 parser on just those rows.
     if todo.any():
