@@ -52,7 +52,10 @@ intended as (
     {% if split -%}
     {% for campaign_id, shares in split.items() -%}
     {% for variant, share in shares.items() -%}
-    select '{{ campaign_id }}' as campaign_id, '{{ variant }}' as variant, cast({{ share }} as double) as share
+    select
+        {{ dbt.string_literal(dbt.escape_single_quotes(campaign_id | string)) }} as campaign_id,
+        {{ dbt.string_literal(dbt.escape_single_quotes(variant | string)) }} as variant,
+        cast({{ share | float }} as double) as share
     {{ 'union all' if not loop.last }}
     {% endfor -%}
     {{ 'union all' if not loop.last }}
