@@ -284,3 +284,20 @@ def test_touches_recipients_and_event_types(tmp_path: Path) -> None:
     assert f["event_type"].tolist()[:4] == ["sent", "delivered", "opened", "clicked"]
     rejects = res.rejects.set_index("row_number")["reason"].to_dict()
     assert rejects == {7: "event_type: unknown event type (bounced)", 8: "recipient_type: unknown recipient type (fax)"}
+
+
+def test_extra_json_escapes_every_character(tmp_path: Path) -> None:
+    from ingestion.adapters.base import json_objects
+
+    values = ['say "hi"', "back\\slash", "tab\there", "line\nbreak", "bell\x07", "", "中文，全角"]
+    out = json_objects([("备注 \"x\"", pd.Series(values, dtype="str"))], len(values), keep_empty=False,
+                       issues=[pd.Series([None, None, "数量: bad (1\"2)", None, None, None, None], dtype="str")])
+    parsed = [None if pd.isna(v) else json.loads(v) for v in out]
+    key = '备注 "x"'
+    assert parsed[0] == {key: 'say "hi"'}
+    assert parsed[1] == {key: "back\\slash"}
+    assert parsed[2] == {key: "tab\there", "_issues": ['数量: bad (1"2)']}
+    assert parsed[3] == {key: "line\nbreak"}
+    assert parsed[4] == {key: "bell "}  # other control characters become spaces
+    assert parsed[5] is None
+    assert parsed[6] == {key: "中文，全角"}
