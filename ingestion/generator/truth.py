@@ -1,4 +1,39 @@
-"""Ground truth beside the landing folder: people, identifiers, orders, campaigns, assignments."""
+"""Ground truth beside the landing folder: people, identifiers, orders, campaigns, assignments.
+
+Files in ``<out_dir>/ground_truth/``:
+
+- ``people.parquet`` — one row per simulated person (walk-ins included): true 11-digit ``phone``,
+  ``is_member``, ``member_card``, ``openid`` (the mini-program app), ``unionid`` (null when never bound),
+  ``tmall_nick``/``tmall_oaid``/``jd_account`` (null when the person never ordered there), ``email``
+  (lower-case), ``first_seen`` (first order or member registration, whichever is earlier; may precede
+  the exported period), ``churned_at`` (null = still active), ``channels`` (comma-separated channels the
+  person ordered in), ``home_store``, ``walk_in`` (non-member who bought in a store).
+- ``identifiers.parquet`` — every identifier value printed UNMASKED and NOT a placeholder in some landing
+  file, normalised as an adapter would (phone 11 digits, email lower-case, ids as text), with its owner.
+  Values from quarantine-bound rows (destroyed ids) are not counted.
+- ``placeholder_phones.parquet`` — phones that belong to nobody: cashier placeholders and stores' own
+  numbers (``kind`` placeholder / store_phone).
+- ``orders.parquet`` — one row per true order; ``order_id`` is POS 单据号 (sale receipt), Tmall 订单编号,
+  JD 订单号, WeChat 商户订单号. Money: ``gross_amount`` is what the customer paid — POS: Σ 实收金额 of
+  the sale receipt; Tmall: 买家实际支付金额 (0 while unpaid / cancelled unpaid); JD: 应付金额 once paid
+  (付款确认时间 set), else 0; WeChat: 订单金额 of the SUCCESS bill line (0 for REVOKED).
+  ``refund_amount``: POS returns (Σ of the 退货 receipts, positive), Tmall 退款金额, JD 应付金额 of an
+  order cancelled after payment (已取消), WeChat Σ 退款金额 of REFUND lines. ``net = gross − refund``;
+  ``is_purchase`` = paid and not fully refunded (JD 锁定 counts as paid). ``status`` is canonical
+  (completed, partially_refunded, refunded, cancelled, pending_payment, paid_not_shipped, shipped, locked,
+  revoked) beside ``native_status``. ``id_destroyed``: the id was written as 1.23457E+18.
+  ``caused_by_campaign``: the extra purchase a treated recipient made because of a campaign.
+- ``campaigns.parquet`` — one row per campaign × variant: ``recipients``, ``intended_share``,
+  ``designed_extra_purchase_prob`` (the injected effect), ``true_conversion_rate`` (share of recipients
+  with a purchase within 7 days after their first touch), ``counterfactual_conversion_rate`` (the same
+  without the orders this campaign caused), ``causal_uplift_abs`` (their difference),
+  ``true_uplift_abs`` (causal uplift minus the reference's: vs control, else vs variant A, else vs no
+  treatment), ``observed_uplift_abs`` (conversion difference vs the reference an analyst would see).
+- ``touch_assignments.parquet`` — one row per campaign recipient: variant, ``first_touch_at`` (first send,
+  or the holdout time for control), ``converted_7d`` and ``converted_7d_without_campaign``.
+- ``summary.json`` — the GenerateSummary, including identity linkability (share of same-person identifier
+  pairs connected by co-occurrence on some landing record).
+"""
 
 from __future__ import annotations
 
