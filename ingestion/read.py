@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -219,19 +219,32 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def read_xlsx_grid(path: Path, name: str) -> Grid:
+def _has_cells(rows: list[list[object]]) -> bool:
+    return any(any(c not in ("", None) for c in row) for row in rows)
+
+
+def _rows_to_grid(rows: list[list[object]], sheet_name: str | None) -> Grid:
+    frame = pd.DataFrame(rows, dtype=object)
+    cells = pd.DataFrame(
+        {i: frame[c].map(_cell_text, na_action="ignore").fillna("") for i, c in enumerate(frame.columns)}
+    ).astype(STR)
+    return Grid(
+        cells=_trim_empty_columns(cells),
+        row_numbers=np.arange(1, len(cells) + 1, dtype=np.int64),  # Excel row numbers (from row 1)
+        kind="xlsx",
+        sheet=sheet_name,
+    )
+
+
+def iter_xlsx_grids(path: Path, name: str) -> Iterator[Grid]:
+    """Every non-empty worksheet of a workbook, in order; a damaged workbook → FileRejected."""
     try:
         from python_calamine import load_workbook
 
         workbook = load_workbook(io.BytesIO(path.read_bytes()))  # sniffed from the bytes, not the name
         sheets = [m.name for m in workbook.sheets_metadata if str(m.typ).endswith("WorkSheet")]
         sheets = sheets or list(workbook.sheet_names)
-        rows: list[list[object]] = []
-        sheet_name = None
-        for sheet_name in sheets:
-            rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-            if any(any(c not in ("", None) for c in row) for row in rows):
-                break
+        sheet_rows = [(s, workbook.get_sheet_by_name(s).to_python(skip_empty_area=False)) for s in sheets[:1]]
     except Exception as calamine_error:  # noqa: BLE001 - any reader failure means a damaged workbook
         try:
             rows, sheet_name = _openpyxl_rows(path)
@@ -240,18 +253,27 @@ def read_xlsx_grid(path: Path, name: str) -> Grid:
                 f"{name}: truncated or corrupt xlsx workbook, cannot be read ({calamine_error}); "
                 "download or export it again"
             ) from None
-    if not rows or not any(any(c not in ("", None) for c in row) for row in rows):
+        if not _has_cells(rows):
+            raise FileRejected(f"{name}: empty file (the workbook has no cells)") from None
+        yield _rows_to_grid(rows, sheet_name)
+        return
+    found = False
+    for i, sheet_name in enumerate(sheets):
+        try:
+            rows = sheet_rows[0][1] if i == 0 else workbook.get_sheet_by_name(sheet_name).to_python(
+                skip_empty_area=False)
+        except Exception as exc:  # noqa: BLE001
+            raise FileRejected(f"{name}: sheet {sheet_name!r} cannot be read ({exc}); export it again") from None
+        if _has_cells(rows):
+            found = True
+            yield _rows_to_grid(rows, sheet_name)
+    if not found:
         raise FileRejected(f"{name}: empty file (the workbook has no cells)")
-    frame = pd.DataFrame(rows, dtype=object)
-    cells = pd.DataFrame(
-        {i: frame[c].map(_cell_text, na_action="ignore").fillna("") for i, c in enumerate(frame.columns)}
-    ).astype(STR)
-    return Grid(
-        cells=_trim_empty_columns(cells),
-        row_numbers=np.arange(1, len(cells) + 1, dtype=np.int64),
-        kind="xlsx",
-        sheet=sheet_name,
-    )
+
+
+def read_xlsx_grid(path: Path, name: str) -> Grid:
+    """The first non-empty worksheet of a workbook."""
+    return next(iter_xlsx_grids(path, name))
 
 
 def _openpyxl_rows(path: Path) -> tuple[list[list[object]], str]:
@@ -482,8 +504,15 @@ def read_body(path: Path, name: str, known_keys: Collection[str], min_matches: i
         raise FileRejected(f"{name}: cannot read the file ({exc.strerror})") from None
     if _is_blank(data):
         raise FileRejected(f"{name}: empty file")
-    if sniff_kind(data, name) == "xlsx":
-        return _grid_body(read_xlsx_grid(path, name), name, known_keys, min_matches, prefix)
+    if sniff_kind(data, name) == "xlsx":  # the first sheet with a recognisable header (skips 说明 sheets)
+        first_error: FileRejected | None = None
+        for grid in iter_xlsx_grids(path, name):
+            try:
+                return _grid_body(grid, name, known_keys, min_matches, prefix)
+            except FileRejected as exc:
+                first_error = first_error or exc
+        assert first_error is not None
+        raise first_error
     text, encoding = _utf8_text(data, name)
     del data
     if not text.strip():

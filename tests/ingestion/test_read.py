@@ -158,3 +158,18 @@ def test_tab_separated_export(tmp_path: Path) -> None:
     t = table(path)
     assert t.data["实收金额"].tolist() == ["1,299.00"]
     assert t.row_numbers.tolist() == [2]
+
+
+def test_xlsx_notes_sheet_before_data_sheet(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    notes = wb.active
+    notes.title = "说明"
+    notes.append(["本报表由系统导出，请勿修改"])
+    data = wb.create_sheet("明细")
+    data.append(["单据号", "销售时间", "实收金额"])
+    data.append(["A1", "2025-03-01 10:00:00", 8])
+    path = tmp_path / "pos.xlsx"
+    wb.save(path)
+    t = table(path)
+    assert t.data["单据号"].tolist() == ["A1"]
+    assert t.row_numbers.tolist() == [2]
