@@ -391,21 +391,19 @@ class Adapter:
 
 
 def _null_column(dtype: str, n: int) -> pd.Series:
+    """An all-null column of the canonical type (built without a per-row Python list)."""
     if dtype.startswith("DECIMAL") or dtype == "DOUBLE":
         return pd.Series(np.full(n, np.nan))
     if dtype == "TIMESTAMP":
         return pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[us]"))
     if dtype == "INTEGER":
-        return pd.Series(pd.array([pd.NA] * n, dtype="Int32"))
+        return pd.Series(pd.arrays.IntegerArray(np.zeros(n, dtype=np.int32), np.ones(n, dtype=bool)))
     if dtype == "BOOLEAN":
-        return pd.Series(pd.array([pd.NA] * n, dtype="boolean"))
-    return pd.Series(np.full(n, np.nan), dtype=nz.STR)
+        return pd.Series(pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool)))
+    return nz.na_text(n)
 
 
 def _as_column(values: pd.Series | None, dtype: str, n: int) -> pd.Series:
     if values is None:
         return _null_column(dtype, n)
-    values = values.reset_index(drop=True)
-    if dtype == "BOOLEAN" and values.dtype == bool:
-        return values
-    return values
+    return values.reset_index(drop=True)
