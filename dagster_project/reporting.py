@@ -42,7 +42,14 @@ AUDIENCES: tuple[tuple[str, str], ...] = (
 STAGES: tuple[str, ...] = ("new", "loyal", "active", "silent", "churned")
 TIERS: tuple[str, ...] = ("diamond", "gold", "silver", "none")
 
-WECOM_COLUMNS = ["customer_id", "phone_hash", "segment", "recommended_action", "lifecycle_stage", "member_tier"]
+WECOM_COLUMNS = [
+    "customer_id",
+    "phone_hash",
+    "segment",
+    "recommended_action",
+    "lifecycle_stage",
+    "member_tier",
+]
 SMS_COLUMNS = ["phone", "customer_id", "segment", "recommended_action", "lifecycle_stage", "member_tier"]
 
 _WECOM_SQL = """
@@ -86,7 +93,9 @@ def _require_tables(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]
 def _as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
     row = con.execute(f"select as_of_date, as_of_source from {MARTS}.repurchase_as_of").fetchone()
     if row is None or row[0] is None:
-        raise ReportingError(f"{MARTS}.repurchase_as_of has no as_of date: there are no purchases in fct_orders")
+        raise ReportingError(
+            f"{MARTS}.repurchase_as_of has no as_of date: there are no purchases in fct_orders"
+        )
     return row[0]
 
 
@@ -111,8 +120,9 @@ def write_audience_exports(con: duckdb.DuckDBPyConnection, exports_dir: Path) ->
     Returns the written paths: for each audience, ``audiences/<as_of>/wecom_<audience>.csv`` and
     ``restricted/audiences/<as_of>/sms_<audience>.csv`` under ``exports_dir``.
     """
-    _require_tables(con, [(MARTS, "repurchase_as_of"), (MARTS, "activation_audience"),
-                          (RESTRICTED, "customer_pii")])
+    _require_tables(
+        con, [(MARTS, "repurchase_as_of"), (MARTS, "activation_audience"), (RESTRICTED, "customer_pii")]
+    )
     as_of = _as_of(con).isoformat()
     exports_dir = Path(exports_dir)
     public_dir = exports_dir / "audiences" / as_of
@@ -126,10 +136,14 @@ def write_audience_exports(con: duckdb.DuckDBPyConnection, exports_dir: Path) ->
     sms = con.execute(_SMS_SQL).df()
     written: list[Path] = []
     for code, _label in AUDIENCES:
-        written.append(_write_csv(
-            wecom.loc[wecom["audience"] == code, WECOM_COLUMNS], public_dir / f"wecom_{code}.csv"))
-        written.append(_write_csv(
-            sms.loc[sms["audience"] == code, SMS_COLUMNS], restricted_dir / f"sms_{code}.csv", mode=0o600))
+        written.append(
+            _write_csv(wecom.loc[wecom["audience"] == code, WECOM_COLUMNS], public_dir / f"wecom_{code}.csv")
+        )
+        written.append(
+            _write_csv(
+                sms.loc[sms["audience"] == code, SMS_COLUMNS], restricted_dir / f"sms_{code}.csv", mode=0o600
+            )
+        )
     return written
 
 
@@ -148,9 +162,17 @@ def _month_line(row: tuple, label: str) -> str:
 
 def marts_summary(con: duckdb.DuckDBPyConnection) -> str:
     """A short human summary of the repurchase marts as of their as_of date."""
-    _require_tables(con, [(MARTS, "repurchase_as_of"), (MARTS, "kpi_monthly"), (MARTS, "customer_rfm"),
-                          (MARTS, "customer_current_stage"), (MARTS, "member_tiers"),
-                          (MARTS, "activation_audience")])
+    _require_tables(
+        con,
+        [
+            (MARTS, "repurchase_as_of"),
+            (MARTS, "kpi_monthly"),
+            (MARTS, "customer_rfm"),
+            (MARTS, "customer_current_stage"),
+            (MARTS, "member_tiers"),
+            (MARTS, "activation_audience"),
+        ],
+    )
     as_of_row = con.execute(f"select as_of_date, as_of_source from {MARTS}.repurchase_as_of").fetchone()
     as_of = _as_of(con)
     source = "the as_of var" if as_of_row[1] == "var" else "the latest purchase"
@@ -173,14 +195,20 @@ def marts_summary(con: duckdb.DuckDBPyConnection) -> str:
         if not current[8] and len(months) > 1:
             lines.append("  " + _month_line(months[1][:8], "Latest complete month"))
 
-    segments = dict(con.execute(
-        f"select segment_code, count(*) from {MARTS}.customer_rfm group by segment_code").fetchall())
+    segments = dict(
+        con.execute(
+            f"select segment_code, count(*) from {MARTS}.customer_rfm group by segment_code"
+        ).fetchall()
+    )
     total = sum(segments.values())
-    lines.append(f"  RFM segments ({total} customers with a purchase): " + ", ".join(
-        f"{label} {segments.get(code, 0)}" for code, label in AUDIENCES))
+    lines.append(
+        f"  RFM segments ({total} customers with a purchase): "
+        + ", ".join(f"{label} {segments.get(code, 0)}" for code, label in AUDIENCES)
+    )
 
-    stages = dict(con.execute(
-        f"select stage, count(*) from {MARTS}.customer_current_stage group by stage").fetchall())
+    stages = dict(
+        con.execute(f"select stage, count(*) from {MARTS}.customer_current_stage group by stage").fetchall()
+    )
     lines.append("  Lifecycle stages: " + ", ".join(f"{stage} {stages.get(stage, 0)}" for stage in STAGES))
 
     tiers = dict(con.execute(f"select tier, count(*) from {MARTS}.member_tiers group by tier").fetchall())

@@ -53,8 +53,14 @@ def test_models_keyed_by_schema_and_grouped_by_top_folder(dbt_module) -> None:
 
 def test_dbt_build_args_pass_as_of_as_a_var(dbt_module) -> None:
     build_args, config = dbt_module.dbt_build_args, dbt_module.DbtBuildConfig
-    assert build_args(config()) == ["build"]
-    assert build_args(config(as_of="2026-06-30")) == ["build", "--vars", '{"as_of": "2026-06-30"}']
+    no_unit_tests = ["--exclude-resource-type", "unit_test"]
+    assert build_args(config()) == ["build", *no_unit_tests]
+    assert build_args(config(as_of="2026-06-30")) == [
+        "build",
+        *no_unit_tests,
+        "--vars",
+        '{"as_of": "2026-06-30"}',
+    ]
 
 
 def test_as_of_must_be_a_date(dbt_module) -> None:
