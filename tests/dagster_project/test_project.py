@@ -1,0 +1,59 @@
+"""Preparing the dbt manifest: paths from the package, a clear error when dbt parse fails."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from dagster_project import project
+
+
+def _fake_dbt(tmp_path: Path, script: str) -> str:
+    exe = tmp_path / "dbt"
+    exe.write_text("#!/bin/sh\n" + script, encoding="utf-8")
+    exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
+    return str(exe)
+
+
+def test_dbt_project_resolves_from_the_package_not_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
+    assert (project.DBT_PROJECT_DIR / "dbt_project.yml").is_file()
+    assert project.dbt_manifest_path() == project.DBT_PROJECT_DIR / "target" / "manifest.json"
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "t"))
+    assert project.dbt_manifest_path() == tmp_path / "t" / "manifest.json"
+
+
+def test_failed_parse_raises_with_dbt_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    exe = _fake_dbt(tmp_path, 'echo "Compilation Error in model broken (models/broken.sql)"\nexit 2\n')
+    monkeypatch.setattr(project, "dbt_executable", lambda: exe)
+    with pytest.raises(project.DbtManifestError) as raised:
+        project.prepare_dbt_manifest()
+    message = str(raised.value)
+    assert "exit code 2" in message
+    assert "Compilation Error in model broken" in message
+    assert str(tmp_path / "target" / "manifest.json") in message
+
+
+def test_existing_manifest_is_kept_unless_forced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "manifest.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("DBT_TARGET_PATH", str(target))
+    # A dbt that records being called and writes a new manifest.
+    calls = tmp_path / "calls"
+    exe = _fake_dbt(tmp_path, f'echo called >> "{calls}"\necho "{{\\"v\\": 2}}" > "{target}/manifest.json"\n')
+    monkeypatch.setattr(project, "dbt_executable", lambda: exe)
+
+    project.prepare_dbt_manifest()
+    assert not calls.exists()
+    assert (target / "manifest.json").read_text(encoding="utf-8") == "{}"
+
+    project.prepare_dbt_manifest(force=True)
+    assert calls.read_text(encoding="utf-8").count("called") == 1
+    assert (target / "manifest.json").read_text(encoding="utf-8").strip() == '{"v": 2}'
