@@ -130,10 +130,11 @@ def _issue(mask: np.ndarray, prefix: str, original: pa.ChunkedArray | None = Non
     if not mask.any():
         return na_text(n)
     if original is None:
-        text = pc.if_else(pa.array(mask), pa.scalar(prefix), _NULL)
-    else:
-        joined = join(prefix + " (", pc.fill_null(original, ""), ")" + suffix, "")
-        text = pc.if_else(pa.array(mask), joined, _NULL)
+        return series(pc.if_else(pa.array(mask), pa.scalar(prefix, TEXT), _NULL), pd.RangeIndex(n))
+    # Only the rows with an issue get text: build it on that subset and scatter it into nulls.
+    rows = np.flatnonzero(mask)
+    sub = join(prefix + " (", pc.fill_null(original.take(pa.array(rows)), ""), ")" + suffix, "")
+    text = pc.replace_with_mask(pa.nulls(n, TEXT), pa.array(mask), sub.combine_chunks())
     return series(text, pd.RangeIndex(n))
 
 

@@ -385,9 +385,22 @@ class Adapter:
                 "raw_row": raw_row.to_numpy(),
                 "reason": reasons.to_numpy()[idx],
             })
-            frame = frame[~bad].reset_index(drop=True)
+            frame = _filter_rows(frame, ~bad)
         notes = list(work.notes)
         return ParseResult(frame=frame, rejects=rejects, rows_in=n, notes=notes)
+
+
+def _filter_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows where ``keep``: arrow columns filtered by arrow kernels, others by numpy."""
+    mask = pa.array(keep)
+    out = {}
+    for name in frame.columns:
+        col = frame[name]
+        if isinstance(col.dtype, pd.StringDtype) and hasattr(col.array, "_pa_array"):
+            out[name] = nz.series(pc.filter(col.array._pa_array, mask), pd.RangeIndex(int(keep.sum())))
+        else:
+            out[name] = pd.Series(col.array[keep], index=pd.RangeIndex(int(keep.sum())))
+    return pd.DataFrame(out)
 
 
 def _null_column(dtype: str, n: int) -> pd.Series:
