@@ -195,7 +195,10 @@ def clean_id(s: pd.Series) -> Normalised:
     becomes NA with issue ``'id destroyed by Excel (1.23457E+18), cannot be repaired'``.
     """
     arr = _prepared(s)
-    destroyed = _mask(pc.match_substring_regex(arr, _SCIENTIFIC))
+    if pc.any(pc.match_substring(arr, "e", ignore_case=True)).as_py():
+        destroyed = _mask(pc.match_substring_regex(arr, _SCIENTIFIC))
+    else:
+        destroyed = np.zeros(len(arr), dtype=bool)
     issue = _issue(destroyed, "id destroyed by Excel", arr, ", cannot be repaired")
     values = _where(~destroyed, arr) if destroyed.any() else arr
     return Normalised(series(values, s.index), _reindexed(issue, s.index))

@@ -182,6 +182,8 @@ def join_reasons(reasons: list[pd.Series], n: int) -> pd.Series:
 def labelled(issue: pd.Series, label: str) -> pd.Series:
     """``label: issue`` where there is an issue."""
     arr = nz.arrow(issue)
+    if arr.null_count == len(arr):
+        return nz.na_text(len(arr), issue.index)
     return nz.series(nz.join(label + ": ", arr, ""), issue.index)
 
 
