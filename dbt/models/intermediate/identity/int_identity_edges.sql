@@ -1,15 +1,18 @@
 {#-
     Links between identifiers seen on the same record (an order's phone and card, a member's openid,
     unionid, phone and card, a WeChat Pay openid with its order). Hubs are removed first, then every
-    record links its remaining identifiers as a star around its strongest one (enough for connectivity).
-    One row per undirected link (from_key < to_key), with the first record that showed it.
+    record links its remaining identifiers as a star around its strongest one (lowest strength rank,
+    then lowest id): enough for connectivity. One row per undirected link (from_id < to_id), with the
+    first record that showed it. Integer ids only: keys are in int_identity_nodes.
 -#}
+
+{%- set two_64 = '18446744073709551616::hugeint' %}
 
 with
 
 identifiers as (
 
-    select * from {{ ref('int_identifiers') }}
+    select identifier_id, strength_rank, record_id, seen_at from {{ ref('int_identifiers') }}
 
 ),
 
@@ -21,8 +24,7 @@ hubs as (
 
 linkable as (
 
-    select identifiers.identifier_id, identifiers.identifier_key, identifiers.strength_rank,
-        identifiers.record_id, identifiers.record_key, identifiers.source, identifiers.seen_at
+    select identifiers.*
     from identifiers
     left join hubs
         on hubs.identifier_id = identifiers.identifier_id
@@ -34,8 +36,8 @@ anchors as (
 
     select
         record_id,
-        arg_min(identifier_id, strength_rank || ':' || identifier_key) as anchor_id,
-        arg_min(identifier_key, strength_rank || ':' || identifier_key) as anchor_key
+        (min(strength_rank::hugeint * {{ two_64 }} + identifier_id::hugeint) % {{ two_64 }})::ubigint
+            as anchor_id
     from linkable
     group by record_id
     having count(distinct identifier_id) > 1
@@ -45,16 +47,9 @@ anchors as (
 record_links as (
 
     select
-        case when anchors.anchor_key < linkable.identifier_key then anchors.anchor_id else linkable.identifier_id end
-            as from_id,
-        case when anchors.anchor_key < linkable.identifier_key then linkable.identifier_id else anchors.anchor_id end
-            as to_id,
-        case when anchors.anchor_key < linkable.identifier_key then anchors.anchor_key else linkable.identifier_key end
-            as from_key,
-        case when anchors.anchor_key < linkable.identifier_key then linkable.identifier_key else anchors.anchor_key end
-            as to_key,
-        linkable.source,
-        linkable.record_key,
+        least(anchors.anchor_id, linkable.identifier_id) as from_id,
+        greatest(anchors.anchor_id, linkable.identifier_id) as to_id,
+        linkable.record_id,
         linkable.seen_at
     from linkable
     inner join anchors
@@ -68,13 +63,10 @@ final as (
     select
         from_id,
         to_id,
-        min(from_key) as from_key,
-        min(to_key) as to_key,
-        arg_min(record_key, seen_at) as first_record_key,
-        arg_min(source, seen_at) as first_source,
+        arg_min(record_id, seen_at) as first_record_id,
         min(seen_at) as first_seen_at,
         max(seen_at) as last_seen_at,
-        count(distinct record_key) as record_count
+        count(*) as sighting_count
     from record_links
     group by from_id, to_id
 

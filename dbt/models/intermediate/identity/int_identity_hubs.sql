@@ -17,13 +17,23 @@ identifiers as (
 
 ),
 
--- only records carrying two or more identifier types can make anything a hub
-multi_records as (
+-- a value on at most N records cannot meet more than N values of another type: only values on more
+-- records are hub candidates, and only their records need the self-join
+candidates as (
 
-    select record_id
+    select identifier_id
     from identifiers
-    group by record_id
-    having count(distinct identifier_type) > 1
+    group by identifier_id
+    having count(distinct record_id) > {{ var('identity_hub_threshold') }}
+
+),
+
+candidate_records as (
+
+    select distinct identifiers.record_id
+    from identifiers
+    inner join candidates
+        on candidates.identifier_id = identifiers.identifier_id
 
 ),
 
@@ -31,8 +41,8 @@ record_identifiers as (
 
     select distinct identifiers.identifier_id, identifiers.identifier_type, identifiers.record_id
     from identifiers
-    inner join multi_records
-        on multi_records.record_id = identifiers.record_id
+    inner join candidate_records
+        on candidate_records.record_id = identifiers.record_id
 
 ),
 
@@ -44,6 +54,8 @@ neighbours as (
         b.identifier_id as neighbour_id,
         b.identifier_type as neighbour_type
     from record_identifiers as a
+    inner join candidates
+        on candidates.identifier_id = a.identifier_id
     inner join record_identifiers as b
         on a.record_id = b.record_id
         and a.identifier_type <> b.identifier_type
@@ -73,12 +85,13 @@ second_pass_counts as (
     from neighbours
     inner join first_pass as own
         on own.identifier_id = neighbours.identifier_id
-    inner join first_pass as other
+    left join first_pass as other
         on other.identifier_id = neighbours.neighbour_id
     where own.first_degree > {{ var('identity_hub_threshold') }}
-        and not (
+        and not coalesce(
             other.first_degree > {{ var('identity_hub_threshold') }}
-            and other.first_degree > own.first_degree
+            and other.first_degree > own.first_degree,
+            false
         )
     group by neighbours.identifier_id, neighbours.identifier_type, neighbours.neighbour_type
 

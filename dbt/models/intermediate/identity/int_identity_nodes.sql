@@ -18,12 +18,12 @@ final as (
 
     select
         identifiers.identifier_id,
-        min(identifiers.identifier_key) as identifier_key,
-        min(identifiers.identifier_type) as identifier_type,
+        any_value(identifiers.identifier_key) as identifier_key,
+        any_value(identifiers.identifier_type) as identifier_type,
         min(identifiers.strength_rank) as strength_rank,
         min(identifiers.seen_at) as first_seen_at,
         max(identifiers.seen_at) as last_seen_at,
-        count(distinct identifiers.record_id) as record_count
+        count(*) as record_count
     from identifiers
     left join hubs
         on hubs.identifier_id = identifiers.identifier_id

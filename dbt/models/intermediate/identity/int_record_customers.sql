@@ -20,7 +20,7 @@ customer_identifiers as (
 final as (
 
     select
-        min(identifiers.record_key) as record_key,
+        any_value(identifiers.record_key) as record_key,
         min(customer_identifiers.customer_id) as customer_id,
         count(distinct customer_identifiers.customer_id) as customer_count
     from identifiers

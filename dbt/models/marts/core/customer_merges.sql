@@ -20,6 +20,12 @@ id_map as (
 
 ),
 
+nodes as (
+
+    select identifier_id, identifier_key, identifier_type from {{ ref('int_identity_nodes') }}
+
+),
+
 edges as (
 
     select * from {{ ref('int_identity_edges') }}
@@ -29,41 +35,46 @@ edges as (
 moved as (
 
     select
-        identifier_key,
-        customer_id as kept_id,
-        previous_customer_id as retired_id,
-        updated_at as merged_at
+        nodes.identifier_id,
+        nodes.identifier_type,
+        id_map.customer_id as kept_id,
+        id_map.previous_customer_id as retired_id,
+        id_map.updated_at as merged_at
     from id_map
-    where change_type = 'merged'
+    inner join nodes
+        on nodes.identifier_key = id_map.identifier_key
+    where id_map.change_type = 'merged'
     {% if is_incremental() %}
-        and updated_at > (select coalesce(max(merged_at), cast('1900-01-01' as timestamp)) from {{ this }})
+        and id_map.updated_at > (select coalesce(max(merged_at), cast('1900-01-01' as timestamp)) from {{ this }})
     {% endif %}
 
 ),
 
 touching as (
 
-    select moved.*, edges.to_key as other_key, edges.first_record_key, edges.first_seen_at
+    select moved.*, edges.to_id as other_id, edges.first_record_id, edges.first_seen_at
     from moved
     inner join edges
-        on edges.from_key = moved.identifier_key
+        on edges.from_id = moved.identifier_id
     union all
-    select moved.*, edges.from_key as other_key, edges.first_record_key, edges.first_seen_at
+    select moved.*, edges.from_id as other_id, edges.first_record_id, edges.first_seen_at
     from moved
     inner join edges
-        on edges.to_key = moved.identifier_key
+        on edges.to_id = moved.identifier_id
 
 ),
 
 -- links from a retired customer's identifier to one that was not part of that customer
 crossing as (
 
-    select touching.*
+    select touching.*, other.identifier_type as other_type
     from touching
+    inner join nodes as other
+        on other.identifier_id = touching.other_id
     left join moved as same_side
-        on same_side.identifier_key = touching.other_key
+        on same_side.identifier_id = touching.other_id
         and same_side.retired_id = touching.retired_id
-    where same_side.identifier_key is null
+    where same_side.identifier_id is null
 
 ),
 
@@ -79,14 +90,20 @@ causes as (
 
     select
         retired_id,
-        arg_max(first_record_key, first_seen_at) as cause_record_key,
-        arg_max(
-            split_part(identifier_key, ':', 1) || '-' || split_part(other_key, ':', 1),
-            first_seen_at
-        ) as cause_link_types,
+        arg_max(first_record_id, first_seen_at) as cause_record_id,
+        arg_max(identifier_type || '-' || other_type, first_seen_at) as cause_link_types,
         max(first_seen_at) as cause_seen_at
     from crossing
     group by retired_id
+
+),
+
+cause_records as (
+
+    select record_id, any_value(record_key) as record_key
+    from {{ ref('int_identifiers') }}
+    where record_id in (select cause_record_id from causes)
+    group by record_id
 
 ),
 
@@ -97,12 +114,14 @@ final as (
         moved_counts.retired_id,
         moved_counts.merged_at,
         causes.cause_link_types,
-        causes.cause_record_key,
+        cause_records.record_key as cause_record_key,
         causes.cause_seen_at,
         moved_counts.identifiers_moved
     from moved_counts
     left join causes
         on causes.retired_id = moved_counts.retired_id
+    left join cause_records
+        on cause_records.record_id = causes.cause_record_id
 
 )
 

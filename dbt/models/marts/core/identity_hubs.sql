@@ -11,12 +11,13 @@ hubs as (
 usage as (
 
     select
-        identifier_key,
-        count(distinct record_key) as record_count,
+        identifier_id,
+        count(distinct record_id) as record_count,
         min(seen_at) as first_seen_at,
         max(seen_at) as last_seen_at
     from {{ ref('int_identifiers') }}
-    group by identifier_key
+    where identifier_id in (select identifier_id from {{ ref('int_identity_hubs') }})
+    group by identifier_id
 
 ),
 
@@ -33,7 +34,7 @@ final as (
         usage.last_seen_at
     from hubs
     inner join usage
-        on usage.identifier_key = hubs.identifier_key
+        on usage.identifier_id = hubs.identifier_id
 
 )
 
