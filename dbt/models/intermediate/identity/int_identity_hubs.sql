@@ -17,14 +17,25 @@ identifiers as (
 
 ),
 
--- a value on at most N records cannot meet more than N values of another type: only values on more
--- records are hub candidates, and only their records need the self-join
+-- a value's distinct neighbours are at most the other sightings on its records (sum of record size - 1):
+-- only values above the threshold by that bound can be hubs, and only their records need the self-join
+record_sizes as (
+
+    select record_id, count(*) as sightings
+    from identifiers
+    group by record_id
+    having count(*) > 1
+
+),
+
 candidates as (
 
-    select identifier_id
+    select identifiers.identifier_id
     from identifiers
-    group by identifier_id
-    having count(distinct record_id) > {{ var('identity_hub_threshold') }}
+    inner join record_sizes
+        on record_sizes.record_id = identifiers.record_id
+    group by identifiers.identifier_id
+    having sum(record_sizes.sightings - 1) > {{ var('identity_hub_threshold') }}
 
 ),
 
