@@ -121,8 +121,32 @@ def print_run_summary(paths: DataPaths, outcome) -> None:
         say(f"Marts: schema `{MARTS_SCHEMA}` of {paths.warehouse}")
         for table, rows in counts.items():
             say(f"  {MARTS_SCHEMA}.{table:<40}{rows:>10} rows")
+    if outcome.success:
+        print_reports(paths)
     say()
     say(f"Dagster run {outcome.run_id} is recorded in {paths.dagster_home} (see `repurchase ui`).")
+
+
+def print_reports(paths: DataPaths) -> None:
+    """The marts' headline figures and where the activation lists were written."""
+    import duckdb
+
+    from .reporting import ReportingError, marts_summary
+
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        summary = marts_summary(con)
+    except ReportingError as error:
+        say()
+        say(f"No marts summary: {error}")
+        return
+    finally:
+        con.close()
+    say()
+    say(summary)
+    say()
+    say(f"Activation lists: {paths.exports / 'audiences'} (WeCom, hashed ids)")
+    say(f"  and {paths.exports / 'restricted' / 'audiences'} (SMS with phones, owner-only: restricted)")
 
 
 def run_pipeline(paths: DataPaths, *, as_of: str | None) -> int:

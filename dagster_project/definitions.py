@@ -5,13 +5,14 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 
 from .assets.dbt import dbt_models, dbt_project
+from .assets.exports import audience_exports
 from .assets.ingestion import bookkeeping_assets, ingestion_assets
 from .jobs import refresh_all_job
 from .resources import WarehouseResource, dbt_resource
 from .schedules import daily_refresh_schedule
 from .sensors import build_landing_sensor
 
-all_assets = [*ingestion_assets, *bookkeeping_assets, dbt_models]
+all_assets = [*ingestion_assets, *bookkeeping_assets, dbt_models, audience_exports]
 
 defs = Definitions(
     assets=all_assets,

@@ -74,6 +74,14 @@ def test_demo_end_to_end(data_dir: DataPaths, tmp_path: Path) -> None:
         other = sum(outcome.loads[s].rows_quarantined for s in SOURCES if s != "tmall")
         assert other == 0, _quarantine_reasons(data_dir)
 
+        # The activation lists were written: one WeCom and one SMS file per audience, SMS owner-only.
+        from dagster_project.reporting import AUDIENCES
+
+        wecom = sorted((data_dir.exports / "audiences").glob("*/wecom_*.csv"))
+        sms = sorted((data_dir.exports / "restricted" / "audiences").glob("*/sms_*.csv"))
+        assert len(wecom) == len(sms) == len(AUDIENCES)
+        assert all(path.stat().st_mode & 0o077 == 0 for path in sms)
+
         # Loading again adds nothing.
         job = defs.resolve_job_def("refresh_all")
         again = job.execute_in_process(

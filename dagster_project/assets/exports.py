@@ -1,0 +1,53 @@
+"""Activation lists for the marketing tools, written after the marts are built (thin over ``reporting``)."""
+
+# No `from __future__ import annotations`: Dagster inspects the asset function's annotations.
+
+import csv
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from ..reporting import write_audience_exports
+from ..resources import WarehouseResource
+
+AUDIENCE_EXPORTS_KEY = AssetKey(["exports", "audiences"])
+
+
+@asset(
+    key=AUDIENCE_EXPORTS_KEY,
+    group_name="exports",
+    kinds={"csv"},
+    deps=[
+        AssetKey(["marts", "activation_audience"]),
+        AssetKey(["marts", "repurchase_as_of"]),
+        AssetKey(["restricted", "customer_pii"]),
+    ],
+    description=(
+        "One CSV per audience and channel under <data dir>/exports: WeCom lists with hashed ids in "
+        "audiences/<as_of>/, SMS lists with phones (consented customers only) in restricted/audiences/<as_of>/ "
+        "with owner-only permissions."
+    ),
+)
+def audience_exports(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    exports = warehouse.paths.exports
+    with warehouse.connect(read_only=True) as con:
+        written = write_audience_exports(con, exports)
+    rows = {path.relative_to(exports).as_posix(): _data_rows(path) for path in written}
+    context.log.info(f"wrote {len(written)} audience files under {exports}")
+    table = "\n".join(
+        ["| file | rows |", "|---|---:|", *(f"| {name} | {count} |" for name, count in rows.items())]
+    )
+    return MaterializeResult(
+        metadata={
+            "exports dir": MetadataValue.path(str(exports)),
+            "files": MetadataValue.md(table),
+            "file count": MetadataValue.int(len(written)),
+            "rows written": MetadataValue.int(sum(rows.values())),
+        }
+    )
+
+
+def _data_rows(path: Path) -> int:
+    """Records after the header of a CSV the reporting module wrote."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
