@@ -7,12 +7,13 @@ from dagster import Definitions, in_process_executor
 from .assets.dbt import dbt_models, dbt_project
 from .assets.exports import audience_exports
 from .assets.ingestion import bookkeeping_assets, ingestion_assets
+from .assets.serving import serving_marts
 from .jobs import refresh_all_job
 from .resources import WarehouseResource, dbt_resource
 from .schedules import daily_refresh_schedule
 from .sensors import build_landing_sensor
 
-all_assets = [*ingestion_assets, *bookkeeping_assets, dbt_models, audience_exports]
+all_assets = [*ingestion_assets, *bookkeeping_assets, dbt_models, audience_exports, serving_marts]
 
 defs = Definitions(
     assets=all_assets,

@@ -1,0 +1,263 @@
+"""The read-only serving copy of the marts for BI tools (knows nothing of Dagster).
+
+DuckDB allows one writing process per file, and the pipeline holds the warehouse's write lock while it
+runs. BI tools therefore never open ``warehouse.duckdb``: they read a serving copy published after a good
+run, laid out under ``<data dir>/serving/``::
+
+    versions/<version>/parquet/<table>.parquet   one Parquet file per mart (schema ``marts`` only)
+    versions/<version>/serving.duckdb            a self-contained DuckDB file: the same tables + _serving_version
+    serving.duckdb                               hard link to the current version's serving.duckdb
+    current -> versions/<version>                symlink to the current version (for Parquet readers)
+
+Publishing writes a complete new version beside the old ones, then switches ``serving.duckdb`` and
+``current`` with ``os.replace`` (an atomic rename on POSIX): a reader opening ``serving/serving.duckdb``
+(``read_only=True``) sees the old version or the new one, never a mix, and a reader that already has the
+old file open keeps reading it (the rename never touches an open file's inode). The publisher never opens
+the stable path for writing, so readers and the pipeline never contend for a lock.
+
+Retention keeps the newest ``keep`` versions (at least 2, so the version that was current just before a
+publish survives it: a Parquet reader that resolved ``current`` just before the switch can finish). An
+older version is deleted only after a newer one has been current for a whole publish cycle; DuckDB readers
+that still hold its ``serving.duckdb`` open keep reading the unlinked inode.
+
+``_serving_version`` (one row per table: version, run id, published_at, table, rows, checksum) lets a
+reader check that what it reads is complete and consistent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+SERVED_SCHEMA = "marts"
+SERVING_DB = "serving.duckdb"
+CURRENT_LINK = "current"
+VERSIONS_DIR = "versions"
+PARQUET_DIR = "parquet"
+VERSION_TABLE = "_serving_version"
+DEFAULT_KEEP_VERSIONS = 3
+MIN_KEEP_VERSIONS = 2
+# Column names that may carry personal data (even masked, e.g. dim_customers.phone_masked): left out of the
+# serving copy. Salted hashes (``*_hash``) and flags/counts about them stay.
+PII_COLUMN_PATTERN = re.compile(r"phone|mobile|address|email|openid|unionid|id_card", re.IGNORECASE)
+PII_COLUMN_ALLOWED = re.compile(r"_hash$|^has_|_count$|_status$|_issue$", re.IGNORECASE)
+_VERSION_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,120}$")
+
+
+class ServingError(RuntimeError):
+    """The serving copy could not be published (nothing was switched)."""
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    version: str
+    path: Path  # versions/<version>
+    database: Path  # the stable serving.duckdb
+    tables: dict[str, int]  # table -> rows
+    dropped_columns: dict[str, list[str]]  # table -> personal-data columns left out
+    bytes_written: int
+    seconds: float
+    removed_versions: list[str]
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def new_version_id(run_id: str | None = None, now: dt.datetime | None = None) -> str:
+    """A version id that sorts by publish time: ``<UTC timestamp>`` plus the run id's first 8 characters."""
+    moment = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{moment}_{run_id[:8]}" if run_id else moment
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection, schema: str = SERVED_SCHEMA) -> list[str]:
+    """Tables and views of ``schema`` in the connected warehouse, by name."""
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by table_name",
+        [schema],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def pii_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    """Columns of ``schema.table`` whose name suggests personal data (hashes and flags excepted)."""
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return [
+        name
+        for (name,) in rows
+        if PII_COLUMN_PATTERN.search(name) and not PII_COLUMN_ALLOWED.search(name)
+    ]
+
+
+def publish_serving_copy(
+    warehouse: Path,
+    serving_dir: Path,
+    *,
+    version: str | None = None,
+    run_id: str | None = None,
+    keep: int = DEFAULT_KEEP_VERSIONS,
+    schema: str = SERVED_SCHEMA,
+) -> PublishedVersion:
+    """Copy every table of ``schema`` from ``warehouse`` (opened read-only) to a new serving version,
+    without the columns that look like personal data, then switch ``serving.duckdb`` and ``current`` to it
+    atomically and prune old versions.
+
+    Raises ``ServingError`` (and switches nothing) when the warehouse or the schema is missing or empty.
+    """
+    started = time.perf_counter()
+    keep = max(keep, MIN_KEEP_VERSIONS)
+    version = version or new_version_id(run_id)
+    if not _VERSION_PATTERN.match(version):
+        raise ServingError(f"serving version id {version!r} must be letters, digits, '_', '-' or '.'")
+    if not warehouse.exists():
+        raise ServingError(f"no warehouse at {warehouse}: run the pipeline before publishing")
+    versions_dir = serving_dir / VERSIONS_DIR
+    final_dir = versions_dir / version
+    if final_dir.exists():
+        raise ServingError(f"serving version {version} already exists at {final_dir}")
+    staging_dir = versions_dir / f".{version}.partial"
+    if staging_dir.exists():
+        shutil.rmtree(staging_dir)
+    (staging_dir / PARQUET_DIR).mkdir(parents=True)
+    try:
+        tables, dropped = _write_version(warehouse, staging_dir, schema, version, run_id)
+        # The version directory appears complete or not at all.
+        os.replace(staging_dir, final_dir)
+    except BaseException:
+        shutil.rmtree(staging_dir, ignore_errors=True)
+        raise
+    _switch(serving_dir, final_dir)
+    removed = prune_versions(serving_dir, keep=keep)
+    size = sum(path.stat().st_size for path in final_dir.rglob("*") if path.is_file())
+    return PublishedVersion(
+        version=version,
+        path=final_dir,
+        database=serving_dir / SERVING_DB,
+        tables=tables,
+        dropped_columns=dropped,
+        bytes_written=size,
+        seconds=time.perf_counter() - started,
+        removed_versions=removed,
+    )
+
+
+def _write_version(
+    warehouse: Path, target: Path, schema: str, version: str, run_id: str | None
+) -> tuple[dict[str, int], dict[str, list[str]]]:
+    source = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = mart_tables(source, schema)
+        if not tables:
+            raise ServingError(f"schema {schema!r} of {warehouse} has no tables: nothing to publish")
+        dropped = {table: cols for table in tables if (cols := pii_columns(source, schema, table))}
+        # One read transaction: every table comes from the same committed state of the warehouse.
+        source.execute("begin transaction")
+        for table in tables:
+            parquet = target / PARQUET_DIR / f"{table}.parquet"
+            exclude = ", ".join(quote_identifier(column) for column in dropped.get(table, []))
+            columns = f"* exclude ({exclude})" if exclude else "*"
+            source.execute(
+                f"copy (select {columns} from {quote_identifier(schema)}.{quote_identifier(table)}) "
+                f"to '{_sql_path(parquet)}' (format parquet, compression zstd)"
+            )
+        source.execute("commit")
+    finally:
+        source.close()
+    return _build_database(target, tables, version, run_id), dropped
+
+
+def _sql_path(path: Path) -> str:
+    """A path as a SQL string literal body; our own generated paths (validated version id, table names
+    read from the catalog) only, with quotes doubled."""
+    return str(path).replace("'", "''")
+
+
+def _build_database(target: Path, tables: list[str], version: str, run_id: str | None) -> dict[str, int]:
+    database = target / SERVING_DB
+    con = duckdb.connect(str(database))
+    try:
+        rows: dict[str, int] = {}
+        checksums: dict[str, int] = {}
+        for table in tables:
+            parquet = target / PARQUET_DIR / f"{table}.parquet"
+            con.execute(
+                f"create table {quote_identifier(table)} as select * from read_parquet(?)", [str(parquet)]
+            )
+            count, checksum = con.execute(
+                f"select count(*), coalesce(sum(hash(t)), 0) % 1000000007 from {quote_identifier(table)} t"
+            ).fetchone()
+            rows[table] = int(count)
+            checksums[table] = int(checksum)
+        con.execute(
+            f"create table {VERSION_TABLE} (version varchar not null, run_id varchar, "
+            "published_at timestamp not null, table_name varchar not null, row_count bigint not null, "
+            "checksum bigint not null)"
+        )
+        published_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        con.executemany(
+            f"insert into {VERSION_TABLE} values (?, ?, ?, ?, ?, ?)",
+            [(version, run_id, published_at, table, rows[table], checksums[table]) for table in tables],
+        )
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return rows
+
+
+def _switch(serving_dir: Path, version_dir: Path) -> None:
+    """Point ``serving.duckdb`` (hard link) and ``current`` (relative symlink) at ``version_dir``."""
+    stable = serving_dir / SERVING_DB
+    tmp_db = serving_dir / f".{SERVING_DB}.{os.getpid()}.tmp"
+    tmp_db.unlink(missing_ok=True)
+    os.link(version_dir / SERVING_DB, tmp_db)
+    os.replace(tmp_db, stable)
+    tmp_link = serving_dir / f".{CURRENT_LINK}.{os.getpid()}.tmp"
+    tmp_link.unlink(missing_ok=True)
+    tmp_link.symlink_to(Path(VERSIONS_DIR) / version_dir.name, target_is_directory=True)
+    os.replace(tmp_link, serving_dir / CURRENT_LINK)
+
+
+def list_versions(serving_dir: Path) -> list[str]:
+    """Complete versions, oldest first (version ids sort by publish time)."""
+    versions_dir = serving_dir / VERSIONS_DIR
+    if not versions_dir.is_dir():
+        return []
+    return sorted(
+        entry.name
+        for entry in versions_dir.iterdir()
+        if entry.is_dir() and not entry.name.startswith(".") and (entry / SERVING_DB).exists()
+    )
+
+
+def current_version(serving_dir: Path) -> str | None:
+    link = serving_dir / CURRENT_LINK
+    if not link.is_symlink():
+        return None
+    return Path(os.readlink(link)).name
+
+
+def prune_versions(serving_dir: Path, *, keep: int = DEFAULT_KEEP_VERSIONS) -> list[str]:
+    """Delete all but the newest ``keep`` (at least 2) versions; never the current one. Returns the ids
+    removed."""
+    keep = max(keep, MIN_KEEP_VERSIONS)
+    versions = list_versions(serving_dir)
+    current = current_version(serving_dir)
+    removable: Iterable[str] = versions[:-keep] if len(versions) > keep else []
+    removed = []
+    for version in removable:
+        if version == current:
+            continue
+        shutil.rmtree(serving_dir / VERSIONS_DIR / version, ignore_errors=True)
+        removed.append(version)
+    return removed
