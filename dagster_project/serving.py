@@ -94,9 +94,7 @@ def pii_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list
         [schema, table],
     ).fetchall()
     return [
-        name
-        for (name,) in rows
-        if PII_COLUMN_PATTERN.search(name) and not PII_COLUMN_ALLOWED.search(name)
+        name for (name,) in rows if PII_COLUMN_PATTERN.search(name) and not PII_COLUMN_ALLOWED.search(name)
     ]
 
 

@@ -87,7 +87,11 @@ def serving_marts(
         f"{published.seconds:.1f}s -> {published.database}"
     )
     table = "\n".join(
-        ["| table | rows |", "|---|---:|", *(f"| {name} | {rows} |" for name, rows in published.tables.items())]
+        [
+            "| table | rows |",
+            "|---|---:|",
+            *(f"| {name} | {rows} |" for name, rows in published.tables.items()),
+        ]
     )
     dropped = ", ".join(
         f"{name}.{column}" for name, columns in published.dropped_columns.items() for column in columns

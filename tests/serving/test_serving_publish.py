@@ -152,9 +152,7 @@ def _reader(database: str, stop, results) -> None:  # runs in a separate process
             try:
                 con.execute("begin transaction")
                 version = con.execute(f"select distinct version from {VERSION_TABLE}").fetchall()
-                recorded = dict(
-                    con.execute(f"select table_name, row_count from {VERSION_TABLE}").fetchall()
-                )
+                recorded = dict(con.execute(f"select table_name, row_count from {VERSION_TABLE}").fetchall())
                 a = con.execute("select count(*), min(v), max(v), sum(v) from fct_a").fetchone()
                 b = con.execute("select count(*), min(v), max(v), sum(v) from fct_b").fetchone()
                 con.execute("commit")
