@@ -8,6 +8,7 @@ from .assets.dbt import dbt_models, dbt_project
 from .assets.exports import audience_exports
 from .assets.ingestion import bookkeeping_assets, ingestion_assets
 from .assets.serving import serving_marts
+from .checks.raw_gates import raw_gates
 from .jobs import refresh_all_job
 from .resources import WarehouseResource, dbt_resource
 from .schedules import daily_refresh_schedule
@@ -17,6 +18,7 @@ all_assets = [*ingestion_assets, *bookkeeping_assets, dbt_models, audience_expor
 
 defs = Definitions(
     assets=all_assets,
+    asset_checks=raw_gates,
     jobs=[refresh_all_job],
     schedules=[daily_refresh_schedule],
     sensors=[build_landing_sensor(refresh_all_job, all_assets)],

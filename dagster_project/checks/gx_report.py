@@ -1,0 +1,118 @@
+"""A GX checkpoint result in words a person can act on: which expectation failed, on which column, how
+often, and the first failing rows by file and row number. No Dagster here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .gx_context import INDEX_COLUMNS
+
+SAMPLE_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class FailedExpectation:
+    expectation: str  # GX type, e.g. expect_column_values_to_not_be_null
+    severity: str  # critical / warning / info
+    column: str | None
+    problem: str  # what was expected against what was observed
+    samples: tuple[str, ...]  # "pos/pos_2026-10.csv row 12: 'abc'"
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == "critical"
+
+
+def _value(value: Any) -> str:
+    return "null" if value is None else repr(value)
+
+
+def _expected(kwargs: dict[str, Any]) -> str:
+    shown = {
+        key: value
+        for key, value in kwargs.items()
+        if key not in ("batch_id", "column", "column_list", "row_condition", "condition_parser")
+    }
+    if "value_set" in shown:
+        shown["value_set"] = "{" + ", ".join(str(v) for v in shown["value_set"]) + "}"
+    if "row_condition" in kwargs and kwargs["row_condition"]:
+        shown["where"] = kwargs["row_condition"]
+    return ", ".join(f"{key}={value}" for key, value in shown.items())
+
+
+def _samples(result: dict[str, Any], column: str | None) -> tuple[str, ...]:
+    rows = result.get("partial_unexpected_index_list") or []
+    found = []
+    for row in rows[:SAMPLE_ROWS_SHOWN]:
+        where = f"{row.get(INDEX_COLUMNS[0])} row {row.get(INDEX_COLUMNS[1])}"
+        found.append(f"{where}: {_value(row.get(column))}" if column else where)
+    if not found:
+        values = result.get("partial_unexpected_list") or []
+        found = [_value(value) for value in values[:SAMPLE_ROWS_SHOWN]]
+    return tuple(found)
+
+
+def _problem(kind: str, kwargs: dict[str, Any], result: dict[str, Any], exception: dict[str, Any]) -> str:
+    if exception and exception.get("raised_exception"):
+        return f"could not be evaluated: {exception.get('exception_message')}"
+    expected = _expected(kwargs)
+    if "unexpected_count" in result:
+        count, total = result.get("unexpected_count"), result.get("element_count")
+        return f"{count} of {total} rows fail ({expected})"
+    if kind == "expect_table_columns_to_match_ordered_list":
+        observed = result.get("observed_value") or []
+        wanted = kwargs.get("column_list") or []
+        missing = [c for c in wanted if c not in observed]
+        extra = [c for c in observed if c not in wanted]
+        return f"columns differ: missing {missing}, unexpected {extra} (order counts too)"
+    return f"observed {_value(result.get('observed_value'))}, expected {expected}"
+
+
+def failed_expectations(checkpoint_result: Any) -> list[FailedExpectation]:
+    """The failed expectations of every validation in a checkpoint result, blocking ones first."""
+    failed = []
+    for validation in checkpoint_result.run_results.values():
+        for outcome in validation.results:
+            if outcome.success:
+                continue
+            config = outcome.expectation_config
+            kwargs = dict(config.kwargs)
+            result = dict(outcome.result or {})
+            column = kwargs.get("column")
+            failed.append(
+                FailedExpectation(
+                    expectation=config.type,
+                    severity=str(getattr(config.severity, "value", config.severity) or "critical"),
+                    column=column,
+                    problem=_problem(config.type, kwargs, result, dict(outcome.exception_info or {})),
+                    samples=_samples(result, column),
+                )
+            )
+    return sorted(failed, key=lambda f: not f.blocking)
+
+
+def expectation_count(checkpoint_result: Any) -> int:
+    return sum(len(v.results) for v in checkpoint_result.run_results.values())
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def failures_markdown(failures: Sequence[FailedExpectation]) -> str:
+    """One markdown table row per failed expectation with its first failing rows."""
+    if not failures:
+        return "every expectation passed"
+    lines = [
+        "| severity | expectation | column | problem | first failing rows |",
+        "|---|---|---|---|---|",
+    ]
+    for f in failures:
+        samples = "<br>".join(_cell(s) for s in f.samples) or "(no row-level detail)"
+        lines.append(
+            f"| {f.severity} | {_cell(f.expectation)} | {_cell(f.column or '(table)')} | {_cell(f.problem)} "
+            f"| {samples} |"
+        )
+    return "\n".join(lines)
