@@ -37,7 +37,7 @@ def _expected(kwargs: dict[str, Any]) -> str:
     }
     if "value_set" in shown:
         shown["value_set"] = "{" + ", ".join(str(v) for v in shown["value_set"]) + "}"
-    if "row_condition" in kwargs and kwargs["row_condition"]:
+    if kwargs.get("row_condition"):
         shown["where"] = kwargs["row_condition"]
     return ", ".join(f"{key}={value}" for key, value in shown.items())
 

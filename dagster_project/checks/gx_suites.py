@@ -66,7 +66,14 @@ NOT_NULL: dict[str, tuple[str, ...]] = {
     "tmall": ("order_id", "order_status", "created_at", "total_amount", "paid_amount"),
     "jd": ("order_id", "sku_id", "quantity", "ordered_at", "order_status"),
     "wechat_members": ("openid", "registered_at"),
-    "wechat_pay": ("traded_at", "transaction_id", "out_trade_no", "openid", "trade_state", "settlement_amount"),
+    "wechat_pay": (
+        "traded_at",
+        "transaction_id",
+        "out_trade_no",
+        "openid",
+        "trade_state",
+        "settlement_amount",
+    ),
     "touches": ("campaign_id", "channel", "recipient_type", "event_type", "event_time"),
 }
 LINEAGE_NOT_NULL = ("_file_sha256", "_file_name", "_row_number", "_loaded_at")
@@ -164,7 +171,9 @@ def expectations_for(source: str) -> list[gxe.Expectation]:
             )
         )
     found.append(
-        gxe.ExpectColumnMaxToBeBetween(column=EVENT_TIME[source], min_value={"$PARAMETER": FRESH_SINCE_PARAMETER})
+        gxe.ExpectColumnMaxToBeBetween(
+            column=EVENT_TIME[source], min_value={"$PARAMETER": FRESH_SINCE_PARAMETER}
+        )
     )
     return found
 

@@ -74,7 +74,8 @@ def read_raw_frame(con: duckdb.DuckDBPyConnection, source: str, max_rows: int = 
 def manifest_rows_loaded(con: duckdb.DuckDBPyConnection, source: str) -> int:
     """Rows the manifest says were loaded into ``raw.<source>`` (sum over its files)."""
     row = con.execute(
-        "select coalesce(sum(rows_loaded), 0) from raw._files where source = ? and status = 'loaded'", [source]
+        "select coalesce(sum(rows_loaded), 0) from raw._files where source = ? and status = 'loaded'",
+        [source],
     ).fetchone()
     return int(row[0])
 

@@ -19,8 +19,8 @@ import datetime as dt
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetChecksDefinition,
+    AssetCheckSeverity,
     Config,
     MetadataValue,
     asset_check,
@@ -110,7 +110,9 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
         if rejected:
             problems.append(f"{len(rejected)} rejected file(s) still in landing/{source}/")
         if raw.sampled and raw.table_rows != manifest_rows:
-            problems.append(f"raw.{source} has {raw.table_rows} rows, the manifest says {manifest_rows} loaded")
+            problems.append(
+                f"raw.{source} has {raw.table_rows} rows, the manifest says {manifest_rows} loaded"
+            )
         if raw.sampled and since is not None and (newest[source] is None or newest[source] < since):
             problems.append(f"newest {event_column} {newest[source]} is older than {since}")
 
