@@ -206,6 +206,17 @@ def cmd_ui(args: argparse.Namespace) -> int:
         return 0
 
 
+# --- gx-docs ---------------------------------------------------------------------------------------
+
+
+def cmd_gx_docs(args: argparse.Namespace) -> int:
+    from .checks.gx_docs import build_gx_docs
+
+    index = build_gx_docs(data_paths())
+    say(f"GX data docs (suites and the validation results of past runs): {index}")
+    return 0
+
+
 # --- entry point ------------------------------------------------------------------------------------
 
 
@@ -237,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default=UI_HOST)
     ui.add_argument("--port", type=int, default=UI_PORT)
     ui.set_defaults(handler=cmd_ui)
+
+    gx_docs = commands.add_parser("gx-docs", help="build the Great Expectations data docs of the raw gates")
+    gx_docs.set_defaults(handler=cmd_gx_docs)
     return parser
 
 

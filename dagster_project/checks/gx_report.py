@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from .gx_context import INDEX_COLUMNS
 
 SAMPLE_ROWS_SHOWN = 5
@@ -26,7 +28,13 @@ class FailedExpectation:
 
 
 def _value(value: Any) -> str:
-    return "null" if value is None else repr(value)
+    try:
+        missing = bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or other non-scalar
+        missing = False
+    if missing:
+        return "null"
+    return repr(value.item() if hasattr(value, "item") else value)  # numpy scalars as plain Python
 
 
 def _expected(kwargs: dict[str, Any]) -> str:
@@ -54,9 +62,20 @@ def _samples(result: dict[str, Any], column: str | None) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _exception_message(info: dict[str, Any]) -> str | None:
+    """GX reports an exception flat ({raised_exception, exception_message}) or per metric ({metric id: {...}})."""
+    candidates = [info, *(value for value in info.values() if isinstance(value, dict))]
+    for candidate in candidates:
+        if candidate.get("raised_exception") or candidate.get("exception_traceback"):
+            message = candidate.get("exception_message") or "error"
+            return str(message).strip().splitlines()[-1]
+    return None
+
+
 def _problem(kind: str, kwargs: dict[str, Any], result: dict[str, Any], exception: dict[str, Any]) -> str:
-    if exception and exception.get("raised_exception"):
-        return f"could not be evaluated: {exception.get('exception_message')}"
+    message = _exception_message(exception)
+    if message is not None:
+        return f"could not be evaluated ({message})"
     expected = _expected(kwargs)
     if "unexpected_count" in result:
         count, total = result.get("unexpected_count"), result.get("element_count")
