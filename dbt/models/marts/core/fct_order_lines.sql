@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_line_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ delete_vanished_keys('order_line_key', ref('int_order_lines_unioned')) }}",
+    )
+}}
+
 {#- One row per order line (POS receipt lines, JD order lines) with the order's customer. -#}
 
 with
@@ -38,3 +48,7 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+-- Only new lines and lines that changed since the last run (see macros/incremental_changes.sql).
+where {{ incremental_changed_rows('final', 'order_line_key') }}
+{% endif %}

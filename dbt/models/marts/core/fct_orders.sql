@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ delete_vanished_keys('order_key', ref('int_orders_unioned')) }}",
+    )
+}}
+
 {#-
     One row per order of every channel with its customer (null when none of the order's identifiers
     resolves: such orders still count in channel revenue; identity_status says why). No personal
@@ -64,3 +74,7 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+-- Only new orders and orders that changed since the last run (see macros/incremental_changes.sql).
+where {{ incremental_changed_rows('final', 'order_key') }}
+{% endif %}
