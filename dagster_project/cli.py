@@ -182,6 +182,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_pipeline(paths, as_of=None)
 
 
+# --- backfill ---------------------------------------------------------------------------------------
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from .backfill import BackfillError, backfill_as_of
+
+    paths = data_paths()
+    prepare_environment(paths)
+    start = dt.date.fromisoformat(args.as_of)
+    end = dt.date.fromisoformat(args.to) if args.to else None
+    try:
+        days = backfill_as_of(paths, start, end, out=say)
+    except BackfillError as error:
+        say(f"ERROR: {error}")
+        return 1
+    say(f"Backfilled {len(days)} day(s); today's marts untouched.")
+    return 0
+
+
 # --- ui ---------------------------------------------------------------------------------------------
 
 
@@ -243,6 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--people", type=_positive_int, default=5000, help="people to simulate (5000)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (42)")
     demo.set_defaults(handler=cmd_demo)
+
+    backfill = commands.add_parser(
+        "backfill", help="snapshot the as_of-dependent marts as of past days into data/history/"
+    )
+    backfill.add_argument("--as-of", required=True, type=_iso_date, help="first day (YYYY-MM-DD)")
+    backfill.add_argument("--to", type=_iso_date, help="last day (YYYY-MM-DD), default --as-of")
+    backfill.set_defaults(handler=cmd_backfill)
 
     ui = commands.add_parser("ui", help="start the Dagster UI on this project")
     ui.add_argument("--host", default=UI_HOST)
