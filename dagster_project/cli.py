@@ -123,6 +123,10 @@ def print_run_summary(paths: DataPaths, outcome) -> None:
             say(f"  {MARTS_SCHEMA}.{table:<40}{rows:>10} rows")
     if outcome.success:
         print_reports(paths)
+        if (paths.serving / "serving.duckdb").exists():
+            say()
+            say(f"Serving copy for BI (read-only, lock-free): {paths.serving / 'serving.duckdb'}")
+            say(f"  and Parquet files under {paths.serving / 'current' / 'parquet'}")
     say()
     say(f"Dagster run {outcome.run_id} is recorded in {paths.dagster_home} (see `repurchase ui`).")
 
