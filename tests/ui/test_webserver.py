@@ -23,6 +23,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -259,7 +260,10 @@ def test_ui_shows_the_graph_and_runs_the_job(dagster_dev: int, data_dir: DataPat
 def _screenshot(port: int, tmp_path: Path) -> None:
     """Headless chromium screenshot of the asset graph page (when Debian's chromium is installed)."""
     if not CHROMIUM.exists():
-        print(f"screenshot skipped: {CHROMIUM} is not installed (.ci/run installs it when apt works)")
+        warnings.warn(
+            f"UI screenshot skipped: {CHROMIUM} is not installed (.ci/run installs it when apt works)",
+            stacklevel=2,
+        )
         return
     shot = tmp_path / "asset_graph.png"
     command = [
