@@ -41,7 +41,8 @@ def _expected(kwargs: dict[str, Any]) -> str:
     shown = {
         key: value
         for key, value in kwargs.items()
-        if key not in ("batch_id", "column", "column_list", "row_condition", "condition_parser")
+        if key not in ("batch_id", "column", "row_condition", "condition_parser")
+        and not (key == "column_list" and len(value) > 3)
     }
     if "value_set" in shown:
         shown["value_set"] = "{" + ", ".join(str(v) for v in shown["value_set"]) + "}"
@@ -50,12 +51,14 @@ def _expected(kwargs: dict[str, Any]) -> str:
     return ", ".join(f"{key}={value}" for key, value in shown.items())
 
 
-def _samples(result: dict[str, Any], column: str | None) -> tuple[str, ...]:
+def _samples(result: dict[str, Any], columns: list[str]) -> tuple[str, ...]:
+    """The first failing rows as "file row N: value" (values of ``columns``, the expectation's columns)."""
     rows = result.get("partial_unexpected_index_list") or []
     found = []
     for row in rows[:SAMPLE_ROWS_SHOWN]:
         where = f"{row.get(INDEX_COLUMNS[0])} row {row.get(INDEX_COLUMNS[1])}"
-        found.append(f"{where}: {_value(row.get(column))}" if column else where)
+        values = ", ".join(_value(row.get(column)) for column in columns)
+        found.append(f"{where}: {values}" if values else where)
     if not found:
         values = result.get("partial_unexpected_list") or []
         found = [_value(value) for value in values[:SAMPLE_ROWS_SHOWN]]
@@ -100,13 +103,18 @@ def failed_expectations(checkpoint_result: Any) -> list[FailedExpectation]:
             kwargs = dict(config.kwargs)
             result = dict(outcome.result or {})
             column = kwargs.get("column")
+            if column is not None:
+                shown = [column]
+            else:  # compound keys: the key columns a person recognises (not the file hash)
+                shown = [c for c in kwargs.get("column_list") or [] if not c.startswith("_")]
+                shown = shown if config.type.startswith("expect_compound") else []
             failed.append(
                 FailedExpectation(
                     expectation=config.type,
                     severity=str(getattr(config.severity, "value", config.severity) or "critical"),
                     column=column,
                     problem=_problem(config.type, kwargs, result, dict(outcome.exception_info or {})),
-                    samples=_samples(result, column),
+                    samples=_samples(result, shown),
                 )
             )
     return sorted(failed, key=lambda f: not f.blocking)

@@ -7,6 +7,8 @@ back. Rules per table:
 - columns and their order (``ingestion.schemas``: canonical then lineage columns) and each column's type as
   the DuckDB table reads into pandas (:data:`PANDAS_DTYPES`);
 - keys not null (:data:`NOT_NULL`) and the lineage columns not null;
+- one row per key within a file where the export promises it (:data:`UNIQUE_PER_FILE`: a Tmall order
+  twice in one file with different contents is a broken export, and staging would silently keep one);
 - native status values within the set the adapters know (``TMALL_STATUSES``…, a superset of FORMATS.md);
 - money within sane bounds (:data:`MONEY_BOUNDS`);
 - normalised phones match ``^1[3-9]\\d{9}$`` when not null (touches: recipients of type ``phone``);
@@ -77,6 +79,13 @@ NOT_NULL: dict[str, tuple[str, ...]] = {
     "touches": ("campaign_id", "channel", "recipient_type", "event_type", "event_time"),
 }
 LINEAGE_NOT_NULL = ("_file_sha256", "_file_name", "_row_number", "_loaded_at")
+
+# Exports with one row per key (FORMATS.md): unique within a file. (Across files a key repeats by design:
+# re-exports of overlapping periods; staging keeps the latest file's row.)
+UNIQUE_PER_FILE: dict[str, tuple[str, ...]] = {
+    "tmall": ("order_id",),
+    "wechat_members": ("openid",),
+}
 
 # Native values the adapters know (values outside are kept in raw and noted in _extra._issues): an unknown
 # status decides nothing downstream can trust (is it a purchase?), so it blocks.
@@ -156,6 +165,10 @@ def expectations_for(source: str) -> list[gxe.Expectation]:
         found.append(gxe.ExpectColumnValuesToBeOfType(column=column, type_=PANDAS_DTYPES[duckdb_type]))
     for column in (*NOT_NULL[source], *LINEAGE_NOT_NULL):
         found.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
+    if source in UNIQUE_PER_FILE:
+        found.append(
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=["_file_sha256", *UNIQUE_PER_FILE[source]])
+        )
     for column, values in STATUS_SETS[source].items():
         found.append(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values)))
     for column, values in SOFT_VALUE_SETS.get(source, {}).items():
