@@ -11,14 +11,21 @@
     ones that really changed. Portable SQL (`is not distinct from`, `not exists`).
 -#}
 
+{#- The columns compared are the model's contract columns (its YAML), so a column added to the model is
+    compared too: with on_schema_change='append_new_columns' the existing rows get null there and every row
+    whose new value is not null is rewritten, which again equals a full rebuild. -#}
 {% macro incremental_changed_rows(alias, key) -%}
-    {%- set columns = adapter.get_columns_in_relation(this) -%}
+    {%- if model.columns -%}
+        {%- set names = model.columns.keys() | list -%}
+    {%- else -%}
+        {%- set names = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {%- endif -%}
     not exists (
         select 1
         from {{ this }} as existing
         where existing.{{ key }} = {{ alias }}.{{ key }}
-        {%- for column in columns if column.name | lower != key | lower %}
-            and existing.{{ adapter.quote(column.name) }} is not distinct from {{ alias }}.{{ adapter.quote(column.name) }}
+        {%- for name in names if name | lower != key | lower %}
+            and existing.{{ adapter.quote(name) }} is not distinct from {{ alias }}.{{ adapter.quote(name) }}
         {%- endfor %}
     )
 {%- endmacro %}
