@@ -10,7 +10,6 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "python3.11 not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -24,6 +23,11 @@ test: $(STAMP)
 
 ui: $(STAMP)
 	$(BIN)/repurchase ui
+
+# Benchmarks are run by hand (not in CI): they print figures.
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_ingest.py
+	$(BIN)/python scripts/bench_identity.py
 
 clean:
 	rm -rf data dbt/target dbt/logs
