@@ -218,7 +218,10 @@ def _switch(serving_dir: Path, version_dir: Path) -> None:
     stable = serving_dir / SERVING_DB
     tmp_db = serving_dir / f".{SERVING_DB}.{os.getpid()}.tmp"
     tmp_db.unlink(missing_ok=True)
-    os.link(version_dir / SERVING_DB, tmp_db)
+    try:
+        os.link(version_dir / SERVING_DB, tmp_db)
+    except OSError:  # a file system without hard links: a copy, still switched by one rename
+        shutil.copyfile(version_dir / SERVING_DB, tmp_db)
     os.replace(tmp_db, stable)
     tmp_link = serving_dir / f".{CURRENT_LINK}.{os.getpid()}.tmp"
     tmp_link.unlink(missing_ok=True)
