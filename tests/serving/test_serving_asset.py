@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 from dagster import AssetKey, materialize
 
 from ingestion.paths import DataPaths
@@ -50,3 +51,43 @@ def test_serving_asset_publishes_the_marts(data_dir: DataPaths, dbt_manifest: Pa
     finally:
         con.close()
     assert SERVING_MARTS_KEY.path == ["serving", "marts"]
+
+
+def _mart_with_failing_check(blocking: bool):
+    from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MaterializeResult, asset
+
+    key = AssetKey(["marts", "dim_customers"])
+
+    @asset(key=key, check_specs=[AssetCheckSpec("rows_ok", asset=key, blocking=blocking)])
+    def dim_customers_stand_in():
+        yield MaterializeResult()
+        yield AssetCheckResult(check_name="rows_ok", passed=False, severity=AssetCheckSeverity.ERROR)
+
+    return dim_customers_stand_in
+
+
+@pytest.mark.parametrize("blocking", [True, False])
+def test_failed_check_leaves_the_serving_copy_untouched(
+    data_dir: DataPaths, dbt_manifest: Path, blocking: bool
+) -> None:
+    from dagster_project.assets.serving import serving_marts
+    from dagster_project.resources import WarehouseResource
+
+    resources = {"warehouse": WarehouseResource(data_dir=str(data_dir.root))}
+    write_warehouse(data_dir.warehouse, 1)
+    first = materialize([serving_marts], resources=resources)
+    assert first.success
+    version = first.asset_materializations_for_node("serving__marts")[0].metadata["version"].value
+
+    write_warehouse(data_dir.warehouse, 2)
+    result = materialize(
+        [_mart_with_failing_check(blocking), serving_marts], resources=resources, raise_on_error=False
+    )
+    assert not result.success
+    assert result.asset_materializations_for_node("serving__marts") == []
+    con = duckdb.connect(str(data_dir.serving / "serving.duckdb"), read_only=True)
+    try:
+        assert con.execute("select distinct version from _serving_version").fetchall() == [(version,)]
+        assert con.execute("select count(*) from fct_a").fetchone() == (100,)
+    finally:
+        con.close()
