@@ -37,6 +37,8 @@ from .gx_suites import EVENT_TIME, FRESH_SINCE_PARAMETER, MANIFEST_ROWS_PARAMETE
 from .raw_frames import (
     FRESHNESS_DAYS,
     SAMPLE_ROWS,
+    allowed_gap_days,
+    event_span,
     fresh_since,
     freshness_reference,
     manifest_rows_loaded,
@@ -61,7 +63,8 @@ class RawGateConfig(Config):
         default=None, description="YYYY-MM-DD: judge freshness against this day instead of the newest data"
     )
     freshness_days: int | None = Field(
-        default=None, description="days the newest event may lie before the reference (default per source)"
+        default=None,
+        description="days the newest event may lie before the reference at least (default per source)",
     )
     max_rows: int = Field(default=SAMPLE_ROWS, description="validate a sample above this many rows")
 
@@ -102,9 +105,11 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
             raw = read_raw_frame(con, source, max_rows=config.max_rows)
             manifest_rows = manifest_rows_loaded(con, source)
             newest = newest_event_times(con)
+            span = event_span(con, source)
             rejected = rejected_files_in_landing(con, paths.landing, source)
         reference = freshness_reference(newest, as_of)
-        since = fresh_since(reference, days)
+        allowed = allowed_gap_days(days, span)
+        since = fresh_since(reference, allowed)
 
         problems: list[str] = []
         if rejected:
@@ -122,7 +127,9 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
             "validated rows": MetadataValue.int(len(raw.frame)),
             "sampled": MetadataValue.bool(raw.sampled),
             "freshness reference": MetadataValue.text(str(reference)),
-            "fresh since": MetadataValue.text(f"{since} ({days} days before the reference)"),
+            "fresh since": MetadataValue.text(
+                f"{since} ({allowed:.1f} days before the reference: at least {days}, more for a sparse feed)"
+            ),
             f"newest {event_column}": MetadataValue.text(str(newest[source])),
             "rejected files in landing": MetadataValue.md(_rejected_markdown(rejected)),
             "validation results": MetadataValue.path(str(runtime_dir(paths) / "validations")),

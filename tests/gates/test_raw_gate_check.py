@@ -53,7 +53,7 @@ def test_clean_file_passes(data_dir: DataPaths) -> None:
     assert metadata["table rows"] == metadata["manifest rows loaded"] == metadata["validated rows"] == 4
     assert metadata["sampled"] is False
     assert metadata["freshness reference"] == "2026-10-03 09:00:00"
-    assert metadata["fresh since"].startswith("2026-07-05 09:00:00 (90 days")
+    assert metadata["fresh since"].startswith("2026-07-05 09:00:00 (90.0 days")
     assert metadata["expectations failed"] == 0
 
 

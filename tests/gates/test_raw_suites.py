@@ -205,3 +205,16 @@ def test_rejected_file_counts_only_while_its_bytes_are_in_landing(tmp_path: Path
     )
     broken.write_bytes(b"a corrected export\n")  # replaced by the merchant: other bytes
     assert rejected_files_in_landing(con, landing, "tmall") == []
+
+
+def test_sparse_feed_may_be_quiet_longer() -> None:
+    from dagster_project.checks.raw_frames import EventSpan, allowed_gap_days
+
+    # 4 orders over 30 days: one every 10 days; a live feed leaves a gap of ln(1000) x 10 = 69.08 days
+    # with probability 0.1%.
+    sparse = EventSpan(dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 31), 4)
+    assert sparse.mean_gap_days == 10.0
+    assert round(allowed_gap_days(14, sparse), 2) == 69.08
+    # 31 orders over the same 30 days: one a day; the configured 14 days hold.
+    assert allowed_gap_days(14, EventSpan(dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 31), 31)) == 14.0
+    assert allowed_gap_days(14, EventSpan(None, None, 0)) == 14.0
