@@ -249,13 +249,20 @@ def current_version(serving_dir: Path) -> str | None:
 
 
 def prune_versions(serving_dir: Path, *, keep: int = DEFAULT_KEEP_VERSIONS) -> list[str]:
-    """Delete all but the newest ``keep`` (at least 2) versions; never the current one. Returns the ids
-    removed."""
+    """Delete all but the newest ``keep`` (at least 2) versions, never the current one, and the left-overs
+    of an interrupted publish. Returns the version ids removed."""
     keep = max(keep, MIN_KEEP_VERSIONS)
     versions = list_versions(serving_dir)
     current = current_version(serving_dir)
     removable: Iterable[str] = versions[:-keep] if len(versions) > keep else []
     removed = []
+    # Left-overs of an interrupted publish (runs are one at a time, so none is in progress now).
+    versions_dir = serving_dir / VERSIONS_DIR
+    if versions_dir.is_dir():
+        for stale in versions_dir.glob(".*.partial"):
+            shutil.rmtree(stale, ignore_errors=True)
+    for stale in serving_dir.glob(".*.tmp"):
+        stale.unlink(missing_ok=True)
     for version in removable:
         if version == current:
             continue

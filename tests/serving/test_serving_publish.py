@@ -124,11 +124,16 @@ def test_retention_keeps_newest_and_open_readers_keep_their_version(tmp_path: Pa
     write_warehouse(warehouse, 1)
     publish_serving_copy(warehouse, serving, version="v01", keep=2)
     old_reader = duckdb.connect(str(serving / SERVING_DB), read_only=True)
+    # What an interrupted publish leaves behind is cleared by the next one.
+    (serving / "versions" / ".v99.partial" / "parquet").mkdir(parents=True)
+    (serving / ".serving.duckdb.123.tmp").write_bytes(b"")
     try:
         for k in (2, 3, 4):
             write_warehouse(warehouse, k)
             publish_serving_copy(warehouse, serving, version=f"v{k:02d}", keep=2)
         assert list_versions(serving) == ["v03", "v04"]
+        assert not (serving / "versions" / ".v99.partial").exists()
+        assert not (serving / ".serving.duckdb.123.tmp").exists()
         assert current_version(serving) == "v04"
         # v01's directory is gone, yet the reader that opened it still reads version 1, whole.
         assert not (serving / "versions" / "v01").exists()
