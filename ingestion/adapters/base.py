@@ -39,6 +39,13 @@ class Column:
     required: bool = False  # the header must be in the file, else the whole file is rejected
     row_required: bool = False  # a row whose value is empty / unusable goes to quarantine
     known_values: tuple[str, ...] = ()  # values outside this set are kept but noted in _extra._issues
+    # a value that is present but unreadable sends the row to quarantine (always so for money: a garbled
+    # amount must not become a silent null in revenue); an empty cell stays null
+    strict: bool = False
+
+    @property
+    def quarantines_unreadable(self) -> bool:
+        return self.row_required or self.strict or self.kind == "money"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -335,7 +342,7 @@ class Adapter:
         elif col.kind == "tags":
             v[col.name] = nz.normalise_tags(raw)
         if issue is not None:
-            if col.row_required:
+            if col.quarantines_unreadable:
                 work.reasons.append(labelled(issue, label))
             else:
                 work.issues.append(labelled(issue, label))

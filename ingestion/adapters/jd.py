@@ -28,7 +28,7 @@ class JdAdapter(Adapter):
         Column("customer_name", ("客户姓名", "收货人", "收货人姓名", "客户名称"), "text"),
         Column("customer_address", ("客户地址", "收货地址", "收货人地址"), "text"),
         Column("phone", ("联系电话", "客户电话", "联系手机", "手机", "收货人电话", "收货人手机"), "phone"),
-        Column("paid_at", ("付款确认时间", "付款时间", "支付时间"), "time"),
+        Column("paid_at", ("付款确认时间", "付款时间", "支付时间"), "time", strict=True),
         Column("completed_at", ("订单完成时间", "完成时间"), "time"),
         Column("shop_name", ("店铺名称", "店铺"), "text"),
     )

@@ -34,7 +34,7 @@ class TmallAdapter(Adapter):
         Column("receiver_address", ("收货地址", "收货人地址", "详细地址", "收货地址 "), "text"),
         Column("phone", ("联系手机", "手机", "收货人手机", "联系电话", "手机号", "收货人手机号"), "phone"),
         Column("created_at", ("订单创建时间", "创建时间", "下单时间"), "time", required=True, row_required=True),
-        Column("paid_at", ("订单付款时间", "付款时间", "支付时间"), "time"),
+        Column("paid_at", ("订单付款时间", "付款时间", "支付时间"), "time", strict=True),
         Column("item_title", ("宝贝标题", "商品标题", "商品名称", "宝贝名称"), "text"),
         Column("item_count", ("宝贝总数量", "宝贝数量", "商品数量", "购买数量", "宝贝种类"), "int"),
         Column("shop_name", ("店铺名称", "店铺"), "text"),

@@ -165,6 +165,28 @@ def test_jd_lines(tmp_path: Path) -> None:
     assert f["_row_number"].tolist() == [2, 3, 4]
 
 
+def test_unreadable_money_or_payment_time_quarantines_the_row(tmp_path: Path) -> None:
+    """A garbled amount must not become a silent null in revenue: the row is quarantined with the column
+    and value named; an empty amount (an unpaid order) stays null and loads."""
+    text = (
+        "订单编号,买家会员名,买家实际支付金额,退款金额,订单状态,订单创建时间,订单付款时间\n"
+        '="100000000000000001",alice,待确认,0,交易成功,2025-03-01 12:00:00,2025-03-01 12:01:00\n'  # 2
+        '="100000000000000002",bob,12.50,,交易成功,2025-03-01 12:00:00,2025-03-01 12:01:00\n'  # 3
+        '="100000000000000003",carol,,,等待买家付款,2025-03-01 12:00:00,\n'  # 4
+        '="100000000000000004",dave,8,0,交易成功,2025-03-01 12:00:00,昨天\n'  # 5
+    )
+    path = tmp_path / "tmall.csv"
+    path.write_bytes(text.encode("utf-8-sig"))
+    res = parse("tmall", path)
+    assert res.rows_in == 4
+    assert res.frame["order_id"].tolist() == ["100000000000000002", "100000000000000003"]
+    assert res.frame["paid_amount"].tolist()[0] == 12.5 and pd.isna(res.frame["paid_amount"].iloc[1])
+    reasons = dict(zip(res.rejects["row_number"].tolist(), res.rejects["reason"].tolist(), strict=True))
+    assert set(reasons) == {2, 5}
+    assert "买家实际支付金额" in reasons[2] and "待确认" in reasons[2]
+    assert "订单付款时间" in reasons[5] and "昨天" in reasons[5]
+
+
 # ----------------------------------------------------------------------------------- wechat_members
 def test_wechat_members(tmp_path: Path) -> None:
     text = (
