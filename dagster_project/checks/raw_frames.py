@@ -159,3 +159,31 @@ def rejected_files_in_landing(
         if path.is_file() and file_sha256(path) == sha:
             found.append(RejectedFile(file_name=name, message=message))
     return found
+
+
+@dataclass(frozen=True)
+class OverQuarantinedFile:
+    file_name: str
+    rows_in: int
+    rows_quarantined: int
+    message: str
+
+
+def over_quarantined_files(
+    con: duckdb.DuckDBPyConnection, landing: Path, source: str, max_share: float
+) -> list[OverQuarantinedFile]:
+    """Loaded files still in ``landing/<source>`` that sent more than ``max_share`` of their rows to
+    quarantine: a systemic break (a money column of text, a shifted column), not the odd bad row. Their
+    loaded rows would give marts a silently partial picture, so the gate blocks until the file is fixed."""
+    rows = con.execute(
+        "select sha256, file_name, rows_in, rows_quarantined, message from raw._files "
+        "where source = ? and status = 'loaded' and rows_in > 0 and rows_quarantined > ? * rows_in "
+        "order by file_name",
+        [source, max_share],
+    ).fetchall()
+    found = []
+    for sha, name, rows_in, quarantined, message in rows:
+        path = landing / name
+        if path.is_file() and file_sha256(path) == sha:
+            found.append(OverQuarantinedFile(name, rows_in, quarantined, message))
+    return found

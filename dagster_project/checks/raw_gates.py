@@ -8,6 +8,8 @@ serving copy). It fails when
 - a file of ``landing/<source>`` is still a rejected file in the manifest (a broken export: the rest of
   the source loaded, but the marts would silently miss that file's rows, so they wait until the file is
   replaced or removed; the reason is in the check's metadata), or
+- a file of ``landing/<source>`` sent more than ``max_quarantine_share`` of its rows to quarantine (a
+  systemic break such as a money column of text, not the odd bad row: those are quarantined and pass), or
 - (sampled tables only) the exact SQL row count or newest event time fails where the sample cannot judge.
 
 When only ``warning`` expectations fail the check fails with WARN severity and does not block.
@@ -43,6 +45,7 @@ from .raw_frames import (
     freshness_reference,
     manifest_rows_loaded,
     newest_event_times,
+    over_quarantined_files,
     read_raw_frame,
     rejected_files_in_landing,
 )
@@ -67,6 +70,10 @@ class RawGateConfig(Config):
         description="days the newest event may lie before the reference at least (default per source)",
     )
     max_rows: int = Field(default=SAMPLE_ROWS, description="validate a sample above this many rows")
+    max_quarantine_share: float = Field(
+        default=0.5,
+        description="a file that quarantines more than this share of its rows blocks (a systemic break)",
+    )
 
     @field_validator("as_of")
     @classmethod
@@ -107,6 +114,7 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
             newest = newest_event_times(con)
             span = event_span(con, source)
             rejected = rejected_files_in_landing(con, paths.landing, source)
+            broken = over_quarantined_files(con, paths.landing, source, config.max_quarantine_share)
         reference = freshness_reference(newest, as_of)
         allowed = allowed_gap_days(days, span)
         since = fresh_since(reference, allowed)
@@ -114,6 +122,11 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
         problems: list[str] = []
         if rejected:
             problems.append(f"{len(rejected)} rejected file(s) still in landing/{source}/")
+        for f in broken:
+            problems.append(
+                f"{f.file_name}: {f.rows_quarantined} of {f.rows_in} rows quarantined "
+                f"(more than {config.max_quarantine_share:.0%}): {f.message}"
+            )
         if raw.sampled and raw.table_rows != manifest_rows:
             problems.append(
                 f"raw.{source} has {raw.table_rows} rows, the manifest says {manifest_rows} loaded"
@@ -132,6 +145,9 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
             ),
             f"newest {event_column}": MetadataValue.text(str(newest[source])),
             "rejected files in landing": MetadataValue.md(_rejected_markdown(rejected)),
+            "over-quarantined files in landing": MetadataValue.md(
+                "\n".join(f"- {f.file_name}: {f.message}" for f in broken) or "none"
+            ),
             "validation results": MetadataValue.path(str(runtime_dir(paths) / "validations")),
         }
 
