@@ -10,8 +10,11 @@ rejected rows with reasons, and notes. Native columns nobody maps, and issues on
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -238,6 +241,10 @@ class Adapter:
     stop_keys: tuple[str, ...] = ()  # first cell of a row that ends the details (summary header)
     cell_prefix_strip: str | None = None
     min_header_matches: int = 2
+    # every row is normalised on its own (no cross-row rule in finish()): a big file is cut into row
+    # chunks normalised in parallel threads (pyarrow's kernels release the GIL), then put back in order
+    rows_independent: bool = True
+    chunk_rows: int = 250_000
 
     # ---------------------------------------------------------------- public
     def parse(self, path: Path, *, relative_name: str, sha256: str | None = None) -> ParseResult:
@@ -253,6 +260,32 @@ class Adapter:
             cell_prefix_strip=self.cell_prefix_strip,
         )
         mapping = self.map_headers(table)
+        n = len(table.data)
+        if not self.rows_independent or n <= self.chunk_rows:
+            return self._parse_rows(table, mapping, sha)
+        chunks = [
+            dataclasses.replace(
+                table,
+                data=table.data.iloc[start:start + self.chunk_rows].reset_index(drop=True),
+                row_numbers=table.row_numbers[start:start + self.chunk_rows],
+                notes=[],
+            )
+            for start in range(0, n, self.chunk_rows)
+        ]
+        with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
+            parts = list(pool.map(lambda chunk: self._parse_rows(chunk, mapping, sha), chunks))
+        notes = list(table.notes)
+        for part in parts:
+            notes += [note for note in part.notes if note not in notes]
+        return ParseResult(
+            frame=pd.concat([p.frame for p in parts], ignore_index=True),
+            rejects=pd.concat([p.rejects for p in parts if len(p.rejects)] or [parts[0].rejects],
+                              ignore_index=True),
+            rows_in=n,
+            notes=notes,
+        )
+
+    def _parse_rows(self, table: Table, mapping: dict[str, str], sha: str) -> ParseResult:
         work = Work(table=table, mapping=mapping, values={}, notes=list(table.notes))
         self.normalise(work)
         self.finish(work)

@@ -33,6 +33,7 @@ FEE_TOLERANCE_PER_LINE = 0.005  # each detail fee may be rounded by up to half a
 
 class WechatPayAdapter(Adapter):
     source = "wechat_pay"
+    rows_independent = False  # finish() reconciles the summary against all detail lines
     cell_prefix_strip = "`"
     stop_keys = tuple(a for aliases, _ in SUMMARY.values() for a in aliases[:1]) + ("总交易单",)
     columns = (
