@@ -96,14 +96,7 @@ cuts as (
 
     select
         campaign_id,
-        {% for dim, var_name in [('recency', 'rfm_recency_cut_days'), ('frequency', 'rfm_frequency_cut'),
-                                 ('monetary', 'rfm_monetary_cut')] -%}
-        {%- if var(var_name) is none -%}
-        cast({{ dim }}_quantile as double)
-        {%- else -%}
-        cast({{ var(var_name) }} as double)
-        {%- endif %} as {{ dim }}_cut{{ ',' if not loop.last }}
-        {% endfor %}
+        {{ marts_rfm_cut_columns() }}
     from quantiles
 
 ),
@@ -123,7 +116,7 @@ flagged as (
 
 segments as (
 
-    {{ campaigns_rfm_segments() }}
+    {{ marts_rfm_segments() }}
 
 ),
 

@@ -1,0 +1,36 @@
+{#- The RFM rules shared by customer_rfm (as of as_of) and campaign_customer_rfm (as of each send). -#}
+
+{#- The eight segments by (recent, high frequency, high monetary), named and actioned as the merchants'
+    playbook has them. -#}
+{% macro marts_rfm_segments() -%}
+    select true as is_recent, true as is_high_frequency, true as is_high_monetary,
+        '重要价值客户' as segment, 'important_value' as segment_code,
+        '专属会员权益、定制化产品、一对一服务' as recommended_action
+    union all
+    select true, false, true, '重要发展客户', 'important_develop', '交叉推荐、购买激励、会员等级升级引导'
+    union all
+    select false, true, true, '重要保持客户', 'important_retain', '主动唤醒活动、专属折扣、新品优先体验'
+    union all
+    select false, false, true, '重要挽留客户', 'important_winback', '流失原因调研、专属召回礼包、个性化沟通'
+    union all
+    select true, true, false, '一般价值客户', 'general_value', '满减优惠、拼团活动、客单价提升引导'
+    union all
+    select true, false, false, '一般发展客户', 'general_develop', '新人复购礼包、内容种草、品牌认知强化'
+    union all
+    select false, true, false, '一般保持客户', 'general_retain', '沉默客户召回、小额优惠券、场景化推荐'
+    union all
+    select false, false, false, '一般挽留客户', 'general_winback', '低价值客户，可减少触达或定向清理'
+{%- endmacro %}
+
+{#- recency_cut, frequency_cut, monetary_cut: the absolute cut var when set, else the quantile column
+    (<dim>_quantile) of the relation being selected from. -#}
+{% macro marts_rfm_cut_columns() -%}
+    {% for dim, var_name in [('recency', 'rfm_recency_cut_days'), ('frequency', 'rfm_frequency_cut'),
+                             ('monetary', 'rfm_monetary_cut')] -%}
+    {%- if var(var_name) is none -%}
+    cast({{ dim }}_quantile as double)
+    {%- else -%}
+    cast({{ var(var_name) }} as double)
+    {%- endif %} as {{ dim }}_cut{{ ',' if not loop.last }}
+    {% endfor %}
+{%- endmacro %}
