@@ -41,18 +41,9 @@ customers as (
 
 ),
 
--- the phone a customer uses most (then most recently)
 primary_phone as (
 
-    select
-        customer_id,
-        arg_max(
-            {{ identifier_value_of('identifier_key') }},
-            lpad(cast(record_count as varchar), 12, '0') || cast(last_seen_at as varchar) || identifier_key
-        ) as phone
-    from customer_identifiers
-    where identifier_type = 'phone'
-    group by customer_id
+    select * from {{ ref('int_customer_primary_phone') }}
 
 ),
 
