@@ -1,5 +1,6 @@
-"""fct_orders / fct_order_lines are incremental: a run after one new export file writes only the orders that
-are new or changed, and the tables then equal a full rebuild.
+"""fct_orders / fct_order_lines / fct_touch_events are incremental: a run after new export files (one POS
+month, one campaign's touch log) writes only the rows that are new or changed, and the tables then equal a
+full rebuild.
 
 What a run wrote is measured from DuckDB itself: rows keep their ``rowid`` unless rewritten, and rows
 (re)inserted get rowids above the table's previous maximum. The expected set is computed here from the
@@ -24,7 +25,9 @@ pytestmark = pytest.mark.e2e
 
 PEOPLE = 200
 SEED = 42
-FACTS = {"fct_orders": "order_key", "fct_order_lines": "order_line_key"}
+FACTS = {"fct_orders": "order_key", "fct_order_lines": "order_line_key", "fct_touch_events": "event_key"}
+SELECT = ("--select", "+fct_order_lines", "+fct_touch_events")
+HELD_BACK_CAMPAIGN = "touches_CMP2026EMAIL03.csv"  # the smallest campaign log of the demo
 
 
 def load_raw(paths: DataPaths) -> None:
@@ -84,16 +87,18 @@ def test_second_run_writes_only_new_and_changed_orders(data_dir: DataPaths, tmp_
     prepare_dbt_manifest(force=True)
     generate(data_dir.root, people=PEOPLE, seed=SEED)
     newest = max((data_dir.landing / "pos").glob("pos_sales_*.csv"))
-    held_back = tmp_path / newest.name
-    shutil.move(newest, held_back)
+    campaign = data_dir.landing / "touches" / HELD_BACK_CAMPAIGN
+    for path in (newest, campaign):
+        shutil.move(path, tmp_path / path.name)
 
     load_raw(data_dir)
-    dbt_run("--select", "+fct_order_lines")
+    dbt_run(*SELECT)
     first = snapshot(data_dir)
 
-    shutil.move(held_back, newest)  # the new export arrives
+    for path in (newest, campaign):  # the new exports arrive
+        shutil.move(tmp_path / path.name, path)
     load_raw(data_dir)
-    dbt_run("--select", "+fct_order_lines")
+    dbt_run(*SELECT)
     second = snapshot(data_dir)
 
     con = duckdb.connect(str(data_dir.warehouse), read_only=True)
@@ -118,9 +123,14 @@ def test_second_run_writes_only_new_and_changed_orders(data_dir: DataPaths, tmp_
     new_orders = set(second["fct_orders"][0]["order_key"]) - set(first["fct_orders"][0]["order_key"])
     # Each receipt of the new file is a new order, except returns that net against an earlier receipt.
     assert 0.9 * new_receipts <= len(new_orders) <= new_receipts, (len(new_orders), new_receipts)
+    # The new events are those of the campaign log that arrived, all of them.
+    events_before, events_after = first["fct_touch_events"][0], second["fct_touch_events"][0]
+    new_events = events_after[~events_after["event_key"].isin(events_before["event_key"])]
+    assert set(new_events["_file_name"]) == {f"touches/{HELD_BACK_CAMPAIGN}"}
+    assert len(new_events) == (events_after["_file_name"] == f"touches/{HELD_BACK_CAMPAIGN}").sum() > 0
 
     # Same tables as a full rebuild.
-    dbt_run("--select", "fct_orders", "fct_order_lines", "--full-refresh")
+    dbt_run("--select", *FACTS, "--full-refresh")
     rebuilt = snapshot(data_dir)
     for table, key in FACTS.items():
         pd.testing.assert_frame_equal(

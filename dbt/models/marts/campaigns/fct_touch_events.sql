@@ -1,7 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_vanished_keys('event_key', ref('int_touch_events_resolved')) }}",
+    )
+}}
+
 {#-
     One row per campaign touch event with its customer (null when the recipient does not resolve:
     resolution_status / unresolved_reason say why; such events are kept, never dropped). The recipient
     itself is personal data and stays in staging: this mart carries its salted hash.
+    Incremental by change detection like fct_orders (macros/incremental_changes.sql): a run writes the new
+    day's events and the old ones whose customer changed (an identity merge), and equals a full rebuild.
 -#}
 
 with
@@ -36,3 +48,6 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+where {{ incremental_changed_rows('final', 'event_key') }}
+{% endif %}

@@ -1,0 +1,160 @@
+"""Benchmark: is a daily refresh proportional to the new day, or to all history?
+
+    .venv/bin/python scripts/bench_daily.py [--people 200000] [--keep DIR] [--select SELECTOR]
+
+1. Generates the demo exports for ``--people`` people (24 months of monthly exports per channel) into a
+   scratch data directory and holds back the newest export of each order channel (pos, tmall, jd,
+   wechat_pay): "the new day".
+2. Day 1: loads the landing folder and runs the pipeline's dbt step (``dbt build`` without unit tests,
+   exactly the arguments of the Dagster job).
+3. Day 2: the held-back exports arrive; loads them and runs the same dbt build again.
+4. Prints per model the execution time of both runs (dbt's run_results.json), the rows each run wrote
+   (``rows_affected`` where the adapter reports it), and the totals, so the models whose second run still
+   costs as much as the first stand out.
+
+Not part of CI (it takes minutes); run by hand on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import duckdb
+
+from ingestion.generator import generate
+from ingestion.loader import load_landing
+from ingestion.paths import DATA_DIR_ENV, DataPaths
+
+ORDER_SOURCES = ("pos", "tmall", "jd", "wechat_pay")
+
+
+def hold_back_newest(paths: DataPaths, holding: Path) -> list[tuple[Path, Path]]:
+    """Move the newest export of each order channel out of the landing folder; return (landing, held)."""
+    moved = []
+    for source in ORDER_SOURCES:
+        files = sorted((paths.landing / source).iterdir())
+        newest = files[-1]
+        held = holding / source / newest.name
+        held.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(newest, held)
+        moved.append((newest, held))
+    return moved
+
+
+def load(paths: DataPaths) -> tuple[float, int]:
+    started = time.perf_counter()
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        results = load_landing(con, paths.landing)
+    finally:
+        con.close()
+    return time.perf_counter() - started, sum(report.rows_loaded for report in results)
+
+
+def dbt_build(target: Path, select: str | None) -> tuple[float, dict[str, dict], int]:
+    """Run the pipeline's dbt build; return (wall seconds, per-node results, peak RSS of children in kB)."""
+    from dagster_project.assets.dbt import DbtBuildConfig, dbt_build_args
+    from dagster_project.project import DBT_PROJECT_DIR, dbt_env, dbt_executable
+
+    args = dbt_build_args(DbtBuildConfig())
+    if select:
+        args += ["--select", select]
+    command = [
+        dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+        str(DBT_PROJECT_DIR), "--target-path", str(target),
+    ]  # fmt: skip
+    started = time.perf_counter()
+    completed = subprocess.run(
+        command, cwd=DBT_PROJECT_DIR, env=dbt_env(), capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - started
+    if completed.returncode != 0:
+        print(completed.stdout[-6000:], file=sys.stderr)
+        raise SystemExit(f"dbt build failed (exit {completed.returncode})")
+    run_results = json.loads((target / "run_results.json").read_text())
+    nodes = {}
+    for result in run_results["results"]:
+        nodes[result["unique_id"]] = {
+            "seconds": result["execution_time"],
+            "rows": (result.get("adapter_response") or {}).get("rows_affected"),
+        }
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, nodes, peak_kb
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--people", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep", type=Path, help="data directory to use and keep (default: a temp dir)")
+    parser.add_argument("--select", help="dbt selector (default: the whole project, as the job)")
+    parser.add_argument("--top", type=int, default=25, help="models to list, slowest day-2 first")
+    args = parser.parse_args()
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="bench_daily_"))
+    if root.exists() and any(root.iterdir()):
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    os.environ[DATA_DIR_ENV] = str(root)
+    os.environ.setdefault("DBT_LOG_PATH", str(root / "dbt_logs"))
+    paths = DataPaths(root)
+
+    from dagster_project.project import prepare_dbt_manifest
+
+    target = root / "dbt_target"
+    os.environ["DBT_TARGET_PATH"] = str(target)
+    prepare_dbt_manifest(force=True)
+
+    started = time.perf_counter()
+    generate(root, people=args.people, seed=args.seed)
+    print(f"generated {args.people:,} people in {time.perf_counter() - started:.1f} s into {root}")
+    moved = hold_back_newest(paths, root / "held_back")
+    print("held back:", ", ".join(landing.name for landing, _ in moved))
+
+    load_1, rows_1 = load(paths)
+    wall_1, nodes_1, _ = dbt_build(target, args.select)
+    print(f"day 1: load {load_1:.1f} s ({rows_1:,} rows), dbt build {wall_1:.1f} s")
+
+    for landing, held in moved:
+        shutil.move(held, landing)
+    load_2, rows_2 = load(paths)
+    wall_2, nodes_2, peak_kb = dbt_build(target, args.select)
+    print(f"day 2: load {load_2:.1f} s ({rows_2:,} rows, {rows_2 / max(rows_1, 1):.1%} of day 1), "
+          f"dbt build {wall_2:.1f} s ({wall_2 / wall_1:.0%} of day 1)")  # fmt: skip
+    print(f"peak RSS of a dbt process: {peak_kb / 1024 / 1024:.2f} GB")
+
+    models = [uid for uid in nodes_2 if uid.startswith("model.")]
+    models.sort(key=lambda uid: nodes_2[uid]["seconds"], reverse=True)
+    print(f"\n{'model':45} {'day 1 s':>8} {'day 2 s':>8} {'day 2 rows':>11}")
+    for uid in models[: args.top]:
+        first = nodes_1.get(uid, {}).get("seconds", float("nan"))
+        second = nodes_2[uid]
+        rows = second["rows"] if second["rows"] is not None else ""
+        print(f"{uid.split('.')[-1]:45} {first:8.2f} {second['seconds']:8.2f} {rows!s:>11}")
+    tests_1 = sum(v["seconds"] for k, v in nodes_1.items() if k.startswith("test."))
+    tests_2 = sum(v["seconds"] for k, v in nodes_2.items() if k.startswith("test."))
+    models_1 = sum(v["seconds"] for k, v in nodes_1.items() if k.startswith("model."))
+    models_2 = sum(v["seconds"] for k, v in nodes_2.items() if k.startswith("model."))
+    print(f"\nmodels total: day 1 {models_1:.1f} s, day 2 {models_2:.1f} s")
+    print(f"tests total:  day 1 {tests_1:.1f} s, day 2 {tests_2:.1f} s")
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
