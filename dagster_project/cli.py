@@ -153,17 +153,21 @@ def print_reports(paths: DataPaths) -> None:
     say(f"  and {paths.exports / 'restricted' / 'audiences'} (SMS with phones, owner-only: restricted)")
 
 
-def run_pipeline(paths: DataPaths, *, as_of: str | None) -> int:
+def run_pipeline(paths: DataPaths, *, as_of: str | None, full_refresh: bool = False) -> int:
     from dagster import DagsterInstance
 
     prepare_environment(paths)
     if not _prepare_dbt():
         return 2
-    say(f"Materializing every asset on {paths.root}" + (f" as of {as_of}" if as_of else ""))
+    say(
+        f"Materializing every asset on {paths.root}"
+        + (f" as of {as_of}" if as_of else "")
+        + (" (incremental models rebuilt from all history)" if full_refresh else "")
+    )
     from .runner import run_refresh_all
 
     with DagsterInstance.get() as instance:
-        outcome = run_refresh_all(instance, as_of=as_of, out=say)
+        outcome = run_refresh_all(instance, as_of=as_of, full_refresh=full_refresh, out=say)
     print_run_summary(paths, outcome)
     if not outcome.success:
         say()
@@ -174,7 +178,7 @@ def run_pipeline(paths: DataPaths, *, as_of: str | None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return run_pipeline(data_paths(), as_of=args.as_of)
+    return run_pipeline(data_paths(), as_of=args.as_of, full_refresh=args.full_refresh)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -260,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="materialize every asset on the data directory")
     run.add_argument("--as-of", type=_iso_date, help="reference date (YYYY-MM-DD); default latest order")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental models from all history (after a model or schema change)",
+    )
     run.set_defaults(handler=cmd_run)
 
     demo = commands.add_parser("demo", help="generate demo exports into the data directory, then run")

@@ -181,7 +181,11 @@ def _outcome(result: ExecuteInProcessResult) -> RunOutcome:
 
 
 def run_refresh_all(
-    instance: DagsterInstance, *, as_of: str | None = None, out: Printer = print
+    instance: DagsterInstance,
+    *,
+    as_of: str | None = None,
+    full_refresh: bool = False,
+    out: Printer = print,
 ) -> RunOutcome:
     """Execute the ``refresh_all`` job in this process, recorded in ``instance``."""
     from .assets.dbt import DBT_ASSETS_NAME
@@ -191,8 +195,13 @@ def run_refresh_all(
     job = defs.resolve_job_def(REFRESH_ALL)
     # Dagster's console logger would repeat every event on stderr: this module prints the progress.
     run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+    dbt_config: dict[str, Any] = {}
     if as_of is not None:
-        run_config["ops"] = {DBT_ASSETS_NAME: {"config": {"as_of": as_of}}}
+        dbt_config["as_of"] = as_of
+    if full_refresh:
+        dbt_config["full_refresh"] = True
+    if dbt_config:
+        run_config["ops"] = {DBT_ASSETS_NAME: {"config": dbt_config}}
     run_id = str(uuid.uuid4())
     printer = EventPrinter(instance, run_id, out)
     printer.start()

@@ -58,6 +58,10 @@ class DbtBuildConfig(Config):
     """Run configuration of the dbt step."""
 
     as_of: str | None = None  # YYYY-MM-DD reference date for time-relative rules; None = latest order
+    # Rebuild the incremental models (facts, order intermediates, lifecycle snapshot) from all history
+    # instead of the new day's changes. The identity map and merge history opt out (full_refresh=false):
+    # customer ids are never re-minted.
+    full_refresh: bool = False
 
     @field_validator("as_of")
     @classmethod
@@ -78,6 +82,8 @@ def dbt_build_args(config: DbtBuildConfig) -> list[str]:
         args += ["--exclude-resource-type", resource_type]
     if config.as_of is not None:
         args += ["--vars", json.dumps({"as_of": config.as_of})]
+    if config.full_refresh:
+        args.append("--full-refresh")
     return args
 
 

@@ -32,6 +32,8 @@ def test_defaults() -> None:
     args = build_parser().parse_args(["demo"])
     assert (args.people, args.seed) == (5000, 42)
     assert build_parser().parse_args(["run", "--as-of", "2026-06-30"]).as_of == "2026-06-30"
+    assert build_parser().parse_args(["run"]).full_refresh is False
+    assert build_parser().parse_args(["run", "--full-refresh"]).full_refresh is True
 
 
 def test_generate_prints_files_and_rows_per_source(

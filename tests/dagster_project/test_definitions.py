@@ -61,6 +61,7 @@ def test_dbt_build_args_pass_as_of_as_a_var(dbt_module) -> None:
         "--vars",
         '{"as_of": "2026-06-30"}',
     ]
+    assert build_args(config(full_refresh=True)) == ["build", *no_unit_tests, "--full-refresh"]
 
 
 def test_as_of_must_be_a_date(dbt_module) -> None:
