@@ -15,15 +15,15 @@
     Incremental (the lifecycle snapshot): a build recomputes only the customers whose spells can have
     changed since the last build — new or changed purchases, a threshold crossed between the last as_of
     and this one — and replaces their rows (delete+insert on customer_id); see
-    macros/marts_lifecycle_state.sql. It equals a full rebuild. -#}
+    macros/marts_customer_state.sql. It equals a full rebuild. -#}
 {{
     config(
         materialized='incremental',
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ lifecycle_write_next_state() }}",
-        post_hook="{{ lifecycle_save_state() }}",
+        pre_hook="{{ customer_state_write_next() }}",
+        post_hook="{{ customer_state_save(lifecycle_settings()) }}",
     )
 }}
 {%- set new_days = var('lifecycle_new_days') -%}
@@ -33,7 +33,7 @@
 {%- set loyal_purchases = var('lifecycle_loyal_min_purchases') -%}
 
 {%- set incremental_build = is_incremental() -%}
-{%- set use_state = incremental_build and lifecycle_state_exists() -%}
+{%- set use_state = incremental_build and customer_state_exists() -%}
 
 with
 
@@ -46,45 +46,27 @@ as_of as (
 {% if incremental_build %}
 next_state as (
 
-    select * from {{ lifecycle_state_relation('purchase_state_next') }}
+    select * from {{ customer_state_relation('purchase_state_next') }}
 
 ),
 
-{% if use_state %}
-saved_state as (
-
-    select * from {{ lifecycle_state_relation('purchase_state') }}
-
-),
-
-saved_build as (
-
-    select as_of_date as saved_as_of, settings from {{ lifecycle_state_relation('build_state') }}
-
-),
-
-{% endif %}
--- Customers whose spells can differ from the saved ones (all of them when the state cannot be trusted).
+-- Customers whose spells can differ from the saved ones (everyone when the state cannot be trusted):
+-- changed purchases, or a stage threshold day after the last build's as_of and up to this one.
 affected_customers as (
 
     select next_state.customer_id
     from next_state
     {% if use_state %}
     cross join as_of
-    cross join saved_build
-    left join saved_state
-        on saved_state.customer_id = next_state.customer_id
-    where saved_state.customer_id is null
-        or saved_state.purchase_fingerprint <> next_state.purchase_fingerprint
-        or saved_build.settings <> '{{ lifecycle_settings() }}'
-        or as_of.as_of_date < saved_build.saved_as_of
+    where {{ customer_state_full_rebuild(lifecycle_settings()) }}
+        or {{ customer_state_purchases_changed('next_state.customer_id') }}
         {% for threshold_day in [
             marts_add_days(new_days + 1, 'next_state.first_purchase_date'),
             marts_add_days(loyal_tenure, 'next_state.first_purchase_date'),
             marts_add_days(active_days + 1, 'next_state.last_purchase_date'),
             marts_add_days(silent_days + 1, 'next_state.last_purchase_date'),
         ] %}
-        or ({{ threshold_day }} > saved_build.saved_as_of and {{ threshold_day }} <= as_of.as_of_date)
+        or ({{ threshold_day }} > {{ customer_state_saved_as_of() }} and {{ threshold_day }} <= as_of.as_of_date)
         {%- endfor %}
     {% endif %}
 
