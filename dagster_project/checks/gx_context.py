@@ -15,6 +15,7 @@ machine has no internet.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ RUNTIME_DIR_ENV = "REPURCHASE_GX_RUNTIME_DIR"
 DATASOURCE_NAME = "warehouse"
 BATCH_DEFINITION_NAME = "whole_table"
 DATA_DOCS_SITE = "local_site"
+# Stored validation results kept per suite (one per gate run; older ones are deleted after each run).
+KEEP_VALIDATION_RUNS = 30
 # Failing rows are named by file and row, so a person can open the export and find them.
 INDEX_COLUMNS = ["_file_name", "_row_number"]
 RESULT_FORMAT: dict[str, Any] = {
@@ -157,6 +160,24 @@ def run_gate(
     """Run the checkpoint ``raw__<source>`` on ``frame`` with the suite parameters."""
     checkpoint = context.checkpoints.get(suite_name(source))
     return checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=dict(parameters))
+
+
+def prune_validation_results(paths: DataPaths, source: str, keep: int | None = None) -> int:
+    """Delete all but the newest ``keep`` (default KEEP_VALIDATION_RUNS) stored validation results of ``raw__<source>``; returns how many
+    runs were deleted. GX stores one folder per run under ``validations/<suite>/<batch>/<run time>/`` (the
+    run time, ``YYYYMMDDTHHMMSS.ffffffZ``, sorts chronologically); a daily refresh would otherwise grow
+    that folder forever."""
+    keep = KEEP_VALIDATION_RUNS if keep is None else keep
+    suite_dir = runtime_dir(paths) / "validations" / suite_name(source)
+    if not suite_dir.is_dir():
+        return 0
+    deleted = 0
+    for batch_dir in (d for d in suite_dir.iterdir() if d.is_dir()):
+        runs = sorted((d for d in batch_dir.iterdir() if d.is_dir()), key=lambda d: d.name)
+        for old in runs[: max(len(runs) - keep, 0)]:
+            shutil.rmtree(old, ignore_errors=True)
+            deleted += 1
+    return deleted
 
 
 def build_data_docs(context: FileDataContext) -> Path:

@@ -33,7 +33,7 @@ from ingestion.paths import SOURCES
 
 from ..assets.ingestion import raw_asset_key
 from ..resources import WarehouseResource
-from .gx_context import ensure_gates, open_context, run_gate, runtime_dir
+from .gx_context import ensure_gates, open_context, prune_validation_results, run_gate, runtime_dir
 from .gx_report import expectation_count, failed_expectations, failures_markdown
 from .gx_suites import EVENT_TIME, FRESH_SINCE_PARAMETER, MANIFEST_ROWS_PARAMETER, suite_name
 from .raw_frames import (
@@ -164,6 +164,7 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
                 FRESH_SINCE_PARAMETER: NO_LOWER_BOUND if raw.sampled or since is None else since,
             }
             result = run_gate(gx_context, source, raw.frame, parameters)
+            prune_validation_results(paths, source)
             failures = failed_expectations(result)
             evaluated = expectation_count(result)
 

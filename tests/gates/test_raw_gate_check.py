@@ -107,3 +107,18 @@ def test_gx_docs_command_builds_the_site(data_dir: DataPaths, capsys) -> None:
     assert index.is_file()
     assert str(index) in capsys.readouterr().out
     assert Path(index.parent / "expectations" / "raw__pos.html").is_file()
+
+
+def test_old_validation_results_are_pruned(data_dir: DataPaths, monkeypatch) -> None:
+    from dagster_project.checks import gx_context
+
+    _write(data_dir, "touches_good.csv", GOOD)
+    monkeypatch.setattr(gx_context, "KEEP_VALIDATION_RUNS", 2)
+    suite_dir = gx_context.runtime_dir(data_dir) / "validations" / "raw__touches"
+    runs = []
+    for _ in range(3):
+        _gate(data_dir)
+        runs.append({p.name for p in suite_dir.glob("*/*") if p.is_dir()})
+    assert [len(r) for r in runs] == [1, 2, 2]
+    oldest = min(runs[1])
+    assert oldest not in runs[2] and max(runs[1]) in runs[2]  # the oldest run went, the newer stayed
