@@ -1,3 +1,17 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ orders_incremental_prepare(['pos', 'jd']) }}",
+            "{{ orders_incremental_delete('source_line_document_id') }}",
+            "{{ orders_incremental_scope(['pos', 'jd']) }}",
+        ],
+        post_hook="{{ orders_incremental_cleanup(['pos', 'jd']) }}",
+    )
+}}
+
 {#-
     One row per order line, for the channels whose exports have lines: POS receipt lines (returns
     included, negative) and JD order lines. Tmall exports one row per order and WeChat Pay bills carry
@@ -7,14 +21,25 @@
     original receipt when that receipt is in the data, else to the return receipt's own row.
     line_amount: POS 实收金额 (paid_amount, negative for returns); JD 京东价 × 订购数量 (the export has no
     per-line paid amount: order-level discounts are not spread over lines).
+
+    Incremental (macros/orders_incremental.sql): a run recomputes only the lines of the receipts / orders
+    whose export rows were loaded after the table's newest _source_loaded_at (per channel), plus the POS
+    receipts linked to them by a return, and equals a full rebuild. _source_loaded_at = the line's
+    _loaded_at.
 -#}
 
 with pos_lines as (
     select * from {{ ref('stg_pos__receipt_lines') }}
+    {%- if is_incremental() %}
+    where {{ orders_incremental_reads('pos', 'receipt_no') }}
+    {%- endif %}
 ),
 
 jd_lines as (
     select * from {{ ref('stg_jd__order_lines') }}
+    {%- if is_incremental() %}
+    where {{ orders_incremental_reads('jd', 'order_id') }}
+    {%- endif %}
 ),
 
 pos_sale_receipts as (
@@ -38,7 +63,8 @@ pos_unioned as (
         pos_lines.sku_name,
         pos_lines.quantity,
         pos_lines.unit_price,
-        pos_lines.paid_amount as line_amount
+        pos_lines.paid_amount as line_amount,
+        pos_lines._loaded_at as source_loaded_at
     from pos_lines
     left join pos_sale_receipts
         on pos_lines.receipt_type_en = 'return'
@@ -56,7 +82,8 @@ jd_unioned as (
         sku_name,
         cast(quantity as double) as quantity,
         jd_price as unit_price,
-        jd_price * quantity as line_amount
+        jd_price * quantity as line_amount,
+        _loaded_at as source_loaded_at
     from jd_lines
 ),
 
@@ -80,8 +107,13 @@ final as (
         sku_name,
         cast(quantity as double) as quantity,
         cast(unit_price as decimal(18, 2)) as unit_price,
-        cast(line_amount as decimal(18, 2)) as line_amount
+        cast(line_amount as decimal(18, 2)) as line_amount,
+        cast(source_loaded_at as timestamp) as _source_loaded_at
     from unioned
 )
 
 select * from final
+{%- if is_incremental() %}
+-- only the affected orders (the pre-hooks deleted their rows)
+where {{ orders_incremental_writes('source_line_document_id') }}
+{%- endif %}

@@ -1,3 +1,17 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ orders_incremental_prepare(['pos', 'tmall', 'jd', 'wechat']) }}",
+            "{{ orders_incremental_delete('source_order_id') }}",
+            "{{ orders_incremental_scope(['pos', 'tmall', 'jd', 'wechat']) }}",
+        ],
+        post_hook="{{ orders_incremental_cleanup(['pos', 'tmall', 'jd', 'wechat']) }}",
+    )
+}}
+
 {#-
     One row per order across every sales channel, with money netted and the order's identifiers.
 
@@ -19,22 +33,39 @@
     refunded. Non-purchases have gross 0 unless money was paid (then refund = gross), so the sum of
     net_amount over all rows is the channel's net revenue.
     phone is the full normalised phone, null when the export masked it or the loader flagged it.
+
+    Incremental (macros/orders_incremental.sql): a run recomputes only the orders whose export rows were
+    loaded after the table's newest _source_loaded_at (per channel), plus the POS receipts linked to them
+    by a return, and equals a full rebuild. _source_loaded_at = the newest _loaded_at of the staging rows
+    the order was built from (a POS sale's own lines and the returns netted against it).
 -#}
 
 with pos_lines as (
     select * from {{ ref('stg_pos__receipt_lines') }}
+    {%- if is_incremental() %}
+    where {{ orders_incremental_reads('pos', 'receipt_no') }}
+    {%- endif %}
 ),
 
 tmall_orders as (
     select * from {{ ref('stg_tmall__orders') }}
+    {%- if is_incremental() %}
+    where {{ orders_incremental_reads('tmall', 'order_id') }}
+    {%- endif %}
 ),
 
 jd_lines as (
     select * from {{ ref('stg_jd__order_lines') }}
+    {%- if is_incremental() %}
+    where {{ orders_incremental_reads('jd', 'order_id') }}
+    {%- endif %}
 ),
 
 wechat_pay_lines as (
     select * from {{ ref('stg_wechat_pay__transactions') }}
+    {%- if is_incremental() %}
+    where {{ orders_incremental_reads('wechat', 'out_trade_no') }}
+    {%- endif %}
 ),
 
 -- pos ----------------------------------------------------------------------------------------------
@@ -53,7 +84,8 @@ pos_receipts as (
         sum(abs(paid_amount)) as returned_amount,
         sum(quantity) as quantity,
         max(member_card) as member_card,
-        max(case when phone_issue is null and not phone_masked then phone end) as phone
+        max(case when phone_issue is null and not phone_masked then phone end) as phone,
+        max(_loaded_at) as source_loaded_at
     from pos_lines
     group by receipt_no
 ),
@@ -76,7 +108,8 @@ pos_returns as (
 pos_returned_by_original as (
     select
         matched_receipt_no as receipt_no,
-        sum(returned_amount) as refund_amount
+        sum(returned_amount) as refund_amount,
+        max(source_loaded_at) as returns_loaded_at
     from pos_returns
     where matched_receipt_no is not null
     group by matched_receipt_no
@@ -94,7 +127,11 @@ pos_sale_orders as (
         coalesce(pos_returned_by_original.refund_amount, 0) as refund_amount,
         pos_sales.quantity as item_count,
         pos_sales.phone,
-        pos_sales.member_card
+        pos_sales.member_card,
+        greatest(
+            pos_sales.source_loaded_at,
+            coalesce(pos_returned_by_original.returns_loaded_at, pos_sales.source_loaded_at)
+        ) as source_loaded_at
     from pos_sales
     left join pos_returned_by_original
         on pos_sales.receipt_no = pos_returned_by_original.receipt_no
@@ -124,7 +161,8 @@ pos_orders as (
         cast(null as {{ dbt.type_string() }}) as oaid,
         cast(null as {{ dbt.type_string() }}) as jd_account,
         cast(null as {{ dbt.type_string() }}) as openid,
-        cast(null as {{ dbt.type_string() }}) as app_id
+        cast(null as {{ dbt.type_string() }}) as app_id,
+        source_loaded_at
     from pos_sale_orders
 
     union all
@@ -147,7 +185,8 @@ pos_orders as (
         cast(null as {{ dbt.type_string() }}) as oaid,
         cast(null as {{ dbt.type_string() }}) as jd_account,
         cast(null as {{ dbt.type_string() }}) as openid,
-        cast(null as {{ dbt.type_string() }}) as app_id
+        cast(null as {{ dbt.type_string() }}) as app_id,
+        source_loaded_at
     from pos_returns
     where matched_receipt_no is null
 ),
@@ -201,7 +240,8 @@ tmall_unioned as (
         oaid,
         cast(null as {{ dbt.type_string() }}) as jd_account,
         cast(null as {{ dbt.type_string() }}) as openid,
-        cast(null as {{ dbt.type_string() }}) as app_id
+        cast(null as {{ dbt.type_string() }}) as app_id,
+        _loaded_at as source_loaded_at
     from tmall_flagged
 ),
 
@@ -217,7 +257,8 @@ jd_orders as (
         max(payable_amount) as order_paid_amount,
         sum(quantity) as item_count,
         max(case when phone_issue is null and not phone_masked then phone end) as phone,
-        max(account) as jd_account
+        max(account) as jd_account,
+        max(_loaded_at) as source_loaded_at
     from jd_lines
     group by order_id
 ),
@@ -253,7 +294,8 @@ jd_unioned as (
         cast(null as {{ dbt.type_string() }}) as oaid,
         jd_account,
         cast(null as {{ dbt.type_string() }}) as openid,
-        cast(null as {{ dbt.type_string() }}) as app_id
+        cast(null as {{ dbt.type_string() }}) as app_id,
+        source_loaded_at
     from jd_paid
 ),
 
@@ -271,7 +313,8 @@ wechat_trades as (
         min(traded_at) as first_traded_at,
         max(coalesce(mch_id, app_id)) as shop_id,
         max(openid) as openid,
-        max(app_id) as app_id
+        max(app_id) as app_id,
+        max(_loaded_at) as source_loaded_at
     from wechat_pay_lines
     group by out_trade_no
 ),
@@ -302,7 +345,8 @@ wechat_unioned as (
         cast(null as {{ dbt.type_string() }}) as oaid,
         cast(null as {{ dbt.type_string() }}) as jd_account,
         openid,
-        app_id
+        app_id,
+        source_loaded_at
     from wechat_trades
 ),
 
@@ -338,8 +382,13 @@ final as (
         oaid,
         jd_account,
         openid,
-        app_id
+        app_id,
+        cast(source_loaded_at as timestamp) as _source_loaded_at
     from unioned
 )
 
 select * from final
+{%- if is_incremental() %}
+-- only the affected orders (the pre-hooks deleted their rows)
+where {{ orders_incremental_writes('source_order_id') }}
+{%- endif %}
