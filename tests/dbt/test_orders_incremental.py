@@ -1,0 +1,276 @@
+"""int_orders_unioned / int_order_lines_unioned are incremental: a run after new export files recomputes only
+the orders those files touch, and the tables then equal a full rebuild.
+
+A small demo is generated and the newest export of each order channel held back, with two hand-made
+exports per side: day 1 has a POS sale (150.00), a stand-alone POS return of 30.00 whose sale is not in the
+data yet, and a WeChat Pay payment of 200.00; day 2 (with the held-back exports) has a return of 50.00
+against the day-1 sale, the sale the day-1 return points at, and a WeChat Pay refund of 80.00 of the day-1
+payment.
+
+What a run rewrote is measured on the table itself: before day 2 every row is marked (a suffix on a column
+the incremental logic never reads); a row the run rewrites loses the mark, a row it leaves keeps it.
+(DuckDB rowids can't tell: a checkpoint compacts a row group with deleted rows and renumbers them.) The
+expected set is derived here from the raw rows of the day-2 files with pandas, independently of the
+models' SQL.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from ingestion.generator import generate
+from ingestion.loader import load_landing
+from ingestion.paths import DataPaths
+
+pytestmark = pytest.mark.e2e
+
+PEOPLE = 200
+SEED = 42
+ORDER_SOURCES = ("pos", "tmall", "jd", "wechat_pay")
+TABLES = {"int_orders_unioned": ("order_key", "source_order_id"),
+          "int_order_lines_unioned": ("order_line_key", "source_line_document_id")}  # fmt: skip
+# (column marked, mark): columns the incremental hooks never read (they read channel, the document column
+# and _source_loaded_at)
+MARKED = {"int_orders_unioned": "order_status", "int_order_lines_unioned": "order_key"}
+MARK = "|kept"
+SELECT = ["--select", "+int_orders_unioned", "+int_order_lines_unioned"]
+
+POS_HEADER = "单据号,单据类型,原单据号,门店编码,门店名称,收银员,销售时间,会员卡号,会员手机,商品编码,商品名称,数量,单价,折扣金额,实收金额,支付方式"
+POS_DAY_1 = [
+    # a sale of 100.00 + 50.00 (day 2 returns the 50.00 line)
+    "XSHAND0001,销售,,S001,沐光上海测试店,收银01,2026-10-02 10:00:00,,,6971234560042,神经酰胺修护面霜 50g,1,100.00,0.00,100.00,微信",
+    "XSHAND0001,销售,,S001,沐光上海测试店,收银01,2026-10-02 10:00:00,,,6971234560059,温和防晒乳 SPF50+ 50ml,1,50.00,0.00,50.00,微信",
+    # a return of 30.00 whose sale XSHAND0003 is not in the data yet (it arrives on day 2)
+    "THHAND0002,退货,XSHAND0003,S001,沐光上海测试店,收银01,2026-10-03 11:00:00,,,6971234560066,补水面膜 5片装,-1,30.00,0.00,-30.00,微信",
+]  # fmt: skip
+POS_DAY_2 = [
+    "THHAND0004,退货,XSHAND0001,S001,沐光上海测试店,收银01,2026-10-20 15:00:00,,,6971234560059,温和防晒乳 SPF50+ 50ml,-1,50.00,0.00,-50.00,微信",
+    "XSHAND0003,销售,,S001,沐光上海测试店,收银01,2026-10-01 09:30:00,,,6971234560066,补水面膜 5片装,1,30.00,0.00,30.00,微信",
+]  # fmt: skip
+
+WECHAT_HEADER = (
+    "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,"
+    "应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,"
+    "手续费,费率,订单金额,申请退款金额,费率备注"
+)
+WECHAT_SUMMARY_HEADER = (
+    "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
+)
+# (fields, summary fields): a payment of 200.00, then a refund of 80.00 of the same 商户订单号
+WECHAT_DAY_1 = (
+    ["2026-10-05 12:00:00", "wx8a3c5f2e1b7d9046", "1900012345", "0", "", "4200000000202610050000000001",
+     "MGHAND0001", "oXk3HANDMADE0001", "JSAPI", "SUCCESS", "CFT", "CNY", "200.00", "0.00", "", "", "0.00",
+     "0.00", "", "", "旅行装套组", "", "1.20", "0.60%", "200.00", "0.00", ""],
+    ["1", "200.00", "0.00", "0.00", "1.20", "200.00", "0.00"],
+)  # fmt: skip
+WECHAT_DAY_2 = (
+    ["2026-10-21 12:00:00", "wx8a3c5f2e1b7d9046", "1900012345", "0", "", "4200000000202610050000000001",
+     "MGHAND0001", "oXk3HANDMADE0001", "JSAPI", "REFUND", "CFT", "CNY", "0.00", "0.00",
+     "503001000000000009999999991", "RFHAND0001", "80.00", "0.00", "ORIGINAL", "SUCCESS", "旅行装套组", "",
+     "-0.48", "0.60%", "0.00", "80.00", ""],
+    ["1", "0.00", "80.00", "0.00", "-0.48", "0.00", "80.00"],
+)  # fmt: skip
+
+
+def write_pos(path: Path, lines: list[str]) -> None:
+    path.write_text("\n".join([POS_HEADER, *lines]) + "\n", encoding="utf-8")
+
+
+def write_wechat(path: Path, bill: tuple[list[str], list[str]]) -> None:
+    detail, summary = bill
+    lines = [WECHAT_HEADER, ",".join(f"`{v}" for v in detail), WECHAT_SUMMARY_HEADER,
+             ",".join(f"`{v}" for v in summary)]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def load_raw(paths: DataPaths) -> None:
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        reports = load_landing(con, paths.landing)
+    finally:
+        con.close()
+    # the hand-made exports load whole (no rejected file, no quarantined row)
+    handmade = [
+        f for r in reports for f in r.files if "handmade" in f.file_name and f.status != "already_loaded"
+    ]
+    assert all(f.status == "loaded" and f.rows_quarantined == 0 for f in handmade), [
+        f.message for f in handmade
+    ]
+
+
+def dbt_run(*args: str) -> None:
+    from dagster_project.project import DBT_PROJECT_DIR, dbt_env, dbt_executable, dbt_target_path
+
+    command = [
+        dbt_executable(), "run", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+        str(DBT_PROJECT_DIR), "--target-path", str(dbt_target_path()), *args,
+    ]  # fmt: skip
+    completed = subprocess.run(
+        command, cwd=DBT_PROJECT_DIR, env=dbt_env(), capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:]
+
+
+def snapshot(paths: DataPaths) -> dict[str, pd.DataFrame]:
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        return {t: con.execute(f"select * from intermediate.{t}").df() for t in TABLES}
+    finally:
+        con.close()
+
+
+def mark_rows(paths: DataPaths) -> None:
+    """Append MARK to the marked column of every row (a rewritten row comes back without it)."""
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        for table, column in MARKED.items():
+            con.execute(f"update intermediate.{table} set {column} = {column} || ?", [MARK])
+    finally:
+        con.close()
+
+
+def split_marked(frame: pd.DataFrame, column: str) -> tuple[pd.Series, pd.DataFrame]:
+    """(which rows carry the mark, the frame with the mark removed)."""
+    kept = frame[column].str.endswith(MARK)
+    unmarked = frame.copy()
+    unmarked[column] = unmarked[column].where(~kept, unmarked[column].str.removesuffix(MARK))
+    return kept, unmarked
+
+
+def raw_rows(paths: DataPaths) -> dict[str, pd.DataFrame]:
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        return {
+            "pos": con.execute("select receipt_no, original_receipt_no, _file_name from raw.pos").df(),
+            "tmall": con.execute("select order_id, _file_name from raw.tmall").df(),
+            "jd": con.execute("select order_id, _file_name from raw.jd").df(),
+            "wechat": con.execute("select out_trade_no, _file_name from raw.wechat_pay").df(),
+        }
+    finally:
+        con.close()
+
+
+def expected_documents(raw: dict[str, pd.DataFrame], new_files: set[str]) -> set[tuple[str, str]]:
+    """(channel, document id) whose rows a run after ``new_files`` must recompute: every document with rows
+    in the new files; for POS also the receipts the new receipts' rows point at (their refund changes) and
+    the receipts whose rows point at a new receipt (a new sale absorbs a stand-alone return)."""
+    keys = {"pos": "receipt_no", "tmall": "order_id", "jd": "order_id", "wechat": "out_trade_no"}
+    documents = set()
+    new = {}
+    for channel, frame in raw.items():
+        new[channel] = set(frame.loc[frame["_file_name"].isin(new_files), keys[channel]])
+        documents |= {(channel, key) for key in new[channel]}
+    pos = raw["pos"].dropna(subset=["original_receipt_no"])
+    originals = set(pos.loc[pos["receipt_no"].isin(new["pos"]), "original_receipt_no"])
+    returns = set(pos.loc[pos["original_receipt_no"].isin(new["pos"]), "receipt_no"])
+    documents |= {("pos", key) for key in originals | returns}
+    return documents
+
+
+def documents_of(frame: pd.DataFrame, column: str) -> pd.Series:
+    return pd.Series(list(zip(frame["channel"], frame[column], strict=True)), index=frame.index)
+
+
+def rows_by_key(frame: pd.DataFrame, key: str) -> dict[str, dict]:
+    return frame.set_index(key).to_dict("index")
+
+
+def test_incremental_run_recomputes_only_touched_orders(data_dir: DataPaths, tmp_path: Path) -> None:
+    generate(data_dir.root, people=PEOPLE, seed=SEED)
+    held_back = []
+    for source in ORDER_SOURCES:
+        newest = max((data_dir.landing / source).iterdir())
+        held = tmp_path / "held_back" / source / newest.name
+        held.parent.mkdir(parents=True)
+        shutil.move(newest, held)
+        held_back.append((held, newest))
+    write_pos(data_dir.landing / "pos" / "pos_handmade_day1.csv", POS_DAY_1)
+    write_wechat(data_dir.landing / "wechat_pay" / "wechatpay_bill_handmade_day1.csv", WECHAT_DAY_1)
+
+    load_raw(data_dir)
+    dbt_run(*SELECT)
+    first = snapshot(data_dir)
+
+    # Day 1 as a full build gives it: the stand-alone return is its own order, nothing netted yet.
+    day_1 = rows_by_key(first["int_orders_unioned"], "order_key")
+    assert (day_1["pos:XSHAND0001"]["gross_amount"], day_1["pos:XSHAND0001"]["refund_amount"]) == (
+        Decimal("150.00"), Decimal("0.00"))  # fmt: skip
+    assert day_1["pos:THHAND0002"]["net_amount"] == Decimal("-30.00")
+    assert day_1["pos:THHAND0002"]["order_status"] == "returned"
+    assert day_1["wechat:MGHAND0001"]["net_amount"] == Decimal("200.00")
+
+    # Day 2: the held-back exports and the hand-made day-2 exports arrive.
+    for held, landing in held_back:
+        shutil.move(held, landing)
+    write_pos(data_dir.landing / "pos" / "pos_handmade_day2.csv", POS_DAY_2)
+    write_wechat(data_dir.landing / "wechat_pay" / "wechatpay_bill_handmade_day2.csv", WECHAT_DAY_2)
+    new_files = {f"{landing.parent.name}/{landing.name}" for _, landing in held_back}
+    new_files |= {"pos/pos_handmade_day2.csv", "wechat_pay/wechatpay_bill_handmade_day2.csv"}
+    load_raw(data_dir)
+    raw = raw_rows(data_dir)
+    assert new_files <= set().union(*(set(frame["_file_name"]) for frame in raw.values()))
+    mark_rows(data_dir)
+    dbt_run(*SELECT)
+    second = {}
+
+    # (2) only the touched orders were rewritten: a row kept its mark (and content) unless its document is
+    # one the new files touch; those were all rewritten.
+    documents = expected_documents(raw, new_files)
+    for table, (key, document_column) in TABLES.items():
+        kept, after = split_marked(snapshot(data_dir)[table], MARKED[table])
+        second[table] = after
+        before = first[table]
+        rewritten = ~kept
+        expected = documents_of(after, document_column).isin(documents)
+        assert set(after.loc[rewritten, key]) == set(after.loc[expected, key]), table
+        assert after[key].is_unique, table
+        unchanged = after.loc[kept].merge(before, on=key, how="left", suffixes=("", "__before"))
+        for column in before.columns:
+            if column != key:
+                same = (unchanged[column] == unchanged[f"{column}__before"]) | (
+                    unchanged[column].isna() & unchanged[f"{column}__before"].isna())  # fmt: skip
+                assert same.all(), (table, column)
+        vanished = before.loc[~before[key].isin(after[key])]
+        assert documents_of(vanished, document_column).isin(documents).all(), table
+        # proportional to the new files (1 month of ~24 per channel), not to the history
+        assert 0 < rewritten.sum() < 0.15 * len(after), (table, int(rewritten.sum()), len(after))
+        print(f"{table}: {int(rewritten.sum())} of {len(after)} rows rewritten, {len(vanished)} deleted")
+    assert {("pos", "XSHAND0001"), ("pos", "XSHAND0003"), ("pos", "THHAND0002"), ("pos", "THHAND0004"),
+            ("wechat", "MGHAND0001")} <= documents  # fmt: skip
+
+    # (3) the hand-made cross-order cases, netted by hand.
+    orders = rows_by_key(second["int_orders_unioned"], "order_key")
+    sale = orders["pos:XSHAND0001"]  # 100.00 + 50.00, the 50.00 line returned on day 2
+    assert (sale["gross_amount"], sale["refund_amount"], sale["net_amount"]) == (
+        Decimal("150.00"), Decimal("50.00"), Decimal("100.00"))  # fmt: skip
+    assert (sale["order_status"], sale["is_purchase"], sale["item_count"]) == ("completed", True, 2)
+    late_sale = orders["pos:XSHAND0003"]  # 30.00, fully returned by the day-1 return
+    assert (late_sale["gross_amount"], late_sale["refund_amount"], late_sale["net_amount"]) == (
+        Decimal("30.00"), Decimal("30.00"), Decimal("0.00"))  # fmt: skip
+    assert (late_sale["order_status"], late_sale["is_purchase"]) == ("returned", False)
+    assert "pos:THHAND0002" not in orders and "pos:THHAND0004" not in orders
+    payment = orders["wechat:MGHAND0001"]  # 200.00 paid, 80.00 refunded
+    assert (payment["gross_amount"], payment["refund_amount"], payment["net_amount"]) == (
+        Decimal("200.00"), Decimal("80.00"), Decimal("120.00"))  # fmt: skip
+    assert (payment["order_status"], payment["is_purchase"]) == ("completed", True)
+    lines = rows_by_key(second["int_order_lines_unioned"], "order_line_key")
+    assert lines["pos:THHAND0002:1"]["order_key"] == "pos:XSHAND0003"
+    assert (lines["pos:THHAND0004:1"]["order_key"], lines["pos:THHAND0004:1"]["line_amount"]) == (
+        "pos:XSHAND0001", Decimal("-50.00"))  # fmt: skip
+
+    # (1) both tables equal a full rebuild.
+    dbt_run("--select", *TABLES, "--full-refresh")
+    rebuilt = snapshot(data_dir)
+    for table, (key, _) in TABLES.items():
+        pd.testing.assert_frame_equal(
+            second[table].sort_values(key).reset_index(drop=True),
+            rebuilt[table].sort_values(key).reset_index(drop=True),
+            check_dtype=True,
+        )
