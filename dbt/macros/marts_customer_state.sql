@@ -10,8 +10,8 @@
 
     State kept between builds, per model, in the intermediate schema (never published to serving):
       <model>__purchase_state   one row per customer with a purchase up to as_of: a fingerprint of their
-                                purchases per day (md5 of the ordered list date:orders[:net amount]),
-                                first and last purchase day
+                                purchases (dates[, net amounts]; customer_state_fingerprint), first and
+                                last purchase day
       <model>__build_state      one row: the as_of and the settings of the last build
     A pre-hook writes this build's purchase state to `<model>__purchase_state_next`; the model compares it
     with the saved one; a post-hook swaps it in. Hooks run in the model's transaction, so a failed build
@@ -41,30 +41,34 @@
 {#- Pre-hook: this build's purchase state. with_amounts: the fingerprint covers net amounts too. -#}
 {% macro customer_state_write_next(with_amounts=false) -%}
     {%- set next_state = customer_state_relation('purchase_state_next') -%}
-    {%- set parts = [dbt.cast('purchase_date', dbt.type_string()), "':'",
-                     dbt.cast('orders_on_day', dbt.type_string())] -%}
-    {%- if with_amounts -%}
-        {%- set parts = parts + ["':'", dbt.cast('amount_on_day', dbt.type_string())] -%}
-    {%- endif -%}
+    {%- set columns = ['purchase_date', 'net_amount'] if with_amounts else ['purchase_date'] -%}
     create schema if not exists {{ next_state.schema }};
     create or replace table {{ next_state }} as
-    with purchase_days as (
-        select
-            customer_id,
-            purchase_date,
-            count(*) as orders_on_day,
-            sum(net_amount) as amount_on_day
-        from {{ ref('repurchase_purchases') }}
-        where customer_id is not null
-        group by customer_id, purchase_date
-    )
     select
         customer_id,
-        {{ dbt.hash(dbt.listagg(dbt.concat(parts), "','", 'order by purchase_date')) }} as purchase_fingerprint,
+        {{ customer_state_fingerprint(columns) }} as purchase_fingerprint,
         min(purchase_date) as first_purchase_date,
         max(purchase_date) as last_purchase_date
-    from purchase_days
+    from {{ ref('repurchase_purchases') }}
+    where customer_id is not null
     group by customer_id
+{%- endmacro %}
+
+{#- Aggregate fingerprint of a customer's purchases (a multiset: two purchases on one day count twice).
+    DuckDB: the sum of each purchase's 64-bit hash (as hugeint, no overflow) — one pass, order-free; two
+    different purchase lists collide with a probability of about 2^-64. Elsewhere: md5 of the ordered list
+    of the values (listagg), slower but portable. -#}
+{% macro customer_state_fingerprint(columns) -%}
+    {%- if target.type == 'duckdb' -%}
+        sum(cast(hash({{ columns | join(', ') }}) as hugeint))
+    {%- else -%}
+        {%- set parts = [] -%}
+        {%- for column in columns -%}
+            {%- do parts.append(dbt.cast(column, dbt.type_string())) -%}
+            {%- if not loop.last -%}{%- do parts.append("':'") -%}{%- endif -%}
+        {%- endfor -%}
+        {{ dbt.hash(dbt.listagg(dbt.concat(parts), "','", 'order by ' ~ (columns | join(', ')))) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- SQL boolean: every customer must be recomputed (settings changed or as_of moved backwards). Needs the

@@ -59,14 +59,10 @@ def canonical(rows: pd.DataFrame, key: str | list[str]) -> pd.DataFrame:
 
 
 def purchase_days(purchases: pd.DataFrame, with_amounts: bool) -> pd.Series:
-    """Per customer, the sorted tuple of (day, orders that day[, net amount that day])."""
-    counted = (
-        purchases.groupby(["customer_id", "purchase_date"])
-        .agg(n=("net_amount", "size"), amount=("net_amount", "sum"))
-        .reset_index()
-    )
-    columns = ["purchase_date", "n", "amount"] if with_amounts else ["purchase_date", "n"]
-    return counted.groupby("customer_id").apply(
+    """Per customer, the sorted tuple of their purchases' days (with amounts: of (day, net amount))."""
+    columns = ["purchase_date", "net_amount"] if with_amounts else ["purchase_date"]
+    ordered = purchases.sort_values(["customer_id", *columns])
+    return ordered.groupby("customer_id").apply(
         lambda g: tuple(map(tuple, g[columns].to_numpy())), include_groups=False
     )
 

@@ -20,9 +20,11 @@
 }}
 {%- set window_months = var('tier_window_months') -%}
 {%- set use_state = is_incremental() and customer_state_exists() -%}
+{%- if use_state -%}
 {%- set recompute_customer -%}
     ({{ customer_state_full_rebuild(tier_settings()) }} or {{ customer_state_purchases_changed('customer_id') }})
-{%- endset %}
+{%- endset -%}
+{%- endif %}
 
 with
 
