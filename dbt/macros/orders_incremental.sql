@@ -28,25 +28,34 @@
     little work, never a wrong row, because the model reads the current staging rows of those keys.
 
     Flow of an incremental run (dbt-duckdb runs the pre-hooks, the model and the post-hook in one
-    transaction):
-      1. `orders_incremental_prepare`: the watermarks are read from the table (before anything is deleted)
-         and the affected keys written to `<model>__affected` (channel, natural_key, is_target);
-      2. `orders_incremental_delete`: the target keys' rows are deleted from the table;
-      3. `orders_incremental_scope`: the key lists are bound into DuckDB variables `<model>__<channel>_...`;
+    transaction: a failure anywhere rolls the delete back too):
+      1. `orders_incremental_prepare`: the watermarks are read from the table (before anything is deleted,
+         which could lower them) and the affected keys written to `<model>__affected` (channel,
+         natural_key, is_target);
+      2. `orders_incremental_delete`: the target keys' rows are deleted from the table (so rows that are no
+         longer produced, e.g. a stand-alone return now netted, go; delete+insert on order_key could not
+         remove them);
+      3. `orders_incremental_scope`: each channel's context keys are bound into a DuckDB variable
+         `<model>__<channel>_keys`;
       4. the model reads staging filtered with `orders_incremental_reads` (a constant list filter on the
          staging partition key, which DuckDB pushes below staging's window functions into the raw scan:
          a semi-join on the helper table would not be pushed and every run would rank all history) and
-         keeps the target rows with `orders_incremental_writes` (a semi-join on the helper); incremental_strategy 'append' inserts them;
+         keeps the target rows with `orders_incremental_writes` (a semi-join on the helper);
+         incremental_strategy 'append' inserts them;
       5. `orders_incremental_cleanup` (post-hook): drops the helper table and the variables.
     On a full build (first run, --full-refresh) every hook renders to nothing and the model is unfiltered.
+    A table built before `_source_loaded_at` existed gets the column and every row recomputed once.
+    on_schema_change='fail': after a change of the models' columns or logic run them with --full-refresh
+    (rows of untouched orders are never recomputed). Raw rows are assumed never deleted and load times
+    increasing; after deleting raw rows (or loading with a clock set back) run --full-refresh.
 -#}
 
 {%- macro orders_incremental_helper() -%}
     {{- return(this.incorporate(path={'identifier': this.identifier ~ '__affected'})) -}}
 {%- endmacro -%}
 
-{%- macro orders_incremental_variable(channel, kind) -%}
-    {{- return(this.identifier ~ '__' ~ channel ~ '_' ~ kind) -}}
+{%- macro orders_incremental_variable(channel) -%}
+    {{- return(this.identifier ~ '__' ~ channel ~ '_keys') -}}
 {%- endmacro -%}
 
 {#- Sources of each channel's natural key. -#}
@@ -64,7 +73,8 @@
     {%- if is_incremental() -%}
         {%- set sources = orders_incremental_sources() -%}
         {%- set helper = orders_incremental_helper() -%}
-        {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+        {%- set existing = adapter.get_columns_in_relation(this)
+            | map(attribute='name') | map('lower') | list -%}
         {%- if '_source_loaded_at' not in existing %}
         -- the table predates the watermark column: add it (on_schema_change='fail' then sees the model's
         -- columns); with no watermark every key is affected, so every row is recomputed
@@ -152,18 +162,16 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook 3: the key lists as DuckDB variables, bound as constants when the model is planned. -#}
+{#- Pre-hook 3: each channel's context keys as a DuckDB variable, bound as a constant when the model is
+    planned. -#}
 {% macro orders_incremental_scope(channels) -%}
     {%- if is_incremental() -%}
-        {%- set helper = orders_incremental_helper() -%}
         {%- for channel in channels %}
-            {%- for kind in ['context', 'target'] %}
-        set variable {{ orders_incremental_variable(channel, kind) }} = (
+        set variable {{ orders_incremental_variable(channel) }} = (
             select coalesce(list(natural_key order by natural_key), cast([] as varchar[]))
-            from {{ helper }}
-            where channel = '{{ channel }}'{% if kind == 'target' %} and is_target{% endif %}
+            from {{ orders_incremental_helper() }}
+            where channel = '{{ channel }}'
         );
-            {%- endfor %}
         {%- endfor %}
     {%- endif -%}
 {%- endmacro %}
@@ -173,7 +181,7 @@
     keys. The list must stay a bare getvariable() (a constant when the query is planned): wrapped in a
     volatile guard such as error() the filter would no longer be pushed below staging's window functions. -#}
 {% macro orders_incremental_reads(channel, key_column) -%}
-    list_contains(getvariable('{{ orders_incremental_variable(channel, "context") }}'), {{ key_column }})
+    list_contains(getvariable('{{ orders_incremental_variable(channel) }}'), {{ key_column }})
 {%- endmacro %}
 
 {#- In the model, inside `{% if is_incremental() %}`: the predicate keeping the output rows of the target
@@ -194,9 +202,7 @@
     {%- if is_incremental() -%}
         drop table if exists {{ orders_incremental_helper() }};
         {%- for channel in channels %}
-            {%- for kind in ['context', 'target'] %}
-        reset variable {{ orders_incremental_variable(channel, kind) }};
-            {%- endfor %}
+        reset variable {{ orders_incremental_variable(channel) }};
         {%- endfor %}
     {%- endif -%}
 {%- endmacro %}
