@@ -57,10 +57,11 @@
 {#- Aggregate fingerprint of a customer's purchases (a multiset: two purchases on one day count twice).
     DuckDB: the sum of each purchase's 64-bit hash (as hugeint, no overflow) — one pass, order-free; two
     different purchase lists collide with a probability of about 2^-64. Elsewhere: md5 of the ordered list
-    of the values (listagg), slower but portable. -#}
+    of the values (listagg), slower but portable. Stored as a string either way, so a state saved by
+    another fingerprint method compares unequal (everyone is recomputed) instead of failing a cast. -#}
 {% macro customer_state_fingerprint(columns) -%}
     {%- if target.type == 'duckdb' -%}
-        sum(cast(hash({{ columns | join(', ') }}) as hugeint))
+        cast(sum(cast(hash({{ columns | join(', ') }}) as hugeint)) as {{ dbt.type_string() }})
     {%- else -%}
         {%- set parts = [] -%}
         {%- for column in columns -%}

@@ -1,9 +1,9 @@
 {#-
     Every touch event with the customer its recipient resolves to through the identity tables (a touch
-    recipient is an identity node: phone, openid, unionid, member card or email; int_record_customers
-    maps the touch record to its customer). An unresolved recipient keeps its row with customer_id null
-    and a resolution_status saying why: hub_only (the value is shared by many people and never
-    identifies one), unusable_identifier (masked / invalid / recipient_issue: the identity rejection
+    recipient is an identity node: phone, openid, unionid, member card or email; int_record_identity
+    gives the touch record's customer, or why none resolved). An unresolved recipient keeps its row with
+    customer_id null and a resolution_status saying why: hub_only (the value is shared by many people and
+    never identifies one), unusable_identifier (masked / invalid / recipient_issue: the identity rejection
     reason is kept) or no_identifier (no recipient at all).
     A `control` row is an assignment to the holdout group, never a send, whatever its event type.
 -#}
@@ -16,25 +16,9 @@ touches as (
 
 ),
 
-record_customers as (
+record_identity as (
 
-    select * from {{ ref('int_record_customers') }}
-
-),
-
-identified_records as (
-
-    select distinct record_key from {{ ref('int_identifiers') }}
-
-),
-
-rejections as (
-
-    select
-        record_key,
-        min(rejection_reason) as rejection_reason
-    from {{ ref('int_identifiers_rejected') }}
-    group by record_key
+    select * from {{ ref('int_record_identity') }}
 
 ),
 
@@ -73,30 +57,21 @@ final as (
         keyed.recipient_issue,
         keyed.event_type,
         keyed.event_time,
-        record_customers.customer_id,
-        case
-            when record_customers.customer_id is not null then 'resolved'
-            when identified_records.record_key is not null then 'hub_only'
-            when rejections.record_key is not null then 'unusable_identifier'
-            else 'no_identifier'
-        end as resolution_status,
-        case
-            when record_customers.customer_id is not null then null
-            when identified_records.record_key is not null then 'recipient is a hub identifier'
-            when rejections.record_key is not null then rejections.rejection_reason
+        record_identity.customer_id,
+        coalesce(record_identity.identity_status, 'no_identifier') as resolution_status,
+        case record_identity.identity_status
+            when 'resolved' then null
+            when 'hub_only' then 'recipient is a hub identifier'
+            when 'unusable_identifier' then record_identity.rejection_reason
             else 'no recipient'
         end as unresolved_reason,
         customers_beyond_touches.customer_id is not null as is_customer_known_beyond_touches,
         keyed._file_name
     from keyed
-    left join record_customers
-        on record_customers.record_key = keyed.record_key
-    left join identified_records
-        on identified_records.record_key = keyed.record_key
-    left join rejections
-        on rejections.record_key = keyed.record_key
+    left join record_identity
+        on record_identity.record_key = keyed.record_key
     left join customers_beyond_touches
-        on customers_beyond_touches.customer_id = record_customers.customer_id
+        on customers_beyond_touches.customer_id = record_identity.customer_id
 
 )
 

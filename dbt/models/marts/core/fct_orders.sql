@@ -22,21 +22,9 @@ orders as (
 
 ),
 
-record_customers as (
+record_identity as (
 
-    select * from {{ ref('int_record_customers') }}
-
-),
-
-identified_records as (
-
-    select distinct record_key from {{ ref('int_identifiers') }}
-
-),
-
-rejected_records as (
-
-    select distinct record_key from {{ ref('int_identifiers_rejected') }}
+    select * from {{ ref('int_record_identity') }}
 
 ),
 
@@ -44,7 +32,7 @@ final as (
 
     select
         orders.order_key,
-        record_customers.customer_id,
+        record_identity.customer_id,
         orders.channel,
         orders.shop_id,
         orders.shop_name,
@@ -57,19 +45,10 @@ final as (
         orders.net_amount,
         orders.item_count,
         orders.is_purchase,
-        case
-            when record_customers.customer_id is not null then 'resolved'
-            when identified_records.record_key is not null then 'hub_only'
-            when rejected_records.record_key is not null then 'unusable_identifier'
-            else 'no_identifier'
-        end as identity_status
+        coalesce(record_identity.identity_status, 'no_identifier') as identity_status
     from orders
-    left join record_customers
-        on record_customers.record_key = orders.order_key
-    left join identified_records
-        on identified_records.record_key = orders.order_key
-    left join rejected_records
-        on rejected_records.record_key = orders.order_key
+    left join record_identity
+        on record_identity.record_key = orders.order_key
 
 )
 
