@@ -11,10 +11,17 @@
 
 with
 
+-- every record with a usable identifier, and its customer (null when all of them are hubs); the same
+-- grouping as int_record_customers, with a left join so hub-only records stay
 identified as (
 
-    select record_key from {{ ref('int_identifiers') }}
-    group by record_key
+    select
+        any_value(identifiers.record_key) as record_key,
+        min(customer_identifiers.customer_id) as customer_id
+    from {{ ref('int_identifiers') }} as identifiers
+    left join {{ ref('int_customer_identifiers') }} as customer_identifiers
+        on customer_identifiers.identifier_id = identifiers.identifier_id
+    group by identifiers.record_id
 
 ),
 
@@ -28,40 +35,22 @@ rejected as (
 
 ),
 
-record_customers as (
-
-    select record_key, customer_id from {{ ref('int_record_customers') }}
-
-),
-
-records as (
-
-    select record_key from identified
-    union
-    select record_key from rejected
-
-),
-
 final as (
 
     select
-        records.record_key,
-        record_customers.customer_id,
+        coalesce(identified.record_key, rejected.record_key) as record_key,
+        identified.customer_id,
         case
-            when record_customers.customer_id is not null then 'resolved'
+            when identified.customer_id is not null then 'resolved'
             when identified.record_key is not null then 'hub_only'
             else 'unusable_identifier'
         end as identity_status,
         case
             when identified.record_key is null then rejected.rejection_reason
         end as rejection_reason
-    from records
-    left join identified
-        on identified.record_key = records.record_key
-    left join rejected
-        on rejected.record_key = records.record_key
-    left join record_customers
-        on record_customers.record_key = records.record_key
+    from identified
+    full outer join rejected
+        on rejected.record_key = identified.record_key
 
 )
 
