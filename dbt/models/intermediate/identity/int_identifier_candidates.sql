@@ -1,9 +1,26 @@
-{{ config(materialized='view') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ identity_incremental_prepare() }}",
+            "{{ identity_incremental_delete() }}",
+            "{{ identity_incremental_scope() }}",
+        ],
+        post_hook="{{ identity_incremental_cleanup() }}",
+    )
+}}
 {#-
     Every identifier observation of every source, valid or not: one row per (record, identifier).
     rejection_reason is null for a usable identifier; otherwise it says why the value may not link.
     Values are already normalised by ingestion (phone: 11 digits or null with phone_issue); this model
     re-checks the format and never repairs a value.
+
+    Incremental (macros/identity_incremental.sql): a run recomputes only the records (orders, member rows,
+    touch events) whose inputs were loaded after the table's newest _source_loaded_at, and equals a full
+    rebuild. The logic below is the full build's; an incremental run only filters the inputs to the
+    affected keys. _source_loaded_at = the _loaded_at of the input row (for an order: the order's own).
 -#}
 
 with
@@ -11,89 +28,110 @@ with
 orders as (
 
     select * from {{ ref('int_orders_unioned') }}
+    {%- if is_incremental() %}
+    where {{ identity_incremental_reads('order', 'source_order_id') }}
+    {%- endif %}
 
 ),
 
 members as (
 
     select * from {{ ref('stg_wechat_members__members') }}
+    {%- if is_incremental() %}
+    where {{ identity_incremental_reads('member', 'openid') }}
+    {%- endif %}
 
 ),
 
 pay as (
 
     select * from {{ ref('stg_wechat_pay__transactions') }}
+    {%- if is_incremental() %}
+    where {{ identity_incremental_reads('order', 'out_trade_no') }}
+    {%- endif %}
 
 ),
 
 touches as (
 
     select * from {{ ref('stg_touches__events') }}
+    {%- if is_incremental() %}
+    where {{ identity_incremental_reads('touch', 'event_key') }}
+    {%- endif %}
 
 ),
 
 pos as (
 
     select * from {{ ref('stg_pos__receipt_lines') }}
+    {%- if is_incremental() %}
+    where {{ identity_incremental_reads('order', 'receipt_no') }}
+    {%- endif %}
 
 ),
 
 tmall as (
 
     select * from {{ ref('stg_tmall__orders') }}
+    {%- if is_incremental() %}
+    where {{ identity_incremental_reads('order', 'order_id') }}
+    {%- endif %}
 
 ),
 
 jd as (
 
     select * from {{ ref('stg_jd__order_lines') }}
+    {%- if is_incremental() %}
+    where {{ identity_incremental_reads('order', 'order_id') }}
+    {%- endif %}
 
 ),
 
 -- the identifiers an order carries (one row per order in int_orders_unioned)
 order_identifiers as (
 
-    select channel as source, order_key as record_key, ordered_at as seen_at, 'phone' as identifier_type, phone as raw_value, cast(null as varchar) as issue from orders where phone is not null
+    select channel as source, order_key as record_key, ordered_at as seen_at, 'phone' as identifier_type, phone as raw_value, cast(null as varchar) as issue, _source_loaded_at as loaded_at from orders where phone is not null
     union all
-    select channel, order_key, ordered_at, 'member_card', member_card, null from orders where member_card is not null
+    select channel, order_key, ordered_at, 'member_card', member_card, null, _source_loaded_at from orders where member_card is not null
     union all
-    select channel, order_key, ordered_at, 'tmall_nick', buyer_nick, null from orders where buyer_nick is not null
+    select channel, order_key, ordered_at, 'tmall_nick', buyer_nick, null, _source_loaded_at from orders where buyer_nick is not null
     union all
-    select channel, order_key, ordered_at, 'tmall_oaid', oaid, null from orders where oaid is not null
+    select channel, order_key, ordered_at, 'tmall_oaid', oaid, null, _source_loaded_at from orders where oaid is not null
     union all
-    select channel, order_key, ordered_at, 'jd_account', jd_account, null from orders where jd_account is not null
+    select channel, order_key, ordered_at, 'jd_account', jd_account, null, _source_loaded_at from orders where jd_account is not null
     union all
-    select channel, order_key, ordered_at, 'openid', openid, null from orders where openid is not null
+    select channel, order_key, ordered_at, 'openid', openid, null, _source_loaded_at from orders where openid is not null
 
 ),
 
 -- identifiers the order sources carried but ingestion could not keep (masked, placeholder, invalid)
 order_rejections as (
 
-    select distinct 'pos' as source, 'pos:' || receipt_no as record_key, sold_at as seen_at, 'phone' as identifier_type, cast(null as varchar) as raw_value, phone_issue as issue from pos where phone is null and phone_issue is not null
+    select distinct 'pos' as source, 'pos:' || receipt_no as record_key, sold_at as seen_at, 'phone' as identifier_type, cast(null as varchar) as raw_value, phone_issue as issue, _loaded_at as loaded_at from pos where phone is null and phone_issue is not null
     union all
-    select distinct 'tmall', 'tmall:' || order_id, created_at, 'phone', null, phone_issue from tmall where phone is null and phone_issue is not null
+    select distinct 'tmall', 'tmall:' || order_id, created_at, 'phone', null, phone_issue, _loaded_at from tmall where phone is null and phone_issue is not null
     union all
-    select distinct 'tmall', 'tmall:' || order_id, created_at, 'tmall_nick', null, 'masked' from tmall where buyer_nick is null and buyer_nick_masked
+    select distinct 'tmall', 'tmall:' || order_id, created_at, 'tmall_nick', null, 'masked', _loaded_at from tmall where buyer_nick is null and buyer_nick_masked
     union all
-    select distinct 'jd', 'jd:' || order_id, ordered_at, 'phone', null, phone_issue from jd where phone is null and phone_issue is not null
+    select distinct 'jd', 'jd:' || order_id, ordered_at, 'phone', null, phone_issue, _loaded_at from jd where phone is null and phone_issue is not null
     union all
-    select distinct 'jd', 'jd:' || order_id, ordered_at, 'jd_account', null, 'masked' from jd where account is null and account_masked
+    select distinct 'jd', 'jd:' || order_id, ordered_at, 'jd_account', null, 'masked', _loaded_at from jd where account is null and account_masked
 
 ),
 
 -- a member row links its openid, unionid, phone, card and email
 member_identifiers as (
 
-    select 'wechat_members' as source, {{ member_record_key('app_id', 'openid') }} as record_key, registered_at as seen_at, 'openid' as identifier_type, openid as raw_value, cast(null as varchar) as issue from members where openid is not null
+    select 'wechat_members' as source, {{ member_record_key('app_id', 'openid') }} as record_key, registered_at as seen_at, 'openid' as identifier_type, openid as raw_value, cast(null as varchar) as issue, _loaded_at as loaded_at from members where openid is not null
     union all
-    select 'wechat_members', {{ member_record_key('app_id', 'openid') }}, registered_at, 'unionid', unionid, null from members where unionid is not null
+    select 'wechat_members', {{ member_record_key('app_id', 'openid') }}, registered_at, 'unionid', unionid, null, _loaded_at from members where unionid is not null
     union all
-    select 'wechat_members', {{ member_record_key('app_id', 'openid') }}, registered_at, 'phone', phone, coalesce(phone_issue, case when phone_masked then 'masked' end) from members where phone is not null or phone_issue is not null
+    select 'wechat_members', {{ member_record_key('app_id', 'openid') }}, registered_at, 'phone', phone, coalesce(phone_issue, case when phone_masked then 'masked' end), _loaded_at from members where phone is not null or phone_issue is not null
     union all
-    select 'wechat_members', {{ member_record_key('app_id', 'openid') }}, registered_at, 'member_card', member_card, null from members where member_card is not null
+    select 'wechat_members', {{ member_record_key('app_id', 'openid') }}, registered_at, 'member_card', member_card, null, _loaded_at from members where member_card is not null
     union all
-    select 'wechat_members', {{ member_record_key('app_id', 'openid') }}, registered_at, 'email', email, null from members where email is not null
+    select 'wechat_members', {{ member_record_key('app_id', 'openid') }}, registered_at, 'email', email, null, _loaded_at from members where email is not null
 
 ),
 
@@ -101,20 +139,22 @@ member_identifiers as (
 -- merchant order number (a store receipt paid by WeChat Pay)
 pay_orders as (
 
-    select distinct
+    select
         pay.openid,
         pay.traded_at,
-        orders.order_key as record_key
+        orders.order_key as record_key,
+        max(pay._loaded_at) as loaded_at
     from pay
     inner join orders
         on orders.source_order_id = pay.out_trade_no
     where pay.openid is not null
+    group by pay.openid, pay.traded_at, orders.order_key
 
 ),
 
 pay_identifiers as (
 
-    select 'wechat_pay' as source, record_key, traded_at as seen_at, 'openid' as identifier_type, openid as raw_value, cast(null as varchar) as issue from pay_orders
+    select 'wechat_pay' as source, record_key, traded_at as seen_at, 'openid' as identifier_type, openid as raw_value, cast(null as varchar) as issue, loaded_at from pay_orders
 
 ),
 
@@ -138,7 +178,8 @@ touch_identifiers as (
             when recipient_issue is not null then recipient_issue
             when recipient_type not in ('phone', 'openid', 'unionid', 'member_card', 'email') or recipient_type is null
                 then 'unknown recipient_type'
-        end as issue
+        end as issue,
+        _loaded_at as loaded_at
     from touches
     where recipient is not null or recipient_issue is not null
 
@@ -166,6 +207,7 @@ checked as (
         source,
         record_key,
         seen_at,
+        loaded_at,
         case
             when issue is not null then identifier_type || ' ' || issue
             when raw_value is null or trim(raw_value) = '' then identifier_type || ' empty'
@@ -198,7 +240,8 @@ final as (
         source,
         record_key,
         seen_at,
-        rejection_reason
+        rejection_reason,
+        cast(loaded_at as timestamp) as _source_loaded_at
     from checked
 
 )

@@ -1,0 +1,177 @@
+{#-
+    Incremental identifier observations (int_identifier_candidates), keyed on the source record.
+
+    A daily refresh adds a few export files; an incremental run recomputes the observations of only the
+    records those files touch and leaves every other row as it is, so the table always equals a full
+    rebuild (int_identifiers / int_identifiers_rejected are plain tables filtered from it).
+
+    Watermark: each row keeps `_source_loaded_at`, the `_loaded_at` of the input it was built from (an
+    order row's `_source_loaded_at` for an order's identifiers, the staging row's for a rejection, a payer,
+    a member row or a touch). The newest `_source_loaded_at` in the table is the newest load it reflects;
+    raw rows loaded after it are new (the loader stamps each file with its load time and never changes or
+    deletes raw rows). A record with no observation leaves no row, so the watermark can only be lower than
+    the last load it saw: that re-reads a file, never misses one.
+
+    Records (the unit deleted and recomputed) and the inputs each needs:
+      - an order `<channel>:<natural key>`: its int_orders_unioned row, the rejected identifiers of its
+        pos / tmall / jd staging rows, and the WeChat Pay payers whose out_trade_no is its natural key (a
+        payer attaches to its own order and to any other channel's order with that merchant order number);
+      - a member `wechat_members:<app_id>:<openid>`: its staging row (one per openid);
+      - a touch `touches:<event_key>`: its staging event (a pure function of the event's columns).
+    Affected natural keys (`order_keys`): the keys with raw rows loaded after the watermark in pos, tmall,
+    jd or wechat_pay (a new pay row re-attaches its payer to an old order of another channel; a new order
+    picks up the payers of old pay rows), plus, for pos, the receipts linked by a return to a new receipt
+    either way (the same links as orders_incremental_prepare: a new return changes its sale's refund, a new
+    sale absorbs a stand-alone return `pos:<return no>`, whose order row vanishes). Every order record
+    `<channel>:<key>` of every channel for those keys is a target; the model reads every input of exactly
+    those keys, so what it produces is whole records, and a record that no longer has an observation is
+    deleted and not re-inserted.
+    Affected members: the openids with raw rows loaded after the watermark; their targets are the record
+    keys of every app_id any raw row gave them (a re-export under another app_id moves the record).
+    Affected touches: the events whose first copy was loaded after the watermark (a later copy of an old
+    event changes nothing: staging keeps the first copy and the observation depends only on the event).
+
+    This relies on int_orders_unioned being current when the model runs (it is upstream: dbt runs it
+    first). Flow of an incremental run, in one transaction (dbt-duckdb runs the pre-hooks, the model and
+    the post-hook together: a failure rolls the delete back too):
+      1. `identity_incremental_prepare`: the watermark is read (before anything is deleted) and the
+         affected keys written to `<model>__affected` (kind, key): kind 'order' (natural keys), 'member'
+         (openids), 'touch' (event keys) and 'record' (the target record keys);
+      2. `identity_incremental_delete`: the target records' rows are deleted;
+      3. `identity_incremental_scope`: the order, member and touch keys are bound into DuckDB variables
+         `<model>__<kind>_keys`;
+      4. the model reads its inputs filtered with `identity_incremental_reads` (a constant list filter on
+         each staging model's partition key, which DuckDB pushes below staging's window functions into the
+         raw scan) and incremental_strategy 'append' inserts the result;
+      5. `identity_incremental_cleanup` (post-hook): drops the helper table and the variables.
+    On a full build (first run, --full-refresh) every hook renders to nothing and the model is unfiltered.
+    on_schema_change='fail': after a change of the model's columns or logic (or of the var
+    identity_blocked_phones, which the rejection logic reads) run it with --full-refresh: rows of
+    untouched records are never recomputed. Raw rows are assumed never deleted and load times increasing;
+    after deleting raw rows (or loading with a clock set back) run --full-refresh.
+-#}
+
+{%- macro identity_incremental_helper() -%}
+    {{- return(this.incorporate(path={'identifier': this.identifier ~ '__affected'})) -}}
+{%- endmacro -%}
+
+{%- macro identity_incremental_variable(kind) -%}
+    {{- return(this.identifier ~ '__' ~ kind ~ '_keys') -}}
+{%- endmacro -%}
+
+{%- macro identity_incremental_kinds() -%}
+    {{- return(['order', 'member', 'touch']) -}}
+{%- endmacro -%}
+
+{#- Pre-hook 1: the affected keys and records of the raw rows loaded after the table's watermark. -#}
+{% macro identity_incremental_prepare() -%}
+    {%- if is_incremental() -%}
+        {%- set helper = identity_incremental_helper() -%}
+        drop table if exists {{ helper }};
+        create table {{ helper }} as
+        with watermark as (
+            select coalesce(max(_source_loaded_at), timestamp '-infinity') as loaded_at
+            from {{ this }}
+        ),
+        order_new as (
+            select receipt_no as natural_key from {{ source('raw', 'pos') }}
+            where _loaded_at > (select loaded_at from watermark)
+            union
+            select order_id from {{ source('raw', 'tmall') }}
+            where _loaded_at > (select loaded_at from watermark)
+            union
+            select order_id from {{ source('raw', 'jd') }}
+            where _loaded_at > (select loaded_at from watermark)
+            union
+            select out_trade_no from {{ source('raw', 'wechat_pay') }}
+            where _loaded_at > (select loaded_at from watermark)
+        ),
+        pos_raw_links as (
+            select distinct receipt_no, original_receipt_no
+            from {{ source('raw', 'pos') }}
+            where original_receipt_no is not null
+        ),
+        order_keys as (
+            select natural_key from order_new
+            union
+            select original_receipt_no from pos_raw_links
+            where receipt_no in (select natural_key from order_new)
+            union
+            select receipt_no from pos_raw_links
+            where original_receipt_no in (select natural_key from order_new)
+        ),
+        member_keys as (
+            select distinct openid as natural_key
+            from {{ source('raw', 'wechat_members') }}
+            where _loaded_at > (select loaded_at from watermark)
+        ),
+        touch_keys as (
+            select distinct event_key as natural_key
+            from {{ ref('stg_touches__events') }}
+            where _loaded_at > (select loaded_at from watermark)
+        ),
+        records as (
+            select channels.channel || ':' || order_keys.natural_key as natural_key
+            from order_keys
+            cross join (values ('pos'), ('tmall'), ('jd'), ('wechat')) as channels (channel)
+            union
+            select {{ member_record_key('members.app_id', 'members.openid') }}
+            from {{ source('raw', 'wechat_members') }} as members
+            where members.openid in (select natural_key from member_keys)
+            union
+            select 'touches:' || natural_key from touch_keys
+        )
+        select 'order' as kind, natural_key from order_keys where natural_key is not null
+        union all
+        select 'member', natural_key from member_keys where natural_key is not null
+        union all
+        select 'touch', natural_key from touch_keys where natural_key is not null
+        union all
+        select 'record', natural_key from records where natural_key is not null
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook 2: delete the rows of the target records. -#}
+{% macro identity_incremental_delete() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as existing
+        where exists (
+            select 1
+            from {{ identity_incremental_helper() }} as affected
+            where affected.kind = 'record'
+                and affected.natural_key = existing.record_key
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook 3: the order, member and touch keys as DuckDB variables, bound as constants when the model is
+    planned. -#}
+{% macro identity_incremental_scope() -%}
+    {%- if is_incremental() -%}
+        {%- for kind in identity_incremental_kinds() %}
+        set variable {{ identity_incremental_variable(kind) }} = (
+            select coalesce(list(natural_key order by natural_key), cast([] as varchar[]))
+            from {{ identity_incremental_helper() }}
+            where kind = '{{ kind }}'
+        );
+        {%- endfor %}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- In the model, inside `{% if is_incremental() %}` (a macro must not call is_incremental() itself: unit
+    tests override it in the model only): the predicate keeping the input rows of the affected keys of one
+    kind. The list must stay a bare getvariable() (a constant when the query is planned) so DuckDB pushes
+    the filter below staging's window functions into the raw scan. -#}
+{% macro identity_incremental_reads(kind, key_column) -%}
+    list_contains(getvariable('{{ identity_incremental_variable(kind) }}'), {{ key_column }})
+{%- endmacro %}
+
+{#- Post-hook: drop the helper table and the variables. -#}
+{% macro identity_incremental_cleanup() -%}
+    {%- if is_incremental() -%}
+        drop table if exists {{ identity_incremental_helper() }};
+        {%- for kind in identity_incremental_kinds() %}
+        reset variable {{ identity_incremental_variable(kind) }};
+        {%- endfor %}
+    {%- endif -%}
+{%- endmacro %}
