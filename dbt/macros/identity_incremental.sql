@@ -28,21 +28,26 @@
     deleted and not re-inserted.
     Affected members: the openids with raw rows loaded after the watermark; their targets are the record
     keys of every app_id any raw row gave them (a re-export under another app_id moves the record).
-    Affected touches: the events whose first copy was loaded after the watermark (a later copy of an old
-    event changes nothing: staging keeps the first copy and the observation depends only on the event).
+    Touches: the events whose first copy was loaded after the watermark, appended without a delete. An
+    event is immutable (its key is a hash of its columns) and staging keeps its first copy, so a later copy
+    of an old event changes nothing, and an event first loaded after the watermark has no row in the table
+    (any row would carry that load time, above the newest one). Reading them costs one pass over the
+    touch staging view (its key is computed for every raw row to find first copies): a list filter on
+    event_key would not be cheaper (it is pushed into the raw scan, but as an md5 of every raw row).
 
     This relies on int_orders_unioned being current when the model runs (it is upstream: dbt runs it
     first). Flow of an incremental run, in one transaction (dbt-duckdb runs the pre-hooks, the model and
     the post-hook together: a failure rolls the delete back too):
-      1. `identity_incremental_prepare`: the watermark is read (before anything is deleted) and the
-         affected keys written to `<model>__affected` (kind, key): kind 'order' (natural keys), 'member'
-         (openids), 'touch' (event keys) and 'record' (the target record keys);
+      1. `identity_incremental_prepare`: the watermark is read (before anything is deleted) into the
+         DuckDB variable `<model>__watermark` and the affected keys written to `<model>__affected` (kind,
+         key): kind 'order' (natural keys), 'member' (openids) and 'record' (the target record keys);
       2. `identity_incremental_delete`: the target records' rows are deleted;
-      3. `identity_incremental_scope`: the order, member and touch keys are bound into DuckDB variables
+      3. `identity_incremental_scope`: the order and member keys are bound into DuckDB variables
          `<model>__<kind>_keys`;
       4. the model reads its inputs filtered with `identity_incremental_reads` (a constant list filter on
          each staging model's partition key, which DuckDB pushes below staging's window functions into the
-         raw scan) and incremental_strategy 'append' inserts the result;
+         raw scan; touches with `identity_incremental_new_touches`) and incremental_strategy 'append'
+         inserts the result;
       5. `identity_incremental_cleanup` (post-hook): drops the helper table and the variables.
     On a full build (first run, --full-refresh) every hook renders to nothing and the model is unfiltered.
     on_schema_change='fail': after a change of the model's columns or logic (or of the var
@@ -56,22 +61,24 @@
 {%- endmacro -%}
 
 {%- macro identity_incremental_variable(kind) -%}
-    {{- return(this.identifier ~ '__' ~ kind ~ '_keys') -}}
+    {{- return(this.identifier ~ '__' ~ kind ~ ('' if kind == 'watermark' else '_keys')) -}}
 {%- endmacro -%}
 
 {%- macro identity_incremental_kinds() -%}
-    {{- return(['order', 'member', 'touch']) -}}
+    {{- return(['order', 'member']) -}}
 {%- endmacro -%}
 
 {#- Pre-hook 1: the affected keys and records of the raw rows loaded after the table's watermark. -#}
 {% macro identity_incremental_prepare() -%}
     {%- if is_incremental() -%}
         {%- set helper = identity_incremental_helper() -%}
+        set variable {{ identity_incremental_variable('watermark') }} = (
+            select coalesce(max(_source_loaded_at), timestamp '-infinity') from {{ this }}
+        );
         drop table if exists {{ helper }};
         create table {{ helper }} as
         with watermark as (
-            select coalesce(max(_source_loaded_at), timestamp '-infinity') as loaded_at
-            from {{ this }}
+            select getvariable('{{ identity_incremental_variable('watermark') }}') as loaded_at
         ),
         order_new as (
             select receipt_no as natural_key from {{ source('raw', 'pos') }}
@@ -105,11 +112,6 @@
             from {{ source('raw', 'wechat_members') }}
             where _loaded_at > (select loaded_at from watermark)
         ),
-        touch_keys as (
-            select distinct event_key as natural_key
-            from {{ ref('stg_touches__events') }}
-            where _loaded_at > (select loaded_at from watermark)
-        ),
         records as (
             select channels.channel || ':' || order_keys.natural_key as natural_key
             from order_keys
@@ -118,14 +120,11 @@
             select {{ member_record_key('members.app_id', 'members.openid') }}
             from {{ source('raw', 'wechat_members') }} as members
             where members.openid in (select natural_key from member_keys)
-            union
-            select 'touches:' || natural_key from touch_keys
+
         )
         select 'order' as kind, natural_key from order_keys where natural_key is not null
         union all
         select 'member', natural_key from member_keys where natural_key is not null
-        union all
-        select 'touch', natural_key from touch_keys where natural_key is not null
         union all
         select 'record', natural_key from records where natural_key is not null
     {%- endif -%}
@@ -144,7 +143,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook 3: the order, member and touch keys as DuckDB variables, bound as constants when the model is
+{#- Pre-hook 3: the order and member keys as DuckDB variables, bound as constants when the model is
     planned. -#}
 {% macro identity_incremental_scope() -%}
     {%- if is_incremental() -%}
@@ -166,10 +165,17 @@
     list_contains(getvariable('{{ identity_incremental_variable(kind) }}'), {{ key_column }})
 {%- endmacro %}
 
+{#- In the model, inside `{% if is_incremental() %}`: the predicate keeping the touch events first loaded
+    after the watermark (staging keeps an event's first copy: a later copy changes nothing). -#}
+{% macro identity_incremental_new_touches() -%}
+    _loaded_at > getvariable('{{ identity_incremental_variable('watermark') }}')
+{%- endmacro %}
+
 {#- Post-hook: drop the helper table and the variables. -#}
 {% macro identity_incremental_cleanup() -%}
     {%- if is_incremental() -%}
         drop table if exists {{ identity_incremental_helper() }};
+        reset variable {{ identity_incremental_variable('watermark') }};
         {%- for kind in identity_incremental_kinds() %}
         reset variable {{ identity_incremental_variable(kind) }};
         {%- endfor %}

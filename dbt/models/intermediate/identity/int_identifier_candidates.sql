@@ -56,7 +56,7 @@ touches as (
 
     select * from {{ ref('stg_touches__events') }}
     {%- if is_incremental() %}
-    where {{ identity_incremental_reads('touch', 'event_key') }}
+    where {{ identity_incremental_new_touches() }}
     {%- endif %}
 
 ),
