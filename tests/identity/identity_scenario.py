@@ -17,8 +17,10 @@ Dong C0000000003 (01-05), then the 7 card-only customers C0000000004..C000000001
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
-from identity_raw_rows import insert_raw, ts
+from identity_raw_rows import LOADED_AT, insert_raw, ts
 
 
 def _pos(receipt: str, sold_at: str, phone: str | None, card: str | None, amount: float) -> dict:
@@ -70,6 +72,9 @@ def load_base(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def load_merge_file(con: duckdb.DuckDBPyConnection) -> None:
+    # Loaded after the base files, as the loader stamps a later file (the incremental order models pick up
+    # the rows loaded after their watermark).
     insert_raw(con, "tmall", "tmall_2025-02.csv", [
-        _tmall("T9", "2025-02-01 20:00:00", "dong_nick", None, "13700000002", False, 300.0),
+        {**_tmall("T9", "2025-02-01 20:00:00", "dong_nick", None, "13700000002", False, 300.0),
+         "_loaded_at": LOADED_AT + dt.timedelta(days=1)},
     ])
