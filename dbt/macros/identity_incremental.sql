@@ -36,7 +36,8 @@
     event_key would not be cheaper (it is pushed into the raw scan, but as an md5 of every raw row).
 
     This relies on int_orders_unioned being current when the model runs (it is upstream: dbt runs it
-    first). Flow of an incremental run, in one transaction (dbt-duckdb runs the pre-hooks, the model and
+    first); the prepare hook fails the run, before deleting anything, when a channel's newest raw load is
+    newer than the order table's newest `_source_loaded_at` (e.g. the model run alone after a load). Flow of an incremental run, in one transaction (dbt-duckdb runs the pre-hooks, the model and
     the post-hook together: a failure rolls the delete back too):
       1. `identity_incremental_prepare`: the watermark is read (before anything is deleted) into the
          DuckDB variable `<model>__watermark` and the affected keys written to `<model>__affected` (kind,
@@ -72,6 +73,27 @@
 {% macro identity_incremental_prepare() -%}
     {%- if is_incremental() -%}
         {%- set helper = identity_incremental_helper() -%}
+        {%- set orders = ref('int_orders_unioned') -%}
+        -- the order rows must reflect every raw order row (the newest raw rows of a channel always win
+        -- in staging, so a current int_orders_unioned has the channel's newest load): an order table
+        -- built before the latest loads would be read once and its later changes never picked up
+        select case when exists (
+            select 1
+            from (
+                select 'pos' as channel, (select max(_loaded_at) from {{ source('raw', 'pos') }}) as loaded_at
+                union all
+                select 'tmall', (select max(_loaded_at) from {{ source('raw', 'tmall') }})
+                union all
+                select 'jd', (select max(_loaded_at) from {{ source('raw', 'jd') }})
+                union all
+                select 'wechat', (select max(_loaded_at) from {{ source('raw', 'wechat_pay') }})
+            ) as raw_loads
+            where raw_loads.loaded_at > coalesce(
+                (select max(_source_loaded_at) from {{ orders }} where channel = raw_loads.channel),
+                timestamp '-infinity'
+            )
+        ) then error('{{ this.identifier }}: {{ orders.identifier }} does not reflect the latest raw order '
+            || 'loads; build it first (dbt run --select +{{ this.identifier }})') end;
         set variable {{ identity_incremental_variable('watermark') }} = (
             select coalesce(max(_source_loaded_at), timestamp '-infinity') from {{ this }}
         );
