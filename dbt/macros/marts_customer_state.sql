@@ -55,19 +55,20 @@
 {%- endmacro %}
 
 {#- Aggregate fingerprint of a customer's purchases (a multiset: two purchases on one day count twice).
-    DuckDB: the sum of each purchase's 64-bit hash (as hugeint, no overflow) — one pass, order-free; two
-    different purchase lists collide with a probability of about 2^-64. Elsewhere: md5 of the ordered list
-    of the values (listagg), slower but portable. Stored as a string either way, so a state saved by
-    another fingerprint method compares unequal (everyone is recomputed) instead of failing a cast. -#}
+    DuckDB: the sum (as hugeint, no overflow) of 64 bits of each purchase's md5 — one pass, order-free;
+    two different purchase lists collide with a probability of about 2^-64 (DuckDB's hash() is not used:
+    it collides on structured keys, see identity_key_id). Elsewhere: md5 of the ordered list of the values
+    (listagg), slower but portable. Stored as a string either way, so a state saved by another
+    fingerprint method compares unequal (everyone is recomputed) instead of failing a cast. -#}
 {% macro customer_state_fingerprint(columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- do parts.append(dbt.cast(column, dbt.type_string())) -%}
+        {%- if not loop.last -%}{%- do parts.append("':'") -%}{%- endif -%}
+    {%- endfor -%}
     {%- if target.type == 'duckdb' -%}
-        cast(sum(cast(hash({{ columns | join(', ') }}) as hugeint)) as {{ dbt.type_string() }})
+        cast(sum(cast({{ identity_key_id(dbt.concat(parts)) }} as hugeint)) as {{ dbt.type_string() }})
     {%- else -%}
-        {%- set parts = [] -%}
-        {%- for column in columns -%}
-            {%- do parts.append(dbt.cast(column, dbt.type_string())) -%}
-            {%- if not loop.last -%}{%- do parts.append("':'") -%}{%- endif -%}
-        {%- endfor -%}
         {{ dbt.hash(dbt.listagg(dbt.concat(parts), "','", 'order by ' ~ (columns | join(', ')))) }}
     {%- endif -%}
 {%- endmacro %}

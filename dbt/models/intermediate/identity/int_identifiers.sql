@@ -16,8 +16,8 @@ candidates as (
 final as (
 
     select
-        hash(identifier_key) as identifier_id,
-        hash(record_key) as record_id,
+        {{ identity_key_id('identifier_key') }} as identifier_id,
+        {{ identity_key_id('record_key') }} as record_id,
         identifier_type,
         identifier_value,
         identifier_key,
