@@ -43,6 +43,7 @@ IDENTITY_MODELS = [
     "int_identity_components",
     "customer_identifier_map",
     "int_customer_identifiers",
+    "int_record_identity",
     "int_record_customers",
     "customer_merges",
 ]

@@ -23,14 +23,13 @@ record_identity as (
 ),
 
 -- customers seen somewhere else than in touch logs (a customer known only as a touch recipient has no
--- orders or member row to convert through)
+-- orders or member row to convert through): those with a resolved record that is not a touch event
 customers_beyond_touches as (
 
-    select distinct customer_identifiers.customer_id
-    from {{ ref('int_identifiers') }} as identifiers
-    inner join {{ ref('int_customer_identifiers') }} as customer_identifiers
-        on customer_identifiers.identifier_key = identifiers.identifier_key
-    where identifiers.source <> 'touches'
+    select distinct customer_id
+    from record_identity
+    where identity_status = 'resolved'
+        and record_key not like 'touches:%'
 
 ),
 

@@ -1,32 +1,26 @@
+{{ config(materialized='view') }}
 {#-
     The customer of every source record (order, member row, payment, touch) that carries at least one
-    resolvable identifier. All non-hub identifiers of one record share a component, hence one customer.
+    resolvable identifier: the resolved rows of int_record_identity. All non-hub identifiers of one
+    record share a component, hence one customer (customer_count, tested to be 1).
 -#}
 
 with
 
-identifiers as (
+record_identity as (
 
-    select identifier_id, record_id, record_key from {{ ref('int_identifiers') }}
-
-),
-
-customer_identifiers as (
-
-    select identifier_id, customer_id from {{ ref('int_customer_identifiers') }}
+    select * from {{ ref('int_record_identity') }}
 
 ),
 
 final as (
 
     select
-        any_value(identifiers.record_key) as record_key,
-        min(customer_identifiers.customer_id) as customer_id,
-        count(distinct customer_identifiers.customer_id) as customer_count
-    from identifiers
-    inner join customer_identifiers
-        on customer_identifiers.identifier_id = identifiers.identifier_id
-    group by identifiers.record_id
+        record_key,
+        customer_id,
+        customer_count
+    from record_identity
+    where identity_status = 'resolved'
 
 )
 

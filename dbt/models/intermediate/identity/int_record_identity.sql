@@ -6,18 +6,19 @@
       unusable_identifier   only rejected values (masked, placeholder, invalid...): rejection_reason says
                             which (the alphabetically first when several)
     A record absent from this model carried no identifier at all (consumers call it no_identifier).
-    fct_orders and the touch events read this one rule.
+    fct_orders and the touch events read this one rule; int_record_customers is its resolved rows.
 -#}
 
 with
 
--- every record with a usable identifier, and its customer (null when all of them are hubs); the same
--- grouping as int_record_customers, with a left join so hub-only records stay
+-- every record with a usable identifier, and its customer (null when all of them are hubs; the
+-- customer_count check: all non-hub identifiers of a record share a component, hence one customer)
 identified as (
 
     select
         any_value(identifiers.record_key) as record_key,
-        min(customer_identifiers.customer_id) as customer_id
+        min(customer_identifiers.customer_id) as customer_id,
+        count(distinct customer_identifiers.customer_id) as customer_count
     from {{ ref('int_identifiers') }} as identifiers
     left join {{ ref('int_customer_identifiers') }} as customer_identifiers
         on customer_identifiers.identifier_id = identifiers.identifier_id
@@ -40,6 +41,7 @@ final as (
     select
         coalesce(identified.record_key, rejected.record_key) as record_key,
         identified.customer_id,
+        coalesce(identified.customer_count, 0) as customer_count,
         case
             when identified.customer_id is not null then 'resolved'
             when identified.record_key is not null then 'hub_only'
