@@ -170,21 +170,16 @@
 {% macro identity_incremental_scope() -%}
     {%- if is_incremental() -%}
         {%- for kind in identity_incremental_kinds() %}
-        set variable {{ identity_incremental_variable(kind) }} = (
-            select coalesce(list(natural_key order by natural_key), cast([] as varchar[]))
-            from {{ identity_incremental_helper() }}
-            where kind = '{{ kind }}'
-        );
+        {{ bind_key_list(identity_incremental_variable(kind), identity_incremental_helper(), 'kind', kind) }}
         {%- endfor %}
     {%- endif -%}
 {%- endmacro %}
 
 {#- In the model, inside `{% if is_incremental() %}` (a macro must not call is_incremental() itself: unit
     tests override it in the model only): the predicate keeping the input rows of the affected keys of one
-    kind. The list must stay a bare getvariable() (a constant when the query is planned) so DuckDB pushes
-    the filter below staging's window functions into the raw scan. -#}
+    kind (macros/incremental_key_lists.sql). -#}
 {% macro identity_incremental_reads(kind, key_column) -%}
-    list_contains(getvariable('{{ identity_incremental_variable(kind) }}'), {{ key_column }})
+    {{ key_list_contains(identity_incremental_variable(kind), key_column) }}
 {%- endmacro %}
 
 {#- In the model, inside `{% if is_incremental() %}`: the predicate keeping the touch events first loaded

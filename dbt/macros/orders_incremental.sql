@@ -167,21 +167,16 @@
 {% macro orders_incremental_scope(channels) -%}
     {%- if is_incremental() -%}
         {%- for channel in channels %}
-        set variable {{ orders_incremental_variable(channel) }} = (
-            select coalesce(list(natural_key order by natural_key), cast([] as varchar[]))
-            from {{ orders_incremental_helper() }}
-            where channel = '{{ channel }}'
-        );
+        {{ bind_key_list(orders_incremental_variable(channel), orders_incremental_helper(), 'channel', channel) }}
         {%- endfor %}
     {%- endif -%}
 {%- endmacro %}
 
 {#- In the model, inside `{% if is_incremental() %}` (a macro must not call is_incremental() itself: unit
     tests override it in the model only): the predicate keeping the staging rows of the channel's context
-    keys. The list must stay a bare getvariable() (a constant when the query is planned): wrapped in a
-    volatile guard such as error() the filter would no longer be pushed below staging's window functions. -#}
+    keys (macros/incremental_key_lists.sql). -#}
 {% macro orders_incremental_reads(channel, key_column) -%}
-    list_contains(getvariable('{{ orders_incremental_variable(channel) }}'), {{ key_column }})
+    {{ key_list_contains(orders_incremental_variable(channel), key_column) }}
 {%- endmacro %}
 
 {#- In the model, inside `{% if is_incremental() %}`: the predicate keeping the output rows of the target

@@ -17,7 +17,6 @@ models' SQL.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,8 +25,8 @@ import pandas as pd
 import pytest
 
 from ingestion.generator import generate
-from ingestion.loader import load_landing
 from ingestion.paths import DataPaths
+from tests.incremental_runs import dbt_run, load_raw, write_pos, write_wechat
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +41,6 @@ MARKED = {"int_orders_unioned": "order_status", "int_order_lines_unioned": "orde
 MARK = "|kept"
 SELECT = ["--select", "+int_orders_unioned", "+int_order_lines_unioned"]
 
-POS_HEADER = "单据号,单据类型,原单据号,门店编码,门店名称,收银员,销售时间,会员卡号,会员手机,商品编码,商品名称,数量,单价,折扣金额,实收金额,支付方式"
 POS_DAY_1 = [
     # a sale of 100.00 + 50.00 (day 2 returns the 50.00 line)
     "XSHAND0001,销售,,S001,沐光上海测试店,收银01,2026-10-02 10:00:00,,,6971234560042,神经酰胺修护面霜 50g,1,100.00,0.00,100.00,微信",
@@ -55,14 +53,6 @@ POS_DAY_2 = [
     "XSHAND0003,销售,,S001,沐光上海测试店,收银01,2026-10-01 09:30:00,,,6971234560066,补水面膜 5片装,1,30.00,0.00,30.00,微信",
 ]  # fmt: skip
 
-WECHAT_HEADER = (
-    "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,"
-    "应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,"
-    "手续费,费率,订单金额,申请退款金额,费率备注"
-)
-WECHAT_SUMMARY_HEADER = (
-    "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
-)
 # (fields, summary fields): a payment of 200.00, then a refund of 80.00 of the same 商户订单号
 WECHAT_DAY_1 = (
     ["2026-10-05 12:00:00", "wx8a3c5f2e1b7d9046", "1900012345", "0", "", "4200000000202610050000000001",
@@ -77,45 +67,6 @@ WECHAT_DAY_2 = (
      "-0.48", "0.60%", "0.00", "80.00", ""],
     ["1", "0.00", "80.00", "0.00", "-0.48", "0.00", "80.00"],
 )  # fmt: skip
-
-
-def write_pos(path: Path, lines: list[str]) -> None:
-    path.write_text("\n".join([POS_HEADER, *lines]) + "\n", encoding="utf-8")
-
-
-def write_wechat(path: Path, bill: tuple[list[str], list[str]]) -> None:
-    detail, summary = bill
-    lines = [WECHAT_HEADER, ",".join(f"`{v}" for v in detail), WECHAT_SUMMARY_HEADER,
-             ",".join(f"`{v}" for v in summary)]  # fmt: skip
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def load_raw(paths: DataPaths) -> None:
-    con = duckdb.connect(str(paths.warehouse))
-    try:
-        reports = load_landing(con, paths.landing)
-    finally:
-        con.close()
-    # the hand-made exports load whole (no rejected file, no quarantined row)
-    handmade = [
-        f for r in reports for f in r.files if "handmade" in f.file_name and f.status != "already_loaded"
-    ]
-    assert all(f.status == "loaded" and f.rows_quarantined == 0 for f in handmade), [
-        f.message for f in handmade
-    ]
-
-
-def dbt_run(*args: str) -> None:
-    from dagster_project.project import DBT_PROJECT_DIR, dbt_env, dbt_executable, dbt_target_path
-
-    command = [
-        dbt_executable(), "run", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-        str(DBT_PROJECT_DIR), "--target-path", str(dbt_target_path()), *args,
-    ]  # fmt: skip
-    completed = subprocess.run(
-        command, cwd=DBT_PROJECT_DIR, env=dbt_env(), capture_output=True, text=True, check=False
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:]
 
 
 def snapshot(paths: DataPaths) -> dict[str, pd.DataFrame]:

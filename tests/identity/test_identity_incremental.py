@@ -26,8 +26,8 @@ import pandas as pd
 import pytest
 
 from ingestion.generator import generate
-from ingestion.loader import load_landing
 from ingestion.paths import DataPaths
+from tests.incremental_runs import dbt_run, load_raw, write_pos, write_wechat
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,6 @@ CHANNELS = ("pos", "tmall", "jd", "wechat")
 TABLES = ("int_identifier_candidates", "int_identifiers", "int_identifiers_rejected")
 MARK = "|kept"
 
-POS_HEADER = "单据号,单据类型,原单据号,门店编码,门店名称,收银员,销售时间,会员卡号,会员手机,商品编码,商品名称,数量,单价,折扣金额,实收金额,支付方式"
 # day 1: a receipt paid by WeChat Pay; its bill line only arrives on day 2
 POS_DAY_1 = [
     "XSIDHAND0001,销售,,S001,沐光上海测试店,收银01,2026-10-02 10:00:00,880000000001,13912345678,6971234560042,神经酰胺修护面霜 50g,1,100.00,0.00,100.00,微信",
@@ -48,14 +47,6 @@ POS_DAY_2 = [
     "MGIDHAND0002,销售,,S001,沐光上海测试店,收银01,2026-10-05 12:00:00,,,6971234560059,温和防晒乳 SPF50+ 50ml,1,60.00,0.00,60.00,微信",
 ]  # fmt: skip
 
-WECHAT_HEADER = (
-    "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,"
-    "应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,"
-    "手续费,费率,订单金额,申请退款金额,费率备注"
-)
-WECHAT_SUMMARY_HEADER = (
-    "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
-)
 PAYER_OLD_ORDER = "oXk3IDHANDMADE01"  # pays the day-1 POS receipt, bill line on day 2
 PAYER_NEW_ORDER = "oXk3IDHANDMADE02"  # pays MGIDHAND0002 on day 1, the POS receipt arrives on day 2
 # (detail fields, summary fields)
@@ -73,17 +64,6 @@ WECHAT_DAY_2 = (
 )  # fmt: skip
 
 
-def write_pos(path: Path, lines: list[str]) -> None:
-    path.write_text("\n".join([POS_HEADER, *lines]) + "\n", encoding="utf-8")
-
-
-def write_wechat(path: Path, bill: tuple[list[str], list[str]]) -> None:
-    detail, summary = bill
-    lines = [WECHAT_HEADER, ",".join(f"`{v}" for v in detail), WECHAT_SUMMARY_HEADER,
-             ",".join(f"`{v}" for v in summary)]  # fmt: skip
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def newest_exports(landing: Path) -> list[Path]:
     """The newest export of every source: the last monthly file of each order channel, the member export
     covering the latest period (named by its end date) and one touch log."""
@@ -91,35 +71,6 @@ def newest_exports(landing: Path) -> list[Path]:
     files.append(max((landing / "wechat_members").iterdir(), key=lambda f: f.stem[-10:]))
     files.append(max((landing / "touches").iterdir()))
     return files
-
-
-def load_raw(paths: DataPaths) -> None:
-    con = duckdb.connect(str(paths.warehouse))
-    try:
-        reports = load_landing(con, paths.landing)
-    finally:
-        con.close()
-    # the hand-made exports load whole (no rejected file, no quarantined row)
-    handmade = [
-        f for r in reports for f in r.files if "handmade" in f.file_name and f.status != "already_loaded"
-    ]
-    assert handmade and all(f.status == "loaded" and f.rows_quarantined == 0 for f in handmade), [
-        f.message for f in handmade
-    ]
-
-
-def dbt_run(*args: str, succeeds: bool = True) -> str:
-    from dagster_project.project import DBT_PROJECT_DIR, dbt_env, dbt_executable, dbt_target_path
-
-    command = [
-        dbt_executable(), "run", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-        str(DBT_PROJECT_DIR), "--target-path", str(dbt_target_path()), *args,
-    ]  # fmt: skip
-    completed = subprocess.run(
-        command, cwd=DBT_PROJECT_DIR, env=dbt_env(), capture_output=True, text=True, check=False
-    )
-    assert (completed.returncode == 0) == succeeds, completed.stdout[-4000:]
-    return completed.stdout
 
 
 def dbt_test(*args: str) -> None:
@@ -214,7 +165,7 @@ def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tm
     write_wechat(data_dir.landing / "wechat_pay" / "wechatpay_bill_handmade_day1.csv", WECHAT_DAY_1)
 
     select = ["--select", "+int_identifiers", "+int_identifiers_rejected"]
-    load_raw(data_dir)
+    load_raw(data_dir, expect_handmade=True)
     dbt_run(*select)
     first = snapshot(data_dir)
     candidates_1 = first["int_identifier_candidates"]
@@ -233,7 +184,7 @@ def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tm
     write_wechat(data_dir.landing / "wechat_pay" / "wechatpay_bill_handmade_day2.csv", WECHAT_DAY_2)
     new_files = {f"{landing.parent.name}/{landing.name}" for _, landing in held_back}
     new_files |= {"pos/pos_handmade_day2.csv", "wechat_pay/wechatpay_bill_handmade_day2.csv"}
-    load_raw(data_dir)
+    load_raw(data_dir, expect_handmade=True)
     # run alone, the model would read order rows older than the loads: it refuses, before deleting
     output = dbt_run("--select", "int_identifier_candidates", succeeds=False)
     assert "int_orders_unioned does not reflect the latest raw order loads" in output

@@ -10,7 +10,6 @@ tables before and after (new keys plus rows whose content changed), independentl
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -18,8 +17,8 @@ import pandas as pd
 import pytest
 
 from ingestion.generator import generate
-from ingestion.loader import load_landing
 from ingestion.paths import DataPaths
+from tests.incremental_runs import dbt_run, load_raw
 
 pytestmark = pytest.mark.e2e
 
@@ -28,27 +27,6 @@ SEED = 42
 FACTS = {"fct_orders": "order_key", "fct_order_lines": "order_line_key", "fct_touch_events": "event_key"}
 SELECT = ("--select", "+fct_order_lines", "+fct_touch_events")
 HELD_BACK_CAMPAIGN = "touches_CMP2026EMAIL03.csv"  # the smallest campaign log of the demo
-
-
-def load_raw(paths: DataPaths) -> None:
-    con = duckdb.connect(str(paths.warehouse))
-    try:
-        load_landing(con, paths.landing)
-    finally:
-        con.close()
-
-
-def dbt_run(*args: str) -> None:
-    from dagster_project.project import DBT_PROJECT_DIR, dbt_env, dbt_executable, dbt_target_path
-
-    command = [
-        dbt_executable(), "run", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-        str(DBT_PROJECT_DIR), "--target-path", str(dbt_target_path()), *args,
-    ]  # fmt: skip
-    completed = subprocess.run(
-        command, cwd=DBT_PROJECT_DIR, env=dbt_env(), capture_output=True, text=True, check=False
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:]
 
 
 def snapshot(paths: DataPaths) -> dict[str, tuple[pd.DataFrame, int]]:
