@@ -121,13 +121,7 @@
             where original_receipt_no is not null
         ),
         order_keys as (
-            select natural_key from order_new
-            union
-            select original_receipt_no from pos_raw_links
-            where receipt_no in (select natural_key from order_new)
-            union
-            select receipt_no from pos_raw_links
-            where original_receipt_no in (select natural_key from order_new)
+            {{ pos_return_linked_keys('order_new', 'pos_raw_links') }}
         ),
         member_keys as (
             select distinct openid as natural_key

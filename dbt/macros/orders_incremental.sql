@@ -68,6 +68,19 @@
     }) -}}
 {%- endmacro -%}
 
+{#- The receipt numbers of `keys` (a relation with column natural_key) plus those one return link away,
+    both ways: the originals their returns point at, and the receipts pointing at them (`links`: distinct
+    receipt_no, original_receipt_no pairs of the raw POS rows). Shared with identity_incremental.sql. -#}
+{% macro pos_return_linked_keys(keys, links) -%}
+    select natural_key from {{ keys }}
+    union
+    select original_receipt_no from {{ links }}
+    where receipt_no in (select natural_key from {{ keys }})
+    union
+    select receipt_no from {{ links }}
+    where original_receipt_no in (select natural_key from {{ keys }})
+{%- endmacro %}
+
 {#- Pre-hook 1: the affected keys of the raw rows loaded after the table's watermark. -#}
 {% macro orders_incremental_prepare(channels) -%}
     {%- if is_incremental() -%}
@@ -111,22 +124,10 @@
             where original_receipt_no is not null
         ),
         pos_target as (
-            select natural_key from pos_new
-            union
-            select original_receipt_no from pos_raw_links
-            where receipt_no in (select natural_key from pos_new)
-            union
-            select receipt_no from pos_raw_links
-            where original_receipt_no in (select natural_key from pos_new)
+            {{ pos_return_linked_keys('pos_new', 'pos_raw_links') }}
         ),
         pos_context as (
-            select natural_key from pos_target
-            union
-            select original_receipt_no from pos_raw_links
-            where receipt_no in (select natural_key from pos_target)
-            union
-            select receipt_no from pos_raw_links
-            where original_receipt_no in (select natural_key from pos_target)
+            {{ pos_return_linked_keys('pos_target', 'pos_raw_links') }}
         ),
         {%- endif %}
         affected as (
