@@ -3,6 +3,7 @@ summary block), loading the landing folder, and ``dbt run`` in a child process o
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -32,6 +33,22 @@ def write_wechat(path: Path, bill: tuple[list[str], list[str]]) -> None:
     lines = [WECHAT_HEADER, ",".join(f"`{v}" for v in detail), WECHAT_SUMMARY_HEADER,
              ",".join(f"`{v}" for v in summary)]  # fmt: skip
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def deliver_day_2(
+    data_dir: DataPaths,
+    held_back: list[tuple[Path, Path]],
+    pos_lines: list[str],
+    bill: tuple[list[str], list[str]],
+) -> set[str]:
+    """Day 2: the held-back exports (held, landing) go back to landing beside a hand-made POS export and
+    WeChat Pay bill; returns the new files' raw `_file_name`s."""
+    for held, landing in held_back:
+        shutil.move(held, landing)
+    write_pos(data_dir.landing / "pos" / "pos_handmade_day2.csv", pos_lines)
+    write_wechat(data_dir.landing / "wechat_pay" / "wechatpay_bill_handmade_day2.csv", bill)
+    new_files = {f"{landing.parent.name}/{landing.name}" for _, landing in held_back}
+    return new_files | {"pos/pos_handmade_day2.csv", "wechat_pay/wechatpay_bill_handmade_day2.csv"}
 
 
 def load_raw(paths: DataPaths, *, expect_handmade: bool = False) -> None:

@@ -116,9 +116,7 @@
             where _loaded_at > (select loaded_at from watermark)
         ),
         pos_raw_links as (
-            select distinct receipt_no, original_receipt_no
-            from {{ source('raw', 'pos') }}
-            where original_receipt_no is not null
+            {{ pos_raw_links() }}
         ),
         order_keys as (
             {{ pos_return_linked_keys('order_new', 'pos_raw_links') }}

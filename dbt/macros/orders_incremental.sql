@@ -70,7 +70,14 @@
 
 {#- The receipt numbers of `keys` (a relation with column natural_key) plus those one return link away,
     both ways: the originals their returns point at, and the receipts pointing at them (`links`: distinct
-    receipt_no, original_receipt_no pairs of the raw POS rows). Shared with identity_incremental.sql. -#}
+    receipt_no, original_receipt_no pairs of the raw POS rows: pos_raw_links()). Shared with
+    identity_incremental.sql. -#}
+{% macro pos_raw_links() -%}
+    select distinct receipt_no, original_receipt_no
+    from {{ source('raw', 'pos') }}
+    where original_receipt_no is not null
+{%- endmacro %}
+
 {% macro pos_return_linked_keys(keys, links) -%}
     select natural_key from {{ keys }}
     union
@@ -119,9 +126,7 @@
         {%- endfor %}
         {%- if 'pos' in channels %}
         pos_raw_links as (
-            select distinct receipt_no, original_receipt_no
-            from {{ source('raw', 'pos') }}
-            where original_receipt_no is not null
+            {{ pos_raw_links() }}
         ),
         pos_target as (
             {{ pos_return_linked_keys('pos_new', 'pos_raw_links') }}

@@ -26,7 +26,7 @@ import pytest
 
 from ingestion.generator import generate
 from ingestion.paths import DataPaths
-from tests.incremental_runs import dbt_run, load_raw, write_pos, write_wechat
+from tests.incremental_runs import dbt_run, deliver_day_2, load_raw, write_pos, write_wechat
 
 pytestmark = pytest.mark.e2e
 
@@ -158,12 +158,7 @@ def test_incremental_run_recomputes_only_touched_orders(data_dir: DataPaths, tmp
     assert day_1["wechat:MGHAND0001"]["net_amount"] == Decimal("200.00")
 
     # Day 2: the held-back exports and the hand-made day-2 exports arrive.
-    for held, landing in held_back:
-        shutil.move(held, landing)
-    write_pos(data_dir.landing / "pos" / "pos_handmade_day2.csv", POS_DAY_2)
-    write_wechat(data_dir.landing / "wechat_pay" / "wechatpay_bill_handmade_day2.csv", WECHAT_DAY_2)
-    new_files = {f"{landing.parent.name}/{landing.name}" for _, landing in held_back}
-    new_files |= {"pos/pos_handmade_day2.csv", "wechat_pay/wechatpay_bill_handmade_day2.csv"}
+    new_files = deliver_day_2(data_dir, held_back, POS_DAY_2, WECHAT_DAY_2)
     load_raw(data_dir)
     raw = raw_rows(data_dir)
     assert new_files <= set().union(*(set(frame["_file_name"]) for frame in raw.values()))

@@ -27,7 +27,7 @@ import pytest
 
 from ingestion.generator import generate
 from ingestion.paths import DataPaths
-from tests.incremental_runs import dbt_run, load_raw, write_pos, write_wechat
+from tests.incremental_runs import dbt_run, deliver_day_2, load_raw, write_pos, write_wechat
 
 pytestmark = pytest.mark.e2e
 
@@ -178,12 +178,7 @@ def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tm
     assert observations(candidates_1, "pos:MGIDHAND0002") == set()
 
     # Day 2: the held-back exports and the hand-made day-2 exports arrive.
-    for held, landing in held_back:
-        shutil.move(held, landing)
-    write_pos(data_dir.landing / "pos" / "pos_handmade_day2.csv", POS_DAY_2)
-    write_wechat(data_dir.landing / "wechat_pay" / "wechatpay_bill_handmade_day2.csv", WECHAT_DAY_2)
-    new_files = {f"{landing.parent.name}/{landing.name}" for _, landing in held_back}
-    new_files |= {"pos/pos_handmade_day2.csv", "wechat_pay/wechatpay_bill_handmade_day2.csv"}
+    new_files = deliver_day_2(data_dir, held_back, POS_DAY_2, WECHAT_DAY_2)
     load_raw(data_dir, expect_handmade=True)
     # run alone, the model would read order rows older than the loads: it refuses, before deleting
     output = dbt_run("--select", "int_identifier_candidates", succeeds=False)
