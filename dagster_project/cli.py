@@ -14,12 +14,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ingestion.paths import SOURCES, DataPaths, data_paths
+from core.paths import REPO_ROOT, SOURCES, DataPaths, data_paths
+from reporting.warehouse_summary import MARTS_SCHEMA, schema_row_counts
+from transform.dbt import DbtManifestError, prepare_dbt_manifest
 
 from .instance import prepare_environment
-from .project import REPO_ROOT, WORKSPACE_YAML, DbtManifestError, prepare_dbt_manifest
-from .warehouse_summary import MARTS_SCHEMA, schema_row_counts
 
+WORKSPACE_YAML = REPO_ROOT / "workspace.yaml"
 UI_HOST = "127.0.0.1"
 UI_PORT = 3000
 
@@ -50,7 +51,7 @@ def _generate_progress(*parts: object) -> None:
 
 
 def generate_demo(out_dir: Path, *, people: int, seed: int, end_date: dt.date | None) -> int:
-    from ingestion.generator import generate
+    from demo.generator import generate
 
     say(f"Generating demo exports for {people} people (seed {seed}) into {out_dir}")
     kwargs = {"people": people, "seed": seed, "progress": _generate_progress}
@@ -135,7 +136,7 @@ def print_reports(paths: DataPaths) -> None:
     """The marts' headline figures and where the activation lists were written."""
     import duckdb
 
-    from .reporting import ReportingError, marts_summary
+    from reporting.summary import ReportingError, marts_summary
 
     con = duckdb.connect(str(paths.warehouse), read_only=True)
     try:
@@ -194,7 +195,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from .backfill import BackfillError, backfill_as_of
+    from transform.backfill import BackfillError, backfill_as_of
 
     paths = data_paths()
     prepare_environment(paths)
@@ -237,7 +238,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_gx_docs(args: argparse.Namespace) -> int:
-    from .checks.gx_docs import build_gx_docs
+    from quality.docs import build_gx_docs
 
     index = build_gx_docs(data_paths())
     say(f"GX data docs (suites and the validation results of past runs): {index}")

@@ -7,8 +7,8 @@ from dagster import Definitions, in_process_executor
 from .assets.dbt import dbt_models, dbt_project
 from .assets.exports import audience_exports
 from .assets.ingestion import bookkeeping_assets, ingestion_assets
+from .assets.raw_gates import raw_gates
 from .assets.serving import serving_marts
-from .checks.raw_gates import raw_gates
 from .jobs import refresh_all_job
 from .resources import WarehouseResource, dbt_resource
 from .schedules import daily_refresh_schedule

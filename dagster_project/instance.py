@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ingestion.paths import DATA_DIR_ENV, DataPaths
+from core.paths import DATA_DIR_ENV, DataPaths
 
 # One run at a time: every run writes to the same single-writer DuckDB file.
 DAGSTER_YAML = """\

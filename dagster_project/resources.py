@@ -10,9 +10,8 @@ from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource, DbtProject
 from pydantic import Field
 
-from ingestion.paths import DataPaths, data_paths
-
-from .project import DBT_PROJECT_DIR, dbt_executable
+from core.paths import DataPaths, data_paths
+from transform.dbt import DBT_PROJECT_DIR, dbt_executable
 
 
 class WarehouseResource(ConfigurableResource):

@@ -29,7 +29,7 @@ from dagster import (
 )
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from ingestion.paths import SOURCES
+from core.paths import SOURCES
 
 from .assets.ingestion import raw_asset_key
 from .resources import WarehouseResource

@@ -25,10 +25,10 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from core.paths import SOURCES
 from ingestion.adapters import get_adapter
 from ingestion.adapters.base import ParseResult, file_sha256
 from ingestion.errors import FileRejected
-from ingestion.paths import SOURCES
 from ingestion.read import SUPPORTED_SUFFIXES
 from ingestion.schemas import CANONICAL, LINEAGE, create_raw_tables
 

@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb
 
-from ingestion.generator import generate
+from core.paths import DATA_DIR_ENV, DataPaths
+from demo.generator import generate
 from ingestion.loader import load_landing
-from ingestion.paths import DATA_DIR_ENV, DataPaths
 
 ORDER_SOURCES = ("pos", "tmall", "jd", "wechat_pay")
 
@@ -70,7 +70,7 @@ def dbt_build(
 ) -> tuple[float, dict[str, dict], int]:
     """Run the pipeline's dbt build; return (wall seconds, per-node results, peak RSS of children in kB)."""
     from dagster_project.assets.dbt import DbtBuildConfig, dbt_build_args
-    from dagster_project.project import DBT_PROJECT_DIR, dbt_env, dbt_executable
+    from transform.dbt import DBT_PROJECT_DIR, dbt_env, dbt_executable
 
     args = dbt_build_args(DbtBuildConfig(as_of=as_of))
     if select:
@@ -112,7 +112,7 @@ def main() -> int:
     os.environ.setdefault("DBT_LOG_PATH", str(root / "dbt_logs"))
     paths = DataPaths(root)
 
-    from dagster_project.project import prepare_dbt_manifest
+    from transform.dbt import prepare_dbt_manifest
 
     target = root / "dbt_target"
     os.environ["DBT_TARGET_PATH"] = str(target)

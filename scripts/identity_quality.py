@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from identity.quality import identity_quality
-from ingestion.paths import data_paths
+from core.paths import data_paths
+from demo.identity_quality import identity_quality
 
 
 def main(argv: list[str] | None = None) -> int:

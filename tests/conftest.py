@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.paths import DATA_DIR_ENV, DataPaths, data_paths
+from core.paths import DATA_DIR_ENV, DataPaths, data_paths
 
 
 @pytest.fixture
@@ -23,6 +23,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
 def dbt_manifest() -> Path:
     """A manifest parsed from the dbt project as it is now (once per session), so the Dagster definitions
     imported after it see every model. Import ``dagster_project.definitions`` inside tests using this."""
-    from dagster_project.project import prepare_dbt_manifest
+    from transform.dbt import prepare_dbt_manifest
 
     return prepare_dbt_manifest(force=True)

@@ -8,8 +8,8 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from ingestion.generator import generate
-from ingestion.paths import SOURCES, DataPaths
+from core.paths import SOURCES, DataPaths
+from demo.generator import generate
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def _quarantine_reasons(paths: DataPaths) -> list[tuple[str, str]]:
 
 
 def test_demo_end_to_end(data_dir: DataPaths, tmp_path: Path) -> None:
-    from dagster_project.project import prepare_dbt_manifest
+    from transform.dbt import prepare_dbt_manifest
 
     # Parse with this test's data directory in the profile, so dbt's partial parsing holds in the run.
     prepare_dbt_manifest(force=True)
@@ -75,7 +75,7 @@ def test_demo_end_to_end(data_dir: DataPaths, tmp_path: Path) -> None:
         assert other == 0, _quarantine_reasons(data_dir)
 
         # The activation lists were written: one WeCom and one SMS file per audience, SMS owner-only.
-        from dagster_project.reporting import AUDIENCES
+        from reporting.summary import AUDIENCES
 
         wecom = sorted((data_dir.exports / "audiences").glob("*/wecom_*.csv"))
         sms = sorted((data_dir.exports / "restricted" / "audiences").glob("*/sms_*.csv"))

@@ -7,19 +7,23 @@ under ``models/``.
 
 # No `from __future__ import annotations` here: Dagster reads the config class from the annotation.
 import datetime as dt
-import json
 import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, Config
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from pydantic import field_validator
 
-from ingestion.paths import DATA_DIR_ENV
+from core.paths import DATA_DIR_ENV
+from transform.dbt import (
+    DBT_PROJECT_DIR,
+    build_args,
+    dbt_build_target_path,
+    dbt_target_path,
+    prepare_dbt_manifest,
+)
 
-from ..project import DBT_PROJECT_DIR, dbt_target_path, prepare_dbt_manifest
 from ..resources import WarehouseResource
 
 DBT_ASSETS_NAME = "dbt_models"
@@ -30,9 +34,8 @@ dbt_project = DbtProject(
     profiles_dir=DBT_PROJECT_DIR,
     target_path=dbt_target_path(),
 )
-# Under `dagster dev` re-parse on every load so edited models show up; elsewhere use the manifest the CLI
-# (or this import, below) prepared.
-dbt_project.prepare_if_dev()
+# The one manifest preparation path: parse when the manifest is missing or older than the dbt project
+# (so `dagster dev` picks up edited models on reload), else use it as it is.
 prepare_dbt_manifest()
 
 
@@ -71,34 +74,8 @@ class DbtBuildConfig(Config):
         return value
 
 
-# dbt unit tests check model code on hand-written rows: they belong to CI (`dbt test --select
-# test_type:unit`), not to every data refresh, where they would take about half of the dbt step.
-EXCLUDED_RESOURCE_TYPES = ("unit_test",)
-
-
 def dbt_build_args(config: DbtBuildConfig) -> list[str]:
-    args = ["build"]
-    for resource_type in EXCLUDED_RESOURCE_TYPES:
-        args += ["--exclude-resource-type", resource_type]
-    if config.as_of is not None:
-        args += ["--vars", json.dumps({"as_of": config.as_of})]
-    if config.full_refresh:
-        args.append("--full-refresh")
-    return args
-
-
-@contextmanager
-def _data_dir_env(value: str) -> Iterator[None]:
-    """Point dbt's profile at the warehouse resource's data directory while dbt is launched."""
-    previous = os.environ.get(DATA_DIR_ENV)
-    os.environ[DATA_DIR_ENV] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(DATA_DIR_ENV, None)
-        else:
-            os.environ[DATA_DIR_ENV] = previous
+    return build_args(as_of=config.as_of, full_refresh=config.full_refresh)
 
 
 @dbt_assets(
@@ -114,6 +91,15 @@ def dbt_models(
     config: DbtBuildConfig,
 ):
     """``dbt build`` (models, then their data tests) on the selected part of the dbt project."""
-    with _data_dir_env(str(warehouse.paths.root)):
-        invocation = dbt.cli(dbt_build_args(config), context=context)
+    # dagster-dbt passes this process's environment to dbt: point dbt's profile at the warehouse
+    # resource's data directory while dbt is launched.
+    previous = os.environ.get(DATA_DIR_ENV)
+    os.environ[DATA_DIR_ENV] = str(warehouse.paths.root)
+    try:
+        invocation = dbt.cli(dbt_build_args(config), context=context, target_path=dbt_build_target_path())
+    finally:
+        if previous is None:
+            os.environ.pop(DATA_DIR_ENV, None)
+        else:
+            os.environ[DATA_DIR_ENV] = previous
     yield from invocation.stream()

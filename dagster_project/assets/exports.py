@@ -7,7 +7,8 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from ..reporting import write_audience_exports
+from reporting.summary import write_audience_exports
+
 from ..resources import WarehouseResource
 
 AUDIENCE_EXPORTS_KEY = AssetKey(["exports", "audiences"])

@@ -22,8 +22,8 @@ from dagster import (
     asset,
 )
 
+from core.paths import SOURCES
 from ingestion.loader import FileReport, SourceReport, load_source
-from ingestion.paths import SOURCES
 
 from ..resources import WarehouseResource
 

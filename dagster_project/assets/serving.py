@@ -1,4 +1,4 @@
-"""``serving/marts``: the read-only copy of the marts for BI tools (thin over ``dagster_project.serving``).
+"""``serving/marts``: the read-only copy of the marts for BI tools (thin over ``serving.publish``).
 
 It depends on every asset of the ``marts`` schema, so in a run it executes only after all of them (and
 their blocking checks) succeeded; it also refuses to publish when any ERROR-severity check of the same run
@@ -21,8 +21,9 @@ from dagster import (
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 from pydantic import Field
 
+from serving.publish import DEFAULT_KEEP_VERSIONS, MIN_KEEP_VERSIONS, SERVED_SCHEMA, publish_serving_copy
+
 from ..resources import WarehouseResource
-from ..serving import DEFAULT_KEEP_VERSIONS, MIN_KEEP_VERSIONS, SERVED_SCHEMA, publish_serving_copy
 from .dbt import dbt_models
 
 SERVING_MARTS_KEY = AssetKey(["serving", "marts"])

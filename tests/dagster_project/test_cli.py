@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from core.paths import SOURCES, DataPaths
 from dagster_project.cli import build_parser, main
-from ingestion.paths import SOURCES, DataPaths
 
 
 @pytest.mark.parametrize(

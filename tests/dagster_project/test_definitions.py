@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey
 
-from ingestion.paths import SOURCES
+from core.paths import SOURCES
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 from dagster import AssetCheckSeverity, AssetKey, materialize
 
+from core.paths import DataPaths
 from dagster_project.assets.ingestion import build_ingestion_asset
 from dagster_project.resources import WarehouseResource
-from ingestion.paths import DataPaths
 
 HEADER = "campaign_id,campaign_name,channel,variant,recipient_type,recipient,event_type,event_time\n"
 # 5 data rows: 2 good; 3 quarantined (unknown event type, empty campaign id, unreadable time).

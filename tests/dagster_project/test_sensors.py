@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, AssetSelection, asset, build_sensor_context, define_asset_job
 
+from core.paths import DataPaths
 from dagster_project.assets.ingestion import ingestion_assets, raw_asset_key
 from dagster_project.resources import WarehouseResource
 from dagster_project.sensors import build_landing_sensor
-from ingestion.paths import DataPaths
 
 
 @asset(key=["staging", "stg_pos__lines"], deps=[raw_asset_key("pos")])

@@ -17,9 +17,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.generator import generate
+from core.paths import SOURCES
+from demo.generator import generate
 from ingestion.loader import load_source
-from ingestion.paths import SOURCES
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 SELECT = ["path:models/staging", "path:models/intermediate/orders"]

@@ -24,9 +24,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ingestion.generator import generate
-from ingestion.paths import DataPaths
-from tests.incremental_runs import dbt_run, deliver_day_2, load_raw, write_pos, write_wechat
+from core.paths import DataPaths
+from demo.generator import generate
+from tests.helpers.incremental_runs import dbt_run, deliver_day_2, load_raw, write_pos, write_wechat
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,17 @@
+"""Build the GX data docs of the raw gates into ``<data dir>/gx/data_docs`` (``repurchase gx-docs``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.paths import DataPaths
+
+from .context import build_data_docs, ensure_gates, open_context
+
+
+def build_gx_docs(paths: DataPaths) -> Path:
+    """Build the site from the committed suites and every validation result stored under the data
+    directory; returns the path of its ``index.html``."""
+    context = open_context(paths)
+    ensure_gates(context)
+    return build_data_docs(context)

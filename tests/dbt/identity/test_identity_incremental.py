@@ -1,0 +1,240 @@
+"""int_identifier_candidates is incremental: a run after new export files recomputes the identifier
+observations of only the records those files touch, and int_identifier_candidates, int_identifiers and
+int_identifiers_rejected then equal a full rebuild.
+
+A small demo is generated and the newest export of every source held back (pos, tmall, jd, wechat_pay,
+the newest WeChat member export and one touch log), with hand-made exports on both days: day 1 has a POS
+receipt paid by WeChat (member phone and card on the receipt) and a WeChat Pay payment MGIDHAND0002 of a
+payer; day 2 has the WeChat Pay bill line of that old POS receipt (its 商户订单号 is the receipt number, so
+the payer's openid attaches to the old receipt) and a POS receipt numbered MGIDHAND0002 (a new order that
+picks up the old payment's payer).
+
+What a run rewrote is measured on the table itself: before day 2 every row is marked (a suffix on
+`source`, a column the incremental logic never reads); a row the run rewrites loses the mark, a row it
+leaves keeps it. The expected set of records is derived here from the raw rows of the day-2 files with
+pandas, independently of the model's SQL.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from core.paths import DataPaths
+from demo.generator import generate
+from tests.helpers.incremental_runs import dbt_run, deliver_day_2, load_raw, write_pos, write_wechat
+
+pytestmark = pytest.mark.e2e
+
+PEOPLE = 300
+SEED = 42
+ORDER_SOURCES = ("pos", "tmall", "jd", "wechat_pay")
+CHANNELS = ("pos", "tmall", "jd", "wechat")
+TABLES = ("int_identifier_candidates", "int_identifiers", "int_identifiers_rejected")
+MARK = "|kept"
+
+# day 1: a receipt paid by WeChat Pay; its bill line only arrives on day 2
+POS_DAY_1 = [
+    "XSIDHAND0001,销售,,S001,沐光上海测试店,收银01,2026-10-02 10:00:00,880000000001,13912345678,6971234560042,神经酰胺修护面霜 50g,1,100.00,0.00,100.00,微信",
+]  # fmt: skip
+# day 2: a receipt whose number is the 商户订单号 of a day-1 WeChat Pay payment (no phone, no card)
+POS_DAY_2 = [
+    "MGIDHAND0002,销售,,S001,沐光上海测试店,收银01,2026-10-05 12:00:00,,,6971234560059,温和防晒乳 SPF50+ 50ml,1,60.00,0.00,60.00,微信",
+]  # fmt: skip
+
+PAYER_OLD_ORDER = "oXk3IDHANDMADE01"  # pays the day-1 POS receipt, bill line on day 2
+PAYER_NEW_ORDER = "oXk3IDHANDMADE02"  # pays MGIDHAND0002 on day 1, the POS receipt arrives on day 2
+# (detail fields, summary fields)
+WECHAT_DAY_1 = (
+    ["2026-10-05 12:00:00", "wx8a3c5f2e1b7d9046", "1900012345", "0", "", "4200000000202610050000000201",
+     "MGIDHAND0002", PAYER_NEW_ORDER, "JSAPI", "SUCCESS", "CFT", "CNY", "60.00", "0.00", "", "", "0.00",
+     "0.00", "", "", "温和防晒乳", "", "0.36", "0.60%", "60.00", "0.00", ""],
+    ["1", "60.00", "0.00", "0.00", "0.36", "60.00", "0.00"],
+)  # fmt: skip
+WECHAT_DAY_2 = (
+    ["2026-10-02 10:00:00", "wx8a3c5f2e1b7d9046", "1900012345", "0", "", "4200000000202610020000000101",
+     "XSIDHAND0001", PAYER_OLD_ORDER, "MICROPAY", "SUCCESS", "CFT", "CNY", "100.00", "0.00", "", "", "0.00",
+     "0.00", "", "", "神经酰胺修护面霜", "", "0.60", "0.60%", "100.00", "0.00", ""],
+    ["1", "100.00", "0.00", "0.00", "0.60", "100.00", "0.00"],
+)  # fmt: skip
+
+
+def newest_exports(landing: Path) -> list[Path]:
+    """The newest export of every source: the last monthly file of each order channel, the member export
+    covering the latest period (named by its end date) and one touch log."""
+    files = [max((landing / source).iterdir()) for source in ORDER_SOURCES]
+    files.append(max((landing / "wechat_members").iterdir(), key=lambda f: f.stem[-10:]))
+    files.append(max((landing / "touches").iterdir()))
+    return files
+
+
+def dbt_test(*args: str) -> None:
+    from transform.dbt import DBT_PROJECT_DIR, dbt_env, dbt_executable, dbt_target_path
+
+    command = [
+        dbt_executable(), "test", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+        str(DBT_PROJECT_DIR), "--target-path", str(dbt_target_path()), "--exclude-resource-type",
+        "unit_test", *args,
+    ]  # fmt: skip
+    completed = subprocess.run(
+        command, cwd=DBT_PROJECT_DIR, env=dbt_env(), capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:]
+
+
+def query(paths: DataPaths, sql: str) -> pd.DataFrame:
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def snapshot(paths: DataPaths) -> dict[str, pd.DataFrame]:
+    return {table: query(paths, f"select * from intermediate.{table}") for table in TABLES}
+
+
+def execute(paths: DataPaths, sql: str, parameters: list[str]) -> None:
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        con.execute(sql, parameters)
+    finally:
+        con.close()
+
+
+def sorted_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in a canonical order (the tables have no row key: a record may repeat an observation)."""
+    text = frame.map(lambda value: "<NA>" if pd.isna(value) else str(value))
+    order = text.agg("|".join, axis=1).sort_values(kind="stable").index
+    return frame.loc[order].reset_index(drop=True)
+
+
+def expected_records(paths: DataPaths, new_files: set[str]) -> set[str]:
+    """The record keys a run after ``new_files`` must recompute, from the raw rows with pandas.
+
+    Orders: every natural key with rows in the new files (POS receipt, Tmall / JD order, WeChat Pay
+    商户订单号), plus the POS receipts linked to a new receipt by a return either way; each such key is the
+    record `<channel>:<key>` of every order channel (a payer attaches to any channel's order with that
+    number). Members: every openid with a row in the new files, under every app_id a raw row gave it.
+    Touches: the events whose first copy is in the new files.
+    """
+    raw = {
+        "pos": query(paths, "select receipt_no as key, original_receipt_no, _file_name from raw.pos"),
+        "tmall": query(paths, "select order_id as key, _file_name from raw.tmall"),
+        "jd": query(paths, "select order_id as key, _file_name from raw.jd"),
+        "wechat_pay": query(paths, "select out_trade_no as key, _file_name from raw.wechat_pay"),
+    }
+    new_keys = set().union(*(set(f.loc[f["_file_name"].isin(new_files), "key"]) for f in raw.values()))
+    pos = raw["pos"].dropna(subset=["original_receipt_no"])
+    new_keys |= set(pos.loc[pos["key"].isin(new_keys), "original_receipt_no"])
+    new_keys |= set(pos.loc[pos["original_receipt_no"].isin(new_keys), "key"])
+    records = {f"{channel}:{key}" for channel in CHANNELS for key in new_keys}
+
+    members = query(paths, "select app_id, openid, _file_name from raw.wechat_members")
+    new_openids = set(members.loc[members["_file_name"].isin(new_files), "openid"])
+    moved = members.loc[members["openid"].isin(new_openids)]
+    records |= {
+        f"wechat_members:{'' if pd.isna(app) else app}:{openid}"
+        for app, openid in zip(moved["app_id"], moved["openid"], strict=True)
+    }
+
+    touches = query(paths, "select event_key, _file_name from staging.stg_touches__events")
+    records |= {f"touches:{key}" for key in touches.loc[touches["_file_name"].isin(new_files), "event_key"]}
+    return records
+
+
+def observations(frame: pd.DataFrame, record_key: str) -> set[tuple[str, str, str | None]]:
+    rows = frame.loc[frame["record_key"] == record_key]
+    return set(zip(rows["source"], rows["identifier_type"], rows["identifier_value"], strict=True))
+
+
+def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tmp_path: Path) -> None:
+    generate(data_dir.root, people=PEOPLE, seed=SEED)
+    held_back = []
+    for newest in newest_exports(data_dir.landing):
+        held = tmp_path / "held_back" / newest.parent.name / newest.name
+        held.parent.mkdir(parents=True)
+        shutil.move(newest, held)
+        held_back.append((held, newest))
+    write_pos(data_dir.landing / "pos" / "pos_handmade_day1.csv", POS_DAY_1)
+    write_wechat(data_dir.landing / "wechat_pay" / "wechatpay_bill_handmade_day1.csv", WECHAT_DAY_1)
+
+    select = ["--select", "+int_identifiers", "+int_identifiers_rejected"]
+    load_raw(data_dir, expect_handmade=True)
+    dbt_run(*select)
+    first = snapshot(data_dir)
+    candidates_1 = first["int_identifier_candidates"]
+    # day 1: the POS receipt has the phone and card it shows and no payer yet; the payment's payer is on
+    # the WeChat order only
+    assert observations(candidates_1, "pos:XSIDHAND0001") == {
+        ("pos", "phone", "13912345678"), ("pos", "member_card", "880000000001")}  # fmt: skip
+    assert observations(candidates_1, "wechat:MGIDHAND0002") == {
+        ("wechat", "openid", PAYER_NEW_ORDER), ("wechat_pay", "openid", PAYER_NEW_ORDER)}  # fmt: skip
+    assert observations(candidates_1, "pos:MGIDHAND0002") == set()
+
+    # Day 2: the held-back exports and the hand-made day-2 exports arrive.
+    new_files = deliver_day_2(data_dir, held_back, POS_DAY_2, WECHAT_DAY_2)
+    load_raw(data_dir, expect_handmade=True)
+    # run alone, the model would read order rows older than the loads: it refuses, before deleting
+    output = dbt_run("--select", "int_identifier_candidates", succeeds=False)
+    assert "int_orders_unioned does not reflect the latest raw order loads" in output
+    unchanged = query(data_dir, "select * from intermediate.int_identifier_candidates")
+    pd.testing.assert_frame_equal(sorted_frame(unchanged), sorted_frame(candidates_1))
+    execute(data_dir, "update intermediate.int_identifier_candidates set source = source || ?", [MARK])
+    # the day's run in two steps so the marks can be read (and removed) before the tables over the
+    # candidates are built from them; int_identifiers and int_identifiers_rejected are full tables
+    dbt_run("--select", "+int_identifier_candidates")
+    marked = query(data_dir, "select * from intermediate.int_identifier_candidates")
+    execute(
+        data_dir,
+        "update intermediate.int_identifier_candidates "
+        "set source = left(source, length(source) - length(?)) where ends_with(source, ?)",
+        [MARK, MARK],
+    )
+    dbt_run("--select", "int_identifiers", "int_identifiers_rejected")
+    second = snapshot(data_dir)
+
+    # (2) only the touched records were rewritten: a row kept its mark unless its record is one the new
+    # files touch; those were all rewritten, and every other row is as it was on day 1.
+    records = expected_records(data_dir, new_files)
+    assert {"pos:XSIDHAND0001", "pos:MGIDHAND0002", "wechat:XSIDHAND0001"} <= records
+    kept = marked["source"].str.endswith(MARK)
+    assert set(marked.loc[~kept, "record_key"]) <= records
+    assert not marked.loc[kept, "record_key"].isin(records).any()
+    candidates_2 = second["int_identifier_candidates"]
+    unmarked = marked.assign(source=marked["source"].str.removesuffix(MARK))
+    pd.testing.assert_frame_equal(sorted_frame(unmarked), sorted_frame(candidates_2))
+    untouched_1 = candidates_1.loc[~candidates_1["record_key"].isin(records)]
+    pd.testing.assert_frame_equal(sorted_frame(unmarked.loc[kept]), sorted_frame(untouched_1))
+    # proportional to the new files (1 month of 24 per order channel, one touch log of 4, the member
+    # export of the last year), not to the history
+    rewritten = int((~kept).sum())
+    assert 0 < rewritten < 0.3 * len(marked), (rewritten, len(marked))
+    print(f"int_identifier_candidates: {rewritten} of {len(marked)} rows rewritten")
+
+    # (3) the hand-made cross-channel payer links: the day-2 bill line attaches its payer to the old POS
+    # receipt (and to its own WeChat order); the day-2 POS receipt picks up the day-1 payment's payer.
+    assert observations(candidates_2, "pos:XSIDHAND0001") == {
+        ("pos", "phone", "13912345678"), ("pos", "member_card", "880000000001"),
+        ("wechat_pay", "openid", PAYER_OLD_ORDER)}  # fmt: skip
+    assert observations(candidates_2, "wechat:XSIDHAND0001") == {
+        ("wechat", "openid", PAYER_OLD_ORDER), ("wechat_pay", "openid", PAYER_OLD_ORDER)}  # fmt: skip
+    assert observations(candidates_2, "pos:MGIDHAND0002") == {("wechat_pay", "openid", PAYER_NEW_ORDER)}
+    identifiers = second["int_identifiers"]
+    receipt = identifiers.loc[identifiers["record_key"] == "pos:XSIDHAND0001"]
+    assert set(receipt["identifier_key"]) == {
+        "phone:13912345678", "member_card:880000000001", f"openid:{PAYER_OLD_ORDER}"}  # fmt: skip
+
+    # (1) every table equals a full rebuild, and the data tests on them pass.
+    dbt_run(*select, "--full-refresh")
+    rebuilt = snapshot(data_dir)
+    for table in TABLES:
+        pd.testing.assert_frame_equal(
+            sorted_frame(second[table]), sorted_frame(rebuilt[table]), check_dtype=True, obj=table
+        )
+    dbt_test("--select", *TABLES)

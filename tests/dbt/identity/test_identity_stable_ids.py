@@ -1,0 +1,98 @@
+"""dbt twice on the same data gives the same customer ids; a file that joins two customers keeps the older id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from tests.helpers.identity_dbt import IDENTITY_MARTS, run_dbt
+from tests.helpers.identity_raw_rows import open_warehouse
+from tests.helpers.identity_scenario import load_base, load_merge_file
+
+UPSTREAM = "path:models/staging path:models/intermediate/orders"
+
+
+def _build(data_dir: Path, work: Path) -> None:
+    run_dbt(["run", "--select", UPSTREAM, "-q"], data_dir, work)
+    run_dbt(["build", "--select", IDENTITY_MARTS, "--exclude", UPSTREAM, "-q"], data_dir, work)
+
+
+def _ids(data_dir: Path) -> dict[str, str]:
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    try:
+        rows = con.execute("select identifier_key, customer_id from intermediate.int_customer_identifiers").fetchall()
+    finally:
+        con.close()
+    return dict(rows)
+
+
+def _query(data_dir: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture()
+def world(tmp_path: Path) -> tuple[Path, Path]:
+    data_dir, work = tmp_path / "data", tmp_path / "dbt"
+    con = open_warehouse(data_dir)
+    load_base(con)
+    con.close()
+    return data_dir, work
+
+
+def test_ids_are_stable_and_a_merge_keeps_the_older_id(world: tuple[Path, Path]) -> None:
+    data_dir, work = world
+    _build(data_dir, work)
+    first = _ids(data_dir)
+    # hand-computed: ids minted in first-seen order (see scenario.py)
+    ana = {"phone:13900000001", "member_card:M001", "openid:oA1", "openid:oB1", "unionid:uAna",
+           "email:ana@example.com"}
+    assert {first[k] for k in ana} == {"C0000000001"}  # openid -> unionid -> phone chain: one customer
+    assert first["phone:13700000002"] == "C0000000002"
+    assert first["tmall_nick:dong_nick"] == first["tmall_oaid:oaidD"] == "C0000000003"
+    # the store phone is a hub: its seven cards stay seven customers and the phone has none
+    assert [first[f"member_card:M1{i}"] for i in range(7)] == [f"C00000000{n:02d}" for n in range(4, 11)]
+    assert "phone:13912345678" not in first
+    assert _query(data_dir, "select identifier_type, value_masked, degree from marts.identity_hubs") == [
+        ("phone", "139****5678", 7)
+    ]
+    # masked-only Tmall orders T3, T4 get no customer but stay in revenue
+    assert _query(
+        data_dir,
+        "select order_key, customer_id, identity_status, net_amount from marts.fct_orders"
+        " where order_key in ('tmall:T3', 'tmall:T4') order by 1",
+    ) == [("tmall:T3", None, "unusable_identifier", 30), ("tmall:T4", None, "unusable_identifier", 40)]
+
+    _build(data_dir, work)
+    assert _ids(data_dir) == first
+    assert _query(data_dir, "select count(*) from marts.customer_merges") == [(0,)]
+
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    load_merge_file(con)
+    con.close()
+    _build(data_dir, work)
+    after = _ids(data_dir)
+    assert after["tmall_nick:dong_nick"] == after["tmall_oaid:oaidD"] == after["phone:13700000002"] == "C0000000002"
+    assert {k: v for k, v in after.items() if k in first and first[k] != "C0000000003"} == {
+        k: v for k, v in first.items() if v != "C0000000003"
+    }
+    merges = _query(
+        data_dir,
+        "select kept_id, retired_id, cause_link_types, cause_record_key, identifiers_moved from marts.customer_merges",
+    )
+    assert merges == [("C0000000002", "C0000000003", "tmall_nick-phone", "tmall:T9", 2)]
+    dim = _query(
+        data_dir,
+        "select customer_id, channels, purchase_count, net_spend from marts.dim_customers"
+        " where customer_id in ('C0000000002', 'C0000000003')",
+    )
+    assert dim == [("C0000000002", "pos,tmall", 3, 550)]
+
+    # a further run on the same data records nothing new
+    _build(data_dir, work)
+    assert _ids(data_dir) == after
+    assert _query(data_dir, "select count(*) from marts.customer_merges") == [(1,)]

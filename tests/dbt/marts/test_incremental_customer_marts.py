@@ -1,0 +1,165 @@
+"""The customer-keyed incremental marts — the lifecycle snapshot (customer_lifecycle) and the member tier
+snapshots (member_tier_history) — rewrite after a new export and a later as_of only what can have changed,
+and always equal a full rebuild, also when as_of moves backwards or a threshold var changes.
+
+Which rows a build rewrote is read from DuckDB itself: rows keep their ``rowid`` unless rewritten, and
+(re)inserted rows get rowids above the table's previous maximum. What is expected to be rewritten is
+derived here in pandas from the purchases before and after (changed purchase days or amounts, a lifecycle
+threshold day between the two as_of dates, tier snapshots dated on or after the earlier as_of),
+independently of the models' SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from demo.generator import generate
+from ingestion.loader import load_landing
+from tests.marts.test_marts_as_of import ACTIVE_DAYS, LOYAL_TENURE, NEW_DAYS, SILENT_DAYS, run_dbt
+
+pytestmark = pytest.mark.e2e
+
+MARTS = {"customer_lifecycle": "spell_id", "member_tier_history": ["customer_id", "snapshot_date"]}
+SELECT = ("+customer_lifecycle", "+member_tier_history")
+AS_OF_MODELS = ("repurchase_as_of", "repurchase_purchases", *MARTS)
+
+
+def load(data_dir: Path) -> None:
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        load_landing(con, data_dir / "landing")
+
+
+def as_of_vars(day: dt.date, **extra: int) -> list[str]:
+    values = {"as_of": day.isoformat(), **extra}
+    return [
+        "--vars",
+        "{" + ", ".join(f"{k}: '{v}'" if k == "as_of" else f"{k}: {v}" for k, v in values.items()) + "}",
+    ]
+
+
+def read(data_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """({mart: rows with rowid}, repurchase_purchases of identified customers)."""
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:  # same config as dbt in-process
+        marts = {name: con.execute(f"select rowid as _rowid, * from marts.{name}").df() for name in MARTS}
+        purchases = con.execute(
+            "select customer_id, purchase_date, net_amount from marts.repurchase_purchases "
+            "where customer_id is not null"
+        ).df()
+    return marts, purchases
+
+
+def canonical(rows: pd.DataFrame, key: str | list[str]) -> pd.DataFrame:
+    return rows.drop(columns="_rowid").sort_values(key).reset_index(drop=True)
+
+
+def purchase_days(purchases: pd.DataFrame, with_amounts: bool) -> pd.Series:
+    """Per customer, the sorted tuple of their purchases' days (with amounts: of (day, net amount))."""
+    columns = ["purchase_date", "net_amount"] if with_amounts else ["purchase_date"]
+    ordered = purchases.sort_values(["customer_id", *columns])
+    return ordered.groupby("customer_id").apply(
+        lambda g: tuple(map(tuple, g[columns].to_numpy())), include_groups=False
+    )
+
+
+def changed_customers(before: pd.DataFrame, after: pd.DataFrame, with_amounts: bool) -> set[str]:
+    days_before, days_after = purchase_days(before, with_amounts), purchase_days(after, with_amounts)
+    return {c for c, days in days_after.items() if days_before.get(c) != days}
+
+
+def expected_rewritten(before: pd.DataFrame, after: pd.DataFrame, old: dt.date, new: dt.date) -> set[str]:
+    """Lifecycle: customers with changed purchase days, or a stage threshold day in (old, new]."""
+    changed = changed_customers(before, after, with_amounts=False)
+    first = after.groupby("customer_id")["purchase_date"].min()
+    last = after.groupby("customer_id")["purchase_date"].max()
+    old_ts, new_ts = pd.Timestamp(old), pd.Timestamp(new)
+    crossing = pd.Series(False, index=first.index)
+    for day in (
+        first + pd.Timedelta(days=NEW_DAYS + 1),
+        first + pd.Timedelta(days=LOYAL_TENURE),
+        last + pd.Timedelta(days=ACTIVE_DAYS + 1),
+        last + pd.Timedelta(days=SILENT_DAYS + 1),
+    ):
+        crossing |= (day > old_ts) & (day <= new_ts)
+    return changed | set(crossing[crossing].index)
+
+
+def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
+    data_dir, work_dir = tmp_path / "data", tmp_path / "work"
+    generate(data_dir, people=300, seed=5)
+    newest = max((data_dir / "landing" / "pos").glob("pos_sales_*"))
+    held = tmp_path / newest.name
+    shutil.move(newest, held)
+    load(data_dir)
+
+    # Day 1: first build (full) as of 10-20, without the newest POS export.
+    day_1, day_2 = dt.date(2026, 10, 20), dt.date(2026, 10, 31)
+    run_dbt(["run", "--select", *SELECT, *as_of_vars(day_1)], data_dir, work_dir)
+    marts_1, purchases_1 = read(data_dir)
+
+    # Day 2: the export arrives and as_of moves to 10-31: an incremental build.
+    shutil.move(held, newest)
+    load(data_dir)
+    run_dbt(["run", "--select", *SELECT, *as_of_vars(day_2)], data_dir, work_dir)
+    marts_2, purchases_2 = read(data_dir)
+
+    spells_1, spells_2 = marts_1["customer_lifecycle"], marts_2["customer_lifecycle"]
+    rewritten = set(spells_2.loc[spells_2["_rowid"] > spells_1["_rowid"].max(), "customer_id"])
+    expected = expected_rewritten(purchases_1, purchases_2, day_1, day_2)
+    assert rewritten == expected
+    customers = spells_2["customer_id"].nunique()
+    assert 0 < len(rewritten) < 0.5 * customers, (len(rewritten), customers)
+    # Untouched customers kept their rows as they were.
+    kept = spells_1[~spells_1["customer_id"].isin(rewritten)]
+    assert set(kept["_rowid"]) <= set(spells_2["_rowid"])
+
+    # Tier snapshots: those of customers whose purchases (days, counts or amounts) changed, and every
+    # snapshot dated on or after the earlier as_of (its as_of snapshot is replaced by month ends / new as_of).
+    tiers_1, tiers_2 = marts_1["member_tier_history"], marts_2["member_tier_history"]
+    written = tiers_2[tiers_2["_rowid"] > tiers_1["_rowid"].max()]
+    changed = changed_customers(purchases_1, purchases_2, with_amounts=True)
+    should = tiers_2[tiers_2["customer_id"].isin(changed) | (tiers_2["snapshot_date"] >= pd.Timestamp(day_1))]
+    assert set(zip(written["customer_id"], written["snapshot_date"], strict=True)) == set(
+        zip(should["customer_id"], should["snapshot_date"], strict=True)
+    )
+    assert 0 < len(written) < 0.2 * len(tiers_2), (len(written), len(tiers_2))
+    assert (tiers_2["snapshot_date"] == pd.Timestamp(day_2)).sum() > 0  # the new as_of snapshot
+    assert (tiers_2["snapshot_date"] == pd.Timestamp(day_1)).sum() == 0  # day 1 is no month end
+
+    run_dbt(["run", "--select", *MARTS, "--full-refresh", *as_of_vars(day_2)], data_dir, work_dir)
+    rebuilt, _ = read(data_dir)
+    for name, key in MARTS.items():
+        pd.testing.assert_frame_equal(canonical(marts_2[name], key), canonical(rebuilt[name], key), obj=name)
+
+
+def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(tmp_path: Path) -> None:
+    data_dir, work_dir = tmp_path / "data", tmp_path / "work"
+    generate(data_dir, people=300, seed=6)
+    load(data_dir)
+    latest, earlier = dt.date(2026, 10, 31), dt.date(2026, 8, 15)
+    run_dbt(["run", "--select", *SELECT, *as_of_vars(latest)], data_dir, work_dir)
+
+    cases = [
+        ("as_of moves back", as_of_vars(earlier)),
+        ("same as_of again", as_of_vars(earlier)),
+        ("as_of moves forward", as_of_vars(earlier + dt.timedelta(days=40))),
+        ("thresholds change", as_of_vars(earlier, lifecycle_active_days=45, tier_gold_min_spend=1500)),
+    ]
+    for label, args in cases:
+        run_dbt(["run", "--select", *AS_OF_MODELS, *args], data_dir, work_dir)
+        incremental, purchases = read(data_dir)
+        run_dbt(["run", "--select", *MARTS, "--full-refresh", *args], data_dir, work_dir)
+        rebuilt, _ = read(data_dir)
+        for name, key in MARTS.items():
+            pd.testing.assert_frame_equal(
+                canonical(incremental[name], key), canonical(rebuilt[name], key), obj=f"{label}: {name}"
+            )
+        # Customers whose purchases all come after as_of are gone, not left over.
+        spells = incremental["customer_lifecycle"]
+        assert set(spells["customer_id"]) == set(purchases["customer_id"]), label
+        assert spells["valid_from"].max() <= purchases["purchase_date"].max(), label

@@ -1,0 +1,95 @@
+"""Backfill of past as_of days into the history file, without touching today's marts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from core.paths import DataPaths
+from demo.generator import generate
+
+from .test_incremental_facts import dbt_run, load_raw
+
+PEOPLE = 200
+SEED = 42
+
+
+def test_backfill_days_and_bad_input(tmp_path: Path) -> None:
+    from transform.backfill import BackfillError, backfill_days, copy_warehouse
+
+    assert backfill_days(dt.date(2026, 2, 27), dt.date(2026, 3, 1)) == [
+        dt.date(2026, 2, 27),
+        dt.date(2026, 2, 28),
+        dt.date(2026, 3, 1),
+    ]
+    assert backfill_days(dt.date(2026, 5, 1)) == [dt.date(2026, 5, 1)]
+    with pytest.raises(BackfillError, match="before --as-of"):
+        backfill_days(dt.date(2026, 5, 2), dt.date(2026, 5, 1))
+    with pytest.raises(BackfillError, match="at most 400 days"):
+        backfill_days(dt.date(2024, 1, 1), dt.date(2025, 12, 31))
+    with pytest.raises(BackfillError, match="no warehouse"):
+        copy_warehouse(tmp_path / "missing.duckdb", tmp_path / "copy.duckdb")
+
+
+def _identified_buyers_until(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
+    """Customers in RFM scope as of ``day``: identified, with a purchase on or before it (from fct_orders)."""
+    return con.execute(
+        "select count(distinct customer_id) from marts.fct_orders "
+        "where is_purchase and customer_id is not null and cast(ordered_at as date) <= ?",
+        [day],
+    ).fetchone()[0]
+
+
+@pytest.mark.e2e
+def test_backfill_snapshots_past_days_and_leaves_today_alone(data_dir: DataPaths) -> None:
+    from transform.backfill import backfill_as_of, history_path
+    from transform.dbt import prepare_dbt_manifest
+
+    prepare_dbt_manifest(force=True)
+    generate(data_dir.root, people=PEOPLE, seed=SEED)
+    load_raw(data_dir)
+    dbt_run()  # every model, as of the latest purchase
+
+    con = duckdb.connect(str(data_dir.warehouse), read_only=True)
+    try:
+        latest = con.execute("select as_of_date, as_of_source from marts.repurchase_as_of").fetchone()
+        today_rfm = con.execute("select count(*), sum(recency_days) from marts.customer_rfm").fetchone()
+        day1 = latest[0] - dt.timedelta(days=120)
+        day2 = day1 + dt.timedelta(days=1)
+        expected = {day: _identified_buyers_until(con, day) for day in (day1, day2)}
+    finally:
+        con.close()
+    assert latest[1] == "latest_purchase"
+
+    lines: list[str] = []
+    days = backfill_as_of(data_dir, day1, day2, out=lines.append)
+    assert [day.as_of for day in days] == [day1, day2]
+    backfill_as_of(data_dir, day2, out=lines.append)  # again: replaces that day, never duplicates it
+
+    history = duckdb.connect(str(history_path(data_dir)), read_only=True)
+    try:
+        as_of_rows = history.execute(
+            "select snapshot_as_of, as_of_date, as_of_source from repurchase_as_of order by 1"
+        ).fetchall()
+        rfm = dict(history.execute("select snapshot_as_of, count(*) from customer_rfm group by 1").fetchall())
+        tables = {row[0] for row in history.execute("show tables").fetchall()}
+    finally:
+        history.close()
+    assert as_of_rows == [(day1, day1, "var"), (day2, day2, "var")]
+    assert rfm == expected
+    assert {"customer_rfm", "customer_lifecycle", "lifecycle_daily_counts", "member_tiers"} <= tables
+    assert "customer_pii" not in tables and "fct_orders" not in tables
+    assert not (data_dir.root / "backfill").exists()  # scratch copy removed
+
+    # Today's marts are exactly as before.
+    con = duckdb.connect(str(data_dir.warehouse), read_only=True)
+    try:
+        assert con.execute("select as_of_date, as_of_source from marts.repurchase_as_of").fetchone() == latest
+        assert (
+            con.execute("select count(*), sum(recency_days) from marts.customer_rfm").fetchone() == today_rfm
+        )
+    finally:
+        con.close()

@@ -1,0 +1,229 @@
+"""The one way this repository runs dbt: the project, its manifest, and every dbt command.
+
+Everything that runs dbt goes through here: the Dagster asset (which hands :func:`build_args` and
+:func:`dbt_env` to dagster-dbt's ``DbtCliResource`` so the models stream into the UI), the backfill, the
+tests and the benchmarks (:func:`run_dbt`, a subprocess of the ``dbt`` beside this Python). Paths of code
+(the dbt project) resolve from this file, so any working directory works; paths of data (the warehouse)
+resolve from :mod:`core.paths` and reach dbt's profile through ``$REPURCHASE_DATA_DIR``.
+
+dagster-dbt builds its assets from dbt's ``manifest.json``, which a fresh clone does not have.
+:func:`prepare_dbt_manifest` is the one preparation path: it runs ``dbt parse`` when the manifest is
+missing or older than any file of the dbt project (or when forced), and does nothing otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.paths import DATA_DIR_ENV, REPO_ROOT, data_paths
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"
+# dbt's own folders inside the project, never inputs of a parse.
+_NOT_PROJECT_INPUTS = {"target", "logs", "dbt_packages"}
+# dbt unit tests check model code on hand-written rows: they belong to the test suite (`dbt test --select
+# test_type:unit`), not to every data refresh, where they would take about half of the dbt step.
+EXCLUDED_RESOURCE_TYPES = ("unit_test",)
+
+
+class DbtManifestError(RuntimeError):
+    """``dbt parse`` failed, so the Dagster definitions cannot be built."""
+
+
+class DbtCommandError(RuntimeError):
+    """A dbt command exited non-zero; the message carries the tail of what dbt printed."""
+
+
+def dbt_target_path() -> Path:
+    """dbt's target folder for the manifest: ``$DBT_TARGET_PATH`` when set (absolute or relative to the
+    dbt project), else ``dbt/target``."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    target = Path(configured) if configured else Path("target")
+    return target if target.is_absolute() else DBT_PROJECT_DIR / target
+
+
+def dbt_manifest_path() -> Path:
+    return dbt_target_path() / "manifest.json"
+
+
+def dbt_build_target_path() -> Path:
+    """Where the pipeline's ``dbt build`` writes run results and logs: one folder, overwritten by each run
+    (runs are one at a time), so ``dbt/target`` stays bounded however many runs there were."""
+    return dbt_target_path() / "build"
+
+
+def dbt_executable() -> str:
+    """The ``dbt`` installed beside this Python (the project's virtualenv), else the one on PATH.
+
+    A console script run as ``.venv/bin/repurchase`` does not have ``.venv/bin`` on PATH, so looking
+    next to the interpreter first keeps the pinned dbt-core in use."""
+    beside = Path(sys.executable).with_name("dbt")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("dbt")
+    if found is None:
+        raise DbtManifestError(
+            f"dbt executable not found beside {sys.executable} nor on PATH: install the project "
+            "(make install) or activate its virtualenv."
+        )
+    return found
+
+
+def dbt_env(data_dir: str | os.PathLike[str] | None = None, log_path: Path | None = None) -> dict[str, str]:
+    """Environment for a dbt process: the current one with the data directory made absolute (so dbt's
+    profile points at the same warehouse whatever dbt's working directory is), no usage statistics."""
+    env = {**os.environ, DATA_DIR_ENV: str(data_paths(data_dir).root)}
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    if log_path is not None:
+        env["DBT_LOG_PATH"] = str(log_path)
+    return env
+
+
+def vars_arg(variables: Mapping[str, Any] | None) -> list[str]:
+    return ["--vars", json.dumps(dict(variables), sort_keys=True)] if variables else []
+
+
+def build_args(
+    *,
+    as_of: str | None = None,
+    full_refresh: bool = False,
+    select: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """Arguments of the pipeline's ``dbt build`` (unit tests excluded; ``as_of`` and extra vars passed)."""
+    args = ["build"]
+    for resource_type in EXCLUDED_RESOURCE_TYPES:
+        args += ["--exclude-resource-type", resource_type]
+    if select:
+        args += ["--select", select]
+    merged = {**(variables or {}), **({"as_of": as_of} if as_of is not None else {})}
+    args += vars_arg(merged)
+    if full_refresh:
+        args.append("--full-refresh")
+    return args
+
+
+def dbt_command(args: Sequence[str], *, target_path: Path | None = None) -> list[str]:
+    """The full command line of ``dbt <args>`` on this repository's project and in-repo profile."""
+    command = [
+        dbt_executable(),
+        "--no-use-colors",
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
+    if target_path is not None:
+        command += ["--target-path", str(target_path)]
+    return command
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    """What a finished dbt command left: its exit code, its output and its target folder."""
+
+    args: tuple[str, ...]
+    returncode: int
+    output: str
+    target_path: Path
+
+    @property
+    def success(self) -> bool:
+        return self.returncode == 0
+
+    def results(self) -> list[dict[str, Any]]:
+        """``run_results.json`` of the command (empty when dbt wrote none)."""
+        path = self.target_path / "run_results.json"
+        if not path.exists():
+            return []
+        return json.loads(path.read_text(encoding="utf-8"))["results"]
+
+    def manifest(self) -> dict[str, Any]:
+        return json.loads((self.target_path / "manifest.json").read_text(encoding="utf-8"))
+
+    def failures(self) -> list[str]:
+        return [
+            f"{result['unique_id']}: {result['status']}: {result.get('message')}"
+            for result in self.results()
+            if result["status"] not in ("success", "pass", "skipped")
+        ]
+
+
+def run_dbt(
+    args: Sequence[str],
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    target_path: Path | None = None,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> DbtRun:
+    """Run ``dbt <args>`` in a subprocess against ``data_dir`` (default: the data directory of this
+    process), writing results and logs to ``target_path`` (default :func:`dbt_build_target_path`).
+
+    With ``check`` a non-zero exit raises :class:`DbtCommandError` naming the failed nodes."""
+    target = Path(target_path) if target_path is not None else dbt_build_target_path()
+    target.mkdir(parents=True, exist_ok=True)
+    full_env = {**dbt_env(data_dir, log_path=target), **(env or {})}
+    completed = subprocess.run(
+        dbt_command(args, target_path=target),
+        cwd=DBT_PROJECT_DIR,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    run = DbtRun(
+        args=tuple(args),
+        returncode=completed.returncode,
+        output="\n".join(part for part in (completed.stdout, completed.stderr) if part.strip()),
+        target_path=target,
+    )
+    if check and not run.success:
+        failures = run.failures()
+        detail = "\n".join(failures) if failures else run.output.strip()[-4000:]
+        raise DbtCommandError(f"dbt {' '.join(args)} failed (exit code {run.returncode}):\n{detail}")
+    return run
+
+
+def project_files_newest_mtime() -> float:
+    """The newest modification time of any input of a parse (models, macros, yml, profiles)."""
+    newest = 0.0
+    for path in DBT_PROJECT_DIR.rglob("*"):
+        relative = path.relative_to(DBT_PROJECT_DIR)
+        if relative.parts and relative.parts[0] in _NOT_PROJECT_INPUTS:
+            continue
+        if path.is_file():
+            newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def manifest_is_stale(manifest: Path | None = None) -> bool:
+    manifest = manifest or dbt_manifest_path()
+    return not manifest.exists() or manifest.stat().st_mtime < project_files_newest_mtime()
+
+
+def prepare_dbt_manifest(*, force: bool = False) -> Path:
+    """Run ``dbt parse`` to write ``manifest.json`` when forced, missing or older than the project.
+
+    Returns the manifest path. Raises ``DbtManifestError`` with dbt's own messages when parsing fails.
+    """
+    manifest = dbt_manifest_path()
+    if not force and not manifest_is_stale(manifest):
+        return manifest
+    target = dbt_target_path()
+    run = run_dbt(["parse"], target_path=target, check=False)
+    if not run.success or not manifest.exists():
+        raise DbtManifestError(
+            f"`dbt parse` of the dbt project at {DBT_PROJECT_DIR} failed (exit code "
+            f"{run.returncode}); the Dagster definitions need its manifest at {manifest}.\n"
+            f"dbt said:\n{run.output.strip()[-4000:]}"
+        )
+    return manifest
