@@ -10,7 +10,7 @@ from .assets.ingestion import bookkeeping_assets, ingestion_assets
 from .assets.raw_gates import raw_gates
 from .assets.serving import serving_marts
 from .jobs import refresh_all_job
-from .resources import WarehouseResource, dbt_resource
+from .resources import RunSettings, WarehouseResource, dbt_resource
 from .schedules import daily_refresh_schedule
 from .sensors import build_landing_sensor
 
@@ -24,6 +24,7 @@ defs = Definitions(
     sensors=[build_landing_sensor(refresh_all_job, all_assets)],
     resources={
         "warehouse": WarehouseResource(),
+        "run_settings": RunSettings(),
         "dbt": dbt_resource(dbt_project),
     },
     executor=in_process_executor,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
 from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource, DbtProject
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from core.paths import DataPaths, data_paths
 from transform.dbt import DBT_PROJECT_DIR, dbt_executable
@@ -41,6 +42,37 @@ class WarehouseResource(ConfigurableResource):
             yield con
         finally:
             con.close()
+
+
+class RunSettings(ConfigurableResource):
+    """What one run is asked to compute, set once per run (CLI flags, or the launchpad's
+    ``resources.run_settings.config``) and read by every step that needs it: the raw gates judge
+    freshness against ``as_of`` and dbt computes the marts as of it.
+    """
+
+    as_of: str | None = Field(
+        default=None,
+        description="YYYY-MM-DD reference date for every time-relative rule; unset = the latest purchase",
+    )
+    full_refresh: bool = Field(
+        default=False,
+        description=(
+            "rebuild the incremental models from all history instead of the new day's changes (after a "
+            "change of model logic or columns); the identity map and merge history opt out, so customer ids "
+            "are never re-minted"
+        ),
+    )
+
+    @field_validator("as_of")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            dt.date.fromisoformat(value)
+        return value
+
+    @property
+    def as_of_date(self) -> dt.date | None:
+        return dt.date.fromisoformat(self.as_of) if self.as_of else None
 
 
 def dbt_resource(project: DbtProject) -> DbtCliResource:

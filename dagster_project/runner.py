@@ -16,6 +16,7 @@ from dagster import DagsterEventType, DagsterInstance, EventLogEntry
 from dagster._core.execution.execute_in_process_result import ExecuteInProcessResult
 
 Printer = Callable[[str], None]
+RUN_SETTINGS = "run_settings"
 POLL_SECONDS = 0.5
 
 
@@ -188,20 +189,20 @@ def run_refresh_all(
     out: Printer = print,
 ) -> RunOutcome:
     """Execute the ``refresh_all`` job in this process, recorded in ``instance``."""
-    from .assets.dbt import DBT_ASSETS_NAME
     from .definitions import defs
     from .jobs import REFRESH_ALL
 
     job = defs.resolve_job_def(REFRESH_ALL)
     # Dagster's console logger would repeat every event on stderr: this module prints the progress.
     run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    dbt_config: dict[str, Any] = {}
+    # One as_of (and full_refresh) per run, read by the raw gates and by dbt alike.
+    settings: dict[str, Any] = {}
     if as_of is not None:
-        dbt_config["as_of"] = as_of
+        settings["as_of"] = as_of
     if full_refresh:
-        dbt_config["full_refresh"] = True
-    if dbt_config:
-        run_config["ops"] = {DBT_ASSETS_NAME: {"config": dbt_config}}
+        settings["full_refresh"] = True
+    if settings:
+        run_config["resources"] = {RUN_SETTINGS: {"config": settings}}
     run_id = str(uuid.uuid4())
     printer = EventPrinter(instance, run_id, out)
     printer.start()

@@ -25,8 +25,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-MARTS = "marts"
-RESTRICTED = "restricted"
+from core.warehouse import MARTS_SCHEMA as MARTS
+from core.warehouse import RESTRICTED_SCHEMA as RESTRICTED
 
 # (segment_code, segment) in the order of the RFM table; every audience gets a file per channel.
 AUDIENCES: tuple[tuple[str, str], ...] = (

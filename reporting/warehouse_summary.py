@@ -6,11 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-MARTS_SCHEMA = "marts"
-
-
-def _quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+from core.warehouse import MARTS_SCHEMA, quote_identifier
 
 
 def schema_row_counts(warehouse: Path, schema: str = MARTS_SCHEMA) -> dict[str, int]:
@@ -28,7 +24,7 @@ def schema_row_counts(warehouse: Path, schema: str = MARTS_SCHEMA) -> dict[str, 
         ]
         return {
             name: con.execute(
-                f"select count(*) from {_quote_identifier(schema)}.{_quote_identifier(name)}"
+                f"select count(*) from {quote_identifier(schema)}.{quote_identifier(name)}"
             ).fetchone()[0]
             for name in names
         }

@@ -25,7 +25,8 @@ from pathlib import Path
 import duckdb
 
 from core.paths import DataPaths
-from serving.publish import SERVED_SCHEMA, quote_identifier
+from core.warehouse import MARTS_SCHEMA as SERVED_SCHEMA
+from core.warehouse import quote_identifier
 from transform.dbt import build_args, run_dbt
 
 AS_OF_SELECTOR = "repurchase_as_of+"

@@ -6,14 +6,12 @@ under ``models/``.
 """
 
 # No `from __future__ import annotations` here: Dagster reads the config class from the annotation.
-import datetime as dt
 import os
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Config
+from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
-from pydantic import field_validator
 
 from core.paths import DATA_DIR_ENV
 from transform.dbt import (
@@ -24,7 +22,7 @@ from transform.dbt import (
     prepare_dbt_manifest,
 )
 
-from ..resources import WarehouseResource
+from ..resources import RunSettings, WarehouseResource
 
 DBT_ASSETS_NAME = "dbt_models"
 RAW_SOURCE_NAME = "raw"
@@ -57,25 +55,8 @@ class RepurchaseDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-class DbtBuildConfig(Config):
-    """Run configuration of the dbt step."""
-
-    as_of: str | None = None  # YYYY-MM-DD reference date for time-relative rules; None = latest order
-    # Rebuild the incremental models (facts, order intermediates, lifecycle snapshot) from all history
-    # instead of the new day's changes. The identity map and merge history opt out (full_refresh=false):
-    # customer ids are never re-minted.
-    full_refresh: bool = False
-
-    @field_validator("as_of")
-    @classmethod
-    def _iso_date(cls, value: str | None) -> str | None:
-        if value is not None:
-            dt.date.fromisoformat(value)
-        return value
-
-
-def dbt_build_args(config: DbtBuildConfig) -> list[str]:
-    return build_args(as_of=config.as_of, full_refresh=config.full_refresh)
+def dbt_build_args(settings: RunSettings) -> list[str]:
+    return build_args(as_of=settings.as_of, full_refresh=settings.full_refresh)
 
 
 @dbt_assets(
@@ -88,7 +69,7 @@ def dbt_models(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
-    config: DbtBuildConfig,
+    run_settings: RunSettings,
 ):
     """``dbt build`` (models, then their data tests) on the selected part of the dbt project."""
     # dagster-dbt passes this process's environment to dbt: point dbt's profile at the warehouse
@@ -96,7 +77,7 @@ def dbt_models(
     previous = os.environ.get(DATA_DIR_ENV)
     os.environ[DATA_DIR_ENV] = str(warehouse.paths.root)
     try:
-        invocation = dbt.cli(dbt_build_args(config), context=context, target_path=dbt_build_target_path())
+        invocation = dbt.cli(dbt_build_args(run_settings), context=context, target_path=dbt_build_target_path())
     finally:
         if previous is None:
             os.environ.pop(DATA_DIR_ENV, None)
