@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.paths import REPO_ROOT, SOURCES, DataPaths, data_paths
+from core.paths import DATA_DIR_ENV, REPO_ROOT, SOURCES, DataPaths, data_paths
 from reporting.warehouse_summary import MARTS_SCHEMA, schema_row_counts
 from transform.dbt import DbtManifestError, prepare_dbt_manifest
 
@@ -154,9 +155,59 @@ def print_reports(paths: DataPaths) -> None:
     say(f"  and {paths.exports / 'restricted' / 'audiences'} (SMS with phones, owner-only: restricted)")
 
 
+def check_data_dir(paths: DataPaths) -> str | None:
+    """Why ``paths`` cannot be run (None when it can): a missing data directory (a run from the wrong
+    folder must not silently create ``./data``) or one without any export."""
+    if not paths.root.is_dir():
+        return (
+            f"no data directory at {paths.root}: run from the folder that holds data/, set "
+            f"{DATA_DIR_ENV} to your data directory, or start with `repurchase demo`"
+        )
+    has_exports = any(
+        path.is_file() for source in SOURCES for path in paths.landing_for(source).glob("*")
+    )
+    if not has_exports and not paths.warehouse.exists():
+        return (
+            f"no exports in {paths.landing}: put merchants' exports into landing/<source>/ (sources: "
+            f"{', '.join(SOURCES)}), or run `repurchase demo`"
+        )
+    return None
+
+
+def check_as_of(paths: DataPaths, as_of: str | None) -> str | None:
+    """Why ``as_of`` cannot be computed on this warehouse (None when it can, or when no purchase is known
+    yet: the dbt model ``repurchase_as_of`` applies the same rule again after loading)."""
+    if as_of is None or not paths.warehouse.exists():
+        return None
+    from reporting.warehouse_summary import purchase_date_range
+    from transform.dbt import project_var
+
+    first, last = purchase_date_range(paths.warehouse)
+    if first is None or last is None:
+        return None
+    day = dt.date.fromisoformat(as_of)
+    grace = int(project_var("as_of_max_days_after_data"))
+    if day < first:
+        return (
+            f"--as-of {day} is before the first purchase in the data ({first}): the marts would be empty. "
+            f"Choose a day from {first} to {last + dt.timedelta(days=grace)}."
+        )
+    if day > last + dt.timedelta(days=grace):
+        return (
+            f"--as-of {day} is more than {grace} days after the newest purchase ({last}): every customer "
+            f"would look churned. Choose a day up to {last + dt.timedelta(days=grace)} (var "
+            "as_of_max_days_after_data), or load newer exports first."
+        )
+    return None
+
+
 def run_pipeline(paths: DataPaths, *, as_of: str | None, full_refresh: bool = False) -> int:
     from dagster import DagsterInstance
 
+    for problem in (check_data_dir(paths), check_as_of(paths, as_of)):
+        if problem:
+            say(f"ERROR: {problem}")
+            return 2
     prepare_environment(paths)
     if not _prepare_dbt():
         return 2
@@ -165,9 +216,12 @@ def run_pipeline(paths: DataPaths, *, as_of: str | None, full_refresh: bool = Fa
         + (f" as of {as_of}" if as_of else "")
         + (" (incremental models rebuilt from all history)" if full_refresh else "")
     )
+    from .dead_runs import fail_dead_runs
     from .runner import run_refresh_all
 
     with DagsterInstance.get() as instance:
+        for run_id in fail_dead_runs(instance):
+            say(f"  run {run_id} was left unfinished by a process that is gone: marked failed")
         outcome = run_refresh_all(instance, as_of=as_of, full_refresh=full_refresh, out=say)
     print_run_summary(paths, outcome)
     if not outcome.success:
@@ -214,10 +268,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
+    from .dead_runs import fail_dead_runs
+
     paths = data_paths()
     home = prepare_environment(paths)
     if not _prepare_dbt():
         return 2
+    with DagsterInstance.get() as instance:
+        for run_id in fail_dead_runs(instance):
+            say(f"run {run_id} was left unfinished by a process that is gone: marked failed")
     env = dict(os.environ)
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
@@ -294,9 +355,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM / SIGHUP end the CLI like Ctrl+C: the run is ended by Dagster, not left STARTED."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.handler(args) or 0)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        say("Interrupted: the run was stopped (dbt with it); start it again to finish the refresh.")
+        return 130
+    except OSError as error:
+        # A read-only or full disk, a folder without permission: one line that says which file.
+        where = f": {error.filename}" if error.filename else ""
+        say(f"ERROR: {error.strerror or error}{where}. Free space or fix permissions, then run again.")
+        return 1
+    except duckdb_errors() as error:
+        say(f"ERROR: the warehouse could not be opened or written: {str(error).splitlines()[0]}")
+        say("  Another process may hold it (a BI tool must read data/serving/, never warehouse.duckdb).")
+        return 1
+
+
+def duckdb_errors() -> tuple[type[BaseException], ...]:
+    import duckdb
+
+    return (duckdb.IOException, duckdb.PermissionException)
 
 
 if __name__ == "__main__":

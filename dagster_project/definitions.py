@@ -9,6 +9,7 @@ from .assets.exports import audience_exports
 from .assets.ingestion import bookkeeping_assets, ingestion_assets
 from .assets.raw_gates import raw_gates
 from .assets.serving import serving_marts
+from .dead_runs import dead_runs_sensor
 from .jobs import refresh_all_job
 from .resources import RunSettings, WarehouseResource, dbt_resource
 from .schedules import daily_refresh_schedule
@@ -21,7 +22,7 @@ defs = Definitions(
     asset_checks=raw_gates,
     jobs=[refresh_all_job],
     schedules=[daily_refresh_schedule],
-    sensors=[build_landing_sensor(refresh_all_job, all_assets)],
+    sensors=[build_landing_sensor(refresh_all_job, all_assets), dead_runs_sensor],
     resources={
         "warehouse": WarehouseResource(),
         "run_settings": RunSettings(),

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 from dagster_dbt import DbtCliResource, DbtProject
 from pydantic import Field, field_validator
 
@@ -30,6 +30,14 @@ class WarehouseResource(ConfigurableResource):
     @property
     def paths(self) -> DataPaths:
         return data_paths(self.data_dir)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        # Every run that may write the warehouse says which process runs it, so a run whose process
+        # died (killed, machine restarted) can be told from a live one and marked failed (dead_runs.py).
+        if context.instance is not None and context.run is not None:
+            from .dead_runs import process_tags
+
+            context.instance.add_run_tags(context.run.run_id, process_tags())
 
     @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

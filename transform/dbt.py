@@ -60,10 +60,15 @@ def dbt_build_target_path() -> Path:
 
 
 def dbt_executable() -> str:
-    """The ``dbt`` installed beside this Python (the project's virtualenv), else the one on PATH.
+    """The dbt to run: ``repurchase-dbt`` beside this Python (dbt that stops when its parent dies, see
+    :mod:`transform.dbt_child`), else ``dbt`` beside it (the project's virtualenv), else the one on PATH.
 
     A console script run as ``.venv/bin/repurchase`` does not have ``.venv/bin`` on PATH, so looking
     next to the interpreter first keeps the pinned dbt-core in use."""
+    for name in ("repurchase-dbt", "dbt"):
+        beside = Path(sys.executable).with_name(name)
+        if beside.exists():
+            return str(beside)
     beside = Path(sys.executable).with_name("dbt")
     if beside.exists():
         return str(beside)
@@ -81,6 +86,7 @@ def dbt_env(data_dir: str | os.PathLike[str] | None = None, log_path: Path | Non
     profile points at the same warehouse whatever dbt's working directory is), no usage statistics."""
     env = {**os.environ, DATA_DIR_ENV: str(data_paths(data_dir).root)}
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env["REPURCHASE_DBT_PARENT_PID"] = str(os.getpid())
     if log_path is not None:
         env["DBT_LOG_PATH"] = str(log_path)
     return env
@@ -191,6 +197,14 @@ def run_dbt(
         detail = "\n".join(failures) if failures else run.output.strip()[-4000:]
         raise DbtCommandError(f"dbt {' '.join(args)} failed (exit code {run.returncode}):\n{detail}")
     return run
+
+
+def project_var(name: str) -> Any:
+    """A var's default as ``dbt/dbt_project.yml`` sets it (the one place thresholds live)."""
+    import yaml
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return project["vars"][name]
 
 
 def project_files_newest_mtime() -> float:
