@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from pathlib import Path
 
 import duckdb
@@ -27,6 +26,7 @@ import pandas as pd
 
 from core.warehouse import MARTS_SCHEMA as MARTS
 from core.warehouse import RESTRICTED_SCHEMA as RESTRICTED
+from reporting.csv_files import write_csv
 
 # (segment_code, segment) in the order of the RFM table; every audience gets a file per channel.
 AUDIENCES: tuple[tuple[str, str], ...] = (
@@ -99,21 +99,6 @@ def _as_of(con: duckdb.DuckDBPyConnection) -> dt.date:
     return row[0]
 
 
-def _write_csv(frame: pd.DataFrame, path: Path, mode: int | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
-            frame.to_csv(handle, index=False)
-        if mode is not None:
-            os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_audience_exports(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> list[Path]:
     """Write the WeCom (hashed ids) and SMS (raw phones, consented only) lists of every audience.
 
@@ -137,10 +122,10 @@ def write_audience_exports(con: duckdb.DuckDBPyConnection, exports_dir: Path) ->
     written: list[Path] = []
     for code, _label in AUDIENCES:
         written.append(
-            _write_csv(wecom.loc[wecom["audience"] == code, WECOM_COLUMNS], public_dir / f"wecom_{code}.csv")
+            write_csv(wecom.loc[wecom["audience"] == code, WECOM_COLUMNS], public_dir / f"wecom_{code}.csv")
         )
         written.append(
-            _write_csv(
+            write_csv(
                 sms.loc[sms["audience"] == code, SMS_COLUMNS], restricted_dir / f"sms_{code}.csv", mode=0o600
             )
         )
