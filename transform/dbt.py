@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from core.paths import DATA_DIR_ENV, REPO_ROOT, data_paths
+from core.secrets import install_hash_key_in
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 # dbt's own folders inside the project, never inputs of a parse.
@@ -31,6 +32,8 @@ _NOT_PROJECT_INPUTS = {"target", "logs", "dbt_packages"}
 # dbt unit tests check model code on hand-written rows: they belong to the test suite (`dbt test --select
 # test_type:unit`), not to every data refresh, where they would take about half of the dbt step.
 EXCLUDED_RESOURCE_TYPES = ("unit_test",)
+# dbt commands that run SQL on the warehouse: the keyed-hash key must be in place first.
+EXECUTING_COMMANDS = ("build", "run", "test", "seed", "snapshot")
 
 
 class DbtManifestError(RuntimeError):
@@ -177,6 +180,8 @@ def run_dbt(
     With ``check`` a non-zero exit raises :class:`DbtCommandError` naming the failed nodes."""
     target = Path(target_path) if target_path is not None else dbt_build_target_path()
     target.mkdir(parents=True, exist_ok=True)
+    if args and args[0] in EXECUTING_COMMANDS:
+        install_hash_key_in(data_paths(data_dir))
     full_env = {**dbt_env(data_dir, log_path=target), **(env or {})}
     completed = subprocess.run(
         dbt_command(args, target_path=target),

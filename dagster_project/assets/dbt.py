@@ -14,6 +14,7 @@ from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from core.paths import DATA_DIR_ENV
+from core.secrets import install_hash_key_in
 from transform.dbt import (
     DBT_PROJECT_DIR,
     build_args,
@@ -72,6 +73,8 @@ def dbt_models(
     run_settings: RunSettings,
 ):
     """``dbt build`` (models, then their data tests) on the selected part of the dbt project."""
+    # The keyed-hash key goes into the warehouse itself, never into dbt's variables or logs.
+    install_hash_key_in(warehouse.paths)
     # dagster-dbt passes this process's environment to dbt: point dbt's profile at the warehouse
     # resource's data directory while dbt is launched.
     previous = os.environ.get(DATA_DIR_ENV)

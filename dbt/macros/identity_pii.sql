@@ -1,6 +1,26 @@
-{#- Salted sha256 of a personal value (var identity_hash_salt): joinable, not reversible by lookup. -#}
+{#- Keyed hash of a personal value: HMAC-SHA256 (RFC 2104) with this deployment's secret key, as 64 hex
+    characters. Joinable across marts and exports, not reversible by enumerating phone numbers. The key's
+    padded forms are read from restricted.hash_key, which the pipeline writes before dbt runs
+    (core/secrets.py), so the key never appears in compiled SQL or logs. -#}
 {% macro pii_hash(expr) -%}
-    sha256({{ dbt.string_literal(dbt.escape_single_quotes(var('identity_hash_salt'))) }} || {{ expr }})
+    {{ return(adapter.dispatch('pii_hash')(expr)) }}
+{%- endmacro %}
+
+{% macro default__pii_hash(expr) -%}
+    sha256(
+        (select outer_pad from restricted.hash_key)
+        || unhex(sha256((select inner_pad from restricted.hash_key) || encode(cast({{ expr }} as varchar))))
+    )
+{%- endmacro %}
+
+{% macro spark__pii_hash(expr) -%}
+    sha2(
+        concat(
+            (select outer_pad from restricted.hash_key),
+            unhex(sha2(concat((select inner_pad from restricted.hash_key), encode(cast({{ expr }} as string), 'UTF-8')), 256))
+        ),
+        256
+    )
 {%- endmacro %}
 
 {#- Display form of an identifier value: phones as 138****5678, anything else as its ends around ***. -#}
