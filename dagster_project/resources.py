@@ -12,6 +12,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from pydantic import Field, field_validator
 
 from core.paths import DataPaths, data_paths
+from core.secrets import restrict_warehouse
 from transform.dbt import DBT_PROJECT_DIR, dbt_executable
 
 
@@ -46,6 +47,8 @@ class WarehouseResource(ConfigurableResource):
         if not read_only:
             paths.root.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(paths.warehouse), read_only=read_only)
+        if not read_only:
+            restrict_warehouse(paths)  # it holds restricted.* (personal data): owner-only
         try:
             yield con
         finally:
