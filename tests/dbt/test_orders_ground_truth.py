@@ -8,9 +8,6 @@ except the Tmall orders whose id Excel destroyed, which the loader quarantines.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +17,8 @@ import pytest
 from core.paths import SOURCES
 from demo.generator import generate
 from ingestion.loader import load_source
+from transform.dbt import run_dbt
 
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 SELECT = ["path:models/staging", "path:models/intermediate/orders"]
 REEXPORTED = ("pos", "tmall", "jd", "wechat_pay", "touches")
 
@@ -43,19 +40,6 @@ def _reexport(landing: Path, source: str) -> Path:
     return copy
 
 
-def _dbt_build(data_dir: Path, work_dir: Path) -> None:
-    """Run dbt in its own process: dbt-duckdb keeps its connection open in the process that ran it."""
-    dbt = Path(sys.executable).parent / "dbt"
-    env = {**os.environ, "REPURCHASE_DATA_DIR": str(data_dir)}
-    result = subprocess.run(
-        [str(dbt), "build", "--select", *SELECT, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-         "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")],
-        env=env, capture_output=True, text=True, check=False,
-    )
-    if result.returncode != 0:
-        raise AssertionError(f"dbt build failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
-
-
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
     root = tmp_path_factory.mktemp("orders_e2e")
@@ -65,7 +49,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckD
     for source in REEXPORTED:
         _reexport(data_dir / "landing", source)
     _load_all(data_dir / "warehouse.duckdb", data_dir / "landing")
-    _dbt_build(data_dir, root / "dbt")
+    run_dbt(["build", "--select", *SELECT], data_dir=data_dir, target_path=root / "dbt" / "target")
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     con.register("truth", con.read_parquet(str(data_dir / "ground_truth" / "orders.parquet")))
     yield con

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+
 from tests.helpers.identity_raw_rows import LOADED_AT, insert_raw, ts
 
 

@@ -1,16 +1,17 @@
 """Shared by the incremental-model tests: hand-made native exports (POS CSV, WeChat Pay bill with its
-summary block), loading the landing folder, and ``dbt run`` in a child process on the test's data dir."""
+summary block), loading the landing folder, and ``dbt run`` / ``dbt test`` (through
+``transform.dbt.run_dbt``) on the test's data dir ($REPURCHASE_DATA_DIR)."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
 
 from core.paths import DataPaths
 from ingestion.loader import load_landing
+from transform.dbt import EXCLUDED_RESOURCE_TYPES, run_dbt
 
 POS_HEADER = "单据号,单据类型,原单据号,门店编码,门店名称,收银员,销售时间,会员卡号,会员手机,商品编码,商品名称,数量,单价,折扣金额,实收金额,支付方式"
 WECHAT_HEADER = (
@@ -70,14 +71,13 @@ def load_raw(paths: DataPaths, *, expect_handmade: bool = False) -> None:
 
 def dbt_run(*args: str, succeeds: bool = True) -> str:
     """``dbt run <args>`` on the project; asserts it succeeds (or fails, with ``succeeds=False``)."""
-    from transform.dbt import DBT_PROJECT_DIR, dbt_env, dbt_executable, dbt_target_path
+    run = run_dbt(["run", *args], check=False)
+    assert run.success == succeeds, run.output[-4000:]
+    return run.output
 
-    command = [
-        dbt_executable(), "run", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-        str(DBT_PROJECT_DIR), "--target-path", str(dbt_target_path()), *args,
-    ]  # fmt: skip
-    completed = subprocess.run(
-        command, cwd=DBT_PROJECT_DIR, env=dbt_env(), capture_output=True, text=True, check=False
-    )
-    assert (completed.returncode == 0) == succeeds, completed.stdout[-4000:]
-    return completed.stdout
+
+def dbt_test(*args: str) -> None:
+    """``dbt test <args>`` (data tests only, as the pipeline runs them); asserts every test passes."""
+    excluded = [arg for kind in EXCLUDED_RESOURCE_TYPES for arg in ("--exclude-resource-type", kind)]
+    run = run_dbt(["test", *excluded, *args], check=False)
+    assert run.success, "\n".join(run.failures()) or run.output[-4000:]

@@ -10,8 +10,7 @@ import pytest
 
 from core.paths import DataPaths
 from demo.generator import generate
-
-from .test_incremental_facts import dbt_run, load_raw
+from tests.helpers.incremental_runs import dbt_run, load_raw
 
 PEOPLE = 200
 SEED = 42

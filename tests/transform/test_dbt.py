@@ -1,13 +1,15 @@
-"""Preparing the dbt manifest: paths from the package, a clear error when dbt parse fails."""
+"""Preparing the dbt manifest: paths from the package, a clear error when dbt parse fails, a parse only
+when the manifest is missing, stale or forced; run_dbt's result of a failed command."""
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from dagster_project import project
+from transform import dbt as project
 
 
 def _fake_dbt(tmp_path: Path, script: str) -> str:
@@ -50,6 +52,10 @@ def test_existing_manifest_is_kept_unless_forced(tmp_path: Path, monkeypatch: py
     exe = _fake_dbt(tmp_path, f'echo called >> "{calls}"\necho "{{\\"v\\": 2}}" > "{target}/manifest.json"\n')
     monkeypatch.setattr(project, "dbt_executable", lambda: exe)
 
+    # Newer than every file of the dbt project (even one edited while the test runs).
+    future = project.project_files_newest_mtime() + 3600
+    os.utime(target / "manifest.json", (future, future))
+
     project.prepare_dbt_manifest()
     assert not calls.exists()
     assert (target / "manifest.json").read_text(encoding="utf-8") == "{}"
@@ -57,3 +63,31 @@ def test_existing_manifest_is_kept_unless_forced(tmp_path: Path, monkeypatch: py
     project.prepare_dbt_manifest(force=True)
     assert calls.read_text(encoding="utf-8").count("called") == 1
     assert (target / "manifest.json").read_text(encoding="utf-8").strip() == '{"v": 2}'
+
+
+def test_manifest_older_than_the_project_is_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "manifest.json").write_text("{}", encoding="utf-8")
+    os.utime(target / "manifest.json", (0, 0))  # older than any file of the dbt project
+    monkeypatch.setenv("DBT_TARGET_PATH", str(target))
+    exe = _fake_dbt(tmp_path, f'echo "{{\\"v\\": 3}}" > "{target}/manifest.json"\n')
+    monkeypatch.setattr(project, "dbt_executable", lambda: exe)
+
+    assert project.manifest_is_stale()
+    project.prepare_dbt_manifest()
+    assert (target / "manifest.json").read_text(encoding="utf-8").strip() == '{"v": 3}'
+    assert not project.manifest_is_stale()
+
+
+def test_run_dbt_reports_a_failed_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    exe = _fake_dbt(tmp_path, 'echo "Database Error in model broken"\nexit 1\n')
+    monkeypatch.setattr(project, "dbt_executable", lambda: exe)
+    target = tmp_path / "run"
+
+    run = project.run_dbt(["build"], data_dir=tmp_path / "data", target_path=target, check=False)
+    assert not run.success and run.returncode == 1
+    assert "Database Error in model broken" in run.output
+    assert run.results() == [] and run.failures() == []
+    with pytest.raises(project.DbtCommandError, match="Database Error in model broken"):
+        project.run_dbt(["build"], data_dir=tmp_path / "data", target_path=target)

@@ -6,27 +6,15 @@ Expected values are computed here by hand from the textbook formulas with the st
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 from statistics import NormalDist
-from types import ModuleType
 
 import pandas as pd
 import pytest
 
-MODEL = Path(__file__).resolve().parents[2] / "dbt/models/intermediate/campaigns/int_ab_test_statistics.py"
+from tests.helpers.dbt_models import load_python_model
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("int_ab_test_statistics", MODEL)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-stats_model = _load()
+stats_model = load_python_model("models/intermediate/campaigns/int_ab_test_statistics.py")
 
 
 def _groups(campaign: str, rows: list[tuple[str, int, int, float, bool]], revenue: list[float] | None = None

@@ -11,9 +11,6 @@ A small demo is generated and loaded, dbt builds every campaign mart and what it
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,32 +21,21 @@ import pytest
 from core.paths import SOURCES
 from demo.generator import generate
 from ingestion.loader import load_source
+from transform.dbt import run_dbt
 
 pytestmark = pytest.mark.e2e
 
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 CAMPAIGNS = ["path:models/intermediate/campaigns", "path:models/marts/campaigns"]
 UPSTREAM = ["+path:models/marts/campaigns", "+customer_rfm"]
 WINDOW = pd.Timedelta(days=7)
 
 
-def _dbt(args: list[str], data_dir: Path, work_dir: Path) -> None:
-    dbt = Path(sys.executable).parent / "dbt"
-    env = {**os.environ, "REPURCHASE_DATA_DIR": str(data_dir)}
-    result = subprocess.run(
-        [str(dbt), *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-         "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")],
-        env=env, capture_output=True, text=True, check=False,
-    )
-    if result.returncode != 0:
-        raise AssertionError(f"dbt {args[0]} failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
-
-
 def _dbt_build(data_dir: Path, work_dir: Path) -> None:
     """Upstream models run (their own tests belong to their owners' suites), then the campaign models
     are built with their tests, unit tests and contracts."""
-    _dbt(["run", "--select", *UPSTREAM, "--exclude", *CAMPAIGNS], data_dir, work_dir)
-    _dbt(["build", "--select", *CAMPAIGNS], data_dir, work_dir)
+    target = work_dir / "target"
+    run_dbt(["run", "--select", *UPSTREAM, "--exclude", *CAMPAIGNS], data_dir=data_dir, target_path=target)
+    run_dbt(["build", "--select", *CAMPAIGNS], data_dir=data_dir, target_path=target)
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,18 @@
-"""connected components over integer-encoded identity edges."""
+"""Connected components over integer-encoded identity edges: the pure functions of the dbt Python model
+int_identity_components, loaded from its file."""
 
 from __future__ import annotations
 
 import duckdb
 import numpy as np
 import pytest
-from int_identity_components import component_ids, component_labels, components_relation
+
+from tests.helpers.dbt_models import load_python_model
+
+components_model = load_python_model("models/intermediate/identity/int_identity_components.py")
+component_ids = components_model.component_ids
+component_labels = components_model.component_labels
+components_relation = components_model.components_relation
 
 
 def test_component_labels_are_the_smallest_node_of_each_component() -> None:

@@ -18,7 +18,6 @@ pandas, independently of the model's SQL.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -27,7 +26,14 @@ import pytest
 
 from core.paths import DataPaths
 from demo.generator import generate
-from tests.helpers.incremental_runs import dbt_run, deliver_day_2, load_raw, write_pos, write_wechat
+from tests.helpers.incremental_runs import (
+    dbt_run,
+    dbt_test,
+    deliver_day_2,
+    load_raw,
+    write_pos,
+    write_wechat,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -71,20 +77,6 @@ def newest_exports(landing: Path) -> list[Path]:
     files.append(max((landing / "wechat_members").iterdir(), key=lambda f: f.stem[-10:]))
     files.append(max((landing / "touches").iterdir()))
     return files
-
-
-def dbt_test(*args: str) -> None:
-    from transform.dbt import DBT_PROJECT_DIR, dbt_env, dbt_executable, dbt_target_path
-
-    command = [
-        dbt_executable(), "test", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-        str(DBT_PROJECT_DIR), "--target-path", str(dbt_target_path()), "--exclude-resource-type",
-        "unit_test", *args,
-    ]  # fmt: skip
-    completed = subprocess.run(
-        command, cwd=DBT_PROJECT_DIR, env=dbt_env(), capture_output=True, text=True, check=False
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:]
 
 
 def query(paths: DataPaths, sql: str) -> pd.DataFrame:

@@ -21,7 +21,8 @@ import pytest
 
 from demo.generator import generate
 from ingestion.loader import load_landing
-from tests.marts.test_marts_as_of import ACTIVE_DAYS, LOYAL_TENURE, NEW_DAYS, SILENT_DAYS, run_dbt
+from tests.helpers.repurchase_marts import ACTIVE_DAYS, LOYAL_TENURE, NEW_DAYS, SILENT_DAYS
+from transform.dbt import run_dbt, vars_arg
 
 pytestmark = pytest.mark.e2e
 
@@ -36,11 +37,11 @@ def load(data_dir: Path) -> None:
 
 
 def as_of_vars(day: dt.date, **extra: int) -> list[str]:
-    values = {"as_of": day.isoformat(), **extra}
-    return [
-        "--vars",
-        "{" + ", ".join(f"{k}: '{v}'" if k == "as_of" else f"{k}: {v}" for k, v in values.items()) + "}",
-    ]
+    return vars_arg({"as_of": day.isoformat(), **extra})
+
+
+def dbt(args: list[str], data_dir: Path, work_dir: Path) -> None:
+    run_dbt(args, data_dir=data_dir, target_path=work_dir / "target")
 
 
 def read(data_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
@@ -99,13 +100,13 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
 
     # Day 1: first build (full) as of 10-20, without the newest POS export.
     day_1, day_2 = dt.date(2026, 10, 20), dt.date(2026, 10, 31)
-    run_dbt(["run", "--select", *SELECT, *as_of_vars(day_1)], data_dir, work_dir)
+    dbt(["run", "--select", *SELECT, *as_of_vars(day_1)], data_dir, work_dir)
     marts_1, purchases_1 = read(data_dir)
 
     # Day 2: the export arrives and as_of moves to 10-31: an incremental build.
     shutil.move(held, newest)
     load(data_dir)
-    run_dbt(["run", "--select", *SELECT, *as_of_vars(day_2)], data_dir, work_dir)
+    dbt(["run", "--select", *SELECT, *as_of_vars(day_2)], data_dir, work_dir)
     marts_2, purchases_2 = read(data_dir)
 
     spells_1, spells_2 = marts_1["customer_lifecycle"], marts_2["customer_lifecycle"]
@@ -131,7 +132,7 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     assert (tiers_2["snapshot_date"] == pd.Timestamp(day_2)).sum() > 0  # the new as_of snapshot
     assert (tiers_2["snapshot_date"] == pd.Timestamp(day_1)).sum() == 0  # day 1 is no month end
 
-    run_dbt(["run", "--select", *MARTS, "--full-refresh", *as_of_vars(day_2)], data_dir, work_dir)
+    dbt(["run", "--select", *MARTS, "--full-refresh", *as_of_vars(day_2)], data_dir, work_dir)
     rebuilt, _ = read(data_dir)
     for name, key in MARTS.items():
         pd.testing.assert_frame_equal(canonical(marts_2[name], key), canonical(rebuilt[name], key), obj=name)
@@ -142,7 +143,7 @@ def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(tmp_path
     generate(data_dir, people=300, seed=6)
     load(data_dir)
     latest, earlier = dt.date(2026, 10, 31), dt.date(2026, 8, 15)
-    run_dbt(["run", "--select", *SELECT, *as_of_vars(latest)], data_dir, work_dir)
+    dbt(["run", "--select", *SELECT, *as_of_vars(latest)], data_dir, work_dir)
 
     cases = [
         ("as_of moves back", as_of_vars(earlier)),
@@ -151,9 +152,9 @@ def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(tmp_path
         ("thresholds change", as_of_vars(earlier, lifecycle_active_days=45, tier_gold_min_spend=1500)),
     ]
     for label, args in cases:
-        run_dbt(["run", "--select", *AS_OF_MODELS, *args], data_dir, work_dir)
+        dbt(["run", "--select", *AS_OF_MODELS, *args], data_dir, work_dir)
         incremental, purchases = read(data_dir)
-        run_dbt(["run", "--select", *MARTS, "--full-refresh", *args], data_dir, work_dir)
+        dbt(["run", "--select", *MARTS, "--full-refresh", *args], data_dir, work_dir)
         rebuilt, _ = read(data_dir)
         for name, key in MARTS.items():
             pd.testing.assert_frame_equal(

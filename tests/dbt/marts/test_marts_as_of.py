@@ -4,48 +4,26 @@ checked against independent pandas recomputations (lifecycle stage day by day, m
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from dbt.cli.main import dbtRunner
 
-from core.paths import DATA_DIR_ENV
 from demo.generator import generate
 from ingestion.loader import load_landing
+from tests.helpers.repurchase_marts import ACTIVE_DAYS, LOYAL_PURCHASES, LOYAL_TENURE, NEW_DAYS, SILENT_DAYS
+from transform.dbt import run_dbt, vars_arg
 
 pytestmark = pytest.mark.e2e
 
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 MARTS_PATH = "path:models/marts/repurchase"
 MARTS = (
     "repurchase_as_of", "repurchase_purchases", "customer_rfm", "customer_lifecycle", "lifecycle_transitions",
     "lifecycle_daily_counts", "customer_current_stage", "kpi_monthly", "kpi_quarterly", "clv_by_segment",
     "cohort_retention", "member_tiers", "member_tier_history", "activation_audience",
 )
-# Thresholds as in dbt_project.yml (the test runs with the project's defaults).
-NEW_DAYS, ACTIVE_DAYS, SILENT_DAYS, LOYAL_TENURE, LOYAL_PURCHASES = 7, 30, 90, 180, 3
-
-
-def run_dbt(args: list[str], data_dir: Path, work_dir: Path) -> None:
-    full = [*args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-            "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
-    saved = os.environ.get(DATA_DIR_ENV)
-    os.environ[DATA_DIR_ENV] = str(data_dir)
-    try:
-        result = dbtRunner().invoke(full)
-    finally:
-        if saved is None:
-            os.environ.pop(DATA_DIR_ENV, None)
-        else:
-            os.environ[DATA_DIR_ENV] = saved
-    if not result.success:
-        failures = [f"{r.node.name}: {r.status}: {r.message}"
-                    for r in (getattr(result.result, "results", None) or []) if r.status not in ("success", "pass")]
-        raise AssertionError(f"dbt {' '.join(args)} failed: {result.exception or failures}")
 
 
 def snapshot(warehouse: Path) -> dict[str, pd.DataFrame]:
@@ -61,20 +39,22 @@ def snapshot(warehouse: Path) -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("marts_demo")
-    data_dir, work_dir = root / "data", root / "work"
+    data_dir, target = root / "data", root / "work" / "target"
     generate(data_dir, people=300, seed=11)
     with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
         load_landing(con, data_dir / "landing")
-    run_dbt(["run", "--select", f"+{MARTS_PATH}"], data_dir, work_dir)
-    run_dbt(["test", "--select", MARTS_PATH, "--exclude", "test_type:unit"], data_dir, work_dir)
+    run_dbt(["run", "--select", f"+{MARTS_PATH}"], data_dir=data_dir, target_path=target)
+    run_dbt(["test", "--select", MARTS_PATH, "--exclude", "test_type:unit"], data_dir=data_dir, target_path=target)
     default = snapshot(data_dir / "warehouse.duckdb")
     as_of = default["repurchase_as_of"].loc[0, "as_of_date"].date()
 
-    run_dbt(["run", "--select", MARTS_PATH, "--vars", f"{{as_of: '{as_of.isoformat()}'}}"], data_dir, work_dir)
+    run_dbt(["run", "--select", MARTS_PATH, *vars_arg({"as_of": as_of.isoformat()})], data_dir=data_dir,
+            target_path=target)
     same = snapshot(data_dir / "warehouse.duckdb")
 
     earlier = as_of - dt.timedelta(days=45)
-    run_dbt(["run", "--select", MARTS_PATH, "--vars", f"{{as_of: '{earlier.isoformat()}'}}"], data_dir, work_dir)
+    run_dbt(["run", "--select", MARTS_PATH, *vars_arg({"as_of": earlier.isoformat()})], data_dir=data_dir,
+            target_path=target)
     before = snapshot(data_dir / "warehouse.duckdb")
     return {"as_of": as_of, "earlier": earlier, "default": default, "same": same, "before": before}
 
