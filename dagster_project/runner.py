@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagster import DagsterEventType, DagsterInstance, EventLogEntry
-from dagster._core.execution.execute_in_process_result import ExecuteInProcessResult
+from dagster import DagsterEventType, DagsterInstance, EventLogEntry, ExecuteInProcessResult
 
 Printer = Callable[[str], None]
 RUN_SETTINGS = "run_settings"

@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagster import (
     AssetKey,
@@ -27,12 +28,16 @@ from dagster import (
     SkipReason,
     sensor,
 )
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from core.paths import SOURCES
 
 from .assets.ingestion import raw_asset_key
 from .resources import WarehouseResource
+
+if TYPE_CHECKING:
+    # What `define_asset_job` returns has no public name in Dagster 1.13; only the type checker reads it
+    # (annotations are strings here), so no private module is imported at run time.
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 LANDING_SENSOR = "landing_files"
 FileState = tuple[int, int]  # (size in bytes, mtime in ns)

@@ -22,20 +22,30 @@ that still hold its ``serving.duckdb`` open keep reading the unlinked inode.
 
 ``_serving_version`` (one row per table: version, run id, published_at, table, rows, checksum) lets a
 reader check that what it reads is complete and consistent.
+
+Which columns are published is declared in the dbt yml of the marts, not guessed from their names: a
+column marked ``config: {meta: {pii: true}}`` is personal data and left out; a column the yml lists
+without it is published; a column the yml does not list at all stops the publish (nothing is switched),
+so a new column reaches BI tools only after someone has said what it holds. Every mart enforces its
+contract, so the yml lists exactly the columns the model builds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
+
+from transform.dbt import DbtManifestError, prepare_dbt_manifest
 
 SERVED_SCHEMA = "marts"
 SERVING_DB = "serving.duckdb"
@@ -45,10 +55,8 @@ PARQUET_DIR = "parquet"
 VERSION_TABLE = "_serving_version"
 DEFAULT_KEEP_VERSIONS = 3
 MIN_KEEP_VERSIONS = 2
-# Column names that may carry personal data (even masked, e.g. dim_customers.phone_masked): left out of the
-# serving copy. Salted hashes (``*_hash``) and flags/counts about them stay.
-PII_COLUMN_PATTERN = re.compile(r"phone|mobile|address|email|openid|unionid|id_card", re.IGNORECASE)
-PII_COLUMN_ALLOWED = re.compile(r"_hash$|^has_|_count$|_status$|_issue$", re.IGNORECASE)
+# The column meta key (in the marts' dbt yml) that marks personal data, left out of the serving copy.
+PII_META_KEY = "pii"
 _VERSION_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,120}$")
 
 
@@ -62,7 +70,7 @@ class PublishedVersion:
     path: Path  # versions/<version>
     database: Path  # the stable serving.duckdb
     tables: dict[str, int]  # table -> rows
-    dropped_columns: dict[str, list[str]]  # table -> personal-data columns left out
+    dropped_columns: dict[str, list[str]]  # table -> columns declared personal data, left out
     bytes_written: int
     seconds: float
     removed_versions: list[str]
@@ -87,15 +95,86 @@ def mart_tables(con: duckdb.DuckDBPyConnection, schema: str = SERVED_SCHEMA) -> 
     return [row[0] for row in rows]
 
 
-def pii_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
-    """Columns of ``schema.table`` whose name suggests personal data (hashes and flags excepted)."""
-    rows = con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return [
-        name for (name,) in rows if PII_COLUMN_PATTERN.search(name) and not PII_COLUMN_ALLOWED.search(name)
+def declared_columns(manifest: Mapping[str, Any], schema: str = SERVED_SCHEMA) -> dict[str, dict[str, bool]]:
+    """What the dbt yml declares about the columns of every model in ``schema``, from a dbt manifest:
+    ``{table: {column: pii}}``. ``pii`` is the column's ``meta.pii`` (``config: {meta: {pii: true}}``):
+    true is personal data; false or absent is documented and publishable. Columns the yml does not list
+    are absent, and so are tables of other schemas (``restricted.customer_pii``)."""
+    tables: dict[str, dict[str, bool]] = {}
+    for node in manifest["nodes"].values():
+        if node.get("resource_type") != "model" or node.get("schema") != schema:
+            continue
+        table = node.get("alias") or node["name"]
+        columns: dict[str, bool] = {}
+        for name, column in node.get("columns", {}).items():
+            meta = {**(column.get("meta") or {}), **((column.get("config") or {}).get("meta") or {})}
+            pii = meta.get(PII_META_KEY, False)
+            if not isinstance(pii, bool):
+                raise ServingError(
+                    f"{node.get('patch_path') or node['original_file_path']}: column {table}.{name} has "
+                    f"meta {PII_META_KEY}: {pii!r}; write true (personal data, not published) or false"
+                )
+            columns[name] = pii
+        tables[table] = columns
+    return tables
+
+
+def project_declared_columns(schema: str = SERVED_SCHEMA) -> dict[str, dict[str, bool]]:
+    """:func:`declared_columns` of the dbt project as it is on disk (parsed first when its manifest is
+    missing or older than the project)."""
+    try:
+        manifest = prepare_dbt_manifest()
+    except DbtManifestError as error:
+        raise ServingError(f"cannot tell which columns are personal data: {error}") from error
+    return declared_columns(json.loads(manifest.read_text(encoding="utf-8")), schema)
+
+
+def split_columns(
+    schema: str,
+    table_columns: Mapping[str, list[str]],
+    declared: Mapping[str, Mapping[str, bool]],
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """``(published, dropped)``: for each table, its columns in order, split by what the yml declares.
+
+    Raises ``ServingError`` naming every column the yml does not document (a table the yml does not
+    know has all its columns undocumented)."""
+    undocumented = [
+        f"{table}.{column}"
+        for table, columns in table_columns.items()
+        for column in columns
+        if column not in declared.get(table, {})
     ]
+    if undocumented:
+        raise ServingError(
+            f"{len(undocumented)} column(s) of schema {schema!r} are not documented in the dbt yml of the "
+            "marts, so nothing was published: list each under its model in dbt/models/marts/**/_*.yml "
+            f"(with config: {{meta: {{{PII_META_KEY}: true}}}} for personal data): " + ", ".join(undocumented)
+        )
+    published = {
+        table: [column for column in columns if not declared[table][column]]
+        for table, columns in table_columns.items()
+    }
+    if empty := sorted(table for table, kept in published.items() if not kept):
+        raise ServingError(f"every column of {', '.join(empty)} is declared personal data: nothing to serve")
+    dropped = {
+        table: pii
+        for table, columns in table_columns.items()
+        if (pii := [c for c in columns if declared[table][c]])
+    }
+    return published, dropped
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, schema: str, tables: list[str]) -> dict[str, list[str]]:
+    rows = con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = ? "
+        "order by table_name, ordinal_position",
+        [schema],
+    ).fetchall()
+    columns: dict[str, list[str]] = {table: [] for table in tables}
+    for table, column in rows:
+        if table in columns:
+            columns[table].append(column)
+    return columns
 
 
 def publish_serving_copy(
@@ -106,12 +185,17 @@ def publish_serving_copy(
     run_id: str | None = None,
     keep: int = DEFAULT_KEEP_VERSIONS,
     schema: str = SERVED_SCHEMA,
+    columns: Mapping[str, Mapping[str, bool]] | None = None,
 ) -> PublishedVersion:
     """Copy every table of ``schema`` from ``warehouse`` (opened read-only) to a new serving version,
-    without the columns that look like personal data, then switch ``serving.duckdb`` and ``current`` to it
+    without the columns declared personal data, then switch ``serving.duckdb`` and ``current`` to it
     atomically and prune old versions.
 
-    Raises ``ServingError`` (and switches nothing) when the warehouse or the schema is missing or empty.
+    ``columns`` is what is declared about each table's columns (``{table: {column: pii}}``, see
+    :func:`declared_columns`); by default the dbt project's yml (:func:`project_declared_columns`).
+
+    Raises ``ServingError`` (and switches nothing) when the warehouse or the schema is missing or empty,
+    or when a column of a served table is not declared.
     """
     started = time.perf_counter()
     keep = max(keep, MIN_KEEP_VERSIONS)
@@ -124,12 +208,13 @@ def publish_serving_copy(
     final_dir = versions_dir / version
     if final_dir.exists():
         raise ServingError(f"serving version {version} already exists at {final_dir}")
+    declared = project_declared_columns(schema) if columns is None else columns
     staging_dir = versions_dir / f".{version}.partial"
     if staging_dir.exists():
         shutil.rmtree(staging_dir)
     (staging_dir / PARQUET_DIR).mkdir(parents=True)
     try:
-        tables, dropped = _write_version(warehouse, staging_dir, schema, version, run_id)
+        tables, dropped = _write_version(warehouse, staging_dir, schema, declared, version, run_id)
         # The version directory appears complete or not at all.
         os.replace(staging_dir, final_dir)
     except BaseException:
@@ -151,20 +236,25 @@ def publish_serving_copy(
 
 
 def _write_version(
-    warehouse: Path, target: Path, schema: str, version: str, run_id: str | None
+    warehouse: Path,
+    target: Path,
+    schema: str,
+    declared: Mapping[str, Mapping[str, bool]],
+    version: str,
+    run_id: str | None,
 ) -> tuple[dict[str, int], dict[str, list[str]]]:
     source = duckdb.connect(str(warehouse), read_only=True)
     try:
+        # One read transaction: the catalog and every table come from the same committed state.
+        source.execute("begin transaction")
         tables = mart_tables(source, schema)
         if not tables:
             raise ServingError(f"schema {schema!r} of {warehouse} has no tables: nothing to publish")
-        dropped = {table: cols for table in tables if (cols := pii_columns(source, schema, table))}
-        # One read transaction: every table comes from the same committed state of the warehouse.
-        source.execute("begin transaction")
+        published, dropped = split_columns(schema, _table_columns(source, schema, tables), declared)
         for table in tables:
             parquet = target / PARQUET_DIR / f"{table}.parquet"
-            exclude = ", ".join(quote_identifier(column) for column in dropped.get(table, []))
-            columns = f"* exclude ({exclude})" if exclude else "*"
+            # The declared columns by name, never `*`: a column added meanwhile is not published.
+            columns = ", ".join(quote_identifier(column) for column in published[table])
             source.execute(
                 f"copy (select {columns} from {quote_identifier(schema)}.{quote_identifier(table)}) "
                 f"to '{_sql_path(parquet)}' (format parquet, compression zstd)"

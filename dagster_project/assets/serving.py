@@ -8,6 +8,7 @@ failed.
 # No `from __future__ import annotations`: Dagster inspects the asset function's annotations.
 
 from dagster import (
+    AssetCheckEvaluation,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
@@ -18,7 +19,6 @@ from dagster import (
     MetadataValue,
     asset,
 )
-from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 from pydantic import Field
 
 from serving.publish import DEFAULT_KEEP_VERSIONS, MIN_KEEP_VERSIONS, SERVED_SCHEMA, publish_serving_copy
@@ -66,7 +66,8 @@ def failed_blocking_checks(context: AssetExecutionContext) -> list[str]:
     description=(
         "Read-only copy of schema `marts` for BI tools: <data dir>/serving/serving.duckdb (open with "
         "read_only=True) and Parquet files under <data dir>/serving/current/parquet/. Published atomically "
-        "after every mart and check of the run succeeded; personal-data columns are left out."
+        "after every mart and check of the run succeeded. Columns the dbt yml marks "
+        "`config: {meta: {pii: true}}` are left out; a column the yml does not document stops the publish."
     ),
 )
 def serving_marts(

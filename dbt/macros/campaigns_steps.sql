@@ -38,11 +38,6 @@
     )
 {%- endmacro %}
 
-{#- A count that is null when the channel cannot observe the step. -#}
-{% macro campaigns_observed_count(channel_expr, step, count_expr) -%}
-    case when {{ campaigns_step_observable(channel_expr, step) }} then {{ count_expr }} end
-{%- endmacro %}
-
 {#- numerator / denominator as a double; null when the denominator is 0 or null. -#}
 {% macro campaigns_ratio(numerator, denominator) -%}
     case when {{ denominator }} > 0 then cast({{ numerator }} as double) / {{ denominator }} end
