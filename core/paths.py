@@ -14,11 +14,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.sources import SOURCE_NAMES
+
 DATA_DIR_ENV = "REPURCHASE_DATA_DIR"
 # The repository (code: the dbt project, the GX context, workspace.yaml), whatever the working directory.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-SOURCES: tuple[str, ...] = ("pos", "tmall", "jd", "wechat_members", "wechat_pay", "touches")
+# The landing sources (= raw tables), in the registry's order (core/sources.py).
+SOURCES: tuple[str, ...] = SOURCE_NAMES
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,13 @@
-"""The committed Great Expectations file context (``expectations/gx``) and the gates it holds.
+"""The run-time Great Expectations file context of a data directory and the gates it holds.
 
-One pandas data source ``warehouse`` with one dataframe asset and one whole-dataframe batch definition
-per raw table; per source a suite ``raw__<source>``, a validation definition ``raw__<source>`` and a
-checkpoint ``raw__<source>``. All of them are committed; :func:`ensure_gates` is get-or-add only, so on a
-fresh clone it finds everything and writes nothing.
-
-Run artefacts (validation results, data docs) never go to the repository: ``great_expectations.yml``
-points those stores at ``${REPURCHASE_GX_RUNTIME_DIR}``, which :func:`open_context` sets to
-``<data dir>/gx`` (data docs in ``<data dir>/gx/data_docs``). Analytics are disabled
-(``GX_ANALYTICS_ENABLED=false`` before GX is imported, and ``analytics_enabled: false`` in the config): the
-machine has no internet.
+Nothing of it is committed: code is the single source of truth (``core/sources.py`` and
+``quality/suites.py``). :func:`open_context` writes the context's configuration (:data:`GX_CONFIG`) to
+``<data dir>/gx/great_expectations.yml``; :func:`ensure_gates` writes, from code, one pandas data source
+``warehouse`` with one dataframe asset and one whole-dataframe batch definition per raw table, and per
+source the suite ``raw__<source>``, its validation definition and its checkpoint (add-or-update: the
+stored copies always equal the code). Validation results (``<data dir>/gx/validations``) and data docs
+(``<data dir>/gx/data_docs``) live beside them. Analytics are disabled (``GX_ANALYTICS_ENABLED=false``
+before GX is imported, and ``analytics_enabled: false`` in the config): the machine has no internet.
 """
 
 from __future__ import annotations
@@ -21,18 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.paths import REPO_ROOT, SOURCES, DataPaths
+from core.paths import SOURCES, DataPaths
 
-from .suites import build_suite, comparable, suite_name
+from .suites import build_suite, suite_name
 
 if TYPE_CHECKING:
     import pandas as pd
     from great_expectations.checkpoint.checkpoint import CheckpointResult
     from great_expectations.data_context import FileDataContext
 
-EXPECTATIONS_DIR = REPO_ROOT / "expectations"
-GX_DIR = EXPECTATIONS_DIR / "gx"
-RUNTIME_DIR_ENV = "REPURCHASE_GX_RUNTIME_DIR"
 DATASOURCE_NAME = "warehouse"
 BATCH_DEFINITION_NAME = "whole_table"
 DATA_DOCS_SITE = "local_site"
@@ -45,6 +40,50 @@ RESULT_FORMAT: dict[str, Any] = {
     "partial_unexpected_count": 10,
     "unexpected_index_column_names": INDEX_COLUMNS,
 }
+# The context's configuration, rewritten on every open (data sources are added by ensure_gates). Store
+# directories are relative to the context's root, <data dir>/gx.
+GX_CONFIG = f"""\
+# Written by quality/context.py on every open: edit GX_CONFIG there, not this file.
+config_version: 4.0
+stores:
+  expectations_store:
+    class_name: ExpectationsStore
+    store_backend:
+      class_name: TupleFilesystemStoreBackend
+      base_directory: expectations/
+  validation_results_store:
+    class_name: ValidationResultsStore
+    store_backend:
+      class_name: TupleFilesystemStoreBackend
+      base_directory: validations/
+  checkpoint_store:
+    class_name: CheckpointStore
+    store_backend:
+      class_name: TupleFilesystemStoreBackend
+      suppress_store_backend_id: true
+      base_directory: checkpoints/
+  validation_definition_store:
+    class_name: ValidationDefinitionStore
+    store_backend:
+      class_name: TupleFilesystemStoreBackend
+      base_directory: validation_definitions/
+expectations_store_name: expectations_store
+validation_results_store_name: validation_results_store
+checkpoint_store_name: checkpoint_store
+data_docs_sites:
+  {DATA_DOCS_SITE}:
+    class_name: SiteBuilder
+    show_how_to_buttons: false
+    store_backend:
+      class_name: TupleFilesystemStoreBackend
+      base_directory: data_docs/
+    site_index_builder:
+      class_name: DefaultSiteIndexBuilder
+analytics_enabled: false
+progress_bars:
+  globally: false
+  metric_calculations: false
+"""
 
 
 def runtime_dir(paths: DataPaths) -> Path:
@@ -52,24 +91,16 @@ def runtime_dir(paths: DataPaths) -> Path:
     return paths.root / "gx"
 
 
-def open_context(paths: DataPaths, project_dir: Path = EXPECTATIONS_DIR) -> FileDataContext:
-    """The file context of ``project_dir`` with its run artefacts under ``runtime_dir(paths)``."""
+def open_context(paths: DataPaths) -> FileDataContext:
+    """The file context under ``runtime_dir(paths)``, its configuration written from :data:`GX_CONFIG`
+    (call :func:`ensure_gates` before using a gate)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    target = runtime_dir(paths)
-    target.mkdir(parents=True, exist_ok=True)
-    os.environ[RUNTIME_DIR_ENV] = str(target)
+    root = runtime_dir(paths)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "great_expectations.yml").write_text(GX_CONFIG, encoding="utf-8")
     import great_expectations as gx
 
-    return gx.get_context(mode="file", project_root_dir=str(project_dir))
-
-
-def _get_or_add(factory: Any, name: str, build: Any) -> Any:
-    from great_expectations.exceptions import DataContextError
-
-    try:
-        return factory.get(name)
-    except (DataContextError, KeyError, ValueError):
-        return factory.add(build())
+    return gx.get_context(mode="file", context_root_dir=str(root))
 
 
 @dataclass(frozen=True)
@@ -79,8 +110,9 @@ class Gate:
 
 
 def ensure_gates(context: FileDataContext, sources: tuple[str, ...] = SOURCES) -> dict[str, Gate]:
-    """Get (or add when missing: never update) the data source, assets, suites, validation definitions
-    and checkpoints of ``sources``."""
+    """Write the gates of ``sources`` into ``context`` from code: the data source and its assets (added
+    when missing), and each suite, validation definition and checkpoint (added or updated, so the stored
+    copies equal what :func:`quality.suites.build_suite` builds now)."""
     import great_expectations as gx
 
     try:
@@ -98,59 +130,15 @@ def ensure_gates(context: FileDataContext, sources: tuple[str, ...] = SOURCES) -
             batch = asset.get_batch_definition(BATCH_DEFINITION_NAME)
         except (KeyError, ValueError, LookupError):
             batch = asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION_NAME)
-        suite = _get_or_add(context.suites, name, lambda s=source: build_suite(s))
-        definition = _get_or_add(
-            context.validation_definitions,
-            name,
-            lambda n=name, b=batch, s=suite: gx.ValidationDefinition(name=n, data=b, suite=s),
+        suite = context.suites.add_or_update(build_suite(source))
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite)
         )
-        _get_or_add(
-            context.checkpoints,
-            name,
-            lambda n=name, d=definition: gx.Checkpoint(
-                name=n, validation_definitions=[d], actions=[], result_format=RESULT_FORMAT
-            ),
+        context.checkpoints.add_or_update(
+            gx.Checkpoint(name=name, validation_definitions=[definition], actions=[], result_format=RESULT_FORMAT)
         )
         gates[source] = Gate(source=source, checkpoint_name=name)
     return gates
-
-
-def suite_drift(context: FileDataContext, source: str) -> list[str]:
-    """How the stored suite of ``source`` differs from the code's (empty when identical)."""
-    stored = [comparable(e) for e in context.suites.get(suite_name(source)).expectations]
-    wanted = [comparable(e) for e in build_suite(source).expectations]
-    problems = []
-    for i in range(max(len(stored), len(wanted))):
-        have = stored[i] if i < len(stored) else None
-        want = wanted[i] if i < len(wanted) else None
-        if have != want:
-            problems.append(f"{suite_name(source)} expectation {i}: stored {have} != code {want}")
-    return problems
-
-
-def update_suite(context: FileDataContext, source: str) -> bool:
-    """Deliberately rewrite the stored suite of ``source`` to the code's expectations (keeping the suite
-    id and the ids of unchanged expectations). Returns whether anything changed. For maintainers after
-    editing ``gx_suites``; never called by the pipeline."""
-    if not suite_drift(context, source):
-        return False
-    suite = context.suites.get(suite_name(source))
-    stored = {_key(e): e for e in suite.expectations}
-    new = []
-    for expectation in build_suite(source).expectations:
-        kept = stored.get(_key(expectation))
-        if kept is not None:
-            expectation.id = kept.id
-        new.append(expectation)
-    suite.expectations = new
-    suite.save()
-    return True
-
-
-def _key(expectation: Any) -> str:
-    import json
-
-    return json.dumps(comparable(expectation), sort_keys=True, ensure_ascii=False, default=str)
 
 
 def run_gate(
@@ -182,4 +170,4 @@ def prune_validation_results(paths: DataPaths, source: str, keep: int | None = N
 def build_data_docs(context: FileDataContext) -> Path:
     """Build the data docs site (suites and every stored validation result); returns its index.html."""
     context.build_data_docs(site_names=[DATA_DOCS_SITE])
-    return Path(os.environ[RUNTIME_DIR_ENV]) / "data_docs" / "index.html"
+    return Path(context.root_directory) / "data_docs" / "index.html"

@@ -10,8 +10,8 @@ from .context import build_data_docs, ensure_gates, open_context
 
 
 def build_gx_docs(paths: DataPaths) -> Path:
-    """Build the site from the committed suites and every validation result stored under the data
-    directory; returns the path of its ``index.html``."""
+    """Build the site from the suites as the code defines them (written into the data directory's GX
+    context) and every validation result stored there; returns the path of its ``index.html``."""
     context = open_context(paths)
     ensure_gates(context)
     return build_data_docs(context)

@@ -19,29 +19,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from core.paths import SOURCES
+from core.sources import REGISTRY, Freshness, get_source
 from ingestion.adapters.base import file_sha256
-
-from .suites import EVENT_TIME
 
 SAMPLE_ROWS = 200_000
 SAMPLE_SEED = 42
 
-# Days the newest event of a source may lie before the freshness reference (the newest event of all raw
-# tables, or the configured as_of) at least. Sales feeds arrive daily; members register in bursts;
-# campaigns are weeks apart. A small shop's feed is also quiet for longer between orders: the allowed
-# gap widens to the gap a live feed at its own average rate leaves with less than 0.1% probability
-# (Poisson: P(no event in t) = exp(-t / mean gap) = 0.001, t = ln(1000) x mean gap; see allowed_gap_days).
-# The 5000-person demo passes with room to spare (newest pos/tmall/jd/wechat_pay within 3 days of the
-# reference, members within ~15, touches within ~20) and a feed stopped for a month is caught.
-FRESHNESS_DAYS: dict[str, int] = {
-    "pos": 14,
-    "tmall": 14,
-    "jd": 14,
-    "wechat_pay": 14,
-    "wechat_members": 60,
-    "touches": 90,
-}
+# Freshness: the newest event of a source may lie ``freshness.error_after_days`` (the source registry,
+# core/sources.py) before the freshness reference (the newest event of all raw tables, or the configured
+# as_of) at least. A small shop's feed is also quiet for longer between orders: the allowed gap widens to
+# the gap a live feed at its own average rate leaves with less than 0.1% probability (Poisson:
+# P(no event in t) = exp(-t / mean gap) = 0.001, t = ln(1000) x mean gap; see allowed_gap_days).
 QUIET_GAP_FACTOR = math.log(1000)  # gaps a live feed leaves with probability < 0.1%
 
 
@@ -61,7 +49,7 @@ class EventSpan:
 
 def event_span(con: duckdb.DuckDBPyConnection, source: str) -> EventSpan:
     """First and last event time of ``raw.<source>`` and how many rows have one (exact, SQL)."""
-    column = EVENT_TIME[source]
+    column = get_source(source).event_time
     first, last, events = con.execute(
         f'select min("{column}"), max("{column}"), count("{column}") from raw."{source}"'
     ).fetchone()
@@ -84,8 +72,7 @@ class RawFrame:
 def read_raw_frame(con: duckdb.DuckDBPyConnection, source: str, max_rows: int = SAMPLE_ROWS) -> RawFrame:
     """``raw.<source>`` as a DataFrame with stable dtypes (nullable integers and booleans), or a repeatable
     reservoir sample of ``max_rows`` rows when the table is bigger."""
-    if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}")
+    get_source(source)  # raises on an unknown source: the name goes into SQL
     table_rows = int(con.execute(f'select count(*) from raw."{source}"').fetchone()[0])
     sampled = table_rows > max_rows
     if sampled:
@@ -117,8 +104,10 @@ def manifest_rows_loaded(con: duckdb.DuckDBPyConnection, source: str) -> int:
 def newest_event_times(con: duckdb.DuckDBPyConnection) -> dict[str, dt.datetime | None]:
     """The newest event time of every raw table (None when empty)."""
     found: dict[str, dt.datetime | None] = {}
-    for source, column in EVENT_TIME.items():
-        found[source] = con.execute(f'select max("{column}") from raw."{source}"').fetchone()[0]
+    for source in REGISTRY:
+        found[source.name] = con.execute(
+            f'select max("{source.event_time}") from raw."{source.name}"'
+        ).fetchone()[0]
     return found
 
 
@@ -135,6 +124,33 @@ def fresh_since(reference: dt.datetime | None, days: float) -> dt.datetime | Non
     if reference is None:
         return None
     return (reference - dt.timedelta(days=days)).replace(microsecond=0)
+
+
+def freshness_warning(
+    policy: Freshness,
+    event_time: str,
+    newest: dt.datetime | None,
+    reference: dt.datetime | None,
+    span: EventSpan,
+    error_days: int | None = None,
+) -> str | None:
+    """The non-blocking freshness warning of a feed whose newest event is older than the policy's
+    ``warn_after_days`` allow (widened for a sparse feed like the error threshold), or None: no warn
+    threshold (or one not below ``error_days``, default the policy's), fresh enough, or stale beyond the
+    error threshold (which blocks instead)."""
+    warn_days = policy.warn_after_days
+    error_days = policy.error_after_days if error_days is None else error_days
+    if warn_days is None or warn_days >= error_days or newest is None or reference is None:
+        return None
+    warn_allowed = allowed_gap_days(warn_days, span)
+    warn_since = fresh_since(reference, warn_allowed)
+    error_since = fresh_since(reference, allowed_gap_days(error_days, span))
+    if newest >= warn_since or newest < error_since:
+        return None
+    return (
+        f"newest {event_time} {newest} is older than {warn_since} ({warn_allowed:.1f} days before the "
+        f"reference: warn after {warn_days})"
+    )
 
 
 @dataclass(frozen=True)

@@ -1,41 +1,42 @@
-"""The Great Expectations suite of every raw table, ``raw__<source>``, defined in code.
+"""The Great Expectations suite of every raw table, ``raw__<source>``, built from the source registry.
 
-The committed JSON under ``expectations/gx/expectations/`` is what :func:`build_suite` returns (a test
-compares them); the bootstrap only adds what is missing, so the JSON never changes behind a reviewer's
-back. Rules per table:
+Code is the single source of truth: nothing of a suite is committed. When a gate runs,
+``quality.context.ensure_gates`` writes the suite (with its validation definition and checkpoint) into the
+run-time GX context under the data directory. Rules per table, from ``core/sources.py``:
 
-- columns and their order (``ingestion.schemas``: canonical then lineage columns) and each column's type as
-  the DuckDB table reads into pandas (:data:`PANDAS_DTYPES`);
-- keys not null (:data:`NOT_NULL`) and the lineage columns not null;
-- one row per key within a file where the export promises it (:data:`UNIQUE_PER_FILE`: a Tmall order
-  twice in one file with different contents is a broken export, and staging would silently keep one);
-- native status values within the set the adapters know (``TMALL_STATUSES``…, a superset of FORMATS.md);
-- money within sane bounds (:data:`MONEY_BOUNDS`);
-- normalised phones match ``^1[3-9]\\d{9}$`` when not null (touches: recipients of type ``phone``);
+- columns and their order (canonical then lineage columns) and each column's type as the DuckDB table
+  reads into pandas (:data:`PANDAS_DTYPES`);
+- the registry's not-null columns and the lineage columns not null;
+- one row per key within a file where the export promises it (``unique_per_file``);
+- native status values within the set the adapters know (``status_sets``);
+- free-text categories a merchant may extend (``soft_value_sets``: payment methods, gender, currency)
+  as ``warning`` expectations: shown, never blocking;
+- money within sane bounds (``money_bounds``);
+- normalised phones match :data:`~core.sources.PHONE_PATTERN` when not null (``phone_columns``);
 - row count equal to the manifest's loaded rows (parameter ``manifest_rows_loaded``);
 - freshness: the newest event time not older than the parameter ``fresh_since``.
 
-Free-text categories a merchant may extend (payment methods, gender, currency) are ``warning``
-expectations: shown, never blocking. Everything else is ``critical``: a failure blocks the marts.
+Everything but the soft value sets is ``critical``: a failure blocks the marts. :func:`rules_markdown`
+renders the same rules for ``expectations/README.md`` (``python -m quality.suites --write``; a test keeps
+the README equal to it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.paths import SOURCES
-from ingestion.adapters.jd import JD_STATUSES
-from ingestion.adapters.tmall import TMALL_STATUSES
-from ingestion.adapters.touches import CHANNELS, EVENT_TYPES, RECIPIENT_TYPES
-from ingestion.adapters.wechat_pay import TRADE_STATES
-from ingestion.schemas import raw_table_columns
+from core.paths import REPO_ROOT
+from core.sources import PHONE_PATTERN, REGISTRY, Source, get_source
+from ingestion.schemas import LINEAGE_NOT_NULL, raw_table_columns
 
 if TYPE_CHECKING:  # GX takes ~4 s to import: only when a suite is built, not when definitions load
     import great_expectations.expectations as gxe
     from great_expectations.core import ExpectationSuite
 
-PHONE_PATTERN = r"^1[3-9]\d{9}$"
 MANIFEST_ROWS_PARAMETER = "manifest_rows_loaded"
 FRESH_SINCE_PARAMETER = "fresh_since"
 
@@ -51,95 +52,6 @@ PANDAS_DTYPES: dict[str, str] = {
     "INTEGER": "int32",
     "BIGINT": "int64",
     "BOOLEAN": "bool",
-}
-
-# The event time whose newest value says how fresh a feed is.
-EVENT_TIME: dict[str, str] = {
-    "pos": "sold_at",
-    "tmall": "created_at",
-    "jd": "ordered_at",
-    "wechat_members": "registered_at",
-    "wechat_pay": "traded_at",
-    "touches": "event_time",
-}
-
-NOT_NULL: dict[str, tuple[str, ...]] = {
-    "pos": ("receipt_no", "receipt_type", "store_code", "sold_at", "sku_code", "quantity", "paid_amount"),
-    "tmall": ("order_id", "order_status", "created_at", "total_amount", "paid_amount"),
-    "jd": ("order_id", "sku_id", "quantity", "ordered_at", "order_status"),
-    "wechat_members": ("openid", "registered_at"),
-    "wechat_pay": (
-        "traded_at",
-        "transaction_id",
-        "out_trade_no",
-        "openid",
-        "trade_state",
-        "settlement_amount",
-    ),
-    "touches": ("campaign_id", "channel", "recipient_type", "event_type", "event_time"),
-}
-LINEAGE_NOT_NULL = ("_file_sha256", "_file_name", "_row_number", "_loaded_at")
-
-# Exports with one row per key (FORMATS.md): unique within a file. (Across files a key repeats by design:
-# re-exports of overlapping periods; staging keeps the latest file's row.)
-UNIQUE_PER_FILE: dict[str, tuple[str, ...]] = {
-    "tmall": ("order_id",),
-    "wechat_members": ("openid",),
-}
-
-# Native values the adapters know (values outside are kept in raw and noted in _extra._issues): an unknown
-# status decides nothing downstream can trust (is it a purchase?), so it blocks.
-STATUS_SETS: dict[str, dict[str, tuple[str, ...]]] = {
-    "pos": {"receipt_type": ("销售", "退货")},
-    "tmall": {"order_status": TMALL_STATUSES},
-    "jd": {"order_status": JD_STATUSES},
-    "wechat_members": {"follow_status": ("关注", "取消关注", "已关注", "未关注", "已取消关注")},
-    "wechat_pay": {"trade_state": TRADE_STATES},
-    "touches": {
-        "channel": CHANNELS,
-        "event_type": tuple(EVENT_TYPES),
-        "recipient_type": tuple(RECIPIENT_TYPES),
-    },
-}
-# Categories a merchant may extend: a new value is worth a look, not a stop.
-SOFT_VALUE_SETS: dict[str, dict[str, tuple[str, ...]]] = {
-    "pos": {"payment_method": ("微信", "支付宝", "现金", "银行卡", "储值卡")},
-    "wechat_members": {"gender": ("男", "女", "未知")},
-    "wechat_pay": {"currency": ("CNY",)},
-}
-
-# Sane bounds in yuan: a single receipt line / order / bill line beyond them is a unit or parsing error
-# (cents read as yuan, two columns glued). Returns and refunds are negative on POS lines only.
-LINE_LIMIT = 100_000
-ORDER_LIMIT = 1_000_000
-MONEY_BOUNDS: dict[str, dict[str, tuple[float, float]]] = {
-    "pos": {
-        "unit_price": (0, LINE_LIMIT),
-        "discount_amount": (-LINE_LIMIT, LINE_LIMIT),
-        "paid_amount": (-LINE_LIMIT, LINE_LIMIT),
-    },
-    "tmall": {
-        "goods_amount": (0, ORDER_LIMIT),
-        "shipping_fee": (0, 10_000),
-        "total_amount": (0, ORDER_LIMIT),
-        "paid_amount": (0, ORDER_LIMIT),
-        "refund_amount": (0, ORDER_LIMIT),
-    },
-    "jd": {
-        "jd_price": (0, LINE_LIMIT),
-        "order_amount": (0, ORDER_LIMIT),
-        "settlement_amount": (0, ORDER_LIMIT),
-        "payable_amount": (0, ORDER_LIMIT),
-    },
-    "wechat_pay": {
-        "settlement_amount": (0, ORDER_LIMIT),
-        "coupon_amount": (0, ORDER_LIMIT),
-        "refund_amount": (0, ORDER_LIMIT),
-        "coupon_refund_amount": (0, ORDER_LIMIT),
-        "fee": (-10_000, 10_000),  # a refund line carries a negative fee
-        "order_amount": (0, ORDER_LIMIT),
-        "requested_refund_amount": (0, ORDER_LIMIT),
-    },
 }
 
 
@@ -159,8 +71,7 @@ def expectations_for(source: str) -> list[gxe.Expectation]:
     import great_expectations.expectations as gxe
     from great_expectations.expectations.row_conditions import Column
 
-    if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}; known: {', '.join(SOURCES)}")
+    spec = get_source(source)
     columns = raw_table_columns(source)
     found: list[gxe.Expectation] = [
         gxe.ExpectTableColumnsToMatchOrderedList(column_list=list(columns)),
@@ -168,30 +79,23 @@ def expectations_for(source: str) -> list[gxe.Expectation]:
     ]
     for column, duckdb_type in columns.items():
         found.append(gxe.ExpectColumnValuesToBeOfType(column=column, type_=PANDAS_DTYPES[duckdb_type]))
-    for column in (*NOT_NULL[source], *LINEAGE_NOT_NULL):
+    for column in (*spec.not_null, *LINEAGE_NOT_NULL):
         found.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
-    if source in UNIQUE_PER_FILE:
-        found.append(
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=["_file_sha256", *UNIQUE_PER_FILE[source]])
-        )
-    for column, values in STATUS_SETS[source].items():
+    if spec.unique_per_file:
+        found.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=["_file_sha256", *spec.unique_per_file]))
+    for column, values in spec.status_sets.items():
         found.append(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values)))
-    for column, values in SOFT_VALUE_SETS.get(source, {}).items():
+    for column, values in spec.soft_value_sets.items():
         found.append(_soft(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values))))
-    for column, (low, high) in MONEY_BOUNDS.get(source, {}).items():
+    for column, (low, high) in spec.money_bounds.items():
         found.append(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high))
-    if "phone" in columns:
-        found.append(gxe.ExpectColumnValuesToMatchRegex(column="phone", regex=PHONE_PATTERN))
-    if source == "touches":
-        found.append(
-            gxe.ExpectColumnValuesToMatchRegex(
-                column="recipient", regex=PHONE_PATTERN, row_condition=Column("recipient_type") == "phone"
-            )
-        )
+    for phone in spec.phone_columns:
+        condition = {}
+        if phone.when is not None:
+            condition = {"row_condition": Column(phone.when[0]) == phone.when[1]}
+        found.append(gxe.ExpectColumnValuesToMatchRegex(column=phone.column, regex=PHONE_PATTERN, **condition))
     found.append(
-        gxe.ExpectColumnMaxToBeBetween(
-            column=EVENT_TIME[source], min_value={"$PARAMETER": FRESH_SINCE_PARAMETER}
-        )
+        gxe.ExpectColumnMaxToBeBetween(column=spec.event_time, min_value={"$PARAMETER": FRESH_SINCE_PARAMETER})
     )
     return found
 
@@ -202,7 +106,109 @@ def build_suite(source: str) -> ExpectationSuite:
     return ExpectationSuite(name=suite_name(source), expectations=expectations_for(source))
 
 
-def comparable(expectation: gxe.Expectation | Mapping) -> dict:
-    """An expectation as a dict without its id (ids are assigned when a suite is first stored)."""
-    config = expectation if isinstance(expectation, Mapping) else expectation.configuration.to_json_dict()
-    return {key: value for key, value in dict(config).items() if key not in ("id",)}
+# ------------------------------------------------------------------------------------ the rules as a doc
+README = REPO_ROOT / "expectations" / "README.md"
+RULES_BEGIN = "<!-- gx-rules: generated by `python -m quality.suites --write` from core/sources.py -->"
+RULES_END = "<!-- /gx-rules -->"
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+
+
+def _values(values: Sequence[str]) -> str:
+    return "{" + ", ".join(values) + "}"
+
+
+def _freshness(spec: Source) -> str:
+    policy = spec.freshness
+    warn = f"warn {policy.warn_after_days}, " if policy.warn_after_days is not None else ""
+    return f"{warn}error {policy.error_after_days}"
+
+
+def _phones(spec: Source) -> str:
+    shown = []
+    for phone in spec.phone_columns:
+        where = f" where {phone.when[0]} = '{phone.when[1]}'" if phone.when else ""
+        shown.append(f"{phone.column}{where}")
+    return "; ".join(shown) or "–"
+
+
+def rules_markdown() -> str:
+    """What every suite expects, as markdown: the rules shared by all suites, then one table row per
+    source from the registry."""
+    lines = [
+        "Every suite `raw__<source>` expects:",
+        "",
+        "- the canonical columns then the lineage columns, in order, each of its type as DuckDB reads it "
+        "into pandas ("
+        + ", ".join(f"`{duckdb}` → `{pandas}`" for duckdb, pandas in PANDAS_DTYPES.items())
+        + "): a money column of text fails here;",
+        f"- row count equal to the manifest's loaded rows (runtime parameter `{MANIFEST_ROWS_PARAMETER}`);",
+        "- the lineage columns " + ", ".join(LINEAGE_NOT_NULL) + " not null;",
+        f"- the newest event time not older than `{FRESH_SINCE_PARAMETER}` (see Freshness);",
+        f"- phones, where not null, match `{PHONE_PATTERN}`.",
+        "",
+        (
+            "Per source (all `critical` unless marked *warning*: a warning shows in the check, never blocks; "
+            "freshness in days before the reference, widened for a sparse feed):"
+        ),
+        "",
+        (
+            "| suite | event time | freshness | not null | unique within a file | value sets "
+            "| *warning* value sets | money bounds (yuan) | phones |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for spec in REGISTRY:
+        cells = [
+            f"`{suite_name(spec.name)}`",
+            spec.event_time,
+            _freshness(spec),
+            ", ".join(spec.not_null) or "–",
+            ", ".join(spec.unique_per_file) or "–",
+            "; ".join(f"{c} {_values(v)}" for c, v in spec.status_sets.items()) or "–",
+            "; ".join(f"{c} {_values(v)}" for c, v in spec.soft_value_sets.items()) or "–",
+            "; ".join(f"{c} {_number(lo)}…{_number(hi)}" for c, (lo, hi) in spec.money_bounds.items()) or "–",
+            _phones(spec),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def readme_rules_section(text: str) -> str:
+    """The generated part of a README: the text between :data:`RULES_BEGIN` and :data:`RULES_END`."""
+    try:
+        start = text.index(RULES_BEGIN) + len(RULES_BEGIN)
+        end = text.index(RULES_END, start)
+    except ValueError:
+        raise ValueError(f"no {RULES_BEGIN} … {RULES_END} section") from None
+    return text[start:end].strip("\n") + "\n"
+
+
+def write_readme_rules(path: Path = README) -> bool:
+    """Replace the generated section of ``path`` with :func:`rules_markdown`; returns whether it changed."""
+    text = path.read_text(encoding="utf-8")
+    old = readme_rules_section(text)
+    new = rules_markdown()
+    if old == new:
+        return False
+    start = text.index(RULES_BEGIN) + len(RULES_BEGIN)
+    end = text.index(RULES_END, start)
+    path.write_text(text[:start] + "\n" + new + text[end:], encoding="utf-8")
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m quality.suites", description="print the raw suites' rules")
+    parser.add_argument("--write", action="store_true", help=f"update the generated section of {README}")
+    args = parser.parse_args(argv)
+    if args.write:
+        print(f"{README}: {'updated' if write_readme_rules() else 'already up to date'}")
+    else:
+        print(rules_markdown(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

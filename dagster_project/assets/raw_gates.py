@@ -4,7 +4,8 @@
 step fails and nothing downstream of the raw table runs in that run (dbt models, marts, exports, the
 serving copy). It fails when
 
-- a ``critical`` expectation of the suite fails (see ``gx_suites``), or
+- a ``critical`` expectation of the suite fails (``quality/suites.py``, built from the source registry
+  ``core/sources.py``), or
 - a file of ``landing/<source>`` is still a rejected file in the manifest (a broken export: the rest of
   the source loaded, but the marts would silently miss that file's rows, so they wait until the file is
   replaced or removed; the reason is in the check's metadata), or
@@ -12,7 +13,8 @@ serving copy). It fails when
   systemic break such as a money column of text, not the odd bad row: those are quarantined and pass), or
 - (sampled tables only) the exact SQL row count or newest event time fails where the sample cannot judge.
 
-When only ``warning`` expectations fail the check fails with WARN severity and does not block.
+When only ``warning`` expectations fail, or the feed is older than the registry's ``warn_after_days`` (but
+within ``error_after_days``), the check fails with WARN severity and does not block.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the check function's annotations.
@@ -30,14 +32,15 @@ from dagster import (
 from pydantic import Field, field_validator
 
 from core.paths import SOURCES
+from core.sources import get_source
 from quality.context import ensure_gates, open_context, prune_validation_results, run_gate, runtime_dir
 from quality.raw_frames import (
-    FRESHNESS_DAYS,
     SAMPLE_ROWS,
     allowed_gap_days,
     event_span,
     fresh_since,
     freshness_reference,
+    freshness_warning,
     manifest_rows_loaded,
     newest_event_times,
     over_quarantined_files,
@@ -45,7 +48,7 @@ from quality.raw_frames import (
     rejected_files_in_landing,
 )
 from quality.report import expectation_count, failed_expectations, failures_markdown
-from quality.suites import EVENT_TIME, FRESH_SINCE_PARAMETER, MANIFEST_ROWS_PARAMETER, suite_name
+from quality.suites import FRESH_SINCE_PARAMETER, MANIFEST_ROWS_PARAMETER, suite_name
 
 from ..resources import WarehouseResource
 from .ingestion import raw_asset_key
@@ -67,7 +70,8 @@ class RawGateConfig(Config):
     )
     freshness_days: int | None = Field(
         default=None,
-        description="days the newest event may lie before the reference at least (default per source)",
+        description="days the newest event may lie before the reference at least (default: the source "
+        "registry's error_after_days)",
     )
     max_rows: int = Field(default=SAMPLE_ROWS, description="validate a sample above this many rows")
     max_quarantine_share: float = Field(
@@ -90,7 +94,8 @@ def _rejected_markdown(rejected) -> str:
 
 
 def build_raw_gate(source: str) -> AssetChecksDefinition:
-    event_column = EVENT_TIME[source]
+    spec = get_source(source)
+    event_column = spec.event_time
 
     @asset_check(
         asset=raw_asset_key(source),
@@ -106,7 +111,7 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
         context: AssetCheckExecutionContext, warehouse: WarehouseResource, config: RawGateConfig
     ) -> AssetCheckResult:
         paths = warehouse.paths
-        days = config.freshness_days if config.freshness_days is not None else FRESHNESS_DAYS[source]
+        days = config.freshness_days if config.freshness_days is not None else spec.freshness.error_after_days
         as_of = dt.date.fromisoformat(config.as_of) if config.as_of else None
         with warehouse.connect(read_only=True) as con:
             raw = read_raw_frame(con, source, max_rows=config.max_rows)
@@ -118,6 +123,8 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
         reference = freshness_reference(newest, as_of)
         allowed = allowed_gap_days(days, span)
         since = fresh_since(reference, allowed)
+        stale_warning = freshness_warning(spec.freshness, event_column, newest[source], reference, span, days)
+        warnings = [stale_warning] if stale_warning else []
 
         problems: list[str] = []
         if rejected:
@@ -144,6 +151,7 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
                 f"{since} ({allowed:.1f} days before the reference: at least {days}, more for a sparse feed)"
             ),
             f"newest {event_column}": MetadataValue.text(str(newest[source])),
+            "freshness warning": MetadataValue.text(stale_warning or "none"),
             "rejected files in landing": MetadataValue.md(_rejected_markdown(rejected)),
             "over-quarantined files in landing": MetadataValue.md(
                 "\n".join(f"- {f.file_name}: {f.message}" for f in broken) or "none"
@@ -170,9 +178,10 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
 
         blocking = [f for f in failures if f.blocking]
         problems += [f"{f.expectation} on {f.column or 'the table'}: {f.problem}" for f in blocking]
-        passed = not problems and not failures
-        # Only warning expectations failed: a non-blocking WARN; otherwise ERROR (blocks when failed).
-        severity = AssetCheckSeverity.WARN if failures and not problems else AssetCheckSeverity.ERROR
+        passed = not problems and not failures and not warnings
+        # Only warnings (warning expectations, the freshness warning): a non-blocking WARN; otherwise
+        # ERROR (blocks when failed).
+        severity = AssetCheckSeverity.WARN if (failures or warnings) and not problems else AssetCheckSeverity.ERROR
         metadata.update(
             {
                 "expectations evaluated": MetadataValue.int(evaluated),
@@ -185,6 +194,8 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
         )
         for problem in problems:
             context.log.error(f"raw.{source}: {problem}")
+        for warning in warnings:
+            context.log.warning(f"raw.{source}: {warning}")
         return AssetCheckResult(passed=passed, severity=severity, metadata=metadata)
 
     return _gate

@@ -18,9 +18,9 @@
         payer attaches to its own order and to any other channel's order with that merchant order number);
       - a member `wechat_members:<app_id>:<openid>`: its staging row (one per openid);
       - a touch `touches:<event_key>`: its staging event (a pure function of the event's columns).
-    Affected natural keys (`order_keys`): the keys with raw rows loaded after the watermark in pos, tmall,
-    jd or wechat_pay (a new pay row re-attaches its payer to an old order of another channel; a new order
-    picks up the payers of old pay rows), plus, for pos, the receipts linked by a return to a new receipt
+    Affected natural keys (`order_keys`): the keys with raw rows loaded after the watermark in the raw table
+    of any order channel (`order_channels()`: pos, tmall, jd, wechat_pay; a new pay row re-attaches its
+    payer to an old order of another channel; a new order picks up the payers of old pay rows), plus, for pos, the receipts linked by a return to a new receipt
     either way (the same links as orders_incremental_prepare: a new return changes its sale's refund, a new
     sale absorbs a stand-alone return `pos:<return no>`, whose order row vanishes). Every order record
     `<channel>:<key>` of every channel for those keys is a target; the model reads every input of exactly
@@ -80,13 +80,12 @@
         select case when exists (
             select 1
             from (
-                select 'pos' as channel, (select max(_loaded_at) from {{ source('raw', 'pos') }}) as loaded_at
-                union all
-                select 'tmall', (select max(_loaded_at) from {{ source('raw', 'tmall') }})
-                union all
-                select 'jd', (select max(_loaded_at) from {{ source('raw', 'jd') }})
-                union all
-                select 'wechat', (select max(_loaded_at) from {{ source('raw', 'wechat_pay') }})
+                {%- for spec in order_channels() %}
+                select
+                    '{{ spec.channel }}' as channel,
+                    (select max(_loaded_at) from {{ source('raw', spec.source) }}) as loaded_at
+                {% if not loop.last %}union all{% endif %}
+                {%- endfor %}
             ) as raw_loads
             where raw_loads.loaded_at > coalesce(
                 (select max(_source_loaded_at) from {{ orders }} where channel = raw_loads.channel),
@@ -103,17 +102,11 @@
             select getvariable('{{ identity_incremental_variable('watermark') }}') as loaded_at
         ),
         order_new as (
-            select receipt_no as natural_key from {{ source('raw', 'pos') }}
+            {%- for spec in order_channels() %}
+            select {{ spec.key }} as natural_key from {{ source('raw', spec.source) }}
             where _loaded_at > (select loaded_at from watermark)
-            union
-            select order_id from {{ source('raw', 'tmall') }}
-            where _loaded_at > (select loaded_at from watermark)
-            union
-            select order_id from {{ source('raw', 'jd') }}
-            where _loaded_at > (select loaded_at from watermark)
-            union
-            select out_trade_no from {{ source('raw', 'wechat_pay') }}
-            where _loaded_at > (select loaded_at from watermark)
+            {% if not loop.last %}union{% endif %}
+            {%- endfor %}
         ),
         pos_raw_links as (
             {{ pos_raw_links() }}
@@ -129,7 +122,12 @@
         records as (
             select channels.channel || ':' || order_keys.natural_key as natural_key
             from order_keys
-            cross join (values ('pos'), ('tmall'), ('jd'), ('wechat')) as channels (channel)
+            cross join (
+                values
+                {%- for spec in order_channels() %}
+                ('{{ spec.channel }}'){% if not loop.last %},{% endif %}
+                {%- endfor %}
+            ) as channels (channel)
             union
             select {{ member_record_key('members.app_id', 'members.openid') }}
             from {{ source('raw', 'wechat_members') }} as members

@@ -58,14 +58,20 @@
     {{- return(this.identifier ~ '__' ~ channel ~ '_keys') -}}
 {%- endmacro -%}
 
-{#- Sources of each channel's natural key. -#}
+{#- The order channels, in order: a list of {channel, source, key} (the channel's name in the order models,
+    its raw table, the natural key column). One place: the var `order_channels` in dbt_project.yml, which
+    tests/core keeps equal to the source registry (core/sources.py). Shared with identity_incremental.sql. -#}
+{%- macro order_channels() -%}
+    {{- return(var('order_channels')) -}}
+{%- endmacro -%}
+
+{#- Each channel's raw source and natural key, by channel name. -#}
 {%- macro orders_incremental_sources() -%}
-    {{- return({
-        'pos': {'source': 'pos', 'key': 'receipt_no'},
-        'tmall': {'source': 'tmall', 'key': 'order_id'},
-        'jd': {'source': 'jd', 'key': 'order_id'},
-        'wechat': {'source': 'wechat_pay', 'key': 'out_trade_no'},
-    }) -}}
+    {%- set found = {} -%}
+    {%- for spec in order_channels() -%}
+        {%- do found.update({spec.channel: spec}) -%}
+    {%- endfor -%}
+    {{- return(found) -}}
 {%- endmacro -%}
 
 {#- The receipt numbers of `keys` (a relation with column natural_key) plus those one return link away,

@@ -1,21 +1,31 @@
-"""One adapter per landing source: native export → canonical frame + quarantined rows with reasons."""
+"""One adapter per landing source: native export → canonical frame + quarantined rows with reasons.
+
+The adapter of source ``<name>`` (a registry entry, ``core/sources.py``) is the :class:`Adapter` subclass
+with ``source = "<name>"`` in ``ingestion/adapters/<name>.py``.
+"""
 
 from __future__ import annotations
 
+import importlib
+
+from core.sources import SOURCE_NAMES
 from ingestion.adapters.base import Adapter, Column, ParseResult
-from ingestion.adapters.jd import JdAdapter
-from ingestion.adapters.pos import PosAdapter
-from ingestion.adapters.tmall import TmallAdapter
-from ingestion.adapters.touches import TouchesAdapter
-from ingestion.adapters.wechat_members import WechatMembersAdapter
-from ingestion.adapters.wechat_pay import WechatPayAdapter
 from ingestion.errors import FileRejected
 
-ADAPTERS: dict[str, Adapter] = {
-    a.source: a
-    for a in (PosAdapter(), TmallAdapter(), JdAdapter(), WechatMembersAdapter(), WechatPayAdapter(),
-              TouchesAdapter())
-}
+
+def _adapter_of(source: str) -> Adapter:
+    module = importlib.import_module(f"{__name__}.{source}")
+    found = [
+        obj
+        for obj in vars(module).values()
+        if isinstance(obj, type) and issubclass(obj, Adapter) and obj.source == source
+    ]
+    if len(found) != 1:
+        raise ImportError(f"{module.__file__}: expected one Adapter subclass with source = {source!r}")
+    return found[0]()
+
+
+ADAPTERS: dict[str, Adapter] = {source: _adapter_of(source) for source in SOURCE_NAMES}
 
 
 def get_adapter(source: str) -> Adapter:

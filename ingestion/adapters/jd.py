@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from core.sources import get_source
 from ingestion.adapters.base import Adapter, Column
 
-JD_STATUSES = ("完成", "已完成", "已取消", "取消", "等待出库", "等待确认收货", "锁定", "等待付款", "暂停",
-               "等待发货", "正在出库", "已收货")
+JD = get_source("jd")
 
 
 class JdAdapter(Adapter):
@@ -21,7 +21,7 @@ class JdAdapter(Adapter):
         Column("order_amount", ("订单金额", "订单总金额"), "money"),
         Column("settlement_amount", ("结算金额",), "money"),
         Column("payable_amount", ("应付金额", "用户应付金额", "实付金额", "应付总额"), "money"),
-        Column("order_status", ("订单状态",), "text", required=True, row_required=True, known_values=JD_STATUSES),
+        Column("order_status", ("订单状态",), "text", required=True, row_required=True, known_values=JD.status_set("order_status")),
         Column("order_type", ("订单类型",), "text"),
         Column("account", ("下单帐号", "下单账号", "用户账号", "用户帐号", "客户账号", "下单用户", "用户pin",
                            "京东账号", "账号"), "masked"),

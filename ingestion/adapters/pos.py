@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from core.sources import get_source
 from ingestion.adapters.base import Adapter, Column
+
+POS = get_source("pos")
 
 
 class PosAdapter(Adapter):
@@ -11,7 +14,7 @@ class PosAdapter(Adapter):
         Column("receipt_no", ("单据号", "单据编号", "小票号", "小票编号", "流水号", "销售单号", "单号"),
                "id", required=True, row_required=True),
         Column("receipt_type", ("单据类型", "销售类型", "业务类型", "类型"), "text",
-               known_values=("销售", "退货")),
+               known_values=POS.status_set("receipt_type")),
         Column("original_receipt_no", ("原单据号", "原单号", "原小票号", "原销售单号", "原单据编号", "原流水号"), "id"),
         Column("store_code", ("门店编码", "门店代码", "门店编号", "店铺编码", "门店ID"), "id"),
         Column("store_name", ("门店名称", "门店", "店铺名称", "店名"), "text"),

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
+from core.sources import get_source
 from ingestion.adapters.base import Adapter, Column
 
-TMALL_STATUSES = (
-    "交易成功",
-    "交易关闭",
-    "等待买家付款",
-    "买家已付款，等待卖家发货",
-    "卖家已发货，等待买家确认",
-    "卖家部分发货",
-    "买家已付款",
-    "卖家已发货",
-)
+TMALL = get_source("tmall")
 
 
 class TmallAdapter(Adapter):
@@ -28,7 +20,7 @@ class TmallAdapter(Adapter):
         Column("total_amount", ("总金额", "订单金额", "订单总金额"), "money"),
         Column("paid_amount", ("买家实际支付金额", "实际支付金额", "实付金额", "买家实付金额", "买家实付"), "money"),
         Column("order_status", ("订单状态", "交易状态"), "text", required=True, row_required=True,
-               known_values=TMALL_STATUSES),
+               known_values=TMALL.status_set("order_status")),
         Column("buyer_message", ("买家留言",), "text"),
         Column("receiver_name", ("收货人姓名", "收货人", "收件人"), "text"),
         Column("receiver_address", ("收货地址", "收货人地址", "详细地址", "收货地址 "), "text"),

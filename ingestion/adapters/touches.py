@@ -13,17 +13,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.sources import get_source
 from ingestion import normalise as nz
 from ingestion.adapters.base import Adapter, Column, Work, labelled
 
-RECIPIENT_TYPES: dict[str, tuple[str, ...]] = {
+TOUCHES = get_source("touches")
+# Native spellings of the registry's canonical values (a value without spellings here matches only
+# itself, compared case-, width- and separator-insensitively).
+RECIPIENT_TYPE_SPELLINGS: dict[str, tuple[str, ...]] = {
     "phone": ("phone", "mobile", "手机", "手机号", "手机号码", "tel", "sms"),
     "openid": ("openid", "用户openid", "微信openid"),
     "unionid": ("unionid", "用户unionid"),
     "member_card": ("member_card", "membercard", "card", "会员卡号", "会员卡", "卡号"),
     "email": ("email", "e-mail", "mail", "邮箱", "电子邮箱"),
 }
-EVENT_TYPES: dict[str, tuple[str, ...]] = {
+EVENT_TYPE_SPELLINGS: dict[str, tuple[str, ...]] = {
     "sent": ("sent", "send", "发送", "已发送"),
     "delivered": ("delivered", "deliver", "送达", "已送达"),
     "opened": ("opened", "open", "read", "打开", "已打开", "已读"),
@@ -31,7 +35,14 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "add_to_cart": ("add_to_cart", "addtocart", "cart", "加购", "加入购物车"),
     "holdout": ("holdout", "control", "对照组", "不发送"),
 }
-CHANNELS = ("sms", "wecom", "email", "app_push")
+# canonical value (the registry's, in its order) → native spellings
+RECIPIENT_TYPES: dict[str, tuple[str, ...]] = {
+    value: RECIPIENT_TYPE_SPELLINGS.get(value, ()) for value in TOUCHES.status_set("recipient_type")
+}
+EVENT_TYPES: dict[str, tuple[str, ...]] = {
+    value: EVENT_TYPE_SPELLINGS.get(value, ()) for value in TOUCHES.status_set("event_type")
+}
+CHANNELS = TOUCHES.status_set("channel")
 
 
 def _lookup_key(arr: pa.ChunkedArray) -> pa.ChunkedArray:

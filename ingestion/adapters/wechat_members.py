@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from core.sources import get_source
 from ingestion.adapters.base import Adapter, Column
+
+MEMBERS = get_source("wechat_members")
 
 
 class WechatMembersAdapter(Adapter):
@@ -20,7 +23,7 @@ class WechatMembersAdapter(Adapter):
         Column("city", ("城市", "所在城市", "地区"), "text"),
         Column("registered_at", ("注册时间", "成为会员时间", "入会时间", "开卡时间", "关注时间", "注册日期"), "time"),
         Column("follow_status", ("关注状态", "是否关注", "状态"), "text",
-               known_values=("关注", "取消关注", "已关注", "未关注", "已取消关注")),
+               known_values=MEMBERS.status_set("follow_status")),
         Column("unfollowed_at", ("取消关注时间",), "time"),
         Column("member_card", ("会员卡号", "卡号", "会员号", "会员编号"), "id"),
         Column("member_level", ("会员等级", "等级", "会员级别"), "text"),

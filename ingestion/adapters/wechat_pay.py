@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.sources import get_source
 from ingestion import normalise as nz
 from ingestion.adapters.base import Adapter, Column, Work
 from ingestion.errors import FileRejected
 
-TRADE_STATES = ("SUCCESS", "REFUND", "REVOKED", "NOTPAY", "CLOSED", "USERPAYING", "PAYERROR")
+WECHAT_PAY = get_source("wechat_pay")
 
 # summary header → (aliases, detail column summed, kind)
 SUMMARY: dict[str, tuple[tuple[str, ...], str | None]] = {
@@ -46,7 +47,7 @@ class WechatPayAdapter(Adapter):
         Column("out_trade_no", ("商户订单号",), "id", required=True),
         Column("openid", ("用户标识",), "id", required=True),
         Column("trade_type", ("交易类型",), "text", required=True),
-        Column("trade_state", ("交易状态",), "text", required=True, known_values=TRADE_STATES),
+        Column("trade_state", ("交易状态",), "text", required=True, known_values=WECHAT_PAY.status_set("trade_state")),
         Column("bank_type", ("付款银行",), "text"),
         Column("currency", ("货币种类",), "text"),
         Column("settlement_amount", ("应结订单金额", "总金额"), "money", required=True, row_required=True),
