@@ -29,7 +29,7 @@ from dagster import (
     MetadataValue,
     asset_check,
 )
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from core.paths import SOURCES
 from core.sources import get_source
@@ -50,7 +50,7 @@ from quality.raw_frames import (
 from quality.report import expectation_count, failed_expectations, failures_markdown
 from quality.suites import FRESH_SINCE_PARAMETER, MANIFEST_ROWS_PARAMETER, suite_name
 
-from ..resources import WarehouseResource
+from ..resources import RunSettings, WarehouseResource
 from .ingestion import raw_asset_key
 
 # In sample mode the GX freshness bound is lifted (the sample's max is not the table's) and the
@@ -63,11 +63,9 @@ def gate_check_name(source: str) -> str:
 
 
 class RawGateConfig(Config):
-    """Run configuration of a raw gate."""
+    """Run configuration of a raw gate (the day it judges freshness against is the run's one ``as_of``,
+    from the ``run_settings`` resource)."""
 
-    as_of: str | None = Field(
-        default=None, description="YYYY-MM-DD: judge freshness against this day instead of the newest data"
-    )
     freshness_days: int | None = Field(
         default=None,
         description="days the newest event may lie before the reference at least (default: the source "
@@ -78,13 +76,6 @@ class RawGateConfig(Config):
         default=0.5,
         description="a file that quarantines more than this share of its rows blocks (a systemic break)",
     )
-
-    @field_validator("as_of")
-    @classmethod
-    def _iso_date(cls, value: str | None) -> str | None:
-        if value is not None:
-            dt.date.fromisoformat(value)
-        return value
 
 
 def _rejected_markdown(rejected) -> str:
@@ -108,11 +99,14 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
         ),
     )
     def _gate(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource, config: RawGateConfig
+        context: AssetCheckExecutionContext,
+        warehouse: WarehouseResource,
+        run_settings: RunSettings,
+        config: RawGateConfig,
     ) -> AssetCheckResult:
         paths = warehouse.paths
         days = config.freshness_days if config.freshness_days is not None else spec.freshness.error_after_days
-        as_of = dt.date.fromisoformat(config.as_of) if config.as_of else None
+        as_of = run_settings.as_of_date
         with warehouse.connect(read_only=True) as con:
             raw = read_raw_frame(con, source, max_rows=config.max_rows)
             manifest_rows = manifest_rows_loaded(con, source)

@@ -10,7 +10,7 @@ from dagster import AssetCheckSeverity, materialize
 from core.paths import DataPaths
 from dagster_project.assets.ingestion import build_ingestion_asset
 from dagster_project.assets.raw_gates import build_raw_gate, gate_check_name
-from dagster_project.resources import WarehouseResource
+from dagster_project.resources import RunSettings, WarehouseResource
 
 HEADER = "campaign_id,campaign_name,channel,variant,recipient_type,recipient,event_type,event_time\n"
 # 4 good rows; newest event 2026-10-03 09:00.
@@ -32,10 +32,13 @@ def _write(paths: DataPaths, name: str, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _gate(paths: DataPaths, **config):
+def _gate(paths: DataPaths, as_of: str | None = None, **config):
     result = materialize(
         [build_ingestion_asset("touches"), build_raw_gate("touches")],
-        resources={"warehouse": WarehouseResource(data_dir=str(paths.root))},
+        resources={
+            "warehouse": WarehouseResource(data_dir=str(paths.root)),
+            "run_settings": RunSettings(as_of=as_of),
+        },
         run_config={"ops": {"raw__touches_gx_raw__touches": {"config": config}}} if config else None,
         raise_on_error=False,
     )
@@ -110,7 +113,7 @@ def test_gx_docs_command_builds_the_site(data_dir: DataPaths, capsys) -> None:
 
 
 def test_old_validation_results_are_pruned(data_dir: DataPaths, monkeypatch) -> None:
-    from dagster_project.checks import gx_context
+    from quality import context as gx_context
 
     _write(data_dir, "touches_good.csv", GOOD)
     monkeypatch.setattr(gx_context, "KEEP_VALIDATION_RUNS", 2)
