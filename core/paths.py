@@ -17,7 +17,7 @@ from pathlib import Path
 from core.sources import SOURCE_NAMES
 
 DATA_DIR_ENV = "REPURCHASE_DATA_DIR"
-# The repository (code: the dbt project, the GX context, workspace.yaml), whatever the working directory.
+# The repository (code: the dbt project, workspace.yaml), whatever the working directory.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The landing sources (= raw tables), in the registry's order (core/sources.py).

@@ -6,7 +6,7 @@ suite (``raw__<name>``) and its raw gate (``gx_raw__<name>``). From :data:`REGIS
 - ``ingestion.schemas``: the canonical columns and DuckDB types of ``raw.<name>``;
 - the adapters (``ingestion/adapters/<name>.py``): the native values they know (``known_values``);
 - ``quality.suites``: the GX suite (not-null columns, unique-per-file keys, status and soft value sets,
-  money bounds, phone patterns, freshness column) and its markdown summary in ``expectations/README.md``;
+  money bounds, phone patterns, freshness column) and its markdown summary in ``quality/README.md``;
 - ``quality.raw_frames`` and the raw gates: the event-time column and the freshness policy;
 - ``core.paths.SOURCES``: the names, in this order;
 - dbt: the order channels (``var('order_channels')`` in ``dbt/dbt_project.yml``, which a test keeps equal

@@ -147,7 +147,7 @@ def _files(folder: Path) -> set[Path]:
 
 
 def test_gates_are_written_into_the_data_directory_from_code(tmp_path: Path) -> None:
-    repository = _files(REPO_ROOT / "expectations")
+    repository = _files(REPO_ROOT / "quality")
     paths = DataPaths(tmp_path / "data")
     context = open_context(paths)
     gates = ensure_gates(context)
@@ -159,7 +159,7 @@ def test_gates_are_written_into_the_data_directory_from_code(tmp_path: Path) -> 
     assert [_config(e) for e in stored] == [_config(e) for e in build_suite("pos").expectations]
     # Nothing of the context is in the repository, nor written there.
     assert not [p for p in repository if p.suffix in (".json", ".yml")]
-    assert _files(REPO_ROOT / "expectations") == repository
+    assert _files(REPO_ROOT / "quality") == repository
 
 
 def test_a_stored_suite_is_rewritten_to_the_code_when_the_gate_opens(tmp_path: Path) -> None:
@@ -178,7 +178,7 @@ def test_a_stored_suite_is_rewritten_to_the_code_when_the_gate_opens(tmp_path: P
 
 def test_readme_rules_are_generated_from_the_registry() -> None:
     section = readme_rules_section(README.read_text("utf-8"))
-    assert section == rules_markdown(), "run `python -m quality.suites --write` and commit expectations/README.md"
+    assert section == rules_markdown(), "run `python -m quality.suites --write` and commit quality/README.md"
     row = next(line for line in rules_markdown().splitlines() if line.startswith("| `raw__pos`"))
     assert row == (
         "| `raw__pos` | sold_at | error 14 | receipt_no, receipt_type, store_code, sold_at, sku_code, quantity, "

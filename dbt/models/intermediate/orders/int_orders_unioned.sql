@@ -4,11 +4,11 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook=[
-            "{{ orders_incremental_prepare(['pos', 'tmall', 'jd', 'wechat']) }}",
+            "{{ orders_incremental_prepare(order_channels() | map(attribute='channel') | list) }}",
             "{{ orders_incremental_delete('source_order_id') }}",
-            "{{ orders_incremental_scope(['pos', 'tmall', 'jd', 'wechat']) }}",
+            "{{ orders_incremental_scope(order_channels() | map(attribute='channel') | list) }}",
         ],
-        post_hook="{{ orders_incremental_cleanup(['pos', 'tmall', 'jd', 'wechat']) }}",
+        post_hook="{{ orders_incremental_cleanup(order_channels() | map(attribute='channel') | list) }}",
     )
 }}
 
