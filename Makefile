@@ -1,19 +1,35 @@
 # Quick start: `make demo` runs the whole pipeline on generated demo exports; `make test` runs the tests.
-# Each target creates its own virtualenv and installs the pinned dependencies first.
+# Each target creates its own virtualenv and installs the locked dependencies first: requirements.lock
+# pins every package (direct and transitive, with hashes). After editing the dependencies in
+# pyproject.toml, run `make lock` to refresh it (other packages keep their locked versions;
+# `make lock LOCK_FLAGS=--upgrade` moves every package to its newest allowed version) and commit both.
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
+LOCK_FLAGS ?=
 
-.PHONY: demo test install ui bench clean
+.PHONY: demo test install lock ui bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): $(LOCK) pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "python3.11 not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; echo "$(LOCK) does not satisfy pyproject.toml: run make lock"; exit 1; }
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Resolve pyproject.toml's dependencies (with the dev extra) for Python 3.11 on every platform.
+lock:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "python3.11 not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes --no-strip-extras \
+		--custom-compile-command "make lock" --quiet $(LOCK_FLAGS) -o $(LOCK)
 
 demo: $(STAMP)
 	$(BIN)/repurchase demo
