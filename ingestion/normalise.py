@@ -138,6 +138,13 @@ def _issue(mask: np.ndarray, prefix: str, original: pa.ChunkedArray | None = Non
     return series(text, pd.RangeIndex(n))
 
 
+def issue_where(mask: np.ndarray, prefix: str, original: pd.Series | None = None, suffix: str = "",
+                index: pd.Index | None = None) -> pd.Series:
+    """Issue text where ``mask``: ``prefix`` or ``prefix (original cell)suffix``; NA elsewhere."""
+    out = _issue(np.asarray(mask, dtype=bool), prefix, None if original is None else arrow(original), suffix)
+    return out if index is None else _reindexed(out, index)
+
+
 def na_text(n: int, index: pd.Index | None = None) -> pd.Series:
     """A str Series of ``n`` missing values (cheap: an all-null arrow array)."""
     return series(pa.nulls(n, TEXT), pd.RangeIndex(n) if index is None else index)
@@ -154,11 +161,14 @@ def _reindexed(s: pd.Series, index: pd.Index) -> pd.Series:
 
 
 def combine_issues(*issues: pd.Series) -> pd.Series:
-    """First non-null issue of each row."""
-    out = issues[0]
-    for other in issues[1:]:
-        out = out.where(out.notna(), other)
-    return out
+    """First non-null issue of each row (index of the first series)."""
+    arrays = [arrow(i) for i in issues]
+    present = [a for a in arrays if a.null_count < len(a)]  # most issue columns are all null
+    if not present:
+        return issues[0]
+    if len(present) == 1:
+        return series(present[0], issues[0].index)
+    return series(pc.coalesce(*present), issues[0].index)
 
 
 @dataclass(frozen=True)
@@ -212,7 +222,7 @@ _PLACEHOLDERS = ("12345678901", "12345678910", "10000000000", "13800138000", "01
 class PhoneResult:
     phone: pd.Series  # 11-digit mainland mobile or NA
     masked: pd.Series  # bool: the export masked the number (138****5678)
-    issue: pd.Series  # NA / 'masked' / 'placeholder' / 'invalid'
+    issue: pd.Series  # NA / 'masked' / 'placeholder' / 'foreign' / 'invalid'
 
 
 def normalise_phone(s: pd.Series) -> PhoneResult:
@@ -221,12 +231,16 @@ def normalise_phone(s: pd.Series) -> PhoneResult:
     Accepts ``13812345678``, ``+86 138 1234 5678``, ``138-1234-5678``, ``86-13812345678``, ``0086…``,
     full-width digits and ``="…"``. Masked numbers (``138****5678``) → NA, masked, 'masked'; cashier
     placeholders (13800000000, 13888888888, one digit repeated, 12345678901 …) → NA, 'placeholder';
+    a number with another country code (``+1 415 555 0123``, ``0044 …``) → NA, 'foreign' (this platform keys
+    people on mainland mobiles; ``+1 4155550123`` must not pass as the mainland ``14155550123``);
     anything else that is not empty → NA, 'invalid'. Empty → NA, no issue.
     """
     arr = _prepared(s)
     present = _mask(pc.is_valid(arr))
     compact = pc.replace_substring_regex(arr, r"[\s\-().·/]", "")
     masked = _mask(pc.match_substring_regex(compact, r"\*|[xX]{3,}")) & present
+    foreign = _mask(pc.match_substring_regex(compact, r"^(?:\+|00)\d")) & present & ~masked
+    foreign &= ~_mask(pc.match_substring_regex(compact, r"^(?:\+|00)86"))
     digits = pc.replace_substring_regex(compact, r"^(?:\+86|0086|86)(1\d{10})$", r"\1")
     digits = pc.utf8_ltrim(digits, characters="+")
     first = pc.utf8_slice_codeunits(digits, 0, 1)
@@ -235,11 +249,12 @@ def normalise_phone(s: pd.Series) -> PhoneResult:
     tail_repeat = _mask(pc.equal(tail, pc.binary_repeat(pc.utf8_slice_codeunits(digits, 3, 4), 8)))
     tail_repeat &= _mask(pc.match_substring_regex(digits, r"^\d{11}$"))
     listed = _mask(pc.is_in(digits, value_set=pa.array(_PLACEHOLDERS)))
-    placeholder = (same_digit | tail_repeat | listed) & present & ~masked
+    placeholder = (same_digit | tail_repeat | listed) & present & ~masked & ~foreign
     valid = _mask(pc.match_substring_regex(digits, r"^1[3-9]\d{9}$")) & present & ~masked & ~placeholder
-    invalid = present & ~masked & ~placeholder & ~valid
-    codes = np.select([masked, placeholder, invalid], [1, 2, 3], default=0)
-    issue = coded_text(codes, (None, "masked", "placeholder", "invalid"), s.index)
+    valid &= ~foreign
+    invalid = present & ~masked & ~placeholder & ~valid & ~foreign
+    codes = np.select([masked, placeholder, foreign, invalid], [1, 2, 3, 4], default=0)
+    issue = coded_text(codes, (None, "masked", "placeholder", "foreign", "invalid"), s.index)
     return PhoneResult(
         phone=series(_where(valid, digits), s.index),
         masked=pd.Series(masked, index=s.index),
@@ -251,17 +266,30 @@ def normalise_phone(s: pd.Series) -> PhoneResult:
 _NUMBER = r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)$"
 
 
-def _numeric_text(s: pd.Series) -> tuple[pa.ChunkedArray, pa.ChunkedArray, np.ndarray, np.ndarray]:
-    """(original, cleaned numeric text, present mask, parseable mask) for money/number cells."""
+# Commas are thousands separators only: 1,299.00 / 12,345,678. A comma anywhere else (1.299,00 or 12,5: a
+# European decimal comma) would silently make the amount 100 or 1000 times wrong once commas are dropped.
+_THOUSANDS = r"^[-+(]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\)?-?$"
+COMMA_NOTE = ": a comma that is not a thousands separator (a European decimal comma?)"
+
+
+def _numeric_text(s: pd.Series) -> tuple[pa.ChunkedArray, pa.ChunkedArray, np.ndarray, np.ndarray, np.ndarray]:
+    """(original, cleaned numeric text, present mask, parseable mask, misplaced-comma mask) for numbers."""
     original = arrow(s)
     arr = _prepared(s)
     present = _mask(pc.is_valid(arr))
+    bad_comma = np.zeros(len(arr), dtype=bool)
     messy = _mask(pc.match_substring_regex(arr, r"[^0-9.\-]"))  # anything beyond plain -1234.5
     if messy.any():
         idx = pa.array(np.flatnonzero(messy))
         sub = arr.take(idx)
-        for junk in (",", "¥", "$", "元", " "):
+        for junk in ("¥", "$", "元", " "):
             sub = _replace_literal(sub, junk, "")
+        if _any(sub, ","):
+            stripped = pc.replace_substring_regex(sub, r"^(?:RMB|CNY|rmb|cny)|(?:RMB|CNY|rmb|cny)$", "")
+            wrong = _mask(pc.and_(pc.match_substring(stripped, ","),
+                                  pc.invert(pc.match_substring_regex(stripped, _THOUSANDS))))
+            bad_comma[np.flatnonzero(messy)[wrong]] = True
+            sub = _replace_literal(sub, ",", "")
         if pc.any(pc.match_substring_regex(sub, r"[A-Za-z]")).as_py():
             sub = pc.replace_substring_regex(sub, r"^(?:RMB|CNY|rmb|cny)|(?:RMB|CNY|rmb|cny)$", "")
         if _any(sub, "("):
@@ -270,8 +298,8 @@ def _numeric_text(s: pd.Series) -> tuple[pa.ChunkedArray, pa.ChunkedArray, np.nd
         arr = pa.chunked_array([arr])
     if pc.any(pc.ends_with(arr, "-")).as_py():
         arr = pc.replace_substring_regex(arr, r"^(\d[\d.]*)-$", r"-\1")  # 12.50- → -12.50
-    ok = _mask(pc.match_substring_regex(arr, _NUMBER)) & present
-    return original, arr, present, ok
+    ok = _mask(pc.match_substring_regex(arr, _NUMBER)) & present & ~bad_comma
+    return original, arr, present, ok, bad_comma
 
 
 def _digits_to_int(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -284,9 +312,10 @@ def parse_money(s: pd.Series, decimals: int = 2) -> Normalised:
 
     Takes ``¥1,299.00``, ``￥``, ``1299``, ``1,299.5``, full-width digits, ``-12.5``, ``(12.50)``,
     ``1,299.00元``. The rounding works on the digits, not on the binary float, so ``2.675`` → 2.68.
-    Unparseable, non-empty cells give NaN and issue ``'unparseable money (<value>)'``.
+    Unparseable, non-empty cells give NaN and issue ``'unparseable money (<value>)'``; a comma that is not a
+    thousands separator (``1.299,00``, ``12,5``: a European decimal comma) is unparseable, never guessed.
     """
-    original, arr, present, ok = _numeric_text(s)
+    original, arr, present, ok, comma = _numeric_text(s)
     good = _where(ok, arr)
     scale = 10.0**decimals
     plain = np.asarray(pc.cast(good, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
@@ -303,16 +332,18 @@ def parse_money(s: pd.Series, decimals: int = 2) -> Normalised:
         round_up = _mask(pc.greater_equal(pc.utf8_slice_codeunits(frac, decimals, decimals + 1), "5"))
         values[np.flatnonzero(long)] = sign * (whole * scale + kept + round_up) / scale
     values = np.where(ok, values, np.nan)
-    issue = _issue(present & ~ok, "unparseable money", original)
+    issue = combine_issues(_issue(comma, "unparseable money", original, COMMA_NOTE),
+                           _issue(present & ~ok, "unparseable money", original))
     return Normalised(pd.Series(values, index=s.index), _reindexed(issue, s.index))
 
 
 def parse_number(s: pd.Series) -> Normalised:
     """A quantity or other number (``1,000``, ``-2``, ``１．５``) → float64 or NaN with issue."""
-    original, arr, present, ok = _numeric_text(s)
+    original, arr, present, ok, comma = _numeric_text(s)
     values = pc.cast(_where(ok & present, arr), pa.float64()).to_numpy(zero_copy_only=False)
     values = np.asarray(values, dtype=np.float64)
-    issue = _issue(present & ~ok, "unparseable number", original)
+    issue = combine_issues(_issue(comma, "unparseable number", original, COMMA_NOTE),
+                           _issue(present & ~ok, "unparseable number", original))
     return Normalised(pd.Series(values, index=s.index), _reindexed(issue, s.index))
 
 
@@ -415,12 +446,40 @@ def parse_time(s: pd.Series) -> Normalised:
         day = _digits_to_int(pc.struct_field(written, "d"))
         bad[idx] = _mask(pc.is_valid(written)) & (day != parsed_day[idx])
     years = out.dt.year.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad |= got & ((years < 1990) | (years > 2100))
+    bad |= got & ((years < 1900) | (years > 2999))  # 1900-1999 and the far future: implausible_times
     if bad.any():
         out[bad] = pd.NaT
     failed = present & out.isna().to_numpy()
     issue = _issue(failed, "unparseable time", original)
     return Normalised(out, _reindexed(issue, s.index))
+
+
+EARLIEST_TIME = np.datetime64("2000-01-01T00:00:00", "us")  # before this a business event is a clock error
+
+
+def implausible_times(values: pd.Series, original: pd.Series, latest: np.datetime64,
+                      earliest: np.datetime64 = EARLIEST_TIME, latest_label: str = "") -> pd.Series:
+    """Issue text for parsed times after ``latest`` or before ``earliest`` (a cashier's clock set to 2099,
+    a 1970 default); NA for plausible or missing times. ``latest_label`` says what ``latest`` is."""
+    v = values.to_numpy(dtype="datetime64[us]")
+    got = ~np.isnat(v)
+    late = got & (v > np.datetime64(latest, "us"))
+    early = got & (v < np.datetime64(earliest, "us"))
+    if not (late.any() or early.any()):
+        return na_text(len(values), values.index)
+    after = f": later than {latest_label or np.datetime_as_string(latest, unit='s')} (a device clock set wrong?)"
+    before = f": before {np.datetime_as_string(earliest, unit='D')} (a device clock set wrong or a default date?)"
+    return combine_issues(issue_where(late, "implausible time", original, after, values.index),
+                          issue_where(early, "implausible time", original, before, values.index))
+
+
+def out_of_range(values: pd.Series, original: pd.Series, low: float, high: float, what: str) -> pd.Series:
+    """Issue text where a value is below ``low`` or above ``high`` (infinities included):
+    ``out of range (<cell>): <what>``; NA elsewhere."""
+    v = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        over = ~np.isnan(v) & ((v < low) | (v > high))
+    return issue_where(over, "out of range", original, f": {what}", values.index)
 
 
 # --------------------------------------------------------------------------------------- flags, etc.

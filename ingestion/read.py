@@ -8,7 +8,17 @@
   whole file at once; each data row keeps the 1-based line (CSV) or Excel row (xlsx) where it starts.
 - The header is the first of the first rows whose cells match enough of the adapter's known header
   keys; title rows above it, blank rows, and total rows (first non-empty cell 合计/总计/汇总/共计/小计)
-  are not data rows.
+  are not data rows. Total rows are kept aside (``Table.totals``) for the adapter to reconcile.
+- In a workbook, the first sheet whose header row has every required column is read (a summary or 说明
+  sheet before the data sheet is skipped, with a note).
+- NUL bytes (``\\x00``, padding some exporters leave in cells) are removed with a note saying how many and
+  on which lines; a file that is mostly NULs is UTF-16 without a BOM (decoded as such) or binary (rejected).
+- A header name that appears twice (by :func:`header_key`) is one column if the copies hold identical
+  values (the copies are dropped, with a note). If they differ and the name is one the adapter reads, the
+  file is rejected (which column is the real ``实收金额`` is unknowable); other repeated names are kept as
+  ``名称``, ``名称#2`` in ``_extra`` with a note.
+- Messages name the file, rows and header names; they never echo other cell contents (a stray file's
+  first line may be anything, a password file included).
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ from ingestion.normalise import STR, arrow, header_key, series
 
 HEADER_SCAN_ROWS = 20
 TOTAL_ROW = r"^\s*(?:合计|总计|汇总|共计|小计|总合计)"
+GRAND_TOTAL_ROW = r"^\s*(?:合计|总计|汇总|共计|总合计)"  # a whole-file total (小计 is a partial one)
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".xls")
@@ -61,6 +72,9 @@ class Table:
     notes: list[str] = field(default_factory=list)
     kind: str = "csv"
     encoding: str | None = None
+    totals: pd.DataFrame = field(default_factory=pd.DataFrame)  # total rows (合计 …), columns = headers
+    total_row_numbers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    sheet: str | None = None
 
 
 # ------------------------------------------------------------------------------------------ bytes
@@ -73,8 +87,11 @@ def sniff_kind(data: bytes, name: str) -> str:
             f"{name}: unsupported format: a legacy Excel 97-2003 (BIFF) workbook or an encrypted xlsx; "
             "open it in Excel and save it as .xlsx or .csv"
         )
-    if data.startswith(b"%PDF") or data[:8].lower().startswith((b"<html", b"<!doctyp", b"<?xml")):
-        raise FileRejected(f"{name}: unsupported format: not a CSV or an xlsx workbook (starts with {data[:8]!r})")
+    if data.startswith(b"%PDF") or data[:9].lower().startswith((b"<html", b"<!doctype", b"<?xml")):
+        what = "a PDF document" if data.startswith(b"%PDF") else "an HTML/XML page"
+        raise FileRejected(
+            f"{name}: unsupported format: {what}, not a CSV or an xlsx workbook; export the data as .csv or .xlsx"
+        )
     if Path(name).suffix.lower() in (".xlsx", ".xls"):
         raise FileRejected(f"{name}: unsupported format: named {Path(name).suffix} but not an Excel workbook")
     return "csv"
@@ -100,6 +117,16 @@ def _decode(data: bytes, name: str) -> tuple[str | None, str]:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
             raise FileRejected(f"{name}: cannot decode: UTF-16 BOM but bad bytes at {exc.start}") from None
+    head = data[:4096]
+    if head.count(0) * 4 > len(head):  # a quarter NUL bytes: UTF-16 without a BOM, or not text at all
+        encoding = "utf-16-le" if head[1::2].count(0) >= head[0::2].count(0) else "utf-16-be"
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            raise FileRejected(
+                f"{name}: cannot decode: binary data ({data.count(0)} NUL bytes), not a text export; "
+                "export the data again as .csv or .xlsx"
+            ) from None
     try:
         data.decode("utf-8")
         return None, "utf-8"
@@ -126,6 +153,19 @@ def _utf8_text(data: bytes, name: str) -> tuple[bytes, str]:
     return data, encoding
 
 
+def _strip_nul(text: bytes) -> tuple[bytes, str | None]:
+    """The text without NUL bytes, and a note saying how many were removed on which lines (None if none)."""
+    if b"\x00" not in text:
+        return text, None
+    buf = np.frombuffer(text, dtype=np.uint8)
+    nuls = np.flatnonzero(buf == 0)
+    lines = np.unique(np.searchsorted(np.flatnonzero(buf == 10), nuls) + 1)
+    shown = ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+    note = (f"removed {len(nuls)} NUL byte(s) (invisible \\x00 padding) on line(s) {shown}; "
+            "the cells are read without them")
+    return text.replace(b"\x00", b""), note
+
+
 def _delimiter(text: bytes) -> str:
     head = text[:65536].split(b"\n")[:HEADER_SCAN_ROWS + 5]
     tabs = sum(line.count(b"\t") for line in head)
@@ -148,6 +188,7 @@ def _max_fields(text: bytes, delimiter: str) -> int:
 def read_csv_grid(data: bytes, name: str) -> Grid:
     """Every row of a CSV (any encoding we detect) with pandas' C parser: robust to ragged rows."""
     text, encoding = _utf8_text(data, name)
+    text, _ = _strip_nul(text)
     return _csv_grid(text, name, encoding)
 
 
@@ -203,7 +244,7 @@ def _cell_text(value: object) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        return value
+        return value.replace("\x00", "") if "\x00" in value else value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
@@ -327,7 +368,8 @@ def _mask_np(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def find_header(grid: Grid, known_keys: Collection[str], name: str, min_matches: int = 2) -> int:
+def find_header(grid: Grid, known_keys: Collection[str], name: str, min_matches: int = 2,
+                expected: Sequence[str] = ()) -> int:
     """Position (0-based, in ``grid.cells``) of the header row among the first rows.
 
     The header is the first row whose non-empty cells match at least ``min_matches`` known header keys
@@ -346,12 +388,24 @@ def find_header(grid: Grid, known_keys: Collection[str], name: str, min_matches:
         if score > best_score:
             best, best_score = pos, score
     if best < 0:
-        found = [str(c) for c in head.iloc[0] if str(c).strip()] if len(head) else []
+        found = [str(c).strip() for c in head.iloc[0] if str(c).strip()] if len(head) else []
+        names = [c for c in found if _looks_like_a_name(c)]
+        hidden = len(found) - len(names)
+        shown = ", ".join(names[:30]) or "(no cell that looks like a column name)"
+        if hidden:
+            shown += f"; {hidden} other cell(s) not shown"
+        wanted = f"; expected a header row with {', '.join(expected)}" if expected else ""
         raise FileRejected(
-            f"{name}: no header row found in the first {HEADER_SCAN_ROWS} rows; "
-            f"first row has: {', '.join(found[:30]) or '(nothing)'}"
+            f"{name}: no header row found in the first {HEADER_SCAN_ROWS} rows; first row has: {shown}{wanted}. "
+            "Is this an export of this source, with its header row?"
         )
     return best
+
+
+def _looks_like_a_name(cell: str) -> bool:
+    """A cell shown in a message: short text without digits or path/mail characters, like a column name.
+    Anything else (a data row, a password line) is never echoed."""
+    return len(cell) <= 24 and not any(ch.isdigit() or ch in "@/\\:=$" for ch in cell)
 
 
 def _unique_headers(cells: Sequence[str]) -> list[str]:
@@ -377,6 +431,8 @@ class _Body:
     row_numbers: np.ndarray
     kind: str
     encoding: str | None
+    notes: list[str] = field(default_factory=list)
+    sheet: str | None = None
 
 
 def _strip_prefix(cells: pd.DataFrame, prefix: str | None) -> pd.DataFrame:
@@ -395,7 +451,8 @@ def _is_blank(data: bytes) -> bool:
 
 
 def _fast_csv_body(
-    text: bytes, name: str, encoding: str, known_keys: Collection[str], min_matches: int, prefix: str | None
+    text: bytes, name: str, encoding: str, known_keys: Collection[str], min_matches: int, prefix: str | None,
+    expected: Sequence[str] = (),
 ) -> _Body | None:
     """Header + body with pyarrow's multithreaded CSV reader, or None when the file needs the robust path.
 
@@ -420,7 +477,7 @@ def _fast_csv_body(
     head = pd.DataFrame([r + [""] * (width - len(r)) for r in head_rows], dtype=STR)
     head = _strip_prefix(head, prefix)
     head_grid = Grid(cells=head, row_numbers=np.arange(1, len(head) + 1), kind="csv", encoding=encoding)
-    header_pos = find_header(head_grid, known_keys, name, min_matches=min_matches)
+    header_pos = find_header(head_grid, known_keys, name, min_matches=min_matches, expected=expected)
     header_cells = [str(c) for c in head_rows[header_pos]]
     k = len(header_cells)
     body_start = 0
@@ -481,10 +538,11 @@ def _fast_csv_body(
     )
 
 
-def _grid_body(grid: Grid, name: str, known_keys: Collection[str], min_matches: int, prefix: str | None) -> _Body:
+def _grid_body(grid: Grid, name: str, known_keys: Collection[str], min_matches: int, prefix: str | None,
+               expected: Sequence[str] = ()) -> _Body:
     cells = _strip_prefix(grid.cells, prefix)
     grid = Grid(cells=cells, row_numbers=grid.row_numbers, kind=grid.kind, encoding=grid.encoding)
-    header_pos = find_header(grid, known_keys, name, min_matches=min_matches)
+    header_pos = find_header(grid, known_keys, name, min_matches=min_matches, expected=expected)
     return _Body(
         header_cells=[str(c) for c in cells.iloc[header_pos]],
         header_pos=header_pos,
@@ -496,31 +554,114 @@ def _grid_body(grid: Grid, name: str, known_keys: Collection[str], min_matches: 
     )
 
 
+Required = Sequence[tuple[str, Collection[str]]]  # (header shown in messages, header keys that match it)
+
+
+def _missing(header_cells: Sequence[str], required: Required) -> list[str]:
+    keys = {header_key(c) for c in header_cells}
+    return [label for label, wanted in required if not keys & set(wanted)]
+
+
+def _xlsx_body(path: Path, name: str, known_keys: Collection[str], min_matches: int, prefix: str | None,
+               required: Required) -> _Body:
+    """The first sheet whose header row has every required column (summary / 说明 sheets before it are
+    skipped, with a note); failing that, the first sheet with a header (the adapter then names what is
+    missing); no header anywhere → the first sheet's error."""
+    expected = [label for label, _ in required]
+    first_error: FileRejected | None = None
+    fallback: _Body | None = None
+    skipped: list[str] = []
+    for number, grid in enumerate(iter_xlsx_grids(path, name), start=1):
+        try:
+            body = _grid_body(grid, name, known_keys, min_matches, prefix, expected)
+        except FileRejected as exc:
+            first_error = first_error or exc
+            skipped.append(f"{grid.sheet!r} (no header row)")
+            continue
+        body.sheet = grid.sheet
+        missing = _missing(body.header_cells, required)
+        if not missing:
+            if skipped:
+                body.notes.append(f"read sheet {grid.sheet!r} (sheet {number}); skipped sheet(s) {', '.join(skipped)}")
+            return body
+        fallback = fallback or body
+        skipped.append(f"{grid.sheet!r} (no {', '.join(missing)} column)")
+    if fallback is not None:
+        return fallback
+    assert first_error is not None
+    raise first_error
+
+
 def read_body(path: Path, name: str, known_keys: Collection[str], min_matches: int = 2,
-              prefix: str | None = None) -> _Body:
+              prefix: str | None = None, required: Required = ()) -> _Body:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise FileRejected(f"{name}: cannot read the file ({exc.strerror})") from None
     if _is_blank(data):
         raise FileRejected(f"{name}: empty file")
-    if sniff_kind(data, name) == "xlsx":  # the first sheet with a recognisable header (skips 说明 sheets)
-        first_error: FileRejected | None = None
-        for grid in iter_xlsx_grids(path, name):
-            try:
-                return _grid_body(grid, name, known_keys, min_matches, prefix)
-            except FileRejected as exc:
-                first_error = first_error or exc
-        assert first_error is not None
-        raise first_error
+    if sniff_kind(data, name) == "xlsx":
+        return _xlsx_body(path, name, known_keys, min_matches, prefix, required)
     text, encoding = _utf8_text(data, name)
     del data
+    text, nul_note = _strip_nul(text)
     if not text.strip():
         raise FileRejected(f"{name}: empty file (no text)")
-    body = _fast_csv_body(text, name, encoding, known_keys, min_matches, prefix)
+    expected = [label for label, _ in required]
+    body = _fast_csv_body(text, name, encoding, known_keys, min_matches, prefix, expected)
     if body is None:
-        body = _grid_body(_csv_grid(text, name, encoding), name, known_keys, min_matches, prefix)
+        body = _grid_body(_csv_grid(text, name, encoding), name, known_keys, min_matches, prefix, expected)
+    if nul_note:
+        body.notes.append(nul_note)
     return body
+
+
+def _column_ref(position: int) -> str:
+    """Column ``position`` (0-based) as a person finds it: ``5 (E)``."""
+    letters, n = "", position + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(65 + r) + letters
+    return f"{position + 1} ({letters})"
+
+
+def _repeated_headers(
+    name: str, header_cells: list[str], headers: list[str], data: pd.DataFrame, numbers: np.ndarray,
+    header_row_number: int, known_keys: Collection[str], notes: list[str],
+) -> list[str]:
+    """Headers to drop because they repeat an identical column; a conflicting repeat of a header the adapter
+    reads → FileRejected naming the header, the columns and the first line where they differ."""
+    groups: dict[str, list[int]] = {}
+    for i, cell in enumerate(header_cells):
+        if str(cell).strip():
+            groups.setdefault(header_key(cell), []).append(i)
+    drop: list[str] = []
+    for key, positions in groups.items():
+        if len(positions) < 2:
+            continue
+        label = str(header_cells[positions[0]]).replace("\ufeff", "").strip()
+        where = ", ".join(_column_ref(i) for i in positions)
+        first = arrow(data[headers[positions[0]]])
+        differs = np.zeros(len(data), dtype=bool)
+        for i in positions[1:]:
+            differs |= ~_mask_np(pc.equal(first, arrow(data[headers[i]])))
+        if not differs.any():
+            drop += [headers[i] for i in positions[1:]]
+            notes.append(f"header {label} appears {len(positions)} times (columns {where}) with identical "
+                         "values: read once")
+        elif key in known_keys:
+            line = int(numbers[np.flatnonzero(differs)[0]])
+            raise FileRejected(
+                f"{name}: header {label} appears {len(positions)} times in the header row (row "
+                f"{header_row_number}, columns {where}) and the columns hold different values (first on line "
+                f"{line}): which one is {label} cannot be told. Delete or rename the extra {label} column(s) "
+                "in the export and load it again"
+            )
+        else:
+            kept = ", ".join(headers[i] for i in positions)
+            notes.append(f"header {label} appears {len(positions)} times (columns {where}); all kept in _extra "
+                         f"as {kept}")
+    return drop
 
 
 def read_table(
@@ -531,18 +672,20 @@ def read_table(
     stop_keys: Collection[str] = (),
     min_matches: int = 2,
     cell_prefix_strip: str | None = None,
+    required: Required = (),
 ) -> Table:
     """The data rows of ``path`` under its header.
 
     ``known_keys`` are the adapter's header keys (:func:`header_key` of every alias). Rows from the first
     row whose first non-empty cell's key is in ``stop_keys`` (e.g. the wechat_pay summary header) on are
     returned as ``trailer``. ``cell_prefix_strip`` is a character stripped from the start of every cell
-    (wechat_pay's backtick).
+    (wechat_pay's backtick). ``required`` lists the columns a workbook's data sheet must have (header shown
+    in messages, its keys): it picks the sheet and names what a header-less file should have had.
     """
-    b = read_body(path, name, known_keys, min_matches, cell_prefix_strip)
-    notes: list[str] = []
+    b = read_body(path, name, known_keys, min_matches, cell_prefix_strip, required)
+    notes: list[str] = list(b.notes)
     if b.header_pos:
-        notes.append(f"skipped {b.header_pos} row(s) above the header (title / export info)")
+        notes.insert(0, f"skipped {b.header_pos} row(s) above the header (title / export info)")
     body, numbers = b.cells, b.row_numbers
     first = first_cell(body)
     trailer = pd.DataFrame()
@@ -557,9 +700,12 @@ def read_table(
             body, numbers, first = body.iloc[:cut], numbers[:cut], first.iloc[:cut]
     blank = _mask_np(pc.equal(arrow(first), ""))
     total = _mask_np(pc.match_substring_regex(arrow(first), TOTAL_ROW)) & ~blank
+    totals = pd.DataFrame()
+    total_numbers = np.empty(0, dtype=np.int64)
     if total.any():
         lines = ", ".join(map(str, numbers[total][:5]))
         notes.append(f"skipped {int(total.sum())} total row(s) (line {lines})")
+        totals, total_numbers = body[total].reset_index(drop=True), numbers[total]
     if blank.any():
         notes.append(f"skipped {int(blank.sum())} blank row(s)")
     keep = ~blank & ~total
@@ -575,12 +721,17 @@ def read_table(
     headers = _unique_headers(header_cells)
     data = body.reset_index(drop=True)
     data.columns = headers
+    if not totals.empty:
+        totals.columns = headers
     # Columns with neither a header nor any value (ragged padding) carry nothing: drop them.
-    empty_unnamed = [h for h, c in zip(headers, header_cells, strict=True)
-                     if not str(c).strip() and not data[h].str.len().fillna(0).astype(bool).any()]
-    if empty_unnamed:
-        data = data.drop(columns=empty_unnamed)
-        headers = [h for h in headers if h not in empty_unnamed]
+    drop = [h for h, c in zip(headers, header_cells, strict=True)
+            if not str(c).strip() and not data[h].str.len().fillna(0).astype(bool).any()]
+    drop += _repeated_headers(name, header_cells, headers, data, numbers, b.header_row_number, known_keys, notes)
+    if drop:
+        data = data.drop(columns=drop)
+        if not totals.empty:
+            totals = totals.drop(columns=drop)
+        headers = [h for h in headers if h not in drop]
     return Table(
         file_name=name,
         headers=headers,
@@ -592,4 +743,7 @@ def read_table(
         notes=notes,
         kind=b.kind,
         encoding=b.encoding,
+        totals=totals,
+        total_row_numbers=np.asarray(total_numbers, dtype=np.int64),
+        sheet=b.sheet,
     )

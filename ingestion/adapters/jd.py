@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.sources import get_source
-from ingestion.adapters.base import Adapter, Column
+from ingestion.adapters.base import QUANTITY_LIMIT, Adapter, Column
 
 JD = get_source("jd")
 
@@ -14,7 +14,8 @@ class JdAdapter(Adapter):
         Column("order_id", ("订单号", "订单编号", "订单ID"), "id", required=True, row_required=True),
         Column("sku_id", ("商品ID", "商品编号", "SKU", "skuid", "商品编码", "sku编号"), "id"),
         Column("sku_name", ("商品名称", "商品标题"), "text"),
-        Column("quantity", ("订购数量", "数量", "商品数量", "购买数量"), "int"),
+        Column("quantity", ("订购数量", "数量", "商品数量", "购买数量"), "int",
+               max_abs=QUANTITY_LIMIT),
         Column("payment_method", ("支付方式", "付款方式"), "text"),
         Column("ordered_at", ("下单时间", "订单创建时间", "创建时间"), "time", required=True, row_required=True),
         Column("jd_price", ("京东价", "单价", "商品单价"), "money"),

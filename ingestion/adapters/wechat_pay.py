@@ -87,7 +87,7 @@ class WechatPayAdapter(Adapter):
                 continue
             total = nz.parse_money(pd.Series([found], dtype=nz.STR), decimals=6).values.iloc[0]
             if np.isnan(total):
-                problems.append(f"{label}: summary value {found!r} is not a number")
+                problems.append(f"{label}: the summary value is not a number")
                 continue
             if column == "fee":  # details may carry more decimals than the total
                 detail = nz.parse_money(work.native("fee"), decimals=6).values

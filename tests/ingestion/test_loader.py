@@ -90,11 +90,20 @@ def test_bad_inputs_rejected_while_good_file_loads(tmp_path: Path, con: duckdb.D
     report = load_source(con, landing, "pos")
     by_name = {f.file_name: f for f in report.files}
     assert set(by_name) == {"pos/good.csv", "pos/notes.txt", "pos/manual.pdf", "pos/empty.csv",
-                            "pos/binary.csv", "pos/no_money.csv", "pos/truncated.xlsx"}
+                            "pos/binary.csv", "pos/no_money.csv", "pos/truncated.xlsx", "pos/.hidden.csv",
+                            "pos/~$good.xlsx"}
     assert by_name["pos/good.csv"].status == "loaded"
+    # not exports: listed as ignored (never read, never in raw._files, never blocking)
+    ignored = {
+        "pos/notes.txt": "pos/notes.txt: ignored: not an export (.txt)",
+        "pos/manual.pdf": "pos/manual.pdf: ignored: not an export (.pdf)",
+        "pos/.hidden.csv": "pos/.hidden.csv: ignored: hidden file",
+        "pos/~$good.xlsx": "pos/~$good.xlsx: ignored: an Office lock file",
+    }
+    for name, start in ignored.items():
+        assert by_name[name].status == "ignored", name
+        assert by_name[name].message.startswith(start), by_name[name].message
     expected = {
-        "pos/notes.txt": "pos/notes.txt: unsupported file type .txt; expected .csv/.xlsx",
-        "pos/manual.pdf": "pos/manual.pdf: unsupported file type .pdf; expected .csv/.xlsx",
         "pos/empty.csv": "pos/empty.csv: empty file",
         "pos/binary.csv": "pos/binary.csv: cannot decode",
         "pos/no_money.csv": "pos/no_money.csv: missing required column(s) 实收金额 (paid_amount)",
@@ -103,14 +112,15 @@ def test_bad_inputs_rejected_while_good_file_loads(tmp_path: Path, con: duckdb.D
     for name, start in expected.items():
         assert by_name[name].status == "rejected", name
         assert by_name[name].message.startswith(start), by_name[name].message
-    assert report.files_rejected == 6 and report.rows_loaded == 2 and report.rows_quarantined == 1
+    assert report.files_rejected == 4 and report.files_ignored == 4
+    assert report.rows_loaded == 2 and report.rows_quarantined == 1
     manifest = dict(con.execute("select file_name, status from raw._files").fetchall())
     assert manifest == {name: "rejected" for name in expected} | {"pos/good.csv": "loaded"}
     assert con.execute("select count(*) from raw.pos").fetchone()[0] == 2
     # a rejected file is not retried while its bytes are the same ...
     again = load_source(con, landing, "pos")
     assert {f.file_name for f in again.files if f.status == "rejected"} == set(expected)
-    assert con.execute("select count(*) from raw._files").fetchone()[0] == 7
+    assert con.execute("select count(*) from raw._files").fetchone()[0] == 5
     # ... and is retried once it changes
     write(landing, "pos/no_money.csv", "单据号,销售时间,实收金额\nA9,2025-03-01,9\n".encode("gbk"))
     assert pending_files(con, landing, "pos") == [landing / "pos/no_money.csv"]
@@ -140,13 +150,16 @@ def test_failure_mid_file_leaves_nothing(tmp_path: Path, con: duckdb.DuckDBPyCon
         raise RuntimeError("disk full while writing quarantine")
 
     monkeypatch.setattr(loader, "_insert_quarantine", boom)  # runs after the rows were inserted
-    with pytest.raises(RuntimeError, match="disk full"):
-        load_source(con, landing, "pos")
-    assert counts(con, "pos/2025-03.csv") == (0, 0, 0)
+    [failed] = load_source(con, landing, "pos").files  # recorded as rejected with the real error, no raise
+    assert failed.status == "rejected"
+    assert failed.message.startswith("pos/2025-03.csv: not loaded: unexpected error (RuntimeError: disk full")
+    assert counts(con, "pos/2025-03.csv") == (0, 0, 1)  # no rows, no quarantine rows, the manifest row
     assert con.execute("select count(*) from raw.pos").fetchone()[0] == 0
     monkeypatch.undo()
-    [f] = load_source(con, landing, "pos").files
+    [f] = load_source(con, landing, "pos").files  # an unexpected error is retried on the next run
     assert (f.status, f.rows_loaded, f.rows_quarantined) == ("loaded", 2, 1)
+    # the failed attempt is superseded: one manifest row, loaded
+    assert con.execute("select status from raw._files").fetchall() == [("loaded",)]
 
 
 def test_xlsx_loads_and_rows_in_identity(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
