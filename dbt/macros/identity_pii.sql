@@ -34,6 +34,16 @@
     end
 {%- endmacro %}
 
+{#- Display form of a member card number for BI and lists: its last 4 characters behind ****, enough for
+    a store clerk to recognise it, not to use it. -#}
+{% macro mask_member_card(expr) -%}
+    case
+        when {{ expr }} is null then null
+        when length({{ expr }}) <= 4 then '****'
+        else '****' || right({{ expr }}, 4)
+    end
+{%- endmacro %}
+
 {#- The record key of a member-export row (one per app and openid), shared by identity and marts. -#}
 {% macro member_record_key(app_id, openid) -%}
     'wechat_members:' || coalesce({{ app_id }}, '') || ':' || {{ openid }}

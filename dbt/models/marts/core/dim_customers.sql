@@ -207,6 +207,8 @@ final as (
         preferred_store.preferred_store,
         member_flags.wechat_follow_status,
         coalesce(member_profile.member_card, any_card.member_card) as member_card,
+        {{ mask_member_card('coalesce(member_profile.member_card, any_card.member_card)') }}
+            as member_card_masked,
         member_profile.member_level,
         member_profile.points,
         member_profile.tags,

@@ -51,7 +51,7 @@ final as (
         cast(rolling.rolling_spend as decimal(18, 2)) as rolling_spend,
         cast(rolling.rolling_orders as integer) as rolling_orders,
         cast({{ marts_member_tier('rolling.rolling_spend', 'rolling.rolling_orders') }} as varchar) as tier,
-        cast(customers.member_card as varchar) as member_card,
+        cast(customers.member_card_masked as varchar) as member_card_masked,
         cast(customers.member_level as varchar) as member_level,
         cast(customers.points as integer) as points
     from rolling
