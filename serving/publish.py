@@ -6,8 +6,16 @@ run, laid out under ``<data dir>/serving/``::
 
     versions/<version>/parquet/<table>.parquet   one Parquet file per mart (schema ``marts`` only)
     versions/<version>/serving.duckdb            a self-contained DuckDB file: the same tables + _serving_version
+                                                 (DuckDB 1.0 storage format: 1.x BI drivers open it)
+    versions/<version>/manifest.json             the version's tables and their Parquet paths
     serving.duckdb                               hard link to the current version's serving.duckdb
-    current -> versions/<version>                symlink to the current version (for Parquet readers)
+    manifest.json                                hard link to the current version's manifest.json
+    current -> versions/<version>                symlink to the current version
+
+A published version is immutable: its files are read-only (0444) and a WAL a client may have left beside
+``serving.duckdb`` by opening it read-write is removed at the next switch, never replayed. Parquet readers
+read ``manifest.json`` once and then the versioned paths it lists (or resolve ``current`` once), so one
+session reads one version even while a new one is published.
 
 Publishing writes a complete new version beside the old ones, then switches ``serving.duckdb`` and
 ``current`` with ``os.replace`` (an atomic rename on POSIX): a reader opening ``serving/serving.duckdb``
@@ -49,6 +57,11 @@ from transform.dbt import DbtManifestError, prepare_dbt_manifest
 
 SERVED_SCHEMA = "marts"
 SERVING_DB = "serving.duckdb"
+MANIFEST = "manifest.json"
+# The serving file is written in DuckDB 1.0's storage format: DuckDB 2.0 writes v69 by default, which
+# DuckDB 1.x clients (most BI drivers) refuse to open; every reader from 1.0 on reads this one.
+STORAGE_VERSION = "v1.0.0"
+READ_ONLY = 0o444
 CURRENT_LINK = "current"
 VERSIONS_DIR = "versions"
 PARQUET_DIR = "parquet"
@@ -272,9 +285,13 @@ def _sql_path(path: Path) -> str:
 
 
 def _build_database(target: Path, tables: list[str], version: str, run_id: str | None) -> dict[str, int]:
+    """The version's self-contained DuckDB file, written in the storage format of :data:`STORAGE_VERSION`
+    so that DuckDB 1.x clients (most BI drivers) open it too."""
     database = target / SERVING_DB
-    con = duckdb.connect(str(database))
+    con = duckdb.connect()
     try:
+        con.execute(f"attach '{_sql_path(database)}' as served (storage_version '{STORAGE_VERSION}')")
+        con.execute("use served")
         rows: dict[str, int] = {}
         checksums: dict[str, int] = {}
         for table in tables:
@@ -297,22 +314,52 @@ def _build_database(target: Path, tables: list[str], version: str, run_id: str |
             f"insert into {VERSION_TABLE} values (?, ?, ?, ?, ?, ?)",
             [(version, run_id, published_at, table, rows[table], checksums[table]) for table in tables],
         )
-        con.execute("checkpoint")
+        con.execute("checkpoint served")
+        con.execute("use memory")
+        con.execute("detach served")
     finally:
         con.close()
+    _write_manifest(target, version, run_id, published_at, rows)
+    # A published version is never written again: read-only files, no WAL beside them.
+    for path in target.rglob("*"):
+        if path.is_file():
+            os.chmod(path, READ_ONLY)
     return rows
 
 
+def _write_manifest(
+    target: Path, version: str, run_id: str | None, published_at: dt.datetime, rows: Mapping[str, int]
+) -> None:
+    """``manifest.json`` of a version: its tables with their Parquet paths relative to the serving folder
+    (``versions/<version>/parquet/<table>.parquet``), so a Parquet reader that resolves the manifest once
+    reads every table from one version, whatever is published meanwhile."""
+    manifest = {
+        "version": version,
+        "run_id": run_id,
+        "published_at": published_at.isoformat(),
+        "tables": {
+            table: {"path": f"{VERSIONS_DIR}/{version}/{PARQUET_DIR}/{table}.parquet", "rows": count}
+            for table, count in rows.items()
+        },
+    }
+    (target / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
 def _switch(serving_dir: Path, version_dir: Path) -> None:
-    """Point ``serving.duckdb`` (hard link) and ``current`` (relative symlink) at ``version_dir``."""
-    stable = serving_dir / SERVING_DB
-    tmp_db = serving_dir / f".{SERVING_DB}.{os.getpid()}.tmp"
-    tmp_db.unlink(missing_ok=True)
-    try:
-        os.link(version_dir / SERVING_DB, tmp_db)
-    except OSError:  # a file system without hard links: a copy, still switched by one rename
-        shutil.copyfile(version_dir / SERVING_DB, tmp_db)
-    os.replace(tmp_db, stable)
+    """Point ``serving.duckdb`` (hard link), ``manifest.json`` (hard link) and ``current`` (relative
+    symlink) at ``version_dir``. A WAL left beside the stable path by a client that opened it read-write
+    is removed first: it belongs to the old file and must never be replayed into the new one."""
+    (serving_dir / f"{SERVING_DB}.wal").unlink(missing_ok=True)
+    for name in (SERVING_DB, MANIFEST):
+        stable = serving_dir / name
+        tmp = serving_dir / f".{name}.{os.getpid()}.tmp"
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(version_dir / name, tmp)
+        except OSError:  # a file system without hard links: a copy, still switched by one rename
+            shutil.copyfile(version_dir / name, tmp)
+            os.chmod(tmp, READ_ONLY)
+        os.replace(tmp, stable)
     tmp_link = serving_dir / f".{CURRENT_LINK}.{os.getpid()}.tmp"
     tmp_link.unlink(missing_ok=True)
     tmp_link.symlink_to(Path(VERSIONS_DIR) / version_dir.name, target_is_directory=True)
