@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import stat
 import uuid
 from collections import Counter
@@ -319,13 +320,19 @@ def _check_frame(source: str, result: ParseResult) -> None:
         raise AssertionError(f"{source}: rows_in {result.rows_in} != loaded + quarantined + collapsed")
 
 
+# Quoted values inside an error text ('...' or "..."): a conversion error quotes the cell it failed on.
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
 def _unexpected(rel: str, exc: BaseException) -> str:
+    """The message of an unexpected error, without the values it quotes: file content never reaches
+    raw._files, the logs or the UI (the error's type and wording say enough to find it)."""
     lines = str(exc).strip().splitlines()
-    detail = lines[0][:300] if lines else ""
+    detail = _QUOTED.sub("'…'", lines[0])[:300] if lines else ""
     return (
         f"{rel}: {UNEXPECTED_ERROR} ({type(exc).__name__}: {detail}); nothing of this file was loaded and the "
         "other files were not affected. It is tried again on the next run; if it fails again, send this "
-        "message to the data platform team (and correct the file if the error names one of its values)"
+        "message to the data platform team (values the error quoted are left out: file content never reaches messages)"
     )
 
 

@@ -104,7 +104,7 @@ def test_unexpected_error_in_one_file_is_recorded_and_the_next_file_loads(
         "pos/pos_2025-01_overflow.csv: not loaded: unexpected error (ConversionException: Conversion Error: "
         "something only this file triggers); nothing of this file was loaded and the other files were not "
         "affected. It is tried again on the next run; if it fails again, send this message to the data "
-        "platform team (and correct the file if the error names one of its values)"
+        "platform team (values the error quoted are left out: file content never reaches messages)"
     )
     assert "Current transaction is aborted" not in jan.message
     assert files["pos/pos_2025-02.csv"].status == "loaded"
@@ -418,3 +418,11 @@ def test_utf16_without_bom_is_decoded_not_stripped_of_nuls(tmp_path: Path) -> No
     assert res.frame["receipt_no"].tolist() == ["W1"]
     assert res.frame["paid_amount"].tolist() == [12.5]
     assert not any("NUL" in note for note in res.notes)
+
+
+def test_an_unexpected_error_never_echoes_the_values_it_quotes() -> None:
+    message = loader._unexpected(
+        "pos/a.csv", duckdb.ConversionException("Could not convert string 'DB_PASSWORD=hunter2' to \"x y\"")
+    )
+    assert "hunter2" not in message and "x y" not in message
+    assert "(ConversionException: Could not convert string '…' to '…')" in message
