@@ -6,6 +6,7 @@ from dagster import Definitions, in_process_executor
 
 from .assets.dbt import dbt_models, dbt_project
 from .assets.exports import audience_exports
+from .assets.history import reported_kpis
 from .assets.ingestion import bookkeeping_assets, ingestion_assets
 from .assets.raw_gates import raw_gates
 from .assets.serving import serving_marts
@@ -15,7 +16,7 @@ from .resources import RunSettings, WarehouseResource, dbt_resource
 from .schedules import daily_refresh_schedule
 from .sensors import build_landing_sensor
 
-all_assets = [*ingestion_assets, *bookkeeping_assets, dbt_models, audience_exports, serving_marts]
+all_assets = [*ingestion_assets, *bookkeeping_assets, dbt_models, audience_exports, reported_kpis, serving_marts]
 
 defs = Definitions(
     assets=all_assets,

@@ -4,8 +4,10 @@ Today's marts are never touched. A backfill copies the warehouse (one consistent
 attach, so it waits for no one and fails clearly while the pipeline holds the write lock) to a scratch
 directory, runs ``dbt build`` of the as_of-dependent models (``repurchase_as_of+``: RFM, lifecycle, tiers,
 KPIs, cohorts, audiences, campaign marts) there with ``--vars {as_of: <day>}`` for each day, and appends
-each day's marts tables to ``<data dir>/history/marts_as_of.duckdb``: one table per mart with a leading
-``snapshot_as_of`` date column. A day backfilled again replaces that day's rows (delete + insert in one
+each day's marts tables to ``<data dir>/history/marts_as_of.duckdb``: one table per mart with leading
+``snapshot_as_of`` (the day) and ``restated_at`` (when it was recomputed) columns. These figures are
+*restated*: computed with everything known now (a refund that arrived later is netted, a later merge
+applied). What the daily run *reported* on a day is kept apart (``reporting.history``). A day backfilled again replaces that day's rows (delete + insert in one
 transaction). dbt's data tests run on every day's build: a failing test stops the backfill before that
 day is written.
 
@@ -33,6 +35,9 @@ AS_OF_SELECTOR = "repurchase_as_of+"
 HISTORY_DIR = "history"
 HISTORY_DB = "marts_as_of.duckdb"
 SNAPSHOT_COLUMN = "snapshot_as_of"
+# When the day was recomputed: a backfill restates a past day with what is known at that moment (later
+# refunds netted, later merges applied); what was reported that day is in reporting.history.
+RESTATED_COLUMN = "restated_at"
 MAX_DAYS = 400
 
 Printer = Callable[[str], None]
@@ -106,7 +111,9 @@ def _dbt_build(work: DataPaths, as_of: dt.date, target_path: Path) -> list[str]:
 
 
 def append_snapshot(history: Path, scratch: Path, tables: list[str], as_of: dt.date) -> dict[str, int]:
-    """Replace ``as_of``'s rows of each table in ``history`` by ``marts.<table>`` of ``scratch``."""
+    """Replace ``as_of``'s rows of each table in ``history`` by ``marts.<table>`` of ``scratch``, stamped
+    with ``restated_at`` (now, UTC)."""
+    restated_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     history.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(history))
     try:
@@ -117,13 +124,15 @@ def append_snapshot(history: Path, scratch: Path, tables: list[str], as_of: dt.d
             name = quote_identifier(table)
             source = f"scratch_db.{quote_identifier(SERVED_SCHEMA)}.{name}"
             con.execute(
-                f"create table if not exists main.{name} as "
-                f"select cast(null as date) as {SNAPSHOT_COLUMN}, * from {source} limit 0"
+                f"create table if not exists main.{name} as select cast(null as date) as {SNAPSHOT_COLUMN}, "
+                f"cast(null as timestamp) as {RESTATED_COLUMN}, * from {source} limit 0"
             )
+            con.execute(f"alter table main.{name} add column if not exists {RESTATED_COLUMN} timestamp")
             con.execute(f"delete from main.{name} where {SNAPSHOT_COLUMN} = ?", [as_of])
             con.execute(
-                f"insert into main.{name} by name select cast(? as date) as {SNAPSHOT_COLUMN}, * from {source}",
-                [as_of],
+                f"insert into main.{name} by name select cast(? as date) as {SNAPSHOT_COLUMN}, "
+                f"cast(? as timestamp) as {RESTATED_COLUMN}, * from {source}",
+                [as_of, restated_at],
             )
             rows[table] = con.execute(
                 f"select count(*) from main.{name} where {SNAPSHOT_COLUMN} = ?", [as_of]

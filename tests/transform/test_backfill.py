@@ -75,9 +75,14 @@ def test_backfill_snapshots_past_days_and_leaves_today_alone(data_dir: DataPaths
         ).fetchall()
         rfm = dict(history.execute("select snapshot_as_of, count(*) from customer_rfm group by 1").fetchall())
         tables = {row[0] for row in history.execute("show tables").fetchall()}
+        restated = history.execute(
+            "select snapshot_as_of, count(distinct restated_at), min(restated_at) is not null "
+            "from repurchase_as_of group by 1 order by 1"
+        ).fetchall()
     finally:
         history.close()
     assert as_of_rows == [(day1, day1, "var"), (day2, day2, "var")]
+    assert restated == [(day1, 1, True), (day2, 1, True)]  # labelled restated, stamped when
     assert rfm == expected
     assert {"customer_rfm", "customer_lifecycle", "lifecycle_daily_counts", "member_tiers"} <= tables
     assert "customer_pii" not in tables and "fct_orders" not in tables
