@@ -144,3 +144,52 @@ def test_no_conversions_anywhere_gives_no_p_value_and_no_relative_uplift() -> No
 def test_campaign_without_exactly_one_reference_group_is_rejected() -> None:
     with pytest.raises(ValueError, match="exactly one reference group: \\['R'\\]"):
         stats_model.ab_test_statistics(_groups("R", [("A", 100, 1, 0.5, False), ("B", 100, 2, 0.5, False)]))
+
+
+def _fisher_two_sided(x: int, n: int, x_ref: int, n_ref: int) -> float:
+    """Fisher's exact test by the hypergeometric formula: the sum of the probabilities of every table with the
+    same margins that is no more likely than the observed one."""
+    converted, total = x + x_ref, n + n_ref
+
+    def prob(k: int) -> float:
+        return math.comb(n, k) * math.comb(n_ref, converted - k) / math.comb(total, converted)
+
+    observed = prob(x)
+    low, high = max(0, converted - n_ref), min(n, converted)
+    return sum(prob(k) for k in range(low, high + 1) if prob(k) <= observed * (1 + 1e-7))
+
+
+def test_small_sample_uses_fishers_exact_test() -> None:
+    # SMS-like: control 2 / 67, treatment 12 / 140. Expected converters in control: 67 * 14 / 207 = 4.53 < 5.
+    result = stats_model.ab_test_statistics(
+        _groups("SMS", [("control", 67, 2, 0.3, True), ("A", 140, 12, 0.7, False)]))
+    a = _row(result, "SMS", "A")
+    assert 67 * 14 / 207 < 5
+    exact = _fisher_two_sided(12, 140, 2, 67)
+    assert a["p_value_test"] == "fisher_exact"
+    assert a["p_value"] == pytest.approx(exact, rel=1e-9)
+    # the normal approximation would have said something else
+    pooled = 14 / 207
+    z = (12 / 140 - 2 / 67) / math.sqrt(pooled * (1 - pooled) * (1 / 140 + 1 / 67))
+    assert a["z_score"] == pytest.approx(z, rel=1e-9)
+    assert abs(a["p_value"] - math.erfc(abs(z) / math.sqrt(2))) > 0.01
+    assert bool(a["is_significant"]) is (exact < 0.05)
+    assert pd.isna(_row(result, "SMS", "control")["p_value_test"])
+
+
+def test_fisher_matches_a_hand_computed_table() -> None:
+    # control 1 / 5 vs A 4 / 5: margins 5 converted of 10; tables k = 0..5 converters in A have probability
+    # C(5, k) C(5, 5 - k) / C(10, 5) = 1, 25, 100, 100, 25, 1 over 252; observed k = 4 (25 / 252), so the
+    # two-sided p-value sums k = 0, 1, 4, 5: 52 / 252
+    result = stats_model.ab_test_statistics(
+        _groups("H", [("control", 5, 1, 0.5, True), ("A", 5, 4, 0.5, False)]))
+    a = _row(result, "H", "A")
+    assert a["p_value_test"] == "fisher_exact"
+    assert a["p_value"] == pytest.approx(52 / 252, rel=1e-9)
+    assert _fisher_two_sided(4, 5, 1, 5) == pytest.approx(52 / 252, rel=1e-12)
+
+
+def test_large_cells_keep_the_z_test() -> None:
+    result = stats_model.ab_test_statistics(
+        _groups("L", [("control", 1000, 100, 0.5, True), ("A", 1000, 130, 0.5, False)]))
+    assert _row(result, "L", "A")["p_value_test"] == "two_proportion_z"

@@ -3,7 +3,8 @@
     variant A): recipients (resolved customers assigned to exactly one group, control included),
     converters within the attribution window after the first touch (for control: after assignment),
     conversion rate, revenue per recipient, absolute and relative uplift, 95% interval of the absolute
-    uplift (unpooled normal approximation), two-sided pooled two-proportion z-test p-value, the
+    uplift (unpooled normal approximation), two-sided p-value (pooled two-proportion z-test, or Fisher's
+    exact test when an expected cell is below 5; p_value_test names which), the
     sample-ratio-mismatch check against the intended split and the underpowered flag. Statistics come
     from int_ab_test_statistics (scipy); this model fixes the published types.
 -#}
@@ -39,6 +40,7 @@ final as (
         cast(revenue_per_recipient_uplift as decimal(18, 2)) as revenue_per_recipient_uplift,
         cast(z_score as double) as z_score,
         cast(p_value as double) as p_value,
+        cast(p_value_test as varchar) as p_value_test,
         cast(is_significant as boolean) as is_significant,
         cast(intended_share as double) as intended_share,
         cast(observed_share as double) as observed_share,
