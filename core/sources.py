@@ -7,7 +7,8 @@ suite (``raw__<name>``) and its raw gate (``gx_raw__<name>``). From :data:`REGIS
 - the adapters (``ingestion/adapters/<name>.py``): the native values they know (``known_values``);
 - ``quality.suites``: the GX suite (not-null columns, unique-per-file keys, status and soft value sets,
   money bounds, phone patterns, freshness column) and its markdown summary in ``quality/README.md``;
-- ``quality.raw_frames`` and the raw gates: the event-time column and the freshness policy;
+- ``quality.raw_frames`` and the raw gates: the freshness policy (judged on file arrival) and the
+  event-time column (its newest value is shown, as information);
 - ``core.paths.SOURCES``: the names, in this order;
 - dbt: the order channels (``var('order_channels')`` in ``dbt/dbt_project.yml``, which a test keeps equal
   to :func:`order_channels`) and each source's staging model.
@@ -55,16 +56,27 @@ class PhoneColumn:
 
 @dataclass(frozen=True)
 class Freshness:
-    """How old the newest event may be, in days before the freshness reference (the newest event of all
-    raw tables, or the configured as_of). Judged per feed, widened for a sparse feed (see
-    ``quality.raw_frames.allowed_gap_days``). Beyond ``error_after_days`` the gate blocks; beyond
-    ``warn_after_days`` (when set, and below the error threshold) it warns without blocking."""
+    """How long a feed may go without a new file, in days, like dbt's source freshness: judged on when the
+    source's newest loaded file ARRIVED (its export time when the file name states one, else when the loader
+    first saw it: ``raw._files.loaded_at``), against the wall clock. Never on business events: a member list
+    whose newest registration is a year old is still a fresh snapshot, and one far-future row cannot move
+    any verdict (see ``quality.raw_frames.judge_freshness``).
 
-    error_after_days: int
+    Older than ``warn_after_days``: the gate warns (WARN, never blocks). Older than ``error_after_days``: the
+    gate blocks (ERROR). ``None`` switches a level off (``error_after_days=None``: the feed never blocks)."""
+
+    error_after_days: int | None
     warn_after_days: int | None = None
 
     def __post_init__(self) -> None:
-        if self.warn_after_days is not None and self.warn_after_days >= self.error_after_days:
+        for days in (self.warn_after_days, self.error_after_days):
+            if days is not None and days <= 0:
+                raise ValueError("freshness thresholds are positive whole days (or None: off)")
+        if (
+            self.warn_after_days is not None
+            and self.error_after_days is not None
+            and self.warn_after_days >= self.error_after_days
+        ):
             raise ValueError("warn_after_days must be below error_after_days")
 
 
@@ -82,8 +94,8 @@ class Source:
     name: str  # landing folder = raw table
     description: str
     columns: tuple[Column, ...]
-    event_time: str  # whose newest value says how fresh the feed is
-    freshness: Freshness
+    event_time: str  # the business time of a row; its newest value is shown by the gate (information only)
+    freshness: Freshness  # judged on file arrival, not on event_time
     staging_model: str  # dbt/models/staging/<name>/<staging_model>.sql
     # one row per these columns within a file, where the export promises it (across files keys repeat by
     # design: re-exports of overlapping periods; staging keeps the latest file's row)
@@ -171,10 +183,19 @@ TOUCH_RECIPIENT_TYPES = ("phone", "openid", "unionid", "member_card", "email")
 LINE_LIMIT = 100_000
 ORDER_LIMIT = 1_000_000
 
-# Freshness: sales feeds arrive daily; members register in bursts; campaigns are weeks apart. The
-# 5000-person demo passes with room to spare (newest pos/tmall/jd/wechat_pay within 3 days of the
-# reference, members within ~15, touches within ~20) and a feed stopped for a month is caught.
-DAILY_FEED = Freshness(error_after_days=14)
+# Freshness: days since the newest file of a source arrived (its export time, else its load time), against
+# the wall clock. Defaults a merchant can live with:
+# - order feeds (pos, tmall, jd, wechat_pay): warn after 3 days, so a weekend without exports (Friday
+#   evening's file, Monday morning's run: ~2.6 days) stays quiet and a missed weekday shows; block after 35
+#   days, so a merchant who exports once a month (the month's file lands a few days after month end: up to
+#   31 + 4 days) is never blocked, while a feed that stopped for more than a month cannot feed the marts.
+# - wechat_members: a snapshot exported every week or two; warn after 14 days, block after 100 (a quarter
+#   plus slack): consent, follow status and tiers older than that would drive campaigns on stale consent.
+# - touches: campaign logs come when there are campaigns (irregular, months apart): warn after 30 days,
+#   never block.
+ORDER_FEED = Freshness(warn_after_days=3, error_after_days=35)
+MEMBER_SNAPSHOT = Freshness(warn_after_days=14, error_after_days=100)
+CAMPAIGN_LOG = Freshness(warn_after_days=30, error_after_days=None)
 
 # ------------------------------------------------------------------------------------- registry
 REGISTRY: tuple[Source, ...] = (
@@ -201,7 +222,7 @@ REGISTRY: tuple[Source, ...] = (
             Column("payment_method", "VARCHAR"),  # 支付方式
         ),
         event_time="sold_at",
-        freshness=DAILY_FEED,
+        freshness=ORDER_FEED,
         staging_model="stg_pos__receipt_lines",
         status_sets={"receipt_type": POS_RECEIPT_TYPES},
         soft_value_sets={"payment_method": POS_PAYMENT_METHODS},
@@ -239,7 +260,7 @@ REGISTRY: tuple[Source, ...] = (
             Column("close_reason", "VARCHAR"),  # 订单关闭原因
         ),
         event_time="created_at",
-        freshness=DAILY_FEED,
+        freshness=ORDER_FEED,
         staging_model="stg_tmall__orders",
         # a Tmall order twice in one file with different contents is a broken export, and staging would
         # silently keep one
@@ -282,7 +303,7 @@ REGISTRY: tuple[Source, ...] = (
             Column("shop_name", "VARCHAR"),  # 店铺名称 (when present)
         ),
         event_time="ordered_at",
-        freshness=DAILY_FEED,
+        freshness=ORDER_FEED,
         staging_model="stg_jd__order_lines",
         status_sets={"order_status": JD_STATUSES},
         money_bounds={
@@ -317,7 +338,7 @@ REGISTRY: tuple[Source, ...] = (
             Column("wecom_friend", "BOOLEAN"),  # 企微好友
         ),
         event_time="registered_at",
-        freshness=Freshness(error_after_days=60),  # members register in bursts
+        freshness=MEMBER_SNAPSHOT,
         staging_model="stg_wechat_members__members",
         unique_per_file=("openid",),
         status_sets={"follow_status": FOLLOW_STATUSES},
@@ -358,7 +379,7 @@ REGISTRY: tuple[Source, ...] = (
             Column("fee_rate_note", "VARCHAR"),  # 费率备注
         ),
         event_time="traded_at",
-        freshness=DAILY_FEED,
+        freshness=ORDER_FEED,
         staging_model="stg_wechat_pay__transactions",
         status_sets={"trade_state": TRADE_STATES},
         soft_value_sets={"currency": CURRENCIES},
@@ -388,7 +409,7 @@ REGISTRY: tuple[Source, ...] = (
             Column("event_time", "TIMESTAMP", not_null=True),
         ),
         event_time="event_time",
-        freshness=Freshness(error_after_days=90),  # campaigns are weeks apart
+        freshness=CAMPAIGN_LOG,
         staging_model="stg_touches__events",
         status_sets={
             "channel": TOUCH_CHANNELS,

@@ -1,4 +1,4 @@
-"""``repurchase``: generate demo exports, run the pipeline, start the UI.
+"""``repurchase``: generate demo exports, run the pipeline, set a broken export aside, start the UI.
 
 The data directory is ``./data`` (relative to the working directory) unless ``REPURCHASE_DATA_DIR``
 names another; the dbt project is always the one beside this package.
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.paths import DATA_DIR_ENV, REPO_ROOT, SOURCES, DataPaths, data_paths
+from ingestion.set_aside import file_remedy
 from reporting.warehouse_summary import MARTS_SCHEMA, schema_row_counts
 from transform.dbt import DbtManifestError, prepare_dbt_manifest
 
@@ -88,7 +89,35 @@ def _prepare_dbt() -> bool:
     return True
 
 
-def print_run_summary(paths: DataPaths, outcome) -> None:
+def _md_bullets(value: object) -> list[str]:
+    """The bullet lines of a markdown metadata value ("none" and blanks dropped)."""
+    text = str(getattr(value, "value", value) or "")
+    lines = [line.strip().removeprefix("- ").strip() for line in text.splitlines()]
+    return [line for line in lines if line and line != "none"]
+
+
+def failed_check_details(instance, run_id: str) -> dict[str, list[str]]:
+    """What each failed check of the run says is wrong and what to do, keyed like
+    ``RunOutcome.checks_failed``: the raw gates' ``blocking problems`` and ``warnings`` (each names the
+    file, the row, the problem and ends with the remedy commands)."""
+    from dagster import DagsterEventType
+
+    details: dict[str, list[str]] = {}
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if evaluation.passed:
+            continue
+        label = (
+            f"{evaluation.asset_key.to_user_string()} {evaluation.check_name} ({evaluation.severity.value})"
+        )
+        metadata = evaluation.metadata
+        problems = _md_bullets(metadata.get("blocking problems"))
+        details[label] = [*problems, *_md_bullets(metadata.get("warnings"))]
+    return details
+
+
+def print_run_summary(paths: DataPaths, outcome, details: dict[str, list[str]] | None = None) -> None:
     say()
     say(f"Warehouse: {paths.warehouse}")
     say()
@@ -107,16 +136,20 @@ def print_run_summary(paths: DataPaths, outcome) -> None:
             f"  {source:<16}{load.new_files:>10}{load.files_already_loaded:>9}{load.files_rejected:>9}"
             f"{load.rows_loaded:>13}{load.rows_quarantined:>13}{table_rows:>13}"
         )
-    rejected = [(source, item) for source, load in outcome.loads.items() for item in load.rejected]
+    rejected = [item for load in outcome.loads.values() for item in load.rejected]
     if rejected:
         say()
         say("Rejected files (nothing of them was loaded; see raw._files):")
-        for source, item in rejected:
-            say(f"  {source}/{item.get('file', '?')}: {item.get('message', '')}")
+        for item in rejected:
+            file_name = item.get("file", "?")  # <source>/<file name>, relative to the landing folder
+            say(f"  {file_name}: {item.get('message', '')}")
+            say(f"    {item.get('remedy') or file_remedy(file_name)}")
     say()
     say(f"Checks: {outcome.checks_passed} passed, {len(outcome.checks_failed)} failed")
     for failed in outcome.checks_failed:
         say(f"  failed: {failed}")
+        for line in (details or {}).get(failed, []):
+            say(f"    - {line}")
     counts = schema_row_counts(paths.warehouse, MARTS_SCHEMA) if outcome.success else {}
     if counts:
         say()
@@ -223,7 +256,8 @@ def run_pipeline(paths: DataPaths, *, as_of: str | None, full_refresh: bool = Fa
         for run_id in fail_dead_runs(instance):
             say(f"  run {run_id} was left unfinished by a process that is gone: marked failed")
         outcome = run_refresh_all(instance, as_of=as_of, full_refresh=full_refresh, out=say)
-    print_run_summary(paths, outcome)
+        details = failed_check_details(instance, outcome.run_id)
+    print_run_summary(paths, outcome, details)
     if not outcome.success:
         say()
         for step, message in outcome.failed_steps.items() or {"(run)": "the run failed"}.items():
@@ -261,6 +295,35 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         say(f"ERROR: {error}")
         return 1
     say(f"Backfilled {len(days)} day(s); today's marts untouched.")
+    return 0
+
+
+# --- set-aside --------------------------------------------------------------------------------------
+
+
+def cmd_set_aside(args: argparse.Namespace) -> int:
+    from ingestion.set_aside import SetAsideError, set_aside
+
+    paths = data_paths()
+    try:
+        result = set_aside(paths, args.file, args.reason)
+    except SetAsideError as error:
+        say(f"ERROR: {error}")
+        return 2
+    say(f"Set aside {result.file_name}: moved to {result.moved_to}")
+    if result.manifest_rows_marked:
+        say(
+            f"  raw.{result.source}: {result.raw_rows_deleted} rows deleted; raw._quarantine: "
+            f"{result.quarantine_rows_deleted} rows deleted; raw._files: status set_aside (reason kept)"
+        )
+    else:
+        say("  it was never loaded: nothing to remove from the warehouse")
+    if result.full_refresh_marker is not None:
+        say(
+            "  the next run rebuilds the incremental models from all history once "
+            f"({result.full_refresh_marker})"
+        )
+    say("Next: `repurchase run`")
     return 0
 
 
@@ -344,6 +407,19 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--as-of", required=True, type=_iso_date, help="first day (YYYY-MM-DD)")
     backfill.add_argument("--to", type=_iso_date, help="last day (YYYY-MM-DD), default --as-of")
     backfill.set_defaults(handler=cmd_backfill)
+
+    set_aside_parser = commands.add_parser(
+        "set-aside",
+        help="move a broken export to landing/<source>/_set_aside/ and delete its rows from raw (its gate "
+        "then passes; the next run rebuilds the incremental models)",
+    )
+    set_aside_parser.add_argument(
+        "file",
+        metavar="<source>/<file name>",
+        help="the export, as the gate names it, e.g. tmall/tmall_2026-10.csv",
+    )
+    set_aside_parser.add_argument("--reason", required=True, help="why (kept in raw._files.set_aside_reason)")
+    set_aside_parser.set_defaults(handler=cmd_set_aside)
 
     ui = commands.add_parser("ui", help="start the Dagster UI on this project")
     ui.add_argument("--host", default=UI_HOST)

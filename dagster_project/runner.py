@@ -187,9 +187,24 @@ def run_refresh_all(
     full_refresh: bool = False,
     out: Printer = print,
 ) -> RunOutcome:
-    """Execute the ``refresh_all`` job in this process, recorded in ``instance``."""
+    """Execute the ``refresh_all`` job in this process, recorded in ``instance``.
+
+    A pending full-refresh marker (``ingestion.set_aside``: raw rows were deleted since the last run) turns
+    this run into a full refresh, and is removed once the run succeeded."""
+    from core.paths import data_paths
+    from ingestion.set_aside import clear_full_refresh, pending_full_refresh
+
     from .definitions import defs
     from .jobs import REFRESH_ALL
+
+    paths = data_paths()  # the data directory the definitions' warehouse resource resolves to
+    marker = pending_full_refresh(paths)
+    if marker is not None:
+        full_refresh = True
+        out("Rebuilding the incremental models from all history once (raw rows were removed since the last "
+            "run):")
+        for line in marker.splitlines():
+            out(f"  {line}")
 
     job = defs.resolve_job_def(REFRESH_ALL)
     # Dagster's console logger would repeat every event on stderr: this module prints the progress.
@@ -215,4 +230,6 @@ def run_refresh_all(
         )
     finally:
         printer.stop()
+    if marker is not None and result.success:
+        clear_full_refresh(paths, marker)
     return _outcome(result)

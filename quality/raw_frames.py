@@ -1,65 +1,159 @@
 """What a raw gate reads from the warehouse: the table as a DataFrame (or a sample), the manifest's counts,
-the freshness reference, and the rejected files still in the landing folder. No Dagster here.
+when the source's files arrived (freshness), and the rejected or over-quarantined files still in the
+landing folder. No Dagster here.
 
 Scale: GX validates a pandas DataFrame (DuckDB through SQLAlchemy needs duckdb-engine, not installed).
 A table of at most ``max_rows`` rows (default :data:`SAMPLE_ROWS`) is validated whole; a bigger one is
-validated on a repeatable reservoir sample of ``max_rows`` rows, and the aggregate rules that a sample
-cannot judge are computed exactly in SQL instead: the row count against the manifest (a manifest rule of
-the gate) and the newest event time (the freshness parameter is compared with the SQL maximum, so the
-sample's maximum is not used).
+validated on a repeatable reservoir sample of ``max_rows`` rows, and the row count against the manifest,
+which a sample cannot judge, is computed exactly in SQL instead (a manifest rule of the gate).
+
+Freshness is judged per feed on when its files ARRIVED, like dbt's source freshness, never on business
+events (a member list is a snapshot: nobody registering lately is not a stale feed; one sale dated 2099
+must not move anything): a file's arrival is the export time its name states (a 14-digit
+``YYYYMMDDHHMMSS`` in Beijing time, e.g. ``ExportOrderList20261031123456.csv``), else when the loader
+first saw it (``raw._files.loaded_at``, UTC). Title rows such as ``导出时间：2026-10-31 10:00`` are not
+used: the reader skips them without keeping their text. The newest arrival of the source's loaded files is
+compared with the wall clock (UTC) and the registry's ``warn_after_days`` / ``error_after_days``; no other
+source takes part.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import duckdb
 import pandas as pd
 
-from core.sources import REGISTRY, Freshness, get_source
+from core.sources import Freshness, get_source
 from ingestion.adapters.base import file_sha256
 
 SAMPLE_ROWS = 200_000
 SAMPLE_SEED = 42
 
-# Freshness: the newest event of a source may lie ``freshness.error_after_days`` (the source registry,
-# core/sources.py) before the freshness reference (the newest event of all raw tables, or the configured
-# as_of) at least. A small shop's feed is also quiet for longer between orders: the allowed gap widens to
-# the gap a live feed at its own average rate leaves with less than 0.1% probability (Poisson:
-# P(no event in t) = exp(-t / mean gap) = 0.001, t = ln(1000) x mean gap; see allowed_gap_days).
-QUIET_GAP_FACTOR = math.log(1000)  # gaps a live feed leaves with probability < 0.1%
+# Freshness: file arrival.
+NAME_TIMESTAMP = re.compile(r"(?<!\d)(\d{14})(?!\d)")  # 20261031123456, not part of a longer number
+BEIJING_UTC_OFFSET = dt.timedelta(hours=8)  # export times in names are Beijing time (no DST)
+OLDEST_EXPORT_YEAR = 2000  # a 14-digit number read as an earlier "date" is an id, not an export time
+# An export time may lie a little after loaded_at (the merchant's PC clock runs ahead); beyond this it is
+# not an export time (a future date, an id that happens to parse) and loaded_at dates the file instead.
+CLOCK_SKEW = dt.timedelta(hours=1)
+DATED_BY_NAME = "export time in the file name"
+DATED_BY_LOADED_AT = "loaded_at (when the loader first saw it)"
+FRESH, WARN, ERROR, NO_FILE = "fresh", "warn", "error", "no file loaded yet"
+
+
+def utc_now() -> dt.datetime:
+    """The wall clock, UTC, naive (as ``raw._files.loaded_at`` is stored)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def export_time_from_name(file_name: str) -> dt.datetime | None:
+    """The export time a file's name states, converted to UTC (naive), or None: the first 14-digit run of
+    the name (not of its folders) that is a real Beijing date and time ``YYYYMMDDHHMMSS``."""
+    for match in NAME_TIMESTAMP.finditer(PurePosixPath(file_name).name):
+        try:
+            beijing = dt.datetime.strptime(match.group(1), "%Y%m%d%H%M%S")
+        except ValueError:
+            continue
+        if beijing.year >= OLDEST_EXPORT_YEAR:
+            return beijing - BEIJING_UTC_OFFSET
+    return None
 
 
 @dataclass(frozen=True)
-class EventSpan:
-    first: dt.datetime | None
-    last: dt.datetime | None
-    events: int
+class FileArrival:
+    file_name: str  # relative to the landing folder, e.g. tmall/tmall_2026-10.csv
+    arrived_at: dt.datetime  # UTC
+    dated_by: str  # DATED_BY_NAME / DATED_BY_LOADED_AT
+    loaded_at: dt.datetime  # UTC
+    note: str | None = None  # why a time in the name was not used
+
+
+def file_arrival(file_name: str, loaded_at: dt.datetime) -> FileArrival:
+    """When a file arrived: the export time in its name, unless it is later than the file was loaded (a
+    file cannot be exported after it arrived: then the name's number is no export time), else loaded_at."""
+    exported = export_time_from_name(file_name)
+    if exported is None:
+        return FileArrival(file_name, loaded_at, DATED_BY_LOADED_AT, loaded_at)
+    if exported > loaded_at + CLOCK_SKEW:
+        note = f"the time in its name ({exported:%Y-%m-%d %H:%M} UTC) is after it was loaded: not used"
+        return FileArrival(file_name, loaded_at, DATED_BY_LOADED_AT, loaded_at, note)
+    return FileArrival(file_name, exported, DATED_BY_NAME, loaded_at)
+
+
+def newest_arrival(con: duckdb.DuckDBPyConnection, source: str) -> FileArrival | None:
+    """The newest arrival among the files of ``source`` the manifest recorded as loaded (rejected and
+    set-aside files delivered nothing), or None when none was."""
+    rows = con.execute(
+        "select file_name, loaded_at from raw._files where source = ? and status = 'loaded' "
+        "and loaded_at is not null",
+        [source],
+    ).fetchall()
+    arrivals = [file_arrival(name, loaded_at) for name, loaded_at in rows]
+    return max(arrivals, key=lambda a: (a.arrived_at, a.file_name), default=None)
+
+
+@dataclass(frozen=True)
+class FreshnessVerdict:
+    source: str
+    policy: Freshness
+    now: dt.datetime  # UTC
+    arrival: FileArrival | None
+    verdict: str  # FRESH / WARN / ERROR / NO_FILE
 
     @property
-    def mean_gap_days(self) -> float | None:
-        """Average days between events (None with fewer than two events)."""
-        if self.first is None or self.last is None or self.events < 2:
+    def age_days(self) -> float | None:
+        if self.arrival is None:
             return None
-        return (self.last - self.first).total_seconds() / 86_400 / (self.events - 1)
+        return (self.now - self.arrival.arrived_at).total_seconds() / 86_400
+
+    @property
+    def message(self) -> str | None:
+        """What is wrong and what to do (None unless WARN or ERROR)."""
+        if self.verdict not in (WARN, ERROR) or self.arrival is None:
+            return None
+        a = self.arrival
+        limit = self.policy.error_after_days if self.verdict == ERROR else self.policy.warn_after_days
+        level = "error_after_days" if self.verdict == ERROR else "warn_after_days"
+        if self.verdict == ERROR:
+            consequence = "the marts would go on as if nothing had been sold since"
+        elif self.policy.error_after_days is None:
+            consequence = "a warning only: this feed never blocks"
+        else:
+            consequence = f"a warning only; it blocks after {self.policy.error_after_days} days"
+        return (
+            f"{self.source}: no new file for {self.age_days:.1f} days: the newest, {a.file_name}, arrived "
+            f"{a.arrived_at:%Y-%m-%d %H:%M} UTC (dated by {a.dated_by}), more than {level} = {limit} "
+            f"(core/sources.py): {consequence}. Remedy: drop a fresh {self.source} export into "
+            f"landing/{self.source}/, then run `repurchase run`"
+        )
 
 
-def event_span(con: duckdb.DuckDBPyConnection, source: str) -> EventSpan:
-    """First and last event time of ``raw.<source>`` and how many rows have one (exact, SQL)."""
+def judge_freshness(
+    source: str, policy: Freshness, arrival: FileArrival | None, now: dt.datetime
+) -> FreshnessVerdict:
+    """The verdict on one feed from its own newest arrival only: ERROR when older than
+    ``error_after_days``, WARN when older than ``warn_after_days``, else FRESH; NO_FILE without a loaded
+    file (a merchant without that channel: nothing to judge)."""
+    if arrival is None:
+        return FreshnessVerdict(source, policy, now, None, NO_FILE)
+    age = now - arrival.arrived_at
+    if policy.error_after_days is not None and age > dt.timedelta(days=policy.error_after_days):
+        verdict = ERROR
+    elif policy.warn_after_days is not None and age > dt.timedelta(days=policy.warn_after_days):
+        verdict = WARN
+    else:
+        verdict = FRESH
+    return FreshnessVerdict(source, policy, now, arrival, verdict)
+
+
+def newest_event_time(con: duckdb.DuckDBPyConnection, source: str) -> dt.datetime | None:
+    """The newest business event of ``raw.<source>`` (information shown by the gate, judges nothing)."""
     column = get_source(source).event_time
-    first, last, events = con.execute(
-        f'select min("{column}"), max("{column}"), count("{column}") from raw."{source}"'
-    ).fetchone()
-    return EventSpan(first=first, last=last, events=int(events))
-
-
-def allowed_gap_days(min_days: int, span: EventSpan) -> float:
-    """Days the newest event may lie before the reference: ``min_days``, or more for a sparse feed."""
-    mean_gap = span.mean_gap_days
-    return max(float(min_days), QUIET_GAP_FACTOR * mean_gap) if mean_gap is not None else float(min_days)
+    return con.execute(f'select max("{column}") from raw."{source}"').fetchone()[0]
 
 
 @dataclass(frozen=True)
@@ -101,58 +195,6 @@ def manifest_rows_loaded(con: duckdb.DuckDBPyConnection, source: str) -> int:
     return int(row[0])
 
 
-def newest_event_times(con: duckdb.DuckDBPyConnection) -> dict[str, dt.datetime | None]:
-    """The newest event time of every raw table (None when empty)."""
-    found: dict[str, dt.datetime | None] = {}
-    for source in REGISTRY:
-        found[source.name] = con.execute(
-            f'select max("{source.event_time}") from raw."{source.name}"'
-        ).fetchone()[0]
-    return found
-
-
-def freshness_reference(newest: dict[str, dt.datetime | None], as_of: dt.date | None) -> dt.datetime | None:
-    """The moment feeds are judged against: the end of ``as_of`` when given, else the newest event of all
-    raw tables (the data's own "now"; the wall clock would fail every replayed or demo history)."""
-    if as_of is not None:
-        return dt.datetime.combine(as_of, dt.time.max).replace(microsecond=0)
-    times = [value for value in newest.values() if value is not None]
-    return max(times) if times else None
-
-
-def fresh_since(reference: dt.datetime | None, days: float) -> dt.datetime | None:
-    if reference is None:
-        return None
-    return (reference - dt.timedelta(days=days)).replace(microsecond=0)
-
-
-def freshness_warning(
-    policy: Freshness,
-    event_time: str,
-    newest: dt.datetime | None,
-    reference: dt.datetime | None,
-    span: EventSpan,
-    error_days: int | None = None,
-) -> str | None:
-    """The non-blocking freshness warning of a feed whose newest event is older than the policy's
-    ``warn_after_days`` allow (widened for a sparse feed like the error threshold), or None: no warn
-    threshold (or one not below ``error_days``, default the policy's), fresh enough, or stale beyond the
-    error threshold (which blocks instead)."""
-    warn_days = policy.warn_after_days
-    error_days = policy.error_after_days if error_days is None else error_days
-    if warn_days is None or warn_days >= error_days or newest is None or reference is None:
-        return None
-    warn_allowed = allowed_gap_days(warn_days, span)
-    warn_since = fresh_since(reference, warn_allowed)
-    error_since = fresh_since(reference, allowed_gap_days(error_days, span))
-    if newest >= warn_since or newest < error_since:
-        return None
-    return (
-        f"newest {event_time} {newest} is older than {warn_since} ({warn_allowed:.1f} days before the "
-        f"reference: warn after {warn_days})"
-    )
-
-
 @dataclass(frozen=True)
 class RejectedFile:
     file_name: str
@@ -183,6 +225,20 @@ class OverQuarantinedFile:
     rows_in: int
     rows_quarantined: int
     message: str
+    first_rows: tuple[str, ...] = ()  # "row 5: <reason>" from raw._quarantine, the first few
+
+
+QUARANTINE_ROWS_SHOWN = 3
+
+
+def _first_quarantined_rows(con: duckdb.DuckDBPyConnection, sha: str) -> tuple[str, ...]:
+    """The first quarantined rows of a file as "row N: reason" (the reason's cell values, in parentheses,
+    left out: they stay in raw._quarantine)."""
+    rows = con.execute(
+        "select row_number, reason from raw._quarantine where file_sha256 = ? order by row_number limit ?",
+        [sha, QUARANTINE_ROWS_SHOWN],
+    ).fetchall()
+    return tuple(f"row {number}: {str(reason).split(' (')[0]}" for number, reason in rows)
 
 
 def over_quarantined_files(
@@ -201,5 +257,7 @@ def over_quarantined_files(
     for sha, name, rows_in, quarantined, message in rows:
         path = landing / name
         if path.is_file() and file_sha256(path) == sha:
-            found.append(OverQuarantinedFile(name, rows_in, quarantined, message))
+            found.append(
+                OverQuarantinedFile(name, rows_in, quarantined, message, _first_quarantined_rows(con, sha))
+            )
     return found

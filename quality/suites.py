@@ -13,8 +13,11 @@ run-time GX context under the data directory. Rules per table, from ``core/sourc
   as ``warning`` expectations: shown, never blocking;
 - money within sane bounds (``money_bounds``);
 - normalised phones match :data:`~core.sources.PHONE_PATTERN` when not null (``phone_columns``);
-- row count equal to the manifest's loaded rows (parameter ``manifest_rows_loaded``);
-- freshness: the newest event time not older than the parameter ``fresh_since``.
+- row count equal to the manifest's loaded rows (parameter ``manifest_rows_loaded``).
+
+Freshness is not an expectation: it is judged on when the source's files arrived, not on the newest
+business event (``quality.raw_frames.judge_freshness``, in the raw gate); the rules table shows the
+registry's thresholds.
 
 Everything but the soft value sets is ``critical``: a failure blocks the marts. :func:`rules_markdown`
 renders the same rules for ``quality/README.md`` (``python -m quality.suites --write``; a test keeps
@@ -38,7 +41,6 @@ if TYPE_CHECKING:  # GX takes ~4 s to import: only when a suite is built, not wh
     from great_expectations.core import ExpectationSuite
 
 MANIFEST_ROWS_PARAMETER = "manifest_rows_loaded"
-FRESH_SINCE_PARAMETER = "fresh_since"
 
 # How a DuckDB column type reads into pandas (``con.execute(...).df()``), named as GX's pandas type check
 # compares them: by the dtype's scalar type (``Int32`` and ``int32`` are both ``int32``, ``boolean`` is
@@ -94,9 +96,6 @@ def expectations_for(source: str) -> list[gxe.Expectation]:
         if phone.when is not None:
             condition = {"row_condition": Column(phone.when[0]) == phone.when[1]}
         found.append(gxe.ExpectColumnValuesToMatchRegex(column=phone.column, regex=PHONE_PATTERN, **condition))
-    found.append(
-        gxe.ExpectColumnMaxToBeBetween(column=spec.event_time, min_value={"$PARAMETER": FRESH_SINCE_PARAMETER})
-    )
     return found
 
 
@@ -122,8 +121,9 @@ def _values(values: Sequence[str]) -> str:
 
 def _freshness(spec: Source) -> str:
     policy = spec.freshness
-    warn = f"warn {policy.warn_after_days}, " if policy.warn_after_days is not None else ""
-    return f"{warn}error {policy.error_after_days}"
+    warn = "never warns" if policy.warn_after_days is None else f"warn {policy.warn_after_days}"
+    error = "never blocks" if policy.error_after_days is None else f"error {policy.error_after_days}"
+    return f"{warn}, {error}"
 
 
 def _phones(spec: Source) -> str:
@@ -146,16 +146,17 @@ def rules_markdown() -> str:
         + "): a money column of text fails here;",
         f"- row count equal to the manifest's loaded rows (runtime parameter `{MANIFEST_ROWS_PARAMETER}`);",
         "- the lineage columns " + ", ".join(LINEAGE_NOT_NULL) + " not null;",
-        f"- the newest event time not older than `{FRESH_SINCE_PARAMETER}` (see Freshness);",
         f"- phones, where not null, match `{PHONE_PATTERN}`.",
         "",
         (
-            "Per source (all `critical` unless marked *warning*: a warning shows in the check, never blocks; "
-            "freshness in days before the reference, widened for a sparse feed):"
+            "Per source (all `critical` unless marked *warning*: a warning shows in the check, never "
+            "blocks). Freshness is not a GX expectation but a rule of the same gate: days since the newest "
+            "file of the source arrived (see Freshness); the event time is shown by the gate as information:"
         ),
         "",
         (
-            "| suite | event time | freshness | not null | unique within a file | value sets "
+            "| suite | event time (shown) | freshness (days since the newest file) | not null "
+            "| unique within a file | value sets "
             "| *warning* value sets | money bounds (yuan) | phones |"
         ),
         "|---|---|---|---|---|---|---|---|---|",

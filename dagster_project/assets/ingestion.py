@@ -2,7 +2,9 @@
 
 Thin over ``ingestion.loader``. A rejected file does not fail the asset (the other files still load and
 the rejection is kept in ``raw._files``); it is reported in the materialization metadata, logged as a
-warning, and fails the asset's ``no_rejected_files`` check (severity WARN, non-blocking).
+warning, and fails the asset's ``no_rejected_files`` check (severity WARN, non-blocking; the raw gate
+blocks while the file stays in the landing folder). Each rejection ends with its remedy: replace the
+export, or ``repurchase set-aside <source>/<file> --reason "…"``, then ``repurchase run``.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the asset function's annotations.
@@ -24,6 +26,7 @@ from dagster import (
 
 from core.paths import SOURCES
 from ingestion.loader import FileReport, SourceReport, load_source
+from ingestion.set_aside import file_remedy
 
 from ..resources import WarehouseResource
 
@@ -58,11 +61,14 @@ def files_table(files: Sequence[FileReport]) -> str:
 
 
 def rejection_preview(files: Sequence[FileReport], limit: int = REJECTION_PREVIEW) -> str:
-    """The first ``limit`` rejected files with their messages, one bullet each."""
+    """The first ``limit`` rejected files with their messages and remedies, one bullet each."""
     rejected = [f for f in files if f.status == "rejected"]
     if not rejected:
         return "no file rejected"
-    lines = [f"- {_md_cell(f.file_name)}: {_md_cell(f.message)}" for f in rejected[:limit]]
+    lines = [
+        f"- {_md_cell(f.file_name)}: {_md_cell(f.message.rstrip('.'))}. {_md_cell(file_remedy(f.file_name))}"
+        for f in rejected[:limit]
+    ]
     if len(rejected) > limit:
         lines.append(f"- … and {len(rejected) - limit} more (see raw._files)")
     return "\n".join(lines)
@@ -78,7 +84,11 @@ def report_metadata(report: SourceReport) -> dict[str, MetadataValue]:
         "rows quarantined": MetadataValue.int(report.rows_quarantined),
         "rejections": MetadataValue.md(rejection_preview(report.files)),
         "rejected files": MetadataValue.json(
-            [{"file": f.file_name, "message": f.message} for f in report.files if f.status == "rejected"]
+            [
+                {"file": f.file_name, "message": f.message, "remedy": file_remedy(f.file_name)}
+                for f in report.files
+                if f.status == "rejected"
+            ]
         ),
     }
 
@@ -116,7 +126,9 @@ def build_ingestion_asset(source: str) -> AssetsDefinition:
 
         rejected = [f for f in report.files if f.status == "rejected"]
         for f in rejected:
-            context.log.warning(f"{source}: file {f.file_name} rejected: {f.message}")
+            context.log.warning(
+                f"{source}: file {f.file_name} rejected: {f.message.rstrip('.')}. {file_remedy(f.file_name)}"
+            )
         context.log.info(
             f"{source}: {report.new_files} new file(s), {report.files_already_loaded} already loaded, "
             f"{report.files_rejected} rejected; {report.rows_loaded} rows loaded, "

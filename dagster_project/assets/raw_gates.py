@@ -1,4 +1,5 @@
-"""Blocking asset checks on the raw tables: the GX checkpoint ``raw__<source>`` plus the manifest rules.
+"""Blocking asset checks on the raw tables: the GX checkpoint ``raw__<source>`` plus the manifest and
+freshness rules.
 
 ``gx_raw__<source>`` on ``["raw", <source>]`` is ``blocking=True``: when it fails with ERROR severity the
 step fails and nothing downstream of the raw table runs in that run (dbt models, marts, exports, the
@@ -8,17 +9,24 @@ serving copy). It fails when
   ``core/sources.py``), or
 - a file of ``landing/<source>`` is still a rejected file in the manifest (a broken export: the rest of
   the source loaded, but the marts would silently miss that file's rows, so they wait until the file is
-  replaced or removed; the reason is in the check's metadata), or
+  replaced or set aside), or
 - a file of ``landing/<source>`` sent more than ``max_quarantine_share`` of its rows to quarantine (a
   systemic break such as a money column of text, not the odd bad row: those are quarantined and pass), or
-- (sampled tables only) the exact SQL row count or newest event time fails where the sample cannot judge.
+- the source's newest loaded file arrived more than the registry's ``error_after_days`` ago (judged on
+  file arrival against the wall clock, this source only: ``quality.raw_frames.judge_freshness``), or
+- (sampled tables only) the exact SQL row count differs from the manifest.
 
-When only ``warning`` expectations fail, or the feed is older than the registry's ``warn_after_days`` (but
-within ``error_after_days``), the check fails with WARN severity and does not block.
+When only ``warning`` expectations fail, or the newest file is older than ``warn_after_days`` (but not
+``error_after_days``), the check fails with WARN severity and does not block. Every problem names the
+file, the row where there is one, what is wrong, and ends with the remedy commands
+(``repurchase set-aside <source>/<file> --reason "…"``, ``repurchase run``).
+
+The gate does not read the run's ``as_of`` (freshness is judged on when files arrived, not on business
+dates); the CLI and dbt still check and use it.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the check function's annotations.
-import datetime as dt
+import re
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -33,29 +41,29 @@ from pydantic import Field
 
 from core.paths import SOURCES
 from core.sources import get_source
+from ingestion.set_aside import file_remedy, set_aside_command
 from quality.context import ensure_gates, open_context, prune_validation_results, run_gate, runtime_dir
 from quality.raw_frames import (
+    ERROR,
     SAMPLE_ROWS,
-    allowed_gap_days,
-    event_span,
-    fresh_since,
-    freshness_reference,
-    freshness_warning,
+    WARN,
+    FreshnessVerdict,
+    judge_freshness,
     manifest_rows_loaded,
-    newest_event_times,
+    newest_arrival,
+    newest_event_time,
     over_quarantined_files,
     read_raw_frame,
     rejected_files_in_landing,
+    utc_now,
 )
-from quality.report import expectation_count, failed_expectations, failures_markdown
-from quality.suites import FRESH_SINCE_PARAMETER, MANIFEST_ROWS_PARAMETER, suite_name
+from quality.report import FailedExpectation, expectation_count, failed_expectations, failures_markdown
+from quality.suites import MANIFEST_ROWS_PARAMETER, suite_name
 
-from ..resources import RunSettings, WarehouseResource
+from ..resources import WarehouseResource
 from .ingestion import raw_asset_key
 
-# In sample mode the GX freshness bound is lifted (the sample's max is not the table's) and the
-# freshness rule is judged on the SQL maximum instead.
-NO_LOWER_BOUND = dt.datetime(1900, 1, 1)
+SAMPLE_FILE = re.compile(r"^(?P<file>.+?) row \d+")  # quality.report's "<file> row N: value"
 
 
 def gate_check_name(source: str) -> str:
@@ -63,14 +71,8 @@ def gate_check_name(source: str) -> str:
 
 
 class RawGateConfig(Config):
-    """Run configuration of a raw gate (the day it judges freshness against is the run's one ``as_of``,
-    from the ``run_settings`` resource)."""
+    """Run configuration of a raw gate."""
 
-    freshness_days: int | None = Field(
-        default=None,
-        description="days the newest event may lie before the reference at least (default: the source "
-        "registry's error_after_days)",
-    )
     max_rows: int = Field(default=SAMPLE_ROWS, description="validate a sample above this many rows")
     max_quarantine_share: float = Field(
         default=0.5,
@@ -78,15 +80,75 @@ class RawGateConfig(Config):
     )
 
 
-def _rejected_markdown(rejected) -> str:
-    if not rejected:
-        return "no rejected file in the landing folder"
-    return "\n".join(f"- {r.file_name}: {r.message}" for r in rejected)
+def _days(days: int | None) -> str:
+    return "off" if days is None else f"{days} days"
+
+
+def freshness_markdown(verdict: FreshnessVerdict) -> str:
+    """The freshness verdict of one source as a one-row markdown table."""
+    a = verdict.arrival
+    policy = verdict.policy
+    lines = [
+        "| newest arrival (UTC) | file | dated by | age (days) | warn after | error after | verdict |",
+        "|---|---|---|---:|---|---|---|",
+    ]
+    if a is None:
+        lines.append(
+            f"| – | (no file loaded yet) | – | – | {_days(policy.warn_after_days)} "
+            f"| {_days(policy.error_after_days)} | {verdict.verdict} |"
+        )
+    else:
+        dated_by = a.dated_by + (f" ({a.note})" if a.note else "")
+        lines.append(
+            f"| {a.arrived_at:%Y-%m-%d %H:%M:%S} | {a.file_name} | {dated_by} | {verdict.age_days:.1f} "
+            f"| {_days(policy.warn_after_days)} | {_days(policy.error_after_days)} | {verdict.verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def _files_of(failure: FailedExpectation) -> list[str]:
+    """The files of a failed expectation's first failing rows, in order of appearance."""
+    found: list[str] = []
+    for sample in failure.samples:
+        match = SAMPLE_FILE.match(sample)
+        if match and match["file"] not in found:
+            found.append(match["file"])
+    return found
+
+
+def expectation_problem(source: str, failure: FailedExpectation) -> str:
+    """A failed expectation as one line: the rule, the column, the first failing rows (file and row) and
+    what to do."""
+    where = f"; first failing rows: {'; '.join(failure.samples)}" if failure.samples else ""
+    files = _files_of(failure)
+    if files:
+        commands = "; ".join(f"`{set_aside_command(f)}`" for f in files)
+        remedy = (
+            f"Remedy: correct the export and replace {', '.join(f'landing/{f}' for f in files)} with it, or "
+            f"set the file aside: {commands}; then `repurchase run`"
+        )
+    else:
+        remedy = (
+            f"Remedy: no single file to blame: raw.{source} itself differs from the code (core/sources.py, "
+            "raw._files); send this message to the data platform team"
+        )
+    return f"{failure.expectation} on {failure.column or 'the table'}: {failure.problem}{where}. {remedy}"
+
+
+def _sentence(text: str | None, file_name: str) -> str:
+    """A loader message without the file name it starts with (the problem names it already) and without
+    its final full stop (a remedy sentence follows it)."""
+    return (text or "").strip().removeprefix(f"{file_name}: ").rstrip(".")
+
+
+def _bullets(lines: list[str]) -> str:
+    return "\n".join(f"- {line}" for line in lines) if lines else "none"
 
 
 def build_raw_gate(source: str) -> AssetChecksDefinition:
     spec = get_source(source)
     event_column = spec.event_time
+    policy = spec.freshness
 
     @asset_check(
         asset=raw_asset_key(source),
@@ -94,61 +156,70 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
         blocking=True,
         description=(
             f"GX checkpoint {suite_name(source)} on raw.{source} (columns and types, keys not null, status "
-            f"values, money bounds, phone pattern, row count = manifest, freshness of {event_column}) and no "
-            f"rejected file left in landing/{source}/. Blocks everything downstream when it fails."
+            f"values, money bounds, phone pattern, row count = manifest), no rejected or over-quarantined "
+            f"file left in landing/{source}/, and a file arrived recently (warn after "
+            f"{_days(policy.warn_after_days)}, block after {_days(policy.error_after_days)}). Blocks "
+            "everything downstream when it fails."
         ),
     )
     def _gate(
         context: AssetCheckExecutionContext,
         warehouse: WarehouseResource,
-        run_settings: RunSettings,
         config: RawGateConfig,
     ) -> AssetCheckResult:
         paths = warehouse.paths
-        days = config.freshness_days if config.freshness_days is not None else spec.freshness.error_after_days
-        as_of = run_settings.as_of_date
+        now = utc_now()
         with warehouse.connect(read_only=True) as con:
             raw = read_raw_frame(con, source, max_rows=config.max_rows)
             manifest_rows = manifest_rows_loaded(con, source)
-            newest = newest_event_times(con)
-            span = event_span(con, source)
+            newest_event = newest_event_time(con, source)
+            arrival = newest_arrival(con, source)
             rejected = rejected_files_in_landing(con, paths.landing, source)
             broken = over_quarantined_files(con, paths.landing, source, config.max_quarantine_share)
-        reference = freshness_reference(newest, as_of)
-        allowed = allowed_gap_days(days, span)
-        since = fresh_since(reference, allowed)
-        stale_warning = freshness_warning(spec.freshness, event_column, newest[source], reference, span, days)
-        warnings = [stale_warning] if stale_warning else []
+        freshness = judge_freshness(source, policy, arrival, now)
 
         problems: list[str] = []
+        warnings: list[str] = []
         if rejected:
-            problems.append(f"{len(rejected)} rejected file(s) still in landing/{source}/")
-        for f in broken:
             problems.append(
-                f"{f.file_name}: {f.rows_quarantined} of {f.rows_in} rows quarantined "
-                f"(more than {config.max_quarantine_share:.0%}): {f.message}"
+                f"{len(rejected)} rejected file(s) still in landing/{source}/ (nothing of them reached raw."
+                f"{source}): "
+                + "; ".join(
+                    f"{r.file_name}: {_sentence(r.message, r.file_name)}. {file_remedy(r.file_name)}"
+                    for r in rejected
+                )
+            )
+        for f in broken:
+            first = f"; first: {'; '.join(f.first_rows)} (all in raw._quarantine)" if f.first_rows else ""
+            problems.append(
+                f"{f.file_name}: {f.rows_quarantined} of {f.rows_in} rows quarantined (more than "
+                f"{config.max_quarantine_share:.0%}: a systemic break such as a shifted or retyped column, "
+                f"not the odd bad row{first}): {_sentence(f.message, f.file_name)}. "
+                + file_remedy(f.file_name)
             )
         if raw.sampled and raw.table_rows != manifest_rows:
             problems.append(
-                f"raw.{source} has {raw.table_rows} rows, the manifest says {manifest_rows} loaded"
+                f"raw.{source} has {raw.table_rows} rows, the manifest says {manifest_rows} loaded (rows "
+                "deleted or added outside the loader). Remedy: send this message to the data platform team"
             )
-        if raw.sampled and since is not None and (newest[source] is None or newest[source] < since):
-            problems.append(f"newest {event_column} {newest[source]} is older than {since}")
+        if freshness.verdict == ERROR:
+            problems.append(freshness.message)
+        elif freshness.verdict == WARN:
+            warnings.append(freshness.message)
 
         metadata = {
             "table rows": MetadataValue.int(raw.table_rows),
             "manifest rows loaded": MetadataValue.int(manifest_rows),
             "validated rows": MetadataValue.int(len(raw.frame)),
             "sampled": MetadataValue.bool(raw.sampled),
-            "freshness reference": MetadataValue.text(str(reference)),
-            "fresh since": MetadataValue.text(
-                f"{since} ({allowed:.1f} days before the reference: at least {days}, more for a sparse feed)"
+            "freshness": MetadataValue.md(freshness_markdown(freshness)),
+            "freshness verdict": MetadataValue.text(freshness.verdict),
+            f"newest {event_column} (information)": MetadataValue.text(str(newest_event)),
+            "rejected files in landing": MetadataValue.md(
+                _bullets([f"{r.file_name}: {r.message}" for r in rejected])
             ),
-            f"newest {event_column}": MetadataValue.text(str(newest[source])),
-            "freshness warning": MetadataValue.text(stale_warning or "none"),
-            "rejected files in landing": MetadataValue.md(_rejected_markdown(rejected)),
             "over-quarantined files in landing": MetadataValue.md(
-                "\n".join(f"- {f.file_name}: {f.message}" for f in broken) or "none"
+                _bullets([f"{f.file_name}: {f.message}" for f in broken])
             ),
             "validation results": MetadataValue.path(str(runtime_dir(paths) / "validations")),
         }
@@ -161,29 +232,25 @@ def build_raw_gate(source: str) -> AssetChecksDefinition:
         else:
             gx_context = open_context(paths)
             ensure_gates(gx_context, (source,))
-            parameters = {
-                MANIFEST_ROWS_PARAMETER: len(raw.frame) if raw.sampled else manifest_rows,
-                FRESH_SINCE_PARAMETER: NO_LOWER_BOUND if raw.sampled or since is None else since,
-            }
+            parameters = {MANIFEST_ROWS_PARAMETER: len(raw.frame) if raw.sampled else manifest_rows}
             result = run_gate(gx_context, source, raw.frame, parameters)
             prune_validation_results(paths, source)
             failures = failed_expectations(result)
             evaluated = expectation_count(result)
 
-        blocking = [f for f in failures if f.blocking]
-        problems += [f"{f.expectation} on {f.column or 'the table'}: {f.problem}" for f in blocking]
-        passed = not problems and not failures and not warnings
+        problems += [expectation_problem(source, f) for f in failures if f.blocking]
+        warnings += [expectation_problem(source, f) for f in failures if not f.blocking]
+        passed = not problems and not warnings
         # Only warnings (warning expectations, the freshness warning): a non-blocking WARN; otherwise
         # ERROR (blocks when failed).
-        severity = AssetCheckSeverity.WARN if (failures or warnings) and not problems else AssetCheckSeverity.ERROR
+        severity = AssetCheckSeverity.WARN if warnings and not problems else AssetCheckSeverity.ERROR
         metadata.update(
             {
                 "expectations evaluated": MetadataValue.int(evaluated),
                 "expectations failed": MetadataValue.int(len(failures)),
                 "failed expectations": MetadataValue.md(failures_markdown(failures)),
-                "blocking problems": MetadataValue.md(
-                    "\n".join(f"- {p}" for p in problems) if problems else "none"
-                ),
+                "blocking problems": MetadataValue.md(_bullets(problems)),
+                "warnings": MetadataValue.md(_bullets(warnings)),
             }
         )
         for problem in problems:

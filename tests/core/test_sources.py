@@ -35,13 +35,23 @@ def test_sources_are_the_registry_in_its_order() -> None:
         get_source("fax")
 
 
-def test_freshness_error_thresholds_are_the_gate_defaults() -> None:
-    # The values the gates used before the registry (FRESHNESS_DAYS): daily feeds 14, members 60, touches 90.
-    errors = {source.name: source.freshness.error_after_days for source in REGISTRY}
-    assert errors == {"pos": 14, "tmall": 14, "jd": 14, "wechat_pay": 14, "wechat_members": 60, "touches": 90}
-    assert all(source.freshness.warn_after_days is None for source in REGISTRY)
+def test_freshness_defaults_a_merchant_can_live_with() -> None:
+    # Order feeds warn after 3 days (a weekend is quiet) and block after 35 (a monthly exporter never is);
+    # the member snapshot warns after 14, blocks after 100; campaign logs warn after 30, never block.
+    thresholds = {s.name: (s.freshness.warn_after_days, s.freshness.error_after_days) for s in REGISTRY}
+    assert thresholds == {
+        "pos": (3, 35),
+        "tmall": (3, 35),
+        "jd": (3, 35),
+        "wechat_members": (14, 100),
+        "wechat_pay": (3, 35),
+        "touches": (30, None),
+    }
     with pytest.raises(ValueError, match="warn_after_days must be below"):
         Freshness(error_after_days=14, warn_after_days=14)
+    with pytest.raises(ValueError, match="positive whole days"):
+        Freshness(error_after_days=0)
+    assert Freshness(error_after_days=None, warn_after_days=400).error_after_days is None  # never blocks
 
 
 def test_an_entry_naming_a_column_it_does_not_have_is_refused() -> None:

@@ -7,7 +7,6 @@ back with the gate's own reader, so the dtypes are those the pipeline validates.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -15,20 +14,12 @@ import duckdb
 import pytest
 
 from core.paths import REPO_ROOT, SOURCES, DataPaths
-from core.sources import DUCKDB_TYPES, PHONE_PATTERN, REGISTRY, Freshness
+from core.sources import DUCKDB_TYPES, PHONE_PATTERN, REGISTRY
 from ingestion.schemas import LINEAGE, create_raw_tables, raw_table_columns
 from quality.context import ensure_gates, open_context, run_gate, runtime_dir
-from quality.raw_frames import (
-    EventSpan,
-    freshness_reference,
-    freshness_warning,
-    manifest_rows_loaded,
-    read_raw_frame,
-    rejected_files_in_landing,
-)
+from quality.raw_frames import manifest_rows_loaded, read_raw_frame, rejected_files_in_landing
 from quality.report import failed_expectations, failures_markdown
 from quality.suites import (
-    FRESH_SINCE_PARAMETER,
     MANIFEST_ROWS_PARAMETER,
     PANDAS_DTYPES,
     README,
@@ -75,10 +66,9 @@ def con() -> duckdb.DuckDBPyConnection:
     con.close()
 
 
-def _validate(gx, con, source: str = "pos", *, rows: int = 3, since: str = "2026-10-25 00:00:00"):
+def _validate(gx, con, source: str = "pos", *, rows: int = 3):
     frame = read_raw_frame(con, source).frame
-    parameters = {MANIFEST_ROWS_PARAMETER: rows, FRESH_SINCE_PARAMETER: dt.datetime.fromisoformat(since)}
-    return run_gate(gx, source, frame, parameters)
+    return run_gate(gx, source, frame, {MANIFEST_ROWS_PARAMETER: rows})
 
 
 def _config(expectation) -> dict:
@@ -104,8 +94,6 @@ def _registry_rules(source) -> set[tuple]:
          "critical"),
         ("expect_table_row_count_to_equal", "", None,
          json.dumps({"value": {"$PARAMETER": MANIFEST_ROWS_PARAMETER}}), "critical"),
-        ("expect_column_max_to_be_between", source.event_time, None,
-         json.dumps({"min_value": {"$PARAMETER": FRESH_SINCE_PARAMETER}}), "critical"),
     }
     for column, duckdb_type in raw_table_columns(source.name).items():
         rules.add(("expect_column_values_to_be_of_type", column, PANDAS_DTYPES[duckdb_type], no_detail, "critical"))
@@ -181,7 +169,7 @@ def test_readme_rules_are_generated_from_the_registry() -> None:
     assert section == rules_markdown(), "run `python -m quality.suites --write` and commit quality/README.md"
     row = next(line for line in rules_markdown().splitlines() if line.startswith("| `raw__pos`"))
     assert row == (
-        "| `raw__pos` | sold_at | error 14 | receipt_no, receipt_type, store_code, sold_at, sku_code, quantity, "
+        "| `raw__pos` | sold_at | warn 3, error 35 | receipt_no, receipt_type, store_code, sold_at, sku_code, quantity, "
         "paid_amount | – | receipt_type {销售, 退货} | payment_method {微信, 支付宝, 现金, 银行卡, 储值卡} | "
         "unit_price 0…100,000; discount_amount -100,000…100,000; paid_amount -100,000…100,000 | phone |"
     )
@@ -253,12 +241,6 @@ def test_row_count_must_equal_the_manifest(gx, con) -> None:
     assert failure.problem.startswith("observed 3")
 
 
-def test_stale_feed_fails_freshness(gx, con) -> None:
-    # Newest sale 2026-10-31 18:30; the reference says it must be newer than 2026-11-01.
-    [failure] = failed_expectations(_validate(gx, con, since="2026-11-01 00:00:00"))
-    assert (failure.expectation, failure.column) == ("expect_column_max_to_be_between", "sold_at")
-
-
 def test_touch_recipients_of_type_phone_match_the_pattern(gx) -> None:
     con = duckdb.connect()
     create_raw_tables(con)
@@ -270,13 +252,6 @@ def test_touch_recipients_of_type_phone_match_the_pattern(gx) -> None:
     )
     [failure] = failed_expectations(_validate(gx, con, "touches"))
     assert (failure.column, failure.samples) == ("recipient", ("touches/t.csv row 4: '10086'",))
-
-
-def test_freshness_reference_is_as_of_else_the_newest_data() -> None:
-    newest = {"pos": dt.datetime(2026, 10, 29, 19, 0), "tmall": dt.datetime(2026, 10, 31, 8, 0), "jd": None}
-    assert freshness_reference(newest, None) == dt.datetime(2026, 10, 31, 8, 0)
-    assert freshness_reference(newest, dt.date(2026, 6, 30)) == dt.datetime(2026, 6, 30, 23, 59, 59)
-    assert freshness_reference({"pos": None}, None) is None
 
 
 def test_rejected_file_counts_only_while_its_bytes_are_in_landing(tmp_path: Path) -> None:
@@ -301,19 +276,6 @@ def test_rejected_file_counts_only_while_its_bytes_are_in_landing(tmp_path: Path
     )
     broken.write_bytes(b"a corrected export\n")  # replaced by the merchant: other bytes
     assert rejected_files_in_landing(con, landing, "tmall") == []
-
-
-def test_sparse_feed_may_be_quiet_longer() -> None:
-    from quality.raw_frames import EventSpan, allowed_gap_days
-
-    # 4 orders over 30 days: one every 10 days; a live feed leaves a gap of ln(1000) x 10 = 69.08 days
-    # with probability 0.1%.
-    sparse = EventSpan(dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 31), 4)
-    assert sparse.mean_gap_days == 10.0
-    assert round(allowed_gap_days(14, sparse), 2) == 69.08
-    # 31 orders over the same 30 days: one a day; the configured 14 days hold.
-    assert allowed_gap_days(14, EventSpan(dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 31), 31)) == 14.0
-    assert allowed_gap_days(14, EventSpan(None, None, 0)) == 14.0
 
 
 # --------------------------------------------------------------- every rule kind of every source, live
@@ -386,25 +348,9 @@ def test_a_broken_row_fails_the_rule_of_the_registry(gx, source, kind, column, v
         f'insert into raw."{source.name}" ({", ".join(names)}) values ({", ".join("?" for _ in names)})',
         [[row[name] for name in names] for row in rows],
     )
-    clean = _validate(gx, con, source.name, rows=2, since="2026-10-01 00:00:00")
+    clean = _validate(gx, con, source.name, rows=2)
     [failure] = failed_expectations(clean)
     assert (failure.expectation, failure.severity) == (expectation, severity)
     if kind != "unique":
         assert failure.column == column
     assert any(sample.startswith(f"{source.name}/export.csv row 3") for sample in failure.samples)
-
-
-def test_freshness_warning_only_between_the_warn_and_error_thresholds() -> None:
-    policy = Freshness(error_after_days=14, warn_after_days=7)
-    reference = dt.datetime(2026, 10, 31, 12, 0)
-    daily = EventSpan(dt.datetime(2026, 1, 1), dt.datetime(2026, 10, 20), 300)  # a busy feed
-    assert freshness_warning(policy, "sold_at", dt.datetime(2026, 10, 30), reference, daily) is None
-    assert freshness_warning(policy, "sold_at", dt.datetime(2026, 10, 20), reference, daily) == (
-        "newest sold_at 2026-10-20 00:00:00 is older than 2026-10-24 12:00:00 (7.0 days before the reference: "
-        "warn after 7)"
-    )
-    # stale beyond the error threshold: the gate blocks instead
-    assert freshness_warning(policy, "sold_at", dt.datetime(2026, 10, 1), reference, daily) is None
-    # no warn threshold (every source today), or one not below the configured error threshold
-    assert freshness_warning(Freshness(14), "sold_at", dt.datetime(2026, 10, 20), reference, daily) is None
-    assert freshness_warning(policy, "sold_at", dt.datetime(2026, 10, 20), reference, daily, error_days=5) is None
