@@ -136,13 +136,23 @@ def _percent(value: object) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{float(value):.1%}"
 
 
+def _ratio(value: object) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{float(value):.2f}"
+
+
 def _month_line(row: tuple, label: str) -> str:
-    (period_start, customers, repurchasing, rate, multi_rate, retention, orders, revenue) = row
-    return (
+    (period_start, customers, repurchasing, rate, multi_rate, retention, active_ratio, orders, revenue,
+     history_complete) = row
+    line = (
         f"{label} {period_start:%Y-%m}: repurchase rate {_percent(rate)} ({repurchasing} of {customers} "
         f"purchasing customers had bought before); 2+ purchases within the month {_percent(multi_rate)}; "
-        f"retention {_percent(retention)}; {orders} orders, net revenue {float(revenue):,.2f}"
+        f"retention of start-active customers {_percent(retention)}, active customers end/start "
+        f"{_ratio(active_ratio)}; {orders} orders, net revenue {float(revenue):,.2f}"
     )
+    if not history_complete:
+        # kpi_monthly.is_history_complete: earlier purchases of its customers predate the data.
+        line += " [history incomplete: purchases before the data are unseen, rates read low]"
+    return line
 
 
 def marts_summary(con: duckdb.DuckDBPyConnection) -> str:
@@ -166,7 +176,8 @@ def marts_summary(con: duckdb.DuckDBPyConnection) -> str:
     months = con.execute(
         f"""
         select period_start, customers, repurchasing_customers, repurchase_rate,
-            repurchase_rate_within_period, retention_rate, orders, net_revenue, is_complete
+            repurchase_rate_within_period, retention_rate_of_start_active, active_customer_ratio,
+            orders, net_revenue, is_history_complete, is_complete
         from {MARTS}.kpi_monthly
         where dimension = 'overall'
         order by period_start desc
@@ -175,10 +186,10 @@ def marts_summary(con: duckdb.DuckDBPyConnection) -> str:
     ).fetchall()
     if months:
         current = months[0]
-        label = "Month" if current[8] else "Month to date"
-        lines.append("  " + _month_line(current[:8], label))
-        if not current[8] and len(months) > 1:
-            lines.append("  " + _month_line(months[1][:8], "Latest complete month"))
+        label = "Month" if current[10] else "Month to date"
+        lines.append("  " + _month_line(current[:10], label))
+        if not current[10] and len(months) > 1:
+            lines.append("  " + _month_line(months[1][:10], "Latest complete month"))
 
     segments = dict(
         con.execute(

@@ -1,26 +1,34 @@
 {#- Body of kpi_monthly / kpi_quarterly: one row per period x (dimension, dimension_value), from the
     first period a dimension value has purchases to the period containing as_of (the last period is
-    partial: is_complete false). Dimensions: overall/all, channel/<channel>, store/<shop_id>,
-    rfm_segment/<segment as of as_of>. Definitions:
+    partial: is_complete false). Dimensions: overall/all, channel/<channel>, store/<channel>:<shop id>
+    (store_channel, store_name beside it), rfm_segment/<segment as of as_of>. Definitions:
       customers                 identified customers with a purchase in the cell
       new_customers             ... whose first purchase ever (any channel) is in the period
       repurchasing_customers    ... with a purchase in the cell that is not their first purchase ever
-      repurchase_rate           repurchasing_customers / customers
+      repurchase_rate           repurchasing_customers / customers (a customer whose first purchase ever
+                                and a repurchase both fall in the period counts in new_customers and in
+                                repurchasing_customers)
       multi_purchase_customers  ... with >= 2 purchases in the cell
       repurchase_rate_within_period  multi_purchase_customers / customers
-      active_at_start / retained_customers / retention_rate: active = a purchase in the cell's scope in
+      active_at_start / active_at_end / retained_customers: active = a purchase in the cell's scope in
                                 the lifecycle_active_days days up to and including the reference day;
                                 start = the day before the period, end = the period's last day (as_of
-                                for the partial period); retention = active at both / active at start
+                                for the partial period); retained = active at both
+      retention_rate_of_start_active  retained_customers / active_at_start (0..1)
+      active_customer_ratio     active_at_end / active_at_start (the playbook's ratio; > 1 when the
+                                active base grew)
       repurchases               purchases in the cell that are not the customer's first ever
       avg_repurchase_frequency  repurchases / repurchasing_customers
       orders, net_revenue       all purchases in the cell (unresolved customers included)
       aov                       net_revenue / orders
-      clv (rfm_segment rows)    aov x (orders / customers x periods per year) x clv_expected_lifespan_years
+      identified_order_share / identified_revenue_share  orders / net revenue of the cell with a
+                                customer_id over all of the cell's (what the customer rates cover)
+      clv                       marts_clv_window: trailing 12 months ending at the period end (as_of for
+                                the partial period), identified purchases of the cell's scope
+      is_history_complete       period_start >= first purchase date in the data + kpi_history_months
 -#}
 {% macro marts_kpi_model(period) -%}
 {%- set active_days = var('lifecycle_active_days') -%}
-{%- set periods_per_year = {'month': 12, 'quarter': 4}[period] -%}
 {%- set months_per_period = {'month': 1, 'quarter': 3}[period] -%}
 
 with
@@ -43,13 +51,22 @@ as_of as (
 
 ),
 
+shop_names as (
+
+    select channel, shop_id, max(shop_name) as shop_name
+    from {{ ref('fct_orders') }}
+    group by channel, shop_id
+
+),
+
 dimensioned as (
 
     select 'overall' as dimension, 'all' as dimension_value, purchases.* from purchases
     union all
     select 'channel', coalesce(channel, 'unknown'), purchases.* from purchases
     union all
-    select 'store', coalesce(shop_id, 'unknown'), purchases.* from purchases
+    select 'store', coalesce(channel, 'unknown') || ':' || coalesce(shop_id, 'unknown'), purchases.*
+    from purchases
     union all
     select 'rfm_segment', segments.segment, purchases.*
     from purchases
@@ -75,14 +92,19 @@ periods as (
                 then {{ marts_period_end(period, 'period_start') }}
             else as_of_date
         end as end_ref,
-        {{ marts_period_end(period, 'period_start') }} <= as_of_date as is_complete
+        {{ marts_period_end(period, 'period_start') }} <= as_of_date as is_complete,
+        period_start >= {{ marts_add_months(var('kpi_history_months'), 'data_start') }} as is_history_complete
     from (
         select
             {{ marts_add_months(months_per_period ~ ' * integers.n', 'bounds.first_period') }} as period_start,
-            as_of.as_of_date
+            as_of.as_of_date,
+            bounds.data_start
         from integers
         cross join (
-            select {{ marts_period_start(period, 'min(purchase_date)') }} as first_period from purchases
+            select
+                {{ marts_period_start(period, 'min(purchase_date)') }} as first_period,
+                min(purchase_date) as data_start
+            from purchases
         ) as bounds
         cross join as_of
     ) as candidate_periods
@@ -112,7 +134,9 @@ cell_orders as (
         dimension_value,
         period_start,
         count(*) as orders,
-        sum(net_amount) as net_revenue
+        sum(net_amount) as net_revenue,
+        count(customer_id) as identified_orders,
+        sum(case when customer_id is not null then net_amount end) as identified_revenue
     from cells
     group by dimension, dimension_value, period_start
 
@@ -210,6 +234,20 @@ retention as (
 
 ),
 
+active_at_end as (
+
+    select
+        active_on.dimension,
+        active_on.dimension_value,
+        periods.period_start,
+        count(*) as active_at_end
+    from periods
+    inner join active_on
+        on active_on.ref_day = periods.end_ref
+    group by active_on.dimension, active_on.dimension_value, periods.period_start
+
+),
+
 dimension_values as (
 
     select
@@ -228,10 +266,39 @@ grid as (
         dimension_values.dimension_value,
         periods.period_start,
         periods.period_end,
-        periods.is_complete
+        periods.end_ref,
+        periods.is_complete,
+        periods.is_history_complete
     from dimension_values
     inner join periods
         on periods.period_start >= dimension_values.first_period
+
+),
+
+clv_windows as (
+
+    select dimension, dimension_value, period_start, end_ref as window_end from grid
+
+),
+
+clv as (
+
+    {{ marts_clv_window('dimensioned', 'clv_windows') }}
+
+),
+
+stores as (
+
+    select distinct
+        'store' as dimension,
+        coalesce(purchases.channel, 'unknown') || ':' || coalesce(purchases.shop_id, 'unknown')
+            as dimension_value,
+        coalesce(purchases.channel, 'unknown') as store_channel,
+        coalesce(shop_names.shop_name, purchases.shop_id, 'unknown') as store_name
+    from purchases
+    left join shop_names
+        on purchases.channel = shop_names.channel
+        and purchases.shop_id = shop_names.shop_id
 
 ),
 
@@ -239,6 +306,8 @@ joined as (
 
     select
         grid.*,
+        stores.store_channel,
+        stores.store_name,
         coalesce(customer_metrics.customers, 0) as customers,
         coalesce(customer_metrics.new_customers, 0) as new_customers,
         coalesce(customer_metrics.repurchasing_customers, 0) as repurchasing_customers,
@@ -246,9 +315,18 @@ joined as (
         coalesce(customer_metrics.repurchases, 0) as repurchases,
         coalesce(retention.active_at_start, 0) as active_at_start,
         coalesce(retention.retained_customers, 0) as retained_customers,
+        coalesce(active_at_end.active_at_end, 0) as active_at_end,
         coalesce(cell_orders.orders, 0) as orders,
-        coalesce(cell_orders.net_revenue, 0) as net_revenue
+        coalesce(cell_orders.net_revenue, 0) as net_revenue,
+        coalesce(cell_orders.identified_orders, 0) as identified_orders,
+        coalesce(cell_orders.identified_revenue, 0) as identified_revenue,
+        coalesce(clv.window_customers, 0) as clv_window_customers,
+        coalesce(clv.window_orders, 0) as clv_window_orders,
+        coalesce(clv.window_revenue, 0) as clv_window_revenue
     from grid
+    left join stores
+        on grid.dimension = stores.dimension
+        and grid.dimension_value = stores.dimension_value
     left join customer_metrics
         on grid.dimension = customer_metrics.dimension
         and grid.dimension_value = customer_metrics.dimension_value
@@ -257,6 +335,14 @@ joined as (
         on grid.dimension = retention.dimension
         and grid.dimension_value = retention.dimension_value
         and grid.period_start = retention.period_start
+    left join active_at_end
+        on grid.dimension = active_at_end.dimension
+        and grid.dimension_value = active_at_end.dimension_value
+        and grid.period_start = active_at_end.period_start
+    left join clv
+        on grid.dimension = clv.dimension
+        and grid.dimension_value = clv.dimension_value
+        and grid.period_start = clv.window_key
     left join cell_orders
         on grid.dimension = cell_orders.dimension
         and grid.dimension_value = cell_orders.dimension_value
@@ -272,6 +358,9 @@ final as (
         cast(is_complete as boolean) as is_complete,
         cast(dimension as varchar) as dimension,
         cast(dimension_value as varchar) as dimension_value,
+        cast(store_channel as varchar) as store_channel,
+        cast(store_name as varchar) as store_name,
+        cast(is_history_complete as boolean) as is_history_complete,
         cast(customers as integer) as customers,
         cast(new_customers as integer) as new_customers,
         cast(repurchasing_customers as integer) as repurchasing_customers,
@@ -283,22 +372,70 @@ final as (
         cast(active_at_start as integer) as active_at_start,
         cast(retained_customers as integer) as retained_customers,
         cast(case when active_at_start > 0 then retained_customers / cast(active_at_start as double) end
-            as decimal(10, 4)) as retention_rate,
+            as decimal(10, 4)) as retention_rate_of_start_active,
+        cast(active_at_end as integer) as active_at_end,
+        cast(case when active_at_start > 0 then active_at_end / cast(active_at_start as double) end
+            as decimal(10, 4)) as active_customer_ratio,
         cast(repurchases as integer) as repurchases,
         cast(case when repurchasing_customers > 0 then repurchases / cast(repurchasing_customers as double) end
             as decimal(10, 4)) as avg_repurchase_frequency,
         cast(orders as integer) as orders,
         cast(net_revenue as decimal(18, 2)) as net_revenue,
         cast(case when orders > 0 then net_revenue / cast(orders as double) end as decimal(18, 2)) as aov,
-        cast(case
-            when dimension = 'rfm_segment' and orders > 0 and customers > 0
-                then (net_revenue / cast(orders as double))
-                    * (orders / cast(customers as double) * {{ periods_per_year }})
-                    * {{ var('clv_expected_lifespan_years') }}
-        end as decimal(18, 2)) as clv
+        cast(case when orders > 0 then identified_orders / cast(orders as double) end
+            as decimal(10, 4)) as identified_order_share,
+        cast(case when net_revenue <> 0 then identified_revenue / cast(net_revenue as double) end
+            as decimal(10, 4)) as identified_revenue_share,
+        cast(clv_window_customers as integer) as clv_window_customers,
+        cast({{ marts_clv_frequency('clv_window_orders', 'clv_window_customers') }}
+            as decimal(10, 4)) as annual_purchase_frequency,
+        cast({{ marts_clv_value('clv_window_revenue', 'clv_window_orders', 'clv_window_customers') }}
+            as decimal(18, 2)) as clv
     from joined
 
 )
 
 select * from final
+{%- endmacro %}
+
+
+{#- CLV, defined once (kpi_monthly, kpi_quarterly, clv_by_segment):
+      clv = aov x annual purchase frequency x clv_expected_lifespan_years
+    over the trailing 12-month window (window_end - 12 months, window_end] of the identified purchases in
+    scope: aov = window revenue / window orders, annual purchase frequency = window orders / window
+    customers (customers in scope with a purchase in the window), so clv = window revenue / window
+    customers x lifespan. purchases_cte: dimension, dimension_value, customer_id, purchase_date,
+    net_amount; windows_cte: dimension, dimension_value, period_start (the key), window_end. Returns
+    dimension, dimension_value, window_key, window_customers, window_orders, window_revenue (windows with
+    no identified purchase are absent). -#}
+{% macro marts_clv_window(purchases_cte, windows_cte) -%}
+    select
+        w.dimension,
+        w.dimension_value,
+        w.period_start as window_key,
+        count(distinct p.customer_id) as window_customers,
+        count(*) as window_orders,
+        sum(p.net_amount) as window_revenue
+    from {{ windows_cte }} as w
+    inner join {{ purchases_cte }} as p
+        on p.dimension = w.dimension
+        and p.dimension_value = w.dimension_value
+        and p.purchase_date <= w.window_end
+        and p.purchase_date > {{ marts_add_months(-12, 'w.window_end') }}
+    where p.customer_id is not null
+    group by w.dimension, w.dimension_value, w.period_start
+{%- endmacro %}
+
+{#- Annual purchase frequency of the CLV window: orders / customers (the window is 12 months). -#}
+{% macro marts_clv_frequency(orders, customers) -%}
+    case when {{ customers }} > 0 then {{ orders }} / cast({{ customers }} as double) end
+{%- endmacro %}
+
+{#- CLV from the window's totals: (revenue / orders) x (orders / customers) x lifespan. -#}
+{% macro marts_clv_value(revenue, orders, customers) -%}
+    case when {{ customers }} > 0 and {{ orders }} > 0 then
+        ({{ revenue }} / cast({{ orders }} as double))
+        * ({{ orders }} / cast({{ customers }} as double))
+        * {{ var('clv_expected_lifespan_years') }}
+    end
 {%- endmacro %}

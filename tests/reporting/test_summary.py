@@ -48,10 +48,11 @@ def _warehouse(as_of: dt.date, kpi_rows: list[tuple]) -> duckdb.DuckDBPyConnecti
     con.execute(
         "create table marts.kpi_monthly (period_start date, is_complete boolean, dimension varchar, "
         "customers integer, repurchasing_customers integer, repurchase_rate decimal(10,4), "
-        "repurchase_rate_within_period decimal(10,4), retention_rate decimal(10,4), orders integer, "
-        "net_revenue decimal(18,2))"
+        "repurchase_rate_within_period decimal(10,4), retention_rate_of_start_active decimal(10,4), "
+        "orders integer, net_revenue decimal(18,2), active_customer_ratio decimal(10,4), "
+        "is_history_complete boolean)"
     )
-    con.executemany("insert into marts.kpi_monthly values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", kpi_rows)
+    con.executemany("insert into marts.kpi_monthly values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", kpi_rows)
     con.execute("create table marts.customer_rfm as select customer_id, audience as segment_code "
                 "from marts.activation_audience")
     con.execute("create table marts.customer_current_stage as select customer_id, lifecycle_stage as stage "
@@ -61,8 +62,9 @@ def _warehouse(as_of: dt.date, kpi_rows: list[tuple]) -> duckdb.DuckDBPyConnecti
     return con
 
 
-JUNE = (dt.date(2025, 6, 1), True, "overall", 4, 2, 0.5, 0.25, 0.3333, 6, 1234.5)
-JUNE_BY_CHANNEL = (dt.date(2025, 6, 1), True, "channel", 9, 9, 1.0, 1.0, 1.0, 9, 9.0)
+# ..., retention_rate_of_start_active, orders, net_revenue, active_customer_ratio, is_history_complete
+JUNE = (dt.date(2025, 6, 1), True, "overall", 4, 2, 0.5, 0.25, 0.3333, 6, 1234.5, 1.125, True)
+JUNE_BY_CHANNEL = (dt.date(2025, 6, 1), True, "channel", 9, 9, 1.0, 1.0, 1.0, 9, 9.0, 1.0, True)
 
 
 def _read(path: Path) -> str:
@@ -132,7 +134,8 @@ def test_summary_complete_month() -> None:
     assert text.splitlines() == [
         "Repurchase marts as of 2025-06-30 (the as_of var)",
         ("  Month 2025-06: repurchase rate 50.0% (2 of 4 purchasing customers had bought before); "
-        "2+ purchases within the month 25.0%; retention 33.3%; 6 orders, net revenue 1,234.50"),
+        "2+ purchases within the month 25.0%; retention of start-active customers 33.3%, active "
+        "customers end/start 1.12; 6 orders, net revenue 1,234.50"),
         ("  RFM segments (4 customers with a purchase): 重要价值客户 2, 重要发展客户 0, 重要保持客户 0, "
         "重要挽留客户 0, 一般价值客户 0, 一般发展客户 1, 一般保持客户 0, 一般挽留客户 1"),
         "  Lifecycle stages: new 1, loyal 1, active 1, silent 0, churned 1",
@@ -142,10 +145,22 @@ def test_summary_complete_month() -> None:
 
 
 def test_summary_partial_month_adds_latest_complete_month() -> None:
-    july = (dt.date(2025, 7, 1), False, "overall", 1, 0, 0.0, 0.0, None, 1, 20.0)
+    july = (dt.date(2025, 7, 1), False, "overall", 1, 0, 0.0, 0.0, None, 1, 20.0, None, True)
     con = _warehouse(dt.date(2025, 7, 2), [JUNE, july])
     lines = marts_summary(con).splitlines()
     assert lines[1] == (
         "  Month to date 2025-07: repurchase rate 0.0% (0 of 1 purchasing customers had bought before); "
-        "2+ purchases within the month 0.0%; retention n/a; 1 orders, net revenue 20.00")
+        "2+ purchases within the month 0.0%; retention of start-active customers n/a, active customers "
+        "end/start n/a; 1 orders, net revenue 20.00")
     assert lines[2].startswith("  Latest complete month 2025-06: repurchase rate 50.0% (2 of 4")
+
+
+def test_summary_marts_a_month_whose_history_is_incomplete() -> None:
+    # The first months of the data: kpi_monthly.is_history_complete false -> the line says so.
+    early = (dt.date(2025, 6, 1), True, "overall", 4, 1, 0.25, 0.0, None, 4, 100.0, None, False)
+    con = _warehouse(dt.date(2025, 6, 30), [early])
+    assert marts_summary(con).splitlines()[1] == (
+        "  Month 2025-06: repurchase rate 25.0% (1 of 4 purchasing customers had bought before); "
+        "2+ purchases within the month 0.0%; retention of start-active customers n/a, active customers "
+        "end/start n/a; 4 orders, net revenue 100.00 "
+        "[history incomplete: purchases before the data are unseen, rates read low]")

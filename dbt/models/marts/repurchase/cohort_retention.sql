@@ -1,7 +1,10 @@
 {#- First-purchase-month cohorts x months since the first purchase (0 = the cohort month), up to the month
     of as_of (that month is partial: is_complete_month false). Overall (overall/all) and by the channel of
     the first purchase (first_channel/<channel>). customers_purchasing = cohort members with a purchase in
-    that month (any channel); revenue = their net spend in that month; share = purchasing / cohort size. -#}
+    that month (any channel); revenue = their net spend in that month; share = purchasing / cohort size.
+    is_history_complete: the cohort month starts at least kpi_history_months after the first purchase in
+    the data (all purchases, unresolved included); earlier cohorts mix new customers with returning ones
+    whose previous purchases predate the data. -#}
 
 with
 
@@ -15,6 +18,12 @@ purchases as (
 as_of as (
 
     select as_of_date from {{ ref('repurchase_as_of') }}
+
+),
+
+data_bounds as (
+
+    select min(purchase_date) as data_start from {{ ref('repurchase_purchases') }}
 
 ),
 
@@ -90,6 +99,8 @@ final as (
         cast({{ marts_add_months('grid.months_since_first', 'grid.cohort_month') }} as date) as activity_month,
         cast({{ marts_period_end('month', marts_add_months('grid.months_since_first', 'grid.cohort_month')) }}
             <= as_of.as_of_date as boolean) as is_complete_month,
+        cast(grid.cohort_month >= {{ marts_add_months(var('kpi_history_months'), 'data_bounds.data_start') }}
+            as boolean) as is_history_complete,
         cast(grid.cohort_size as integer) as cohort_size,
         cast(coalesce(activity.customers_purchasing, 0) as integer) as customers_purchasing,
         cast(coalesce(activity.customers_purchasing, 0) / cast(grid.cohort_size as double)
@@ -97,6 +108,7 @@ final as (
         cast(coalesce(activity.revenue, 0) as decimal(18, 2)) as revenue
     from grid
     cross join as_of
+    cross join data_bounds
     left join activity
         on grid.dimension = activity.dimension
         and grid.dimension_value = activity.dimension_value
