@@ -20,7 +20,9 @@ source takes part.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -213,10 +215,24 @@ def rejected_files_in_landing(
     ).fetchall()
     found = []
     for sha, name, message in rows:
-        path = landing / name
-        if path.is_file() and file_sha256(path) == sha:
+        path = landed_file(landing, name)
+        if path is not None and file_sha256(path) == sha:
             found.append(RejectedFile(file_name=name, message=message))
     return found
+
+
+def landed_file(landing: Path, name: str) -> Path | None:
+    """``landing/<name>`` when it is a regular file inside the landing folder, else None: a symlink (or a
+    path through a symlinked folder) is never opened, wherever it points."""
+    path = landing / name
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+    except OSError:
+        return None
+    if not path.resolve().is_relative_to(landing.resolve()):
+        return None
+    return path
 
 
 @dataclass(frozen=True)
@@ -255,8 +271,8 @@ def over_quarantined_files(
     ).fetchall()
     found = []
     for sha, name, rows_in, quarantined, message in rows:
-        path = landing / name
-        if path.is_file() and file_sha256(path) == sha:
+        path = landed_file(landing, name)
+        if path is not None and file_sha256(path) == sha:
             found.append(
                 OverQuarantinedFile(name, rows_in, quarantined, message, _first_quarantined_rows(con, sha))
             )

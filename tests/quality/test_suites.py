@@ -354,3 +354,23 @@ def test_a_broken_row_fails_the_rule_of_the_registry(gx, source, kind, column, v
     if kind != "unique":
         assert failure.column == column
     assert any(sample.startswith(f"{source.name}/export.csv row 3") for sample in failure.samples)
+
+
+def test_a_rejected_file_replaced_by_a_symlink_is_never_read(tmp_path: Path) -> None:
+    """The gate looks for rejected files still in landing by hashing them: a symlink there (or a folder
+    linked out of landing) is never opened, wherever it points."""
+    from quality.raw_frames import landed_file
+
+    landing = tmp_path / "landing"
+    (landing / "pos").mkdir(parents=True)
+    outside = tmp_path / "secrets.env"
+    outside.write_text("DB_PASSWORD=x\n", encoding="utf-8")
+    (landing / "pos" / "real.csv").write_text("a\n", encoding="utf-8")
+    (landing / "pos" / "link.csv").symlink_to(outside)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "far.csv").write_text("b\n", encoding="utf-8")
+    (landing / "jd").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    assert landed_file(landing, "pos/real.csv") == landing / "pos" / "real.csv"
+    assert landed_file(landing, "pos/link.csv") is None
+    assert landed_file(landing, "jd/far.csv") is None
+    assert landed_file(landing, "pos/missing.csv") is None
