@@ -57,8 +57,9 @@ class WarehouseResource(ConfigurableResource):
 
 class RunSettings(ConfigurableResource):
     """What one run is asked to compute, set once per run (CLI flags, or the launchpad's
-    ``resources.run_settings.config``) and read by every step that needs it: the raw gates judge
-    freshness against ``as_of`` and dbt computes the marts as of it.
+    ``resources.run_settings.config``) and read by every step that needs it: dbt computes the marts as
+    of ``as_of`` (the CLI checks it against the data first). The raw gates judge feeds by when their files
+    arrived, so they need no as_of.
     """
 
     as_of: str | None = Field(

@@ -189,10 +189,10 @@ def run_refresh_all(
 ) -> RunOutcome:
     """Execute the ``refresh_all`` job in this process, recorded in ``instance``.
 
-    A pending full-refresh marker (``ingestion.set_aside``: raw rows were deleted since the last run) turns
-    this run into a full refresh, and is removed once the run succeeded."""
+    A pending full-refresh marker (``ingestion.set_aside``: raw rows were deleted since the last run) is
+    honoured by the dbt step itself (any run does it); here it is only announced."""
     from core.paths import data_paths
-    from ingestion.set_aside import clear_full_refresh, pending_full_refresh
+    from ingestion.set_aside import pending_full_refresh
 
     from .definitions import defs
     from .jobs import REFRESH_ALL
@@ -200,7 +200,6 @@ def run_refresh_all(
     paths = data_paths()  # the data directory the definitions' warehouse resource resolves to
     marker = pending_full_refresh(paths)
     if marker is not None:
-        full_refresh = True
         out("Rebuilding the incremental models from all history once (raw rows were removed since the last "
             "run):")
         for line in marker.splitlines():
@@ -209,7 +208,7 @@ def run_refresh_all(
     job = defs.resolve_job_def(REFRESH_ALL)
     # Dagster's console logger would repeat every event on stderr: this module prints the progress.
     run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-    # One as_of (and full_refresh) per run, read by the raw gates and by dbt alike.
+    # One as_of (and full_refresh) per run, set here or in the launchpad, read by dbt (and checked by the CLI).
     settings: dict[str, Any] = {}
     if as_of is not None:
         settings["as_of"] = as_of
@@ -230,6 +229,4 @@ def run_refresh_all(
         )
     finally:
         printer.stop()
-    if marker is not None and result.success:
-        clear_full_refresh(paths, marker)
     return _outcome(result)

@@ -25,6 +25,8 @@ from __future__ import annotations
 import datetime as dt
 import shlex
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -229,3 +231,13 @@ def clear_full_refresh(paths: DataPaths, seen: str) -> bool:
         return False
     marker.unlink(missing_ok=True)
     return True
+
+
+@contextmanager
+def full_refresh_once(paths: DataPaths) -> Iterator[str | None]:
+    """The pending marker's text (None when no full refresh is pending) for the block that rebuilds; the
+    marker is removed only when that block finishes without an error (a failed rebuild leaves it)."""
+    marker = pending_full_refresh(paths)
+    yield marker
+    if marker is not None:
+        clear_full_refresh(paths, marker)

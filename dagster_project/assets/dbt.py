@@ -15,6 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from core.paths import DATA_DIR_ENV
 from core.secrets import install_hash_key_in
+from ingestion.set_aside import full_refresh_once
 from transform.dbt import (
     DBT_PROJECT_DIR,
     build_args,
@@ -56,8 +57,8 @@ class RepurchaseDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-def dbt_build_args(settings: RunSettings) -> list[str]:
-    return build_args(as_of=settings.as_of, full_refresh=settings.full_refresh)
+def dbt_build_args(settings: RunSettings, *, full_refresh: bool = False) -> list[str]:
+    return build_args(as_of=settings.as_of, full_refresh=settings.full_refresh or full_refresh)
 
 
 @dbt_assets(
@@ -75,15 +76,29 @@ def dbt_models(
     """``dbt build`` (models, then their data tests) on the selected part of the dbt project."""
     # The keyed-hash key goes into the warehouse itself, never into dbt's variables or logs.
     install_hash_key_in(warehouse.paths)
+    # Raw rows were deleted since the last build (`repurchase set-aside`): the incremental models are
+    # rebuilt from all history once, whoever started the run (CLI, schedule, sensor, launchpad).
+    with full_refresh_once(warehouse.paths) as marker:
+        if marker is not None:
+            context.log.warning(f"rebuilding the incremental models from all history once: {marker.strip()}")
+        yield from _build(context, dbt, warehouse, run_settings, full_refresh=marker is not None)
+
+
+def _build(context, dbt: DbtCliResource, warehouse: WarehouseResource, run_settings: RunSettings, *,
+           full_refresh: bool):
     # dagster-dbt passes this process's environment to dbt: point dbt's profile at the warehouse
     # resource's data directory while dbt is launched.
     previous = os.environ.get(DATA_DIR_ENV)
     os.environ[DATA_DIR_ENV] = str(warehouse.paths.root)
     try:
-        invocation = dbt.cli(dbt_build_args(run_settings), context=context, target_path=dbt_build_target_path())
+        invocation = dbt.cli(
+            dbt_build_args(run_settings, full_refresh=full_refresh),
+            context=context,
+            target_path=dbt_build_target_path(),
+        )
     finally:
         if previous is None:
             os.environ.pop(DATA_DIR_ENV, None)
         else:
             os.environ[DATA_DIR_ENV] = previous
-    yield from invocation.stream()
+    yield from invocation.stream()  # raises when dbt fails: a full-refresh marker then stays

@@ -52,21 +52,27 @@ def test_models_keyed_by_schema_and_grouped_by_top_folder(dbt_module) -> None:
 
 
 def test_dbt_build_args_pass_as_of_as_a_var(dbt_module) -> None:
-    build_args, config = dbt_module.dbt_build_args, dbt_module.DbtBuildConfig
+    from dagster_project.resources import RunSettings
+
+    build_args = dbt_module.dbt_build_args
     no_unit_tests = ["--exclude-resource-type", "unit_test"]
-    assert build_args(config()) == ["build", *no_unit_tests]
-    assert build_args(config(as_of="2026-06-30")) == [
+    assert build_args(RunSettings()) == ["build", *no_unit_tests]
+    assert build_args(RunSettings(as_of="2026-06-30")) == [
         "build",
         *no_unit_tests,
         "--vars",
         '{"as_of": "2026-06-30"}',
     ]
-    assert build_args(config(full_refresh=True)) == ["build", *no_unit_tests, "--full-refresh"]
+    assert build_args(RunSettings(full_refresh=True)) == ["build", *no_unit_tests, "--full-refresh"]
+    # a pending full-refresh marker (a file set aside) asks for one too
+    assert build_args(RunSettings(), full_refresh=True) == ["build", *no_unit_tests, "--full-refresh"]
 
 
-def test_as_of_must_be_a_date(dbt_module) -> None:
+def test_as_of_must_be_a_date() -> None:
+    from dagster_project.resources import RunSettings
+
     with pytest.raises(ValueError):
-        dbt_module.DbtBuildConfig(as_of="30/06/2026")
+        RunSettings(as_of="30/06/2026")
 
 
 def test_definitions_wire_one_in_process_job_schedule_and_sensor(dbt_manifest: Path) -> None:

@@ -19,13 +19,13 @@ from dagster import (
     materialize,
 )
 
-from core.paths import DataPaths
+from core.paths import DataPaths, data_paths
 from dagster_project.assets.ingestion import build_ingestion_asset
 from dagster_project.assets.raw_gates import build_raw_gate, gate_check_name
 from dagster_project.cli import failed_check_details, main, print_run_summary
 from dagster_project.resources import RunSettings, WarehouseResource
 from dagster_project.runner import RunOutcome, run_refresh_all
-from ingestion.set_aside import FULL_REFRESH_MARKER
+from ingestion.set_aside import FULL_REFRESH_MARKER, full_refresh_once
 
 HEADER = "campaign_id,campaign_name,channel,variant,recipient_type,recipient,event_type,event_time\n"
 GOOD = HEADER + (
@@ -160,16 +160,18 @@ def test_cli_summary_prints_the_failed_checks_problems_and_remedies(data_dir: Da
 # ----------------------------------------------------------------------------- the full-refresh marker
 @pytest.fixture
 def probe_definitions(monkeypatch):
-    """``dagster_project.definitions`` replaced by a one-asset job ``refresh_all`` that records the run's
-    ``full_refresh`` (and fails when told to), so ``run_refresh_all`` runs without dbt."""
+    """``dagster_project.definitions`` replaced by a one-asset job ``refresh_all`` whose asset does what
+    the dbt step does with the marker (``full_refresh_once``) and records whether it rebuilt (and fails
+    when told to), so ``run_refresh_all`` runs without dbt."""
     seen: list[bool] = []
     fail: list[bool] = [False]
 
     @asset(required_resource_keys={"run_settings"})
     def probe(context) -> None:  # no annotations: this module has `from __future__ import annotations`
-        seen.append(context.resources.run_settings.full_refresh)
-        if fail[0]:
-            raise RuntimeError("the run failed")
+        with full_refresh_once(data_paths()) as marker:
+            seen.append(context.resources.run_settings.full_refresh or marker is not None)
+            if fail[0]:
+                raise RuntimeError("the run failed")
 
     module = types.ModuleType("dagster_project.definitions")
     module.defs = Definitions(
