@@ -2,9 +2,10 @@
 in-process, and the run's event log shows no mart (nor export, nor serving copy) materialized while the
 serving copy of the previous good run stays current.
 
-One demo (200 people) is generated and run cleanly once per module (the baseline: marts built, serving
-published); each test copies that data directory, lands one defective export and runs ``refresh_all``
-again on the copy. Defects arrive as files, the way a merchant would send them:
+The baseline is the session's ``refreshed_demo`` (tests/helpers/refreshed_demo.py: a 200-person demo run
+cleanly once: marts built, serving published); each test copies that data directory, lands one defective
+export and runs ``refresh_all`` again on the copy (in an in-memory Dagster instance). Defects arrive as
+files, the way a merchant would send them:
 
 (a) a Tmall file with the same order id twice (different contents) — the raw suite's one-row-per-order-
     per-file rule fails (staging would silently keep one of the two);
@@ -21,23 +22,18 @@ again on the copy. Defects arrive as files, the way a merchant would send them:
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetKey, AssetSelection, DagsterEventType, DagsterInstance, Definitions
+from dagster import AssetKey, AssetSelection, DagsterEventType, Definitions
 
-from core.paths import DATA_DIR_ENV, DataPaths, data_paths
-from demo.generator import generate
+from core.paths import DATA_DIR_ENV, DataPaths
+from tests.helpers.refreshed_demo import RefreshedDemo, copy_data_dir, ephemeral_instance
 
 pytestmark = pytest.mark.e2e
 
-PEOPLE = 200
-NO_TELEMETRY = {"telemetry": {"enabled": False}}
-SEED = 7
 DOWNSTREAM_SCHEMAS = {"marts", "exports", "serving"}
 TMALL_HEADER = (
     "订单编号,买家会员名,买家应付货款,买家应付邮费,总金额,买家实际支付金额,订单状态,买家留言,收货人姓名,"
@@ -82,13 +78,6 @@ def _wechat_pay_bill(*, out_trade_no: str, openid: str) -> list[str]:
 
 
 @dataclass
-class Baseline:
-    root: Path
-    serving_version: str
-    serving_versions: list[str]
-
-
-@dataclass
 class GatedRun:
     success: bool
     materialized: set[AssetKey]
@@ -98,44 +87,26 @@ class GatedRun:
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Baseline]:
-    root = tmp_path_factory.mktemp("gates_baseline") / "data"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(DATA_DIR_ENV, str(root))
-        from transform.dbt import prepare_dbt_manifest
-
-        prepare_dbt_manifest(force=True)
-        from dagster_project.runner import run_refresh_all
-        from serving.publish import current_version, list_versions
-
-        generate(root, people=PEOPLE, seed=SEED)
-        home = root.parent / "dagster_home"
-        home.mkdir()
-        with DagsterInstance.local_temp(str(home), overrides=NO_TELEMETRY) as instance:
-            outcome = run_refresh_all(instance, out=lambda _line: None)
-        assert outcome.success, outcome.failed_steps
-        assert not outcome.checks_failed, outcome.checks_failed
-        paths = data_paths(root)
-        version = current_version(paths.serving)
-        assert version is not None
-        yield Baseline(root=root, serving_version=version, serving_versions=list_versions(paths.serving))
+def baseline(refreshed_demo: RefreshedDemo) -> RefreshedDemo:
+    """The clean run every defect starts from: it succeeded, passed every check and published."""
+    assert refreshed_demo.outcome.success, refreshed_demo.outcome.failed_steps
+    assert not refreshed_demo.outcome.checks_failed, refreshed_demo.outcome.checks_failed
+    assert refreshed_demo.serving_version is not None
+    return refreshed_demo
 
 
 @pytest.fixture
-def copy(baseline: Baseline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
-    root = tmp_path / "data"
-    shutil.copytree(baseline.root, root, symlinks=True)
-    monkeypatch.setenv(DATA_DIR_ENV, str(root))
-    return data_paths(root)
+def copy(baseline: RefreshedDemo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
+    paths = copy_data_dir(baseline, tmp_path / "data")
+    monkeypatch.setenv(DATA_DIR_ENV, str(paths.root))
+    return paths
 
 
 def _run(paths: DataPaths, tmp_path: Path, defs: Definitions | None = None) -> GatedRun:
     """Run ``refresh_all`` (of ``defs``, default the project's) the way the CLI does."""
     from dagster_project import runner
 
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with DagsterInstance.local_temp(str(home), overrides=NO_TELEMETRY) as instance:
+    with ephemeral_instance() as instance:
         if defs is None:
             outcome = runner.run_refresh_all(instance, out=lambda _line: None)
         else:
@@ -162,7 +133,7 @@ def _run(paths: DataPaths, tmp_path: Path, defs: Definitions | None = None) -> G
     return GatedRun(outcome.success, materialized, checks, outcome.failed_steps, paths)
 
 
-def _assert_nothing_downstream(run: GatedRun, baseline: Baseline) -> None:
+def _assert_nothing_downstream(run: GatedRun, baseline: RefreshedDemo) -> None:
     from serving.publish import current_version, list_versions
 
     assert not run.success
@@ -185,9 +156,13 @@ def _assert_gx_blocked(run: GatedRun, source: str) -> dict:
     return metadata
 
 
-def test_duplicate_order_id_in_one_file_fails_the_raw_gate(
-    copy: DataPaths, baseline: Baseline, tmp_path: Path
+def test_duplicate_order_id_in_one_file_is_quarantined_and_the_run_goes_on(
+    copy: DataPaths, baseline: RefreshedDemo, tmp_path: Path
 ) -> None:
+    """One order twice with different amounts is a row problem, not a stop: both copies are quarantined
+    with a reason naming both rows, the file's other orders load, and the marts and serving copy refresh."""
+    from serving.publish import current_version
+
     name = "tmall_orders_2026-10-30_extra.csv"
     _write(
         copy.landing / "tmall" / name,
@@ -195,18 +170,30 @@ def test_duplicate_order_id_in_one_file_fails_the_raw_gate(
             TMALL_HEADER,
             _tmall_row("9900000000000000001", "199.00"),
             _tmall_row("9900000000000000001", "299.00"),
+            *(_tmall_row(f"99000000000000000{n:02d}", "50.00") for n in range(2, 7)),
         ],
     )
     run = _run(copy, tmp_path)
-    _assert_nothing_downstream(run, baseline)
-    metadata = _assert_gx_blocked(run, "tmall")
-    table = metadata["failed expectations"]
-    assert "| critical | expect_compound_columns_to_be_unique | (table) | 2 of " in table
-    assert f"tmall/{name} row 2: '9900000000000000001'<br>tmall/{name} row 3: '9900000000000000001'" in table
+    assert run.success, run.failed_steps
+    passed, _severity, _metadata = run.checks[("raw/tmall", "gx_raw__tmall")]
+    assert passed
+    assert current_version(run.paths.serving) != baseline.serving_version  # a new version was published
+    con = duckdb.connect(str(copy.warehouse), read_only=True)
+    try:
+        reasons = con.execute(
+            "select row_number, reason from raw._quarantine where file_name = ? order by row_number",
+            [f"tmall/{name}"],
+        ).fetchall()
+        loaded = con.execute("select count(*) from raw.tmall where _file_name = ?", [f"tmall/{name}"]).fetchone()
+    finally:
+        con.close()
+    assert [row for row, _reason in reasons] == [2, 3]
+    assert all("rows 2, 3" in reason for _row, reason in reasons), reasons
+    assert loaded == (5,)
 
 
 def test_failed_dbt_key_test_stops_the_marts_without_raw_gates(
-    copy: DataPaths, baseline: Baseline, tmp_path: Path
+    copy: DataPaths, baseline: RefreshedDemo, tmp_path: Path
 ) -> None:
     from dagster_project import definitions
 
@@ -237,7 +224,7 @@ def test_failed_dbt_key_test_stops_the_marts_without_raw_gates(
     assert staged in run.materialized
 
 
-def test_null_customer_key_fails_the_raw_gate(copy: DataPaths, baseline: Baseline, tmp_path: Path) -> None:
+def test_null_customer_key_fails_the_raw_gate(copy: DataPaths, baseline: RefreshedDemo, tmp_path: Path) -> None:
     name = "wechatpay_bill_1900012345_2026-10-31_extra.csv"
     _write(
         copy.landing / "wechat_pay" / name, _wechat_pay_bill(out_trade_no="MG202610319999999999", openid="")
@@ -249,7 +236,7 @@ def test_null_customer_key_fails_the_raw_gate(copy: DataPaths, baseline: Baselin
     assert f"wechat_pay/{name} row 2: null" in metadata["failed expectations"]
 
 
-def test_rejected_file_blocks_the_marts(copy: DataPaths, baseline: Baseline, tmp_path: Path) -> None:
+def test_rejected_file_blocks_the_marts(copy: DataPaths, baseline: RefreshedDemo, tmp_path: Path) -> None:
     header = TMALL_HEADER.replace("订单编号", "订单识别码")
     name = "tmall_orders_2026-10-30_renamed.csv"
     _write(copy.landing / "tmall" / name, [header, _tmall_row("9900000000000000002", "88.00")])
@@ -268,7 +255,7 @@ def test_rejected_file_blocks_the_marts(copy: DataPaths, baseline: Baseline, tmp
     assert status == "rejected"
 
 
-def test_money_of_text_fails_the_raw_gate(copy: DataPaths, baseline: Baseline, tmp_path: Path) -> None:
+def test_money_of_text_fails_the_raw_gate(copy: DataPaths, baseline: RefreshedDemo, tmp_path: Path) -> None:
     name = "tmall_orders_2026-10-30_text_money.csv"
     rows = [_tmall_row("9900000000000000003", "99.00"), _tmall_row("9900000000000000004", "59.00", nick="b2")]
     rows = [
