@@ -42,3 +42,10 @@
 {% macro campaigns_ratio(numerator, denominator) -%}
     case when {{ denominator }} > 0 then cast({{ numerator }} as double) / {{ denominator }} end
 {%- endmacro %}
+
+{#- SQL boolean: the event at time_expr happened on or before as_of (its Beijing date <= as_of_date). Every
+    campaign mart reads touches and orders through this, so a snapshot for a past as_of never sees a
+    later send, conversion or p-value. -#}
+{% macro campaigns_on_or_before_as_of(time_expr) -%}
+    cast({{ time_expr }} as date) <= {{ marts_as_of() }}
+{%- endmacro %}

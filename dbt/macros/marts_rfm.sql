@@ -22,15 +22,51 @@
     select false, false, false, '一般挽留客户', 'general_winback', '低价值客户，可减少触达或定向清理'
 {%- endmacro %}
 
-{#- recency_cut, frequency_cut, monetary_cut: the absolute cut var when set, else the quantile column
-    (<dim>_quantile) of the relation being selected from. -#}
+{#- The recency rule (var rfm_recency_rule): 'lifecycle' (default) = recent means not churned by the
+    lifecycle's own thresholds (recency_days <= lifecycle_silent_days, so recency_cut = silent days + 1);
+    'quantile' = recency below the rfm_cut_quantile of the customers in scope. -#}
+{% macro marts_rfm_recency_rule() -%}
+    {%- set rule = var('rfm_recency_rule', 'lifecycle') -%}
+    {%- if rule not in ('lifecycle', 'quantile') -%}
+        {{ exceptions.raise_compiler_error("var rfm_recency_rule must be 'lifecycle' or 'quantile', got '" ~ rule ~ "'") }}
+    {%- endif -%}
+    {{ return(rule) }}
+{%- endmacro %}
+
+{#- recency_cut, frequency_cut, monetary_cut: the absolute cut var when set, else (recency) the lifecycle's
+    churn threshold under rfm_recency_rule 'lifecycle', else the quantile column (<dim>_quantile) of the
+    relation being selected from. -#}
 {% macro marts_rfm_cut_columns() -%}
     {% for dim, var_name in [('recency', 'rfm_recency_cut_days'), ('frequency', 'rfm_frequency_cut'),
                              ('monetary', 'rfm_monetary_cut')] -%}
-    {%- if var(var_name) is none -%}
+    {%- if var(var_name) is none and dim == 'recency' and marts_rfm_recency_rule() == 'lifecycle' -%}
+    cast({{ var('lifecycle_silent_days') }} + 1 as double)
+    {%- elif var(var_name) is none -%}
     cast({{ dim }}_quantile as double)
     {%- else -%}
     cast({{ var(var_name) }} as double)
     {%- endif %} as {{ dim }}_cut{{ ',' if not loop.last }}
     {% endfor %}
+{%- endmacro %}
+
+{#- SQL boolean: high monetary. Window net spend above the cut, or a high-value lapsed customer: no purchase
+    in the RFM window (frequency 0) but a lifetime net spend above rfm_winback_min_lifetime_spend. Such a
+    customer is never recent (the window is longer than the churn threshold) nor frequent, so lands in
+    重要挽留客户 (important_winback: win back) instead of 一般挽留客户 (clean out). -#}
+{% macro marts_rfm_high_monetary(monetary, monetary_cut, frequency, lifetime_spend) -%}
+    (
+        {{ monetary }} > {{ monetary_cut }}
+        or ({{ frequency }} = 0 and {{ lifetime_spend }} > {{ var('rfm_winback_min_lifetime_spend') }})
+    )
+{%- endmacro %}
+
+{#- The Chinese label of a lifecycle stage code (customer_lifecycle.stage). -#}
+{% macro marts_lifecycle_stage_label(stage_expr) -%}
+    case {{ stage_expr }}
+        when 'new' then '新客'
+        when 'active' then '活跃'
+        when 'loyal' then '忠诚'
+        when 'silent' then '沉默'
+        when 'churned' then '流失'
+    end
 {%- endmacro %}

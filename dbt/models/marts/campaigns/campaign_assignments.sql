@@ -12,6 +12,8 @@
       first touch).
     - channel: the channel of the first touch.
     - is_window_complete: the attribution window ended on or before as_of (else conversions may still come).
+    - as_of: only touches and purchases on or before as_of count (a snapshot for a past day never sees a
+      later campaign or conversion); window_end_at may lie after as_of (the window is still open).
 -#}
 {%- set window_days = var('attribution_window_days') -%}
 
@@ -21,6 +23,7 @@ events as (
 
     select * from {{ ref('fct_touch_events') }}
     where customer_id is not null
+        and {{ campaigns_on_or_before_as_of('event_time') }}
 
 ),
 
@@ -30,6 +33,7 @@ purchases as (
     from {{ ref('fct_orders') }}
     where is_purchase
         and customer_id is not null
+        and {{ campaigns_on_or_before_as_of('ordered_at') }}
 
 ),
 

@@ -5,7 +5,9 @@
     campaign's own conversions never shape the segment); recency_days = days from the last purchase to
     the send date; cuts = quantiles over every customer with a purchase before the send (the same
     population customer_rfm uses), not only over the campaign's audience. A customer without any purchase
-    before the send is segment_code 'no_prior_purchase'.
+    before the send is segment_code 'no_prior_purchase'. Recent = not churned by the lifecycle at the send
+    (rfm_recency_rule, as in customer_rfm); a customer without a purchase in the window whose purchases
+    before the send exceed rfm_winback_min_lifetime_spend is high M (important_winback).
 -#}
 {%- set window_days = var('rfm_window_days') -%}
 {%- set q = var('rfm_cut_quantile') -%}
@@ -15,6 +17,7 @@ with
 events as (
 
     select * from {{ ref('fct_touch_events') }}
+    where {{ campaigns_on_or_before_as_of('event_time') }}
 
 ),
 
@@ -24,6 +27,7 @@ purchases as (
     from {{ ref('fct_orders') }}
     where is_purchase
         and customer_id is not null
+        and {{ campaigns_on_or_before_as_of('ordered_at') }}
 
 ),
 
@@ -63,7 +67,8 @@ history as (
         coalesce(sum(case
             when purchases.purchase_date > {{ marts_add_days(-window_days, 'cast(campaigns.first_send_at as date)') }}
                 then purchases.net_amount
-        end), 0) as monetary
+        end), 0) as monetary,
+        sum(purchases.net_amount) as lifetime_spend
     from campaigns
     inner join purchases
         on purchases.ordered_at < campaigns.first_send_at
@@ -107,7 +112,8 @@ flagged as (
         with_recency.*,
         with_recency.recency_days < cuts.recency_cut as is_recent,
         with_recency.frequency > cuts.frequency_cut as is_high_frequency,
-        with_recency.monetary > cuts.monetary_cut as is_high_monetary
+        {{ marts_rfm_high_monetary('with_recency.monetary', 'cuts.monetary_cut', 'with_recency.frequency',
+                                   'with_recency.lifetime_spend') }} as is_high_monetary
     from with_recency
     inner join cuts
         on cuts.campaign_id = with_recency.campaign_id

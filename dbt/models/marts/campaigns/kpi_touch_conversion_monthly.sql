@@ -23,6 +23,7 @@ purchases as (
     from {{ ref('fct_orders') }}
     where is_purchase
         and customer_id is not null
+        and {{ campaigns_on_or_before_as_of('ordered_at') }}
 
 ),
 

@@ -9,6 +9,7 @@ with
 events as (
 
     select * from {{ ref('fct_touch_events') }}
+    where {{ campaigns_on_or_before_as_of('event_time') }}
 
 ),
 

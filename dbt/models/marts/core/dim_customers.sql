@@ -1,6 +1,9 @@
 {#-
     Customer 360: one row per resolved customer. The phone appears only as a salted hash and a masked
     display form; the member export gives card, tier, points, tags, follow status and consents.
+    Orders, purchases and spend count orders dated on or before as_of; net_spend follows the one net-spend
+    rule (macros/marts_net_spend.sql: every order's net_amount, returns included, floored at 0). A
+    customer whose orders were all refunded keeps their row (net_spend 0, purchase_count 0).
 -#}
 
 with
@@ -13,7 +16,7 @@ customer_identifiers as (
 
 orders as (
 
-    select * from {{ ref('fct_orders') }}
+    select * from ({{ marts_spend_orders() }}) as spend_orders
     where customer_id is not null
 
 ),
@@ -57,7 +60,7 @@ order_totals as (
 
     select
         customer_id,
-        sum(net_amount) as net_spend,
+        {{ marts_net_spend('net_amount') }} as net_spend,
         string_agg(distinct channel, ',' order by channel) as channels,
         count(distinct channel) as channel_count
     from orders

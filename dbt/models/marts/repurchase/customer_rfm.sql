@@ -1,12 +1,17 @@
 {#- RFM as of as_of. Scope: every identified customer with at least one purchase on or before as_of.
-    recency_days = days from the last purchase to as_of; frequency / monetary = purchases / net spend in
-    the last rfm_window_days days (as_of included), 0 when none.
+    recency_days = days from the last purchase to as_of; frequency = purchases in the last rfm_window_days
+    days (as_of included); monetary = net spend in that window and lifetime_net_spend = net spend up to
+    as_of, both by the one net-spend rule (macros/marts_net_spend.sql: returns included, floored at 0).
     Scores 1..rfm_score_bins: score = 1 + floor(bins * (rank - 1) / n), rank = SQL rank() (ties share the
     lowest rank) in the order worst -> best (recency: most days first). Equal values therefore always
     share one score; a tie straddling a quintile edge takes the lower score.
     Segments: recent = recency_days < recency cut, high F = frequency > frequency cut, high M = monetary >
-    monetary cut (strictly better than the cut; a value equal to the cut is distant / low). Cut = the
-    rfm_cut_quantile of the in-scope customers (median by default) unless an absolute cut var is set. -#}
+    monetary cut (strictly better than the cut; a value equal to the cut is distant / low). Recency cut
+    by default = lifecycle_silent_days + 1: recent means not churned by the lifecycle (rfm_recency_rule
+    'lifecycle'; 'quantile' restores the quantile cut). F / M cuts = the rfm_cut_quantile of the in-scope
+    customers (median by default) unless an absolute cut var is set. A customer with no purchase in the
+    window but a lifetime net spend above rfm_winback_min_lifetime_spend is high M (important_winback).
+    lifecycle_stage / lifecycle_stage_label: the customer's stage on as_of (customer_current_stage). -#}
 {%- set bins = var('rfm_score_bins') -%}
 {%- set window_days = var('rfm_window_days') -%}
 {%- set q = var('rfm_cut_quantile') -%}
@@ -26,6 +31,34 @@ as_of as (
 
 ),
 
+spend_orders as (
+
+    {{ marts_spend_orders() }}
+
+),
+
+stages as (
+
+    select * from {{ ref('customer_current_stage') }}
+
+),
+
+spend as (
+
+    select
+        spend_orders.customer_id,
+        {{ marts_net_spend(
+            "case when spend_orders.order_date > " ~ marts_add_days(-window_days, 'as_of.as_of_date')
+            ~ " then spend_orders.net_amount end"
+        ) }} as monetary,
+        {{ marts_net_spend('spend_orders.net_amount') }} as lifetime_net_spend
+    from spend_orders
+    cross join as_of
+    where spend_orders.customer_id is not null
+    group by spend_orders.customer_id
+
+),
+
 customers as (
 
     select
@@ -36,11 +69,7 @@ customers as (
         sum(case
             when purchases.purchase_date > {{ marts_add_days(-window_days, 'as_of.as_of_date') }} then 1
             else 0
-        end) as frequency,
-        coalesce(sum(case
-            when purchases.purchase_date > {{ marts_add_days(-window_days, 'as_of.as_of_date') }}
-                then purchases.net_amount
-        end), 0) as monetary
+        end) as frequency
     from purchases
     cross join as_of
     group by purchases.customer_id, as_of.as_of_date
@@ -51,8 +80,12 @@ with_recency as (
 
     select
         customers.*,
-        {{ marts_days_between('last_purchase_date', 'as_of_date') }} as recency_days
+        coalesce(spend.monetary, 0) as monetary,
+        coalesce(spend.lifetime_net_spend, 0) as lifetime_net_spend,
+        {{ marts_days_between('customers.last_purchase_date', 'customers.as_of_date') }} as recency_days
     from customers
+    left join spend
+        on spend.customer_id = customers.customer_id
 
 ),
 
@@ -97,7 +130,8 @@ flagged as (
         cuts.monetary_cut,
         scored.recency_days < cuts.recency_cut as is_recent,
         scored.frequency > cuts.frequency_cut as is_high_frequency,
-        scored.monetary > cuts.monetary_cut as is_high_monetary
+        {{ marts_rfm_high_monetary('scored.monetary', 'cuts.monetary_cut', 'scored.frequency',
+                                   'scored.lifetime_net_spend') }} as is_high_monetary
     from scored
     cross join cuts
 
@@ -119,6 +153,7 @@ final as (
         cast(flagged.recency_days as integer) as recency_days,
         cast(flagged.frequency as integer) as frequency,
         cast(flagged.monetary as decimal(18, 2)) as monetary,
+        cast(flagged.lifetime_net_spend as decimal(18, 2)) as lifetime_net_spend,
         cast(flagged.r_score as integer) as r_score,
         cast(flagged.f_score as integer) as f_score,
         cast(flagged.m_score as integer) as m_score,
@@ -131,12 +166,16 @@ final as (
         cast(flagged.is_high_monetary as boolean) as is_high_monetary,
         cast(segments.segment as varchar) as segment,
         cast(segments.segment_code as varchar) as segment_code,
-        cast(segments.recommended_action as varchar) as recommended_action
+        cast(segments.recommended_action as varchar) as recommended_action,
+        cast(stages.stage as varchar) as lifecycle_stage,
+        cast({{ marts_lifecycle_stage_label('stages.stage') }} as varchar) as lifecycle_stage_label
     from flagged
     inner join segments
         on flagged.is_recent = segments.is_recent
         and flagged.is_high_frequency = segments.is_high_frequency
         and flagged.is_high_monetary = segments.is_high_monetary
+    left join stages
+        on stages.customer_id = flagged.customer_id
 
 )
 

@@ -1,6 +1,8 @@
 {#- Member tier of every customer with a purchase on or before as_of, from spend and purchases in the last
-    tier_window_months months up to as_of (purchase day > as_of minus the window). Member card, level and
-    points come from dim_customers (the member export) where present. -#}
+    tier_window_months months up to as_of (purchase day > as_of minus the window). rolling_spend follows
+    the one net-spend rule (macros/marts_net_spend.sql: returns in the window lower it, floored at 0);
+    rolling_orders counts purchases; a net spend of 0 earns no tier. Member card, level and points come
+    from dim_customers (the member export) where present. -#}
 {%- set window_months = var('tier_window_months') -%}
 
 with
@@ -9,6 +11,12 @@ purchases as (
 
     select * from {{ ref('repurchase_purchases') }}
     where customer_id is not null
+
+),
+
+spend_orders as (
+
+    {{ marts_spend_orders() }}
 
 ),
 
@@ -31,10 +39,6 @@ rolling as (
         as_of.as_of_date,
         sum(case
             when purchases.purchase_date > {{ marts_add_months(-window_months, 'as_of.as_of_date') }}
-                then purchases.net_amount else 0
-        end) as rolling_spend,
-        sum(case
-            when purchases.purchase_date > {{ marts_add_months(-window_months, 'as_of.as_of_date') }}
                 then 1 else 0
         end) as rolling_orders
     from purchases
@@ -43,18 +47,36 @@ rolling as (
 
 ),
 
+rolling_spend as (
+
+    select
+        spend_orders.customer_id,
+        {{ marts_net_spend(
+            "case when spend_orders.order_date > " ~ marts_add_months(-window_months, 'as_of.as_of_date')
+            ~ " then spend_orders.net_amount end"
+        ) }} as rolling_spend
+    from spend_orders
+    cross join as_of
+    where spend_orders.customer_id is not null
+    group by spend_orders.customer_id
+
+),
+
 final as (
 
     select
         cast(rolling.customer_id as varchar) as customer_id,
         cast(rolling.as_of_date as date) as as_of_date,
-        cast(rolling.rolling_spend as decimal(18, 2)) as rolling_spend,
+        cast(coalesce(rolling_spend.rolling_spend, 0) as decimal(18, 2)) as rolling_spend,
         cast(rolling.rolling_orders as integer) as rolling_orders,
-        cast({{ marts_member_tier('rolling.rolling_spend', 'rolling.rolling_orders') }} as varchar) as tier,
+        cast({{ marts_member_tier('coalesce(rolling_spend.rolling_spend, 0)', 'rolling.rolling_orders') }} as varchar)
+            as tier,
         cast(customers.member_card_masked as varchar) as member_card_masked,
         cast(customers.member_level as varchar) as member_level,
         cast(customers.points as integer) as points
     from rolling
+    left join rolling_spend
+        on rolling_spend.customer_id = rolling.customer_id
     left join customers
         on rolling.customer_id = customers.customer_id
 
