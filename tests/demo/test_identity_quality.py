@@ -12,10 +12,7 @@ from demo.generator import generate
 from demo.identity_quality import identity_quality
 from ingestion.loader import load_source
 from ingestion.schemas import create_raw_tables
-from tests.helpers.identity_dbt import IDENTITY_MARTS
-from transform.dbt import run_dbt
-
-UPSTREAM = "path:models/staging path:models/intermediate/orders"
+from tests.helpers.identity_dbt import build_identity
 
 
 @pytest.mark.e2e
@@ -28,9 +25,7 @@ def test_identity_quality_on_default_demo(tmp_path: Path) -> None:
         load_source(con, data_dir / "landing", source)
     con.close()
 
-    target = tmp_path / "dbt" / "target"
-    run_dbt(["run", "--select", UPSTREAM, "-q"], data_dir=data_dir, target_path=target)
-    run_dbt(["build", "--select", IDENTITY_MARTS, "--exclude", UPSTREAM, "-q"], data_dir=data_dir, target_path=target)
+    build_identity(data_dir, tmp_path / "dbt" / "target")
 
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
     try:

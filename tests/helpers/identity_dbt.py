@@ -1,6 +1,22 @@
-"""What the identity tests build with dbt (run through ``transform.dbt.run_dbt``)."""
+"""What the identity tests build with dbt (through ``transform.dbt.run_dbt``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from transform.dbt import DbtRun, run_dbt
+
 # Every model the identity tests need, with its upstream (staging, unified orders).
 IDENTITY_MARTS = "+dim_customers +customer_pii +customer_merges +identity_hubs +fct_order_lines"
+# Upstream of identity: built, but their data and unit tests belong to their own suites.
+UPSTREAM_PATHS = ("path:models/staging", "path:models/intermediate/orders")
+
+
+def build_identity(data_dir: Path, target_path: Path) -> DbtRun:
+    """One ``dbt build`` of IDENTITY_MARTS: every model, the tests of all but the upstream ones."""
+    upstream_tests = [f"{path},resource_type:{kind}" for path in UPSTREAM_PATHS for kind in ("test", "unit_test")]
+    return run_dbt(
+        ["build", "--select", IDENTITY_MARTS, "--exclude", *upstream_tests, "-q"],
+        data_dir=data_dir,
+        target_path=target_path,
+    )

@@ -7,21 +7,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.helpers.identity_dbt import IDENTITY_MARTS
+from tests.helpers.identity_dbt import build_identity
 from tests.helpers.identity_raw_rows import open_warehouse
 from tests.helpers.identity_scenario import load_base, load_merge_file
-from transform.dbt import run_dbt
-
-UPSTREAM = "path:models/staging path:models/intermediate/orders"
 
 
 def _build(data_dir: Path, work: Path) -> None:
-    run_dbt(["run", "--select", UPSTREAM, "-q"], data_dir=data_dir, target_path=work / "target")
-    run_dbt(
-        ["build", "--select", IDENTITY_MARTS, "--exclude", UPSTREAM, "-q"],
-        data_dir=data_dir,
-        target_path=work / "target",
-    )
+    build_identity(data_dir, work / "target")
 
 
 def _ids(data_dir: Path) -> dict[str, str]:

@@ -1,0 +1,81 @@
+"""One generated demo run through the whole ``refresh_all`` job, shared by the tests that need a fully
+refreshed data directory (tests/test_e2e.py checks that run; tests/dagster_project/test_gating.py starts
+each defect from it). Built once per session by the ``refreshed_demo`` fixture (tests/conftest.py).
+
+Tests never change ``RefreshedDemo.root``: they :func:`copy_data_dir` it and point $REPURCHASE_DATA_DIR
+at the copy. The run is recorded in an in-memory Dagster instance (what the run does is the same as with
+the CLI's on-disk instance; writing a few thousand events to SQLite files is what would cost).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, DagsterEventType, DagsterInstance
+
+from core.paths import DATA_DIR_ENV, DataPaths, data_paths
+from demo.generator import generate
+
+PEOPLE = 200
+SEED = 42
+NO_TELEMETRY = {"telemetry": {"enabled": False}}
+
+
+@dataclass
+class RefreshedDemo:
+    root: Path  # the data directory: read it, or copy it before changing anything
+    truth: object  # what demo.generator.generate returned (files and rows per source, destroyed ids)
+    outcome: object  # dagster_project.runner.RunOutcome of the run
+    materialized: set[AssetKey]
+    lines: list[str] = field(default_factory=list)  # what the run printed
+    serving_version: str | None = None
+    serving_versions: list[str] = field(default_factory=list)
+
+    @property
+    def paths(self) -> DataPaths:
+        return data_paths(self.root)
+
+
+def ephemeral_instance() -> DagsterInstance:
+    """An in-memory Dagster instance (runs, events) for a test's runs."""
+    return DagsterInstance.ephemeral(settings=NO_TELEMETRY)
+
+
+def materialized_in_run(instance: DagsterInstance, run_id: str) -> set[AssetKey]:
+    return {
+        record.event_log_entry.dagster_event.asset_key
+        for record in instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+    }
+
+
+def refresh_demo(root: Path) -> RefreshedDemo:
+    """Generate the demo into ``root`` and run ``refresh_all`` on it the way the CLI does."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(DATA_DIR_ENV, str(root))
+        from dagster_project.runner import run_refresh_all
+        from serving.publish import current_version, list_versions
+
+        truth = generate(root, people=PEOPLE, seed=SEED)
+        lines: list[str] = []
+        with ephemeral_instance() as instance:
+            outcome = run_refresh_all(instance, out=lines.append)
+            materialized = materialized_in_run(instance, outcome.run_id)
+        paths = data_paths(root)
+        return RefreshedDemo(
+            root=paths.root,
+            truth=truth,
+            outcome=outcome,
+            materialized=materialized,
+            lines=lines,
+            serving_version=current_version(paths.serving),
+            serving_versions=list_versions(paths.serving),
+        )
+
+
+def copy_data_dir(demo: RefreshedDemo, root: Path) -> DataPaths:
+    """A copy of the refreshed data directory at ``root`` (warehouse, landing, serving, exports...)."""
+    shutil.copytree(demo.root, root, symlinks=True)
+    return data_paths(root)
