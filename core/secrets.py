@@ -77,8 +77,17 @@ def hmac_pads(key: str) -> tuple[bytes, bytes]:
 
 
 def install_hash_key(con: duckdb.DuckDBPyConnection, paths: DataPaths) -> None:
-    """Write this deployment's HMAC pads into ``restricted.hash_key`` (replacing any previous row)."""
+    """Write this deployment's HMAC pads into ``restricted.hash_key`` (replacing any previous row); a
+    warehouse that already holds them is not written at all."""
     inner, outer = hmac_pads(hash_key(paths))
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'restricted' "
+        "and table_name = 'hash_key'"
+    ).fetchone()[0]
+    if exists and con.execute(f"select inner_pad, outer_pad from {HASH_KEY_TABLE}").fetchall() == [
+        (inner, outer)
+    ]:
+        return
     con.execute("create schema if not exists restricted")
     con.execute(f"create or replace table {HASH_KEY_TABLE} (inner_pad blob, outer_pad blob)")
     con.execute(f"insert into {HASH_KEY_TABLE} values (?, ?)", [inner, outer])
