@@ -1,13 +1,16 @@
 """Benchmark: identity resolution on ~2.5M source records carrying ~5M identifiers.
 
     .venv/bin/python scripts/bench_identity.py [--people 1200000] [--scale 1.0] [--keep DIR]
+    .venv/bin/python scripts/bench_identity.py --people 2000 --scale 0.002   # seconds: the test suite's run
 
 1. Synthesises, vectorised inside DuckDB, the relations the identity models read (the staging views
-   and int_orders_unioned, shaped as the real ones): POS receipts, Tmall and JD orders, WeChat Pay
-   orders with their bill lines, member rows and touch events, with masked phones, store phones typed
-   for walk-ins (hubs) and people seen in several channels.
-2. Runs the real dbt models (``dbt run --select`` the identity models and core marts) in a child
-   process, twice: the first run mints every id, the second (same data) must change none.
+   and int_orders_unioned, shaped as the real ones, with their load times): POS receipts, Tmall and JD
+   orders, WeChat Pay orders with their bill lines, member rows and touch events, with masked phones,
+   store phones typed for walk-ins (hubs) and people seen in several channels. The raw tables are created
+   empty (the incremental models read the raw load times to find new rows: there are none).
+2. Runs the real dbt models (the identity models and the core marts over them, ``transform.dbt.run_dbt``)
+   twice: the first run mints every id; the second (same data, an incremental run with nothing new) must
+   change none.
 3. Prints per model the execution time (dbt's run_results.json) and the peak RSS of the dbt process
    during that model (sampled from /proc every 50 ms), then the process totals.
 Target: identity steps <= 30 s wall and <= 4 GB peak on a 2-core machine.
@@ -17,11 +20,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,9 +29,8 @@ from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parents[1]
-DBT_DIR = ROOT / "dbt"
-DBT = Path(sys.executable).with_name("dbt")
+from ingestion.schemas import create_raw_tables
+from transform.dbt import run_dbt as dbt_command
 
 IDENTITY_MODELS = [
     "int_identifier_candidates",
@@ -43,14 +42,18 @@ IDENTITY_MODELS = [
     "int_identity_components",
     "customer_identifier_map",
     "int_customer_identifiers",
+    "int_customer_primary_phone",
     "int_record_identity",
     "int_record_customers",
     "customer_merges",
 ]
 MART_MODELS = ["fct_orders", "dim_customers"]
+# Synthesised here instead of built by dbt.
+SYNTHESISED = ["path:models/staging", "int_orders_unioned"]
 
 STORE_PHONES = 8  # hub phones typed for walk-ins at each store
-STORE_PHONE_RECEIPTS = 5000  # receipts per store phone, each with some member's card
+STORE_PHONE_RECEIPTS = 5000  # receipts per store phone at scale 1, each with some member's card
+LOADED_AT = "timestamp '2026-01-01 06:00:00'"  # when every synthetic row was "loaded"
 
 
 def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dict[str, int]:
@@ -66,6 +69,9 @@ def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dic
     n_wechat = int(450_000 * scale)
     n_members = int(350_000 * scale)
     n_touches = int(250_000 * scale)
+    # at least threshold + 1 cards per store phone, so the store phones are hubs at any scale
+    store_receipts = max(int(STORE_PHONE_RECEIPTS * scale), 10)
+    create_raw_tables(con)  # empty: the incremental models read the raw load times
     con.execute("create schema if not exists staging")
     con.execute("create schema if not exists intermediate")
     params = {"people": people}
@@ -84,14 +90,15 @@ def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dic
             case when r < 75 then (13900000000 + p)::varchar end as phone,
             false as phone_masked,
             case when r >= 75 and r < 80 then 'placeholder' end as phone_issue,
-            'S' || (i % {STORE_PHONES}) as store_code
+            'S' || (i % {STORE_PHONES}) as store_code,
+            {LOADED_AT} as _loaded_at
         from base
         union all
         select
             'H' || i, 1, 'sale', timestamp '2024-01-01' + to_seconds((i * 53) % 63072000),
             'M' || {pid.format(salt=2)}, (13917250000 + i % {STORE_PHONES})::varchar, false, null,
-            'S' || (i % {STORE_PHONES})
-        from range({STORE_PHONES * STORE_PHONE_RECEIPTS}) t(i)
+            'S' || (i % {STORE_PHONES}), {LOADED_AT}
+        from range({STORE_PHONES * store_receipts}) t(i)
         """,
         params,
     )
@@ -109,7 +116,8 @@ def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dic
             r >= 10 as phone_masked,
             case when r >= 10 then 'masked' end as phone_issue,
             '收货人' as receiver_name,
-            '地址' as receiver_address
+            '地址' as receiver_address,
+            {LOADED_AT} as _loaded_at
         from base
         """,
         params,
@@ -127,7 +135,8 @@ def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dic
             r >= 15 as phone_masked,
             case when r >= 15 then 'masked' end as phone_issue,
             '客户' as customer_name,
-            '地址' as customer_address
+            '地址' as customer_address,
+            {LOADED_AT} as _loaded_at
         from base
         """,
         params,
@@ -139,7 +148,8 @@ def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dic
             'P' || i as out_trade_no,
             case when hash(i, 19) % 2 = 0 then 'oA' else 'oB' end || {pid.format(salt=5)} as openid,
             'wx8a3c5f2e1b7d9046' as app_id,
-            timestamp '2024-01-01' + to_seconds((i * 71) % 63072000) as traded_at
+            timestamp '2024-01-01' + to_seconds((i * 71) % 63072000) as traded_at,
+            {LOADED_AT} as _loaded_at
         from range({n_wechat}) t(i)
         """,
         params,
@@ -163,7 +173,8 @@ def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dic
             100 as points,
             '高复购' as tags,
             true as sms_consent,
-            false as wecom_friend
+            false as wecom_friend,
+            {LOADED_AT} as _loaded_at
         from base
         """,
         params,
@@ -183,7 +194,8 @@ def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dic
             end as recipient,
             null::varchar as recipient_issue,
             'sent' as event_type,
-            timestamp '2026-01-01' + to_seconds(i % 2592000) as event_time
+            timestamp '2026-01-01' + to_seconds(i % 2592000) as event_time,
+            {LOADED_AT} as _loaded_at
         from base
         """,
         params,
@@ -198,21 +210,21 @@ def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dic
             100.00::decimal(18, 2) as net_amount, 1 as item_count, true as is_purchase,
             case when phone_issue is null then phone end as phone, member_card,
             null::varchar as buyer_nick, null::varchar as oaid, null::varchar as jd_account,
-            null::varchar as openid, null::varchar as app_id
+            null::varchar as openid, null::varchar as app_id, _loaded_at as _source_loaded_at
         from staging.stg_pos__receipt_lines
         union all
         select 'tmall:' || order_id, 'tmall', 'tmall', 'tmall', order_id, created_at, created_at, 'completed',
             200.00, 0, 200.00, 1, true, case when not phone_masked then phone end, null, buyer_nick, oaid,
-            null, null, null
+            null, null, null, _loaded_at
         from staging.stg_tmall__orders
         union all
         select 'jd:' || order_id, 'jd', 'jd', 'jd', order_id, ordered_at, ordered_at, 'completed',
             150.00, 0, 150.00, 1, true, case when not phone_masked then phone end, null, null, null,
-            account, null, null
+            account, null, null, _loaded_at
         from staging.stg_jd__order_lines
         union all
         select 'wechat:' || out_trade_no, 'wechat', '1900012345', null, out_trade_no, traded_at, traded_at,
-            'completed', 80.00, 0, 80.00, null, true, null, null, null, null, null, openid, app_id
+            'completed', 80.00, 0, 80.00, null, true, null, null, null, null, null, openid, app_id, _loaded_at
         from staging.stg_wechat_pay__transactions
         """
     )
@@ -230,25 +242,45 @@ def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dic
     return counts
 
 
-class RssSampler(threading.Thread):
-    """Samples the resident set size (bytes) of a process every ``interval`` seconds from /proc."""
+def _descendants_rss() -> int:
+    """Resident set size (bytes) of every process descending from this one (the dbt child), from /proc."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as fh:
+                # pid (comm) state ppid ...: comm may hold spaces, so split after its closing parenthesis
+                parents[int(entry.name)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    ours, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - ours
+        ours |= frontier
+    total = 0
+    for pid in ours:
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                total += int(fh.read().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
 
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
+
+class RssSampler(threading.Thread):
+    """Samples the resident set size (bytes) of this process's children every ``interval`` seconds."""
+
+    def __init__(self, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
+        self.interval = interval
         self.samples: list[tuple[float, int]] = []
         self._halt = threading.Event()
 
     def run(self) -> None:
-        page = os.sysconf("SC_PAGE_SIZE")
-        path = f"/proc/{self.pid}/statm"
         while not self._halt.is_set():
-            try:
-                with open(path) as fh:
-                    rss_pages = int(fh.read().split()[1])
-            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-                break
-            self.samples.append((time.time(), rss_pages * page))
+            self.samples.append((time.time(), _descendants_rss()))
             time.sleep(self.interval)
 
     def stop(self) -> None:
@@ -259,28 +291,25 @@ class RssSampler(threading.Thread):
         return max(inside) if inside else 0
 
 
-def run_dbt(data_dir: Path, work: Path, models: list[str]) -> tuple[float, int, list[dict]]:
-    """Run dbt on ``models`` in a child process; return wall seconds, peak RSS bytes and per-model rows."""
-    env = {**os.environ, "REPURCHASE_DATA_DIR": str(data_dir)}
-    args = [
-        str(DBT), "run", "--select", *models, "--threads", "1",
-        "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-        "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "-q",
-    ]
+def run_dbt(data_dir: Path, work: Path) -> tuple[float, int, list[dict]]:
+    """Run the identity models and the core marts over them (not the synthesised relations) with
+    ``transform.dbt.run_dbt``; return wall seconds, peak RSS bytes and per-model rows."""
+    selector = ["--select", *(f"+{model}" for model in MART_MODELS + ["customer_merges"])]
+    args = ["run", *selector, "--exclude", *SYNTHESISED, "--threads", "1", "-q"]
     started = time.time()
-    child = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    sampler = RssSampler(child.pid)
+    sampler = RssSampler()
     sampler.start()
-    output, _ = child.communicate()
+    try:
+        run = dbt_command(args, data_dir=data_dir, target_path=work / "target", check=False)
+    finally:
+        sampler.stop()
+        sampler.join()
     wall = time.time() - started
-    sampler.stop()
-    sampler.join()
-    if child.returncode != 0:
-        raise SystemExit(f"dbt failed (exit {child.returncode}):\n{output}")
+    if not run.success:
+        raise SystemExit(f"dbt failed (exit {run.returncode}):\n{run.output[-6000:]}")
     peak = max((rss for _, rss in sampler.samples), default=0)
-    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
     rows = []
-    for result in results:
+    for result in run.results():
         timing = {t["name"]: t for t in result.get("timing", [])}
         execute = timing.get("execute") or {}
         start = _epoch(execute.get("started_at"))
@@ -290,7 +319,7 @@ def run_dbt(data_dir: Path, work: Path, models: list[str]) -> tuple[float, int, 
             "seconds": result["execution_time"],
             "peak_rss": sampler.peak_between(start, end) if start and end else 0,
         })
-    order = {name: i for i, name in enumerate(models)}
+    order = {name: i for i, name in enumerate(IDENTITY_MODELS + MART_MODELS)}
     rows.sort(key=lambda row: order.get(row["model"], len(order)))
     return wall, peak, rows
 
@@ -324,9 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     con.close()
     print(f"synthesised in {time.time() - t0:.1f} s: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
 
-    models = IDENTITY_MODELS + MART_MODELS
     for label in ("first run (mints every id)", "re-run, same data (no id may change)"):
-        wall, peak, rows = run_dbt(data_dir, work, models)
+        wall, peak, rows = run_dbt(data_dir, work)
         print(f"\n{label}")
         print(f"{'model':<28} {'seconds':>8} {'peak RSS':>10}")
         identity_seconds = 0.0

@@ -1,6 +1,7 @@
 """Benchmark: ingest a 1M-line GBK POS export into a fresh DuckDB file and print the figures.
 
     .venv/bin/python scripts/bench_ingest.py [--rows 1000000] [--keep DIR]
+    .venv/bin/python scripts/bench_ingest.py --rows 3000   # seconds: the test suite's run
 
 The parent process writes a realistic POS CSV (title row, export-date row, 合计 row, ``="…"`` ids,
 0.1% ids destroyed by Excel, mixed phone / money / time spellings, GBK) with vectorised code into a temp dir, then runs
@@ -79,15 +80,18 @@ def write_pos_csv(path: Path, n: int, seed: int = 7) -> None:
     paid_plain = pd.Series(np.char.mod("%.2f", paid_cents / 100), dtype="str")
     money_fmt = rng.choice(3, size=n, p=[0.6, 0.3, 0.1])
     thousands = paid_plain.str.replace(r"^(-?\d+)(\d{3})\.", r"\1,\2.", regex=True)
+    whole_yuan = paid_cents // 100  # the third spelling drops the cents
     paid = paid_plain.where(money_fmt == 0, ('"￥' + thousands + '"').where(
-        money_fmt == 1, (paid_cents // 100).astype(str)))
+        money_fmt == 1, pd.Series(whole_yuan.astype(str), dtype="str")))
+    # The total row sums the amounts as the lines spell them (the loader checks it against the lines).
+    shown_cents = np.where(money_fmt == 2, whole_yuan * 100, paid_cents)
     pay = _pick(rng, ["微信", "支付宝", "现金", "银行卡", "储值卡"], n)
     cols = [receipt_cell, rtype, original, store_code, store_name, cashier, sold_at, card, phone, sku_code,
             sku_name, pd.Series(qty.astype(str), dtype="str"), price, discount, paid, pay]
     line = cols[0]
     for col in cols[1:]:
         line = line + "," + col
-    total = int(paid_cents.sum()) / 100
+    total = int(shown_cents.sum()) / 100
     text = "销售明细报表\n导出时间：2025-12-31 23:59:59\n" + HEADER + "\n" + "\n".join(line.tolist()) + \
         f"\n合计,,,,,,,,,,,{int(qty.sum())},,,{total:.2f},\n\n"
     path.write_bytes(text.encode("gbk"))
@@ -144,6 +148,8 @@ def main() -> None:
         out = subprocess.run([sys.executable, __file__, "--child", str(landing), str(db_path)],
                              check=True, capture_output=True, text=True)
         figures = json.loads(out.stdout.strip().splitlines()[-1])
+    if figures["rows_loaded"] == 0:  # a rejected file: the figures would measure nothing
+        raise SystemExit(f"nothing loaded: {figures['messages'][0] if figures['messages'] else '-'}")
     rate = figures["rows_in"] / figures["seconds"]
     print(f"rows in file:        {figures['rows_in']:,}")
     print(f"rows loaded:         {figures['rows_loaded']:,} (raw.pos holds {figures['rows_in_table']:,})")

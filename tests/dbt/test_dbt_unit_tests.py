@@ -12,9 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from ingestion.schemas import create_raw_tables
 from transform.dbt import run_dbt
+
+# dbt on a warehouse: slow (not in `pytest -m "not e2e"`)
+pytestmark = pytest.mark.e2e
 
 
 def test_every_dbt_unit_test_passes(tmp_path: Path) -> None:

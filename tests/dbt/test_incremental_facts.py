@@ -60,9 +60,6 @@ def sorted_frame(frame: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def test_second_run_writes_only_new_and_changed_orders(data_dir: DataPaths, tmp_path: Path) -> None:
-    from transform.dbt import prepare_dbt_manifest
-
-    prepare_dbt_manifest(force=True)
     generate(data_dir.root, people=PEOPLE, seed=SEED)
     newest = max((data_dir.landing / "pos").glob("pos_sales_*.csv"))
     campaign = data_dir.landing / "touches" / HELD_BACK_CAMPAIGN

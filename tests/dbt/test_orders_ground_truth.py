@@ -19,6 +19,9 @@ from demo.generator import generate
 from ingestion.loader import load_source
 from transform.dbt import run_dbt
 
+# dbt on a warehouse: slow (not in `pytest -m "not e2e"`)
+pytestmark = pytest.mark.e2e
+
 SELECT = ["path:models/staging", "path:models/intermediate/orders"]
 REEXPORTED = ("pos", "tmall", "jd", "wechat_pay", "touches")
 

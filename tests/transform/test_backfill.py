@@ -8,12 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core.paths import DataPaths
-from demo.generator import generate
-from tests.helpers.incremental_runs import dbt_run, load_raw
-
-PEOPLE = 200
-SEED = 42
+from core.paths import DATA_DIR_ENV
+from tests.helpers.refreshed_demo import RefreshedDemo, copy_data_dir
 
 
 def test_backfill_days_and_bad_input(tmp_path: Path) -> None:
@@ -43,14 +39,14 @@ def _identified_buyers_until(con: duckdb.DuckDBPyConnection, day: dt.date) -> in
 
 
 @pytest.mark.e2e
-def test_backfill_snapshots_past_days_and_leaves_today_alone(data_dir: DataPaths) -> None:
+def test_backfill_snapshots_past_days_and_leaves_today_alone(
+    refreshed_demo: RefreshedDemo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from transform.backfill import backfill_as_of, history_path
-    from transform.dbt import prepare_dbt_manifest
 
-    prepare_dbt_manifest(force=True)
-    generate(data_dir.root, people=PEOPLE, seed=SEED)
-    load_raw(data_dir)
-    dbt_run()  # every model, as of the latest purchase
+    # A copy of the session's refreshed demo: every model built as of the latest purchase.
+    data_dir = copy_data_dir(refreshed_demo, tmp_path / "data")
+    monkeypatch.setenv(DATA_DIR_ENV, str(data_dir.root))
 
     con = duckdb.connect(str(data_dir.warehouse), read_only=True)
     try:

@@ -1,6 +1,8 @@
 """Campaign marts against the demo generator's ground truth, through the real loader and dbt.
 
-A small demo is generated and loaded, dbt builds every campaign mart and what it needs; then:
+The session's refreshed demo (tests/helpers/refreshed_demo.py: generated, loaded and built by the
+pipeline's ``dbt build``, so every campaign model's data tests and contracts passed; their unit tests run
+in tests/dbt/test_dbt_unit_tests.py) is read; then:
 - every assignment of the truth (campaign, person, variant) is one customer of campaign_assignments in
   the same group, and the group sizes of ab_test_results / campaign_funnel are the truth's;
 - conversion follows the definition exactly: for each truth assignment, converted when a purchase of
@@ -18,40 +20,18 @@ import duckdb
 import pandas as pd
 import pytest
 
-from core.paths import SOURCES
-from demo.generator import generate
-from ingestion.loader import load_source
-from transform.dbt import run_dbt
+from tests.helpers.refreshed_demo import RefreshedDemo
 
 pytestmark = pytest.mark.e2e
 
-CAMPAIGNS = ["path:models/intermediate/campaigns", "path:models/marts/campaigns"]
-UPSTREAM = ["+path:models/marts/campaigns", "+customer_rfm"]
 WINDOW = pd.Timedelta(days=7)
 
 
-def _dbt_build(data_dir: Path, work_dir: Path) -> None:
-    """Upstream models run (their own tests belong to their owners' suites), then the campaign models
-    are built with their tests, unit tests and contracts."""
-    target = work_dir / "target"
-    run_dbt(["run", "--select", *UPSTREAM, "--exclude", *CAMPAIGNS], data_dir=data_dir, target_path=target)
-    run_dbt(["build", "--select", *CAMPAIGNS], data_dir=data_dir, target_path=target)
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
-    root = tmp_path_factory.mktemp("campaigns_e2e")
-    data_dir = root / "data"
-    generate(data_dir, people=600, seed=11)
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
-    try:
-        for source in SOURCES:
-            load_source(con, data_dir / "landing", source)
-    finally:
-        con.close()
-    _dbt_build(data_dir, root / "dbt")
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    yield con, data_dir / "ground_truth"
+def demo(refreshed_demo: RefreshedDemo) -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
+    assert not refreshed_demo.outcome.checks_failed, refreshed_demo.outcome.checks_failed  # dbt tests passed
+    con = duckdb.connect(str(refreshed_demo.paths.warehouse), read_only=True)
+    yield con, refreshed_demo.paths.ground_truth
     con.close()
 
 

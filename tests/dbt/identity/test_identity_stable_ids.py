@@ -11,6 +11,9 @@ from tests.helpers.identity_dbt import build_identity
 from tests.helpers.identity_raw_rows import open_warehouse
 from tests.helpers.identity_scenario import load_base, load_merge_file
 
+# dbt on a warehouse: slow (not in `pytest -m "not e2e"`)
+pytestmark = pytest.mark.e2e
+
 
 def _build(data_dir: Path, work: Path) -> None:
     build_identity(data_dir, work / "target")

@@ -1,5 +1,8 @@
 """The repurchase marts on a small generated demo: reproducible for one as_of, different for another, and
-checked against independent pandas recomputations (lifecycle stage day by day, monthly KPIs, RFM ties)."""
+checked against independent pandas recomputations (lifecycle stage day by day, monthly KPIs, RFM ties).
+
+The demo is a copy of the session's refreshed demo (tests/helpers/refreshed_demo.py): every mart built by
+the pipeline's ``dbt build`` (their data tests passed), as of the latest purchase."""
 
 from __future__ import annotations
 
@@ -11,8 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from demo.generator import generate
-from ingestion.loader import load_landing
+from tests.helpers.refreshed_demo import RefreshedDemo, copy_data_dir
 from tests.helpers.repurchase_marts import ACTIVE_DAYS, LOYAL_PURCHASES, LOYAL_TENURE, NEW_DAYS, SILENT_DAYS
 from transform.dbt import run_dbt, vars_arg
 
@@ -37,14 +39,10 @@ def snapshot(warehouse: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def demo(tmp_path_factory: pytest.TempPathFactory, refreshed_demo: RefreshedDemo) -> dict:
+    assert not refreshed_demo.outcome.checks_failed, refreshed_demo.outcome.checks_failed  # dbt tests passed
     root = tmp_path_factory.mktemp("marts_demo")
-    data_dir, target = root / "data", root / "work" / "target"
-    generate(data_dir, people=300, seed=11)
-    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
-        load_landing(con, data_dir / "landing")
-    run_dbt(["run", "--select", f"+{MARTS_PATH}"], data_dir=data_dir, target_path=target)
-    run_dbt(["test", "--select", MARTS_PATH, "--exclude", "test_type:unit"], data_dir=data_dir, target_path=target)
+    data_dir, target = copy_data_dir(refreshed_demo, root / "data").root, root / "work" / "target"
     default = snapshot(data_dir / "warehouse.duckdb")
     as_of = default["repurchase_as_of"].loc[0, "as_of_date"].date()
 

@@ -1,0 +1,85 @@
+"""The benchmarks in scripts/ still run: each at a tiny scale, in its own process as a person would run it,
+printing its figures. (The figures themselves are not asserted: they measure the machine.)
+
+What is asserted is what each benchmark promises besides its timings: the ingest benchmark loads every
+line but the ones it destroyed on purpose, the identity benchmark's re-run on the same data changes no
+customer id, the daily benchmark completes its three days.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.paths import REPO_ROOT
+
+pytestmark = pytest.mark.e2e
+
+SCRIPTS = REPO_ROOT / "scripts"
+
+
+def run_script(name: str, *args: str, cwd: Path) -> str:
+    """``python scripts/<name> <args>`` from ``cwd``; asserts exit 0 and returns what it printed."""
+    completed = subprocess.run(
+        [sys.executable, str(SCRIPTS / name), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, f"{name} exited {completed.returncode}:\n{completed.stdout[-3000:]}\n" \
+        f"{completed.stderr[-6000:]}"
+    return completed.stdout
+
+
+def figure(output: str, label: str) -> str:
+    """The value printed after ``label`` (first match)."""
+    found = re.search(rf"^{re.escape(label)}\s*(.+)$", output, flags=re.MULTILINE)
+    assert found, f"{label!r} not printed:\n{output}"
+    return found.group(1).strip()
+
+
+def number(text: str) -> float:
+    return float(text.split()[0].replace(",", ""))
+
+
+def test_bench_ingest_tiny(tmp_path: Path) -> None:
+    output = run_script("bench_ingest.py", "--rows", "3000", "--keep", str(tmp_path / "data"), cwd=tmp_path)
+    rows_in = number(figure(output, "rows in file:"))
+    loaded = number(figure(output, "rows loaded:"))
+    quarantined = number(figure(output, "rows quarantined:"))
+    assert rows_in == 3000
+    assert loaded + quarantined == rows_in and 0 < quarantined < 0.01 * rows_in
+    assert number(figure(output, "rows/s:")) > 0
+    assert number(figure(output, "peak RSS (child):")) > 0
+
+
+def test_bench_identity_tiny(tmp_path: Path) -> None:
+    output = run_script(
+        "bench_identity.py", "--people", "2000", "--scale", "0.002", "--keep", str(tmp_path / "bench"),
+        cwd=tmp_path,
+    )
+    assert output.count("identity models total") == 2  # the first run and the re-run
+    for model in ("int_identifier_candidates", "int_identity_components", "customer_identifier_map",
+                  "fct_orders", "dim_customers"):  # fmt: skip
+        assert re.search(rf"^{model}\s+\d+\.\d+\s+\d+\.\d+ GB$", output, flags=re.MULTILINE), model
+    assert number(figure(output, "customers")) > 0
+    assert number(figure(output, "hubs")) > 0  # the store phones typed for walk-ins
+    assert number(figure(output, "map rows changed by re-run")) == 0
+
+
+def test_bench_daily_tiny(tmp_path: Path) -> None:
+    output = run_script(
+        "bench_daily.py", "--people", "150", "--select", "+customer_lifecycle", "--top", "5",
+        "--keep", str(tmp_path / "bench"), cwd=tmp_path,
+    )
+    for day in ("day 1:", "day 2:", "day 3:"):
+        assert re.search(rf"^{day} .*dbt build \d+\.\d s", output, flags=re.MULTILINE), (day, output)
+    model_rows = re.findall(r"^\w+\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d$", output, flags=re.MULTILINE)
+    assert len(model_rows) == 5, output  # --top 5: the slowest models of day 2, with their three runs
+    assert re.search(r"^models total: day 1 \d+\.\d s, day 2 \d+\.\d s, day 3 \d+\.\d s$", output,
+                     flags=re.MULTILINE), output  # fmt: skip
