@@ -9,8 +9,13 @@ import pytest
 from dagster import AssetKey, materialize
 
 from core.paths import DataPaths
+from tests.helpers.serving_warehouse import DECLARED_COLUMNS, write_warehouse
 
-from .test_serving_publish import write_warehouse
+
+@pytest.fixture
+def hand_written_declarations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hand-written marts' declarations stand in for what the dbt yml declares."""
+    monkeypatch.setattr("serving.publish.project_declared_columns", lambda schema="marts": DECLARED_COLUMNS)
 
 
 def test_serving_asset_depends_on_every_mart_and_nothing_restricted(dbt_manifest: Path) -> None:
@@ -27,6 +32,7 @@ def test_serving_asset_depends_on_every_mart_and_nothing_restricted(dbt_manifest
     assert SERVING_MARTS_KEY in defs.resolve_job_def("refresh_all").asset_layer.executable_asset_keys
 
 
+@pytest.mark.usefixtures("hand_written_declarations")
 def test_serving_asset_publishes_the_marts(data_dir: DataPaths, dbt_manifest: Path) -> None:
     from dagster_project.assets.serving import SERVING_MARTS_KEY, serving_marts
     from dagster_project.resources import WarehouseResource
@@ -66,6 +72,7 @@ def _mart_with_failing_check(blocking: bool):
     return dim_customers_stand_in
 
 
+@pytest.mark.usefixtures("hand_written_declarations")
 @pytest.mark.parametrize("blocking", [True, False])
 def test_failed_check_leaves_the_serving_copy_untouched(
     data_dir: DataPaths, dbt_manifest: Path, blocking: bool

@@ -1,9 +1,9 @@
 """The serving copy: only marts, no personal-data columns, atomic switch under concurrent readers,
 retention, and the Dagster asset's metadata.
 
-The warehouse here is written by hand: version k of the marts has ``fct_a`` with 100*k rows all of value k
-and ``fct_b`` with k rows all of value 7*k, so a reader can tell from the data alone which version it
-reads and whether both tables come from the same one.
+The warehouse here is written by hand (tests/helpers/serving_warehouse.py): version k of the marts has
+``fct_a`` with 100*k rows all of value k and ``fct_b`` with k rows all of value 7*k, so a reader can tell
+from the data alone which version it reads and whether both tables come from the same one.
 """
 
 from __future__ import annotations
@@ -24,28 +24,7 @@ from serving.publish import (
     list_versions,
     publish_serving_copy,
 )
-
-
-def write_warehouse(path: Path, k: int) -> None:
-    """Version k of a warehouse with every layer, PII in raw/restricted and a masked phone in a mart."""
-    con = duckdb.connect(str(path))
-    try:
-        for schema in ("raw", "staging", "intermediate", "restricted", "marts"):
-            con.execute(f"create schema if not exists {schema}")
-        con.execute("create or replace table raw.pos (receipt_no varchar, phone varchar)")
-        con.execute("insert into raw.pos values ('R1', '13800138000')")
-        con.execute("create or replace view staging.stg_pos as select * from raw.pos")
-        con.execute("create or replace table intermediate.int_x as select 1 as x")
-        con.execute("create or replace table restricted.customer_pii (customer_id varchar, phone varchar)")
-        con.execute("insert into restricted.customer_pii values ('C1', '13800138000')")
-        con.execute("create or replace table marts.fct_a as select ? as v from range(?)", [k, 100 * k])
-        con.execute("create or replace table marts.fct_b as select ? as v from range(?)", [7 * k, k])
-        con.execute(
-            "create or replace table marts.dim_customers as select 'C1' as customer_id, "
-            "'138****8000' as phone_masked, 'ab12' as phone_hash, 'Shanghai Rd 1' as address_line"
-        )
-    finally:
-        con.close()
+from tests.helpers.serving_warehouse import DECLARED_COLUMNS, write_warehouse
 
 
 def serving_tables(database: Path) -> dict[str, list[str]]:
@@ -69,7 +48,9 @@ def test_publish_copies_only_marts_without_personal_columns(tmp_path: Path) -> N
     write_warehouse(warehouse, 3)
     serving = tmp_path / "serving"
 
-    published = publish_serving_copy(warehouse, serving, version="v3", run_id="run-3")
+    published = publish_serving_copy(
+        warehouse, serving, version="v3", run_id="run-3", columns=DECLARED_COLUMNS
+    )
 
     assert published.tables == {"dim_customers": 1, "fct_a": 300, "fct_b": 3}
     assert published.dropped_columns == {"dim_customers": ["phone_masked", "address_line"]}
@@ -108,11 +89,11 @@ def test_publish_copies_only_marts_without_personal_columns(tmp_path: Path) -> N
 
 def test_publish_refuses_missing_or_empty_schema(tmp_path: Path) -> None:
     with pytest.raises(ServingError, match="no warehouse"):
-        publish_serving_copy(tmp_path / "missing.duckdb", tmp_path / "serving")
+        publish_serving_copy(tmp_path / "missing.duckdb", tmp_path / "serving", columns=DECLARED_COLUMNS)
     empty = tmp_path / "empty.duckdb"
     duckdb.connect(str(empty)).close()
     with pytest.raises(ServingError, match="has no tables"):
-        publish_serving_copy(empty, tmp_path / "serving")
+        publish_serving_copy(empty, tmp_path / "serving", columns=DECLARED_COLUMNS)
     # Nothing was switched or left half-written.
     assert not (tmp_path / "serving" / SERVING_DB).exists()
     assert list_versions(tmp_path / "serving") == []
@@ -122,7 +103,7 @@ def test_retention_keeps_newest_and_open_readers_keep_their_version(tmp_path: Pa
     warehouse = tmp_path / "warehouse.duckdb"
     serving = tmp_path / "serving"
     write_warehouse(warehouse, 1)
-    publish_serving_copy(warehouse, serving, version="v01", keep=2)
+    publish_serving_copy(warehouse, serving, version="v01", keep=2, columns=DECLARED_COLUMNS)
     old_reader = duckdb.connect(str(serving / SERVING_DB), read_only=True)
     # What an interrupted publish leaves behind is cleared by the next one.
     (serving / "versions" / ".v99.partial" / "parquet").mkdir(parents=True)
@@ -130,7 +111,7 @@ def test_retention_keeps_newest_and_open_readers_keep_their_version(tmp_path: Pa
     try:
         for k in (2, 3, 4):
             write_warehouse(warehouse, k)
-            publish_serving_copy(warehouse, serving, version=f"v{k:02d}", keep=2)
+            publish_serving_copy(warehouse, serving, version=f"v{k:02d}", keep=2, columns=DECLARED_COLUMNS)
         assert list_versions(serving) == ["v03", "v04"]
         assert not (serving / "versions" / ".v99.partial").exists()
         assert not (serving / ".serving.duckdb.123.tmp").exists()
@@ -147,7 +128,7 @@ def test_retention_keeps_newest_and_open_readers_keep_their_version(tmp_path: Pa
         fresh.close()
 
 
-def _reader(database: str, stop, results) -> None:  # runs in a separate process
+def _reader(database: str, stop, reads_done, results) -> None:  # runs in a separate process
     reads = 0
     seen: set[int] = set()
     errors: list[str] = []
@@ -173,37 +154,53 @@ def _reader(database: str, stop, results) -> None:  # runs in a separate process
             reads += 1
         except (duckdb.Error, AssertionError, OSError) as error:  # the test asserts there were none
             errors.append(f"{type(error).__name__}: {error}")
+        reads_done.value = reads + len(errors)
     results.put((reads, sorted(seen), errors[:5], len(errors)))
+
+
+# Generous ceiling for the readers to make progress: the test waits on their progress, not on the clock,
+# so a busy machine makes it slower, never red.
+READERS_CEILING_SECONDS = 600
+
+
+def _wait_for_reads(counters: list, at_least: list[int]) -> None:
+    """Until every reader has finished at least ``at_least[i]`` reads (attempts)."""
+    deadline = time.monotonic() + READERS_CEILING_SECONDS
+    while any(counter.value < wanted for counter, wanted in zip(counters, at_least, strict=True)):
+        assert time.monotonic() < deadline, "readers made no progress in 10 minutes"
+        time.sleep(0.01)
 
 
 def test_readers_never_see_a_partial_or_mixed_version(tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     serving = tmp_path / "serving"
     write_warehouse(warehouse, 1)
-    publish_serving_copy(warehouse, serving, version="v01", keep=2)
+    publish_serving_copy(warehouse, serving, version="v01", keep=2, columns=DECLARED_COLUMNS)
 
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
     results = context.Queue()
+    counters = [context.Value("i", 0) for _ in range(2)]
     readers = [
-        context.Process(target=_reader, args=(str(serving / SERVING_DB), stop, results)) for _ in range(2)
+        context.Process(target=_reader, args=(str(serving / SERVING_DB), stop, counter, results))
+        for counter in counters
     ]
     for process in readers:
         process.start()
     try:
-        time.sleep(1.5)  # let the readers start (spawned interpreters import duckdb)
+        # Each reader reads every version a few times: it has started and really overlaps the switches.
+        _wait_for_reads(counters, [3, 3])
         published = 1
         for k in range(2, 12):
             write_warehouse(warehouse, k)  # the pipeline writes; readers never touch this file
-            publish_serving_copy(warehouse, serving, version=f"v{k:02d}", keep=2)
+            publish_serving_copy(warehouse, serving, version=f"v{k:02d}", keep=2, columns=DECLARED_COLUMNS)
             published += 1
-            time.sleep(0.1)
-        time.sleep(0.3)
+            _wait_for_reads(counters, [counter.value + 3 for counter in counters])
     finally:
         stop.set()
-        outcomes = [results.get(timeout=30) for _ in readers]
+        outcomes = [results.get(timeout=READERS_CEILING_SECONDS) for _ in readers]
         for process in readers:
-            process.join(timeout=30)
+            process.join(timeout=READERS_CEILING_SECONDS)
     assert published == 11
     for reads, seen, errors, error_count in outcomes:
         assert error_count == 0, errors
