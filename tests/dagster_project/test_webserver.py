@@ -9,6 +9,10 @@ The webserver alone rather than ``dagster dev``: under ``dagster dev`` the defin
 project on load (``prepare_if_dev``) and the daemon starts too, which costs about a minute on two cores;
 the test's instance uses the DefaultRunCoordinator so the webserver launches the run itself. The whole
 process group is killed at the end.
+
+Nothing here depends on how fast the machine is: every wait polls for the state it needs (location loaded,
+run finished) under one generous ceiling, so a busy machine makes the test slower, never red; the ceiling
+only turns a hang into a failure.
 """
 
 from __future__ import annotations
@@ -31,22 +35,21 @@ from typing import Any
 import duckdb
 import pytest
 
-from core.paths import DATA_DIR_ENV, DataPaths
+from core.paths import DATA_DIR_ENV, REPO_ROOT, DataPaths
 from demo.generator import generate
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCATION = "repurchase"
 REPOSITORY = "__repository__"
 # 400 people: every channel has recent orders, so the raw gates pass; the run stays near a minute.
 PEOPLE = 400
 SEED = 42
-# One budget for the whole test (startup, queries, screenshot, run), so it ends in under two minutes
-# even when each part is slow; teardown kills the process group within ~10 s more at worst.
-TOTAL_SECONDS = 100
-STARTUP_SECONDS = 45
-SCREENSHOT_SECONDS = 30
+# Ceiling of any one wait (webserver startup, a GraphQL answer, the screenshot, the run): far above what
+# each takes on a quiet 2-core machine (~10 s, ~1 s, ~10 s, ~60 s). Not a performance budget: it only turns
+# a hang into a failure.
+CEILING_SECONDS = 600
+POLL_SECONDS = 1
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -61,7 +64,7 @@ def graphql(port: int, query: str, variables: dict[str, Any] | None = None) -> d
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=CEILING_SECONDS) as response:
         payload = json.loads(response.read())
     assert "errors" not in payload, payload["errors"]
     return payload["data"]
@@ -80,10 +83,9 @@ def _log_tail(log: Path) -> str:
 
 
 @pytest.fixture
-def webserver(data_dir: DataPaths, tmp_path: Path, dbt_manifest: Path) -> Iterator[tuple[int, float]]:
-    """``dagster-webserver`` on a free port over a 400-person demo; yields the port once the location loaded
-    and the monotonic time by which the test must be done."""
-    test_deadline = time.monotonic() + TOTAL_SECONDS
+def webserver(data_dir: DataPaths, tmp_path: Path, dbt_manifest: Path) -> Iterator[int]:
+    """``dagster-webserver`` on a free port over a 400-person demo; yields the port once the location
+    loaded."""
     from dagster_project.instance import DAGSTER_YAML, prepare_environment
 
     generate(data_dir.root, people=PEOPLE, seed=SEED)
@@ -111,25 +113,25 @@ def webserver(data_dir: DataPaths, tmp_path: Path, dbt_manifest: Path) -> Iterat
             command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
+        started = time.monotonic()
         while True:
-            assert process.poll() is None, f"dagster dev exited early:\n{_log_tail(log)}"
-            assert time.monotonic() < deadline, (
-                f"webserver not ready in {STARTUP_SECONDS}s:\n{_log_tail(log)}"
+            assert process.poll() is None, f"dagster-webserver exited early:\n{_log_tail(log)}"
+            assert time.monotonic() < started + CEILING_SECONDS, (
+                f"webserver not ready after {CEILING_SECONDS}s (hung?):\n{_log_tail(log)}"
             )
             try:
                 entries = graphql(port, LOCATION_STATUS)["workspaceOrError"]["locationEntries"]
             except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(1)
+                time.sleep(POLL_SECONDS)
                 continue
             entry = next((e for e in entries if e["name"] == LOCATION), None)
             if entry is not None and entry["loadStatus"] == "LOADED":
                 located = entry["locationOrLoadError"]
                 assert located["__typename"] == "RepositoryLocation", located
                 break
-            time.sleep(1)
-        print(f"webserver ready in {STARTUP_SECONDS - (deadline - time.monotonic()):.1f}s")
-        yield port, test_deadline
+            time.sleep(POLL_SECONDS)
+        print(f"webserver ready in {time.monotonic() - started:.1f}s")
+        yield port
     finally:
         _stop(process)
 
@@ -201,9 +203,9 @@ query ($runId: ID!) { logsForRun(runId: $runId) { ... on EventConnection { event
 
 
 def test_ui_shows_the_graph_and_runs_the_job(
-    webserver: tuple[int, float], data_dir: DataPaths, tmp_path: Path
+    webserver: int, data_dir: DataPaths, tmp_path: Path
 ) -> None:
-    port, test_deadline = webserver
+    port = webserver
     started = time.monotonic()
     nodes = graphql(port, ASSET_GRAPH)["assetNodes"]
     keys = {"/".join(node["assetKey"]["path"]) for node in nodes}
@@ -239,9 +241,12 @@ def test_ui_shows_the_graph_and_runs_the_job(
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
     status = "QUEUED"
+    launched_at = time.monotonic()
     while status not in ("SUCCESS", "FAILURE", "CANCELED"):
-        assert time.monotonic() < test_deadline, f"run {run_id} still {status} at the test's time limit"
-        time.sleep(2)
+        assert time.monotonic() < launched_at + CEILING_SECONDS, (
+            f"run {run_id} still {status} after {CEILING_SECONDS}s (hung?)"
+        )
+        time.sleep(POLL_SECONDS)
         status = graphql(port, RUN_STATUS, {"runId": run_id})["runOrError"]["status"]
     print(f"run {status} after {time.monotonic() - started:.1f}s")
     if status != "SUCCESS":
@@ -285,7 +290,7 @@ def _screenshot(port: int, tmp_path: Path) -> None:
         check=False,
         capture_output=True,
         text=True,
-        timeout=SCREENSHOT_SECONDS,
+        timeout=CEILING_SECONDS,
         start_new_session=True,
     )
     assert shot.exists(), f"no screenshot (exit {completed.returncode}): {completed.stderr[-2000:]}"
