@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.schemas import create_raw_tables
-from transform.dbt import run_dbt as dbt_command
+from transform.dbt import run_dbt
 
 IDENTITY_MODELS = [
     "int_identifier_candidates",
@@ -291,7 +291,7 @@ class RssSampler(threading.Thread):
         return max(inside) if inside else 0
 
 
-def run_dbt(data_dir: Path, work: Path) -> tuple[float, int, list[dict]]:
+def run_models(data_dir: Path, work: Path) -> tuple[float, int, list[dict]]:
     """Run the identity models and the core marts over them (not the synthesised relations) with
     ``transform.dbt.run_dbt``; return wall seconds, peak RSS bytes and per-model rows."""
     selector = ["--select", *(f"+{model}" for model in MART_MODELS + ["customer_merges"])]
@@ -300,7 +300,7 @@ def run_dbt(data_dir: Path, work: Path) -> tuple[float, int, list[dict]]:
     sampler = RssSampler()
     sampler.start()
     try:
-        run = dbt_command(args, data_dir=data_dir, target_path=work / "target", check=False)
+        run = run_dbt(args, data_dir=data_dir, target_path=work / "target", check=False)
     finally:
         sampler.stop()
         sampler.join()
@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"synthesised in {time.time() - t0:.1f} s: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
 
     for label in ("first run (mints every id)", "re-run, same data (no id may change)"):
-        wall, peak, rows = run_dbt(data_dir, work)
+        wall, peak, rows = run_models(data_dir, work)
         print(f"\n{label}")
         print(f"{'model':<28} {'seconds':>8} {'peak RSS':>10}")
         identity_seconds = 0.0
