@@ -1,4 +1,5 @@
-"""``repurchase``: generate demo exports, run the pipeline, set a broken export aside, start the UI.
+"""``repurchase``: generate demo exports, run the pipeline, set a broken export aside, start the UI, fit
+the predictive-CLV models on a transactions file.
 
 The data directory is ``./data`` (relative to the working directory) unless ``REPURCHASE_DATA_DIR``
 names another; the dbt project is always the one beside this package.
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from core.paths import DATA_DIR_ENV, REPO_ROOT, SOURCES, DataPaths, data_paths
 from ingestion.set_aside import file_remedy
+from prediction.summary import TIME_UNIT_DAYS
 from reporting.warehouse_summary import MARTS_SCHEMA, schema_row_counts
 from transform.dbt import DbtManifestError, prepare_dbt_manifest
 
@@ -369,6 +371,60 @@ def cmd_gx_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- clv-fit ---------------------------------------------------------------------------------------
+
+
+def cmd_clv_fit(args: argparse.Namespace) -> int:
+    """Fit BG/NBD and Gamma-Gamma on a transactions CSV and print the estimates as JSON."""
+    import json
+
+    import pandas as pd
+
+    from prediction.fitting import fit_summary
+    from prediction.mle import FitError
+    from prediction.summary import SummaryError, summarize_transactions
+
+    path = Path(args.transactions).expanduser()
+    if not path.is_file():
+        say(f"ERROR: no transactions file at {path}: give a CSV with a header row (--transactions FILE.csv)")
+        return 2
+    columns = (args.customer_column, args.date_column, args.amount_column)
+    try:
+        frame = pd.read_csv(path, dtype={args.customer_column: str, args.date_column: str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        reason = str(error).splitlines()[0]
+        say(f"ERROR: {path} is not a readable CSV ({reason}): export it as UTF-8 CSV with a header row")
+        return 2
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        say(
+            f"ERROR: {path} has no column {', '.join(map(repr, missing))} (its columns: "
+            f"{', '.join(map(str, frame.columns))}): name the right ones with --customer-column, "
+            "--date-column and --amount-column"
+        )
+        return 2
+    calibration_end = dt.date.fromisoformat(args.calibration_end)
+    try:
+        summary = summarize_transactions(
+            frame,
+            customer_column=args.customer_column,
+            date_column=args.date_column,
+            amount_column=args.amount_column,
+            calibration_end=calibration_end,
+            time_unit=args.time_unit,
+        )
+    except SummaryError as error:
+        say(f"ERROR: {path}: {error}")
+        return 2
+    try:
+        report = fit_summary(summary, calibration_end=calibration_end, time_unit=args.time_unit)
+    except FitError as error:
+        say(f"ERROR: {path}: the model could not be fitted: {error}")
+        return 1
+    say(json.dumps({"transactions_file": str(path), **report}, indent=2, ensure_ascii=False))
+    return 0
+
+
 # --- entry point ------------------------------------------------------------------------------------
 
 
@@ -428,6 +484,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     gx_docs = commands.add_parser("gx-docs", help="build the Great Expectations data docs of the raw gates")
     gx_docs.set_defaults(handler=cmd_gx_docs)
+
+    clv_fit = commands.add_parser(
+        "clv-fit",
+        help="fit the BG/NBD and Gamma-Gamma models on a transactions CSV and print the estimates as JSON",
+    )
+    clv_fit.add_argument("--transactions", required=True, metavar="FILE.csv", help="CSV with a header row")
+    clv_fit.add_argument("--customer-column", required=True, metavar="C", help="column of customer ids")
+    clv_fit.add_argument("--date-column", required=True, metavar="D", help="column of purchase dates")
+    clv_fit.add_argument("--amount-column", required=True, metavar="A", help="column of amounts spent")
+    clv_fit.add_argument(
+        "--calibration-end", required=True, type=_iso_date, metavar="YYYY-MM-DD",
+        help="last day of the calibration period (later transactions are ignored)",
+    )  # fmt: skip
+    clv_fit.add_argument(
+        "--time-unit",
+        default="week",
+        choices=sorted(TIME_UNIT_DAYS),
+        help="unit of recency and tenure (week)",
+    )
+    clv_fit.set_defaults(handler=cmd_clv_fit)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
+from .assets.clv import clv_predicted
 from .assets.dbt import dbt_models, dbt_project
 from .assets.exports import audience_exports
 from .assets.history import reported_kpis
@@ -16,7 +17,9 @@ from .resources import RunSettings, WarehouseResource, dbt_resource
 from .schedules import daily_refresh_schedule
 from .sensors import build_landing_sensor
 
-all_assets = [*ingestion_assets, *bookkeeping_assets, dbt_models, audience_exports, reported_kpis, serving_marts]
+all_assets = [
+    *ingestion_assets, *bookkeeping_assets, dbt_models, clv_predicted, audience_exports, reported_kpis, serving_marts,
+]  # fmt: skip
 
 defs = Definitions(
     assets=all_assets,

@@ -31,7 +31,8 @@ that still hold its ``serving.duckdb`` open keep reading the unlinked inode.
 ``_serving_version`` (one row per table: version, run id, published_at, table, rows, checksum) lets a
 reader check that what it reads is complete and consistent.
 
-Which columns are published is declared in the dbt yml of the marts, not guessed from their names: a
+Which columns are published is declared in the dbt yml of the marts (the models, and the sources declared
+in schema ``marts`` for the tables Python writes there), not guessed from their names: a
 column marked ``config: {meta: {pii: true}}`` is personal data and left out; a column the yml lists
 without it is published; a column the yml does not list at all stops the publish (nothing is switched),
 so a new column reaches BI tools only after someone has said what it holds. Every mart enforces its
@@ -70,6 +71,9 @@ DEFAULT_KEEP_VERSIONS = 3
 MIN_KEEP_VERSIONS = 2
 # The column meta key (in the marts' dbt yml) that marks personal data, left out of the serving copy.
 PII_META_KEY = "pii"
+# dbt resources whose declared columns say what may be published: the marts models, and sources declared
+# in the served schema for tables Python writes there (dbt/models/marts/repurchase/_clv_predicted__sources.yml).
+PUBLISHED_RESOURCE_TYPES = ("model", "source")
 _VERSION_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,120}$")
 
 
@@ -112,12 +116,14 @@ def declared_columns(manifest: Mapping[str, Any], schema: str = SERVED_SCHEMA) -
     """What the dbt yml declares about the columns of every model in ``schema``, from a dbt manifest:
     ``{table: {column: pii}}``. ``pii`` is the column's ``meta.pii`` (``config: {meta: {pii: true}}``):
     true is personal data; false or absent is documented and publishable. Columns the yml does not list
-    are absent, and so are tables of other schemas (``restricted.customer_pii``)."""
+    are absent, and so are tables of other schemas (``restricted.customer_pii``). Besides models, a dbt
+    *source* declared in ``schema`` counts: tables written into the marts by Python (the predictive-CLV
+    marts) are declared that way."""
     tables: dict[str, dict[str, bool]] = {}
-    for node in manifest["nodes"].values():
-        if node.get("resource_type") != "model" or node.get("schema") != schema:
+    for node in [*manifest["nodes"].values(), *manifest.get("sources", {}).values()]:
+        if node.get("resource_type") not in PUBLISHED_RESOURCE_TYPES or node.get("schema") != schema:
             continue
-        table = node.get("alias") or node["name"]
+        table = node.get("alias") or node.get("identifier") or node["name"]
         columns: dict[str, bool] = {}
         for name, column in node.get("columns", {}).items():
             meta = {**(column.get("meta") or {}), **((column.get("config") or {}).get("meta") or {})}

@@ -25,8 +25,9 @@ LAYERS: dict[str, set[str]] = {
     "quality": {"core", "ingestion"},
     "serving": {"core", "transform"},
     "reporting": {"core"},
+    "prediction": {"core"},
     "dagster_project": {
-        "core", "ingestion", "transform", "quality", "serving", "reporting", "demo",
+        "core", "ingestion", "transform", "quality", "serving", "reporting", "demo", "prediction",
     },
 }  # fmt: skip
 FIRST_PARTY = set(LAYERS) | {"tests", "scripts"}

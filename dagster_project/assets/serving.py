@@ -24,14 +24,17 @@ from pydantic import Field
 from serving.publish import DEFAULT_KEEP_VERSIONS, MIN_KEEP_VERSIONS, SERVED_SCHEMA, publish_serving_copy
 
 from ..resources import WarehouseResource
+from .clv import CLV_ASSET_KEYS
 from .dbt import dbt_models
 
 SERVING_MARTS_KEY = AssetKey(["serving", "marts"])
 
 
 def served_asset_keys(assets: AssetsDefinition = dbt_models) -> list[AssetKey]:
-    """The asset keys of every table in the served schema (``marts/<model>``)."""
-    return sorted((key for key in assets.keys if key.path[0] == SERVED_SCHEMA), key=lambda k: k.path)
+    """The asset keys of every table in the served schema (``marts/<model>``), the dbt models' and the
+    predictive-CLV marts Python writes there."""
+    keys = {key for key in assets.keys if key.path[0] == SERVED_SCHEMA} | set(CLV_ASSET_KEYS)
+    return sorted(keys, key=lambda k: k.path)
 
 
 class ServingConfig(Config):

@@ -83,3 +83,17 @@ def test_bench_daily_tiny(tmp_path: Path) -> None:
     assert len(model_rows) == 5, output  # --top 5: the slowest models of day 2, with their three runs
     assert re.search(r"^models total: day 1 \d+\.\d s, day 2 \d+\.\d s, day 3 \d+\.\d s$", output,
                      flags=re.MULTILINE), output  # fmt: skip
+
+
+def test_bench_clv_tiny(tmp_path: Path) -> None:
+    output = run_script("bench_clv.py", "--customers", "3000", cwd=tmp_path)
+    assert number(figure(output, "customers:")) == 3000
+    for step in ("summary:", "fit bgnbd:", "fit gamma_gamma:", "score:", "fit and score total:"):
+        assert number(figure(output, step)) >= 0, step
+    assert number(figure(output, "peak RSS (child):")) > 0
+    # Every parameter printed beside its true value; simulated from the model, the fit recovers them.
+    for parameter in ("bgnbd.r", "bgnbd.alpha", "bgnbd.a", "bgnbd.b", "gamma_gamma.p", "gamma_gamma.q",
+                      "gamma_gamma.gamma"):  # fmt: skip
+        assert re.search(rf"^{re.escape(parameter)}\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[+-][\d.]+%$", output,
+                         flags=re.MULTILINE), parameter  # fmt: skip
+    assert figure(output, "parameters recovered:").startswith("yes")

@@ -50,6 +50,15 @@ def _models(manifest: dict[str, Any], schema: str) -> dict[str, dict[str, Any]]:
     }
 
 
+def _sources(manifest: dict[str, Any], schema: str) -> dict[str, dict[str, Any]]:
+    """dbt sources declared in ``schema``: tables Python writes into the marts (the predictive-CLV marts)."""
+    return {
+        node.get("identifier") or node["name"]: node
+        for node in manifest.get("sources", {}).values()
+        if node["schema"] == schema
+    }
+
+
 def _meta(column: dict[str, Any]) -> dict[str, Any]:
     return {**(column.get("meta") or {}), **((column.get("config") or {}).get("meta") or {})}
 
@@ -103,12 +112,13 @@ def test_columns_that_look_personal_are_pii_or_justified(manifest: dict[str, Any
 
 
 def _write_marts_warehouse(path: Path, manifest: dict[str, Any]) -> None:
-    """Every mart (and restricted.customer_pii) as an empty table with the columns its yml declares."""
+    """Every mart (and restricted.customer_pii) as an empty table with the columns its yml declares (the
+    models', and the sources' declared in the schema)."""
     con = duckdb.connect(str(path))
     try:
         for schema in (SERVED_SCHEMA, "restricted"):
             con.execute(f"create schema {schema}")
-            for table, node in _models(manifest, schema).items():
+            for table, node in {**_models(manifest, schema), **_sources(manifest, schema)}.items():
                 columns = ", ".join(
                     f"{quote_identifier(name)} {column.get('data_type') or 'varchar'}"
                     for name, column in node["columns"].items()
@@ -169,3 +179,38 @@ def test_an_undocumented_column_stops_the_publish(manifest: dict[str, Any], tmp_
     assert "scratch.note" in str(refused.value)
     assert not (serving / SERVING_DB).exists()
     assert list_versions(serving) == []
+
+
+def test_sources_declared_in_the_served_schema_are_declarations_too() -> None:
+    # Tables Python writes into the marts (the predictive-CLV marts) are declared as dbt sources of schema
+    # marts; a source of another schema (raw) declares nothing publishable.
+    manifest = {
+        "nodes": {
+            "model.p.fct_a": {"resource_type": "model", "schema": "marts", "name": "fct_a",
+                              "columns": {"id": {"name": "id"}}},
+        },
+        "sources": {
+            "source.p.clv_predicted.customer_clv_predicted": {
+                "resource_type": "source", "schema": "marts", "name": "customer_clv_predicted",
+                "identifier": "customer_clv_predicted",
+                "columns": {"customer_id": {"name": "customer_id"}, "p_alive": {"name": "p_alive", "meta": {}}},
+            },
+            "source.p.raw.pos": {"resource_type": "source", "schema": "raw", "name": "pos",
+                                 "columns": {"phone": {"name": "phone"}}},
+        },
+    }  # fmt: skip
+    assert declared_columns(manifest) == {
+        "fct_a": {"id": False},
+        "customer_clv_predicted": {"customer_id": False, "p_alive": False},
+    }
+
+
+def test_the_predictive_clv_marts_are_declared_in_the_project(manifest: dict[str, Any]) -> None:
+    marts = declared_columns(manifest)
+    assert {
+        "customer_clv_predicted",
+        "clv_predicted_by_segment",
+        "clv_model_fit",
+        "clv_holdout_check",
+    } <= set(marts)
+    assert not any(marts["customer_clv_predicted"].values())
