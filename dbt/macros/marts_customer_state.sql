@@ -38,18 +38,28 @@
     {{ return(true) }}
 {%- endmacro %}
 
-{#- Pre-hook: this build's purchase state. with_amounts: the fingerprint covers net amounts too. -#}
+{#- Pre-hook: this build's purchase state. with_amounts: the state covers every order that moves money
+    (macros/marts_net_spend.sql: purchases and non-purchases, their dates, net amounts and purchase flag),
+    as the tiers' spend rule does; else the purchase dates only. -#}
 {% macro customer_state_write_next(with_amounts=false) -%}
     {%- set next_state = customer_state_relation('purchase_state_next') -%}
-    {%- set columns = ['purchase_date', 'net_amount'] if with_amounts else ['purchase_date'] -%}
     create schema if not exists {{ next_state.schema }};
     create or replace table {{ next_state }} as
+    {%- if with_amounts %}
     select
         customer_id,
-        {{ customer_state_fingerprint(columns) }} as purchase_fingerprint,
+        {{ customer_state_fingerprint(['order_date', 'net_amount', 'is_purchase']) }} as purchase_fingerprint,
+        min(case when is_purchase then order_date end) as first_purchase_date,
+        max(case when is_purchase then order_date end) as last_purchase_date
+    from ({{ marts_spend_orders() }}) as spend_orders
+    {%- else %}
+    select
+        customer_id,
+        {{ customer_state_fingerprint(['purchase_date']) }} as purchase_fingerprint,
         min(purchase_date) as first_purchase_date,
         max(purchase_date) as last_purchase_date
     from {{ ref('repurchase_purchases') }}
+    {%- endif %}
     where customer_id is not null
     group by customer_id
 {%- endmacro %}

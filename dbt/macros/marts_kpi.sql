@@ -19,7 +19,10 @@
                                 active base grew)
       repurchases               purchases in the cell that are not the customer's first ever
       avg_repurchase_frequency  repurchases / repurchasing_customers
-      orders, net_revenue       all purchases in the cell (unresolved customers included)
+      orders                    all purchases in the cell (unresolved customers included)
+      net_revenue               their net amounts plus the money moved by the cell's orders that are not
+                                purchases (a return beyond its sale, a refund whose sale is not in the
+                                data): the one net-spend rule, summed without a floor
       aov                       net_revenue / orders
       identified_order_share / identified_revenue_share  orders / net revenue of the cell with a
                                 customer_id over all of the cell's (what the customer rates cover)
@@ -61,17 +64,25 @@ shop_names as (
 
 dimensioned as (
 
-    select 'overall' as dimension, 'all' as dimension_value, purchases.* from purchases
-    union all
-    select 'channel', coalesce(channel, 'unknown'), purchases.* from purchases
-    union all
-    select 'store', coalesce(channel, 'unknown') || ':' || coalesce(shop_id, 'unknown'), purchases.*
-    from purchases
-    union all
-    select 'rfm_segment', segments.segment, purchases.*
-    from purchases
-    inner join segments
-        on purchases.customer_id = segments.customer_id
+    {{ marts_kpi_dimensioned('purchases', 'segments') }}
+
+),
+
+{#- Money moved by orders that are not purchases (a return larger than its sale, a refund whose sale is
+    not in the data): it lowers the cell's revenue and the customer's CLV spend (macros/marts_net_spend.sql),
+    never the order or customer counts. -#}
+money_back as (
+
+    select customer_id, channel, shop_id, order_date as purchase_date, net_amount
+    from ({{ marts_spend_orders() }}) as spend_orders
+    where not is_purchase
+        and net_amount <> 0
+
+),
+
+money_back_dimensioned as (
+
+    {{ marts_kpi_dimensioned('money_back', 'segments') }}
 
 ),
 
@@ -101,10 +112,15 @@ periods as (
             bounds.data_start
         from integers
         cross join (
+            -- periods start with the first order that moved money; history is counted from the first purchase
             select
-                {{ marts_period_start(period, 'min(purchase_date)') }} as first_period,
-                min(purchase_date) as data_start
-            from purchases
+                {{ marts_period_start(period, 'min(order_date)') }} as first_period,
+                min(case when is_purchase then order_date end) as data_start
+            from (
+                select purchase_date as order_date, true as is_purchase from purchases
+                union all
+                select purchase_date, false from money_back
+            ) as dated_orders
         ) as bounds
         cross join as_of
     ) as candidate_periods
@@ -157,6 +173,19 @@ cell_customers as (
     from cells
     where customer_id is not null
     group by dimension, dimension_value, period_start, customer_id
+
+),
+
+cell_money_back as (
+
+    select
+        dimension,
+        dimension_value,
+        {{ marts_period_start(period, 'purchase_date') }} as period_start,
+        sum(net_amount) as money_back,
+        sum(case when customer_id is not null then net_amount else 0 end) as identified_money_back
+    from money_back_dimensioned
+    group by dimension, dimension_value, {{ marts_period_start(period, 'purchase_date') }}
 
 ),
 
@@ -254,7 +283,11 @@ dimension_values as (
         dimension,
         dimension_value,
         min(period_start) as first_period
-    from cells
+    from (
+        select dimension, dimension_value, period_start from cells
+        union all
+        select dimension, dimension_value, period_start from cell_money_back
+    ) as cells_with_money
     group by dimension, dimension_value
 
 ),
@@ -283,7 +316,7 @@ clv_windows as (
 
 clv as (
 
-    {{ marts_clv_window('dimensioned', 'clv_windows') }}
+    {{ marts_clv_window('dimensioned', 'clv_windows', 'money_back_dimensioned') }}
 
 ),
 
@@ -291,14 +324,18 @@ stores as (
 
     select distinct
         'store' as dimension,
-        coalesce(purchases.channel, 'unknown') || ':' || coalesce(purchases.shop_id, 'unknown')
+        coalesce(store_orders.channel, 'unknown') || ':' || coalesce(store_orders.shop_id, 'unknown')
             as dimension_value,
-        coalesce(purchases.channel, 'unknown') as store_channel,
-        coalesce(shop_names.shop_name, purchases.shop_id, 'unknown') as store_name
-    from purchases
+        coalesce(store_orders.channel, 'unknown') as store_channel,
+        coalesce(shop_names.shop_name, store_orders.shop_id, 'unknown') as store_name
+    from (
+        select channel, shop_id from purchases
+        union
+        select channel, shop_id from money_back
+    ) as store_orders
     left join shop_names
-        on purchases.channel = shop_names.channel
-        and purchases.shop_id = shop_names.shop_id
+        on store_orders.channel = shop_names.channel
+        and store_orders.shop_id = shop_names.shop_id
 
 ),
 
@@ -317,9 +354,10 @@ joined as (
         coalesce(retention.retained_customers, 0) as retained_customers,
         coalesce(active_at_end.active_at_end, 0) as active_at_end,
         coalesce(cell_orders.orders, 0) as orders,
-        coalesce(cell_orders.net_revenue, 0) as net_revenue,
+        coalesce(cell_orders.net_revenue, 0) + coalesce(cell_money_back.money_back, 0) as net_revenue,
         coalesce(cell_orders.identified_orders, 0) as identified_orders,
-        coalesce(cell_orders.identified_revenue, 0) as identified_revenue,
+        coalesce(cell_orders.identified_revenue, 0) + coalesce(cell_money_back.identified_money_back, 0)
+            as identified_revenue,
         coalesce(clv.window_customers, 0) as clv_window_customers,
         coalesce(clv.window_orders, 0) as clv_window_orders,
         coalesce(clv.window_revenue, 0) as clv_window_revenue
@@ -347,6 +385,10 @@ joined as (
         on grid.dimension = cell_orders.dimension
         and grid.dimension_value = cell_orders.dimension_value
         and grid.period_start = cell_orders.period_start
+    left join cell_money_back
+        on grid.dimension = cell_money_back.dimension
+        and grid.dimension_value = cell_money_back.dimension_value
+        and grid.period_start = cell_money_back.period_start
 
 ),
 
@@ -399,31 +441,73 @@ select * from final
 {%- endmacro %}
 
 
+{#- The KPI dimensions of a relation with customer_id, channel, shop_id (segment_cte: customer_id,
+    segment): overall/all, channel/<channel>, store/<channel>:<shop id>, rfm_segment/<segment>. -#}
+{% macro marts_kpi_dimensioned(relation, segment_cte) -%}
+    select 'overall' as dimension, 'all' as dimension_value, {{ relation }}.* from {{ relation }}
+    union all
+    select 'channel', coalesce(channel, 'unknown'), {{ relation }}.* from {{ relation }}
+    union all
+    select 'store', coalesce(channel, 'unknown') || ':' || coalesce(shop_id, 'unknown'), {{ relation }}.*
+    from {{ relation }}
+    union all
+    select 'rfm_segment', {{ segment_cte }}.segment, {{ relation }}.*
+    from {{ relation }}
+    inner join {{ segment_cte }}
+        on {{ relation }}.customer_id = {{ segment_cte }}.customer_id
+{%- endmacro %}
+
 {#- CLV, defined once (kpi_monthly, kpi_quarterly, clv_by_segment):
       clv = aov x annual purchase frequency x clv_expected_lifespan_years
     over the trailing 12-month window (window_end - 12 months, window_end] of the identified purchases in
-    scope: aov = window revenue / window orders, annual purchase frequency = window orders / window
-    customers (customers in scope with a purchase in the window), so clv = window revenue / window
-    customers x lifespan. purchases_cte: dimension, dimension_value, customer_id, purchase_date,
-    net_amount; windows_cte: dimension, dimension_value, period_start (the key), window_end. Returns
-    dimension, dimension_value, window_key, window_customers, window_orders, window_revenue (windows with
-    no identified purchase are absent). -#}
-{% macro marts_clv_window(purchases_cte, windows_cte) -%}
-    select
-        w.dimension,
-        w.dimension_value,
-        w.period_start as window_key,
-        count(distinct p.customer_id) as window_customers,
-        count(*) as window_orders,
-        sum(p.net_amount) as window_revenue
-    from {{ windows_cte }} as w
-    inner join {{ purchases_cte }} as p
+    scope: window customers = customers in scope with a purchase in the window; window orders = their
+    purchases; window revenue = the sum of each window customer's net spend in the window by the one
+    net-spend rule (macros/marts_net_spend.sql: their purchases plus the money their non-purchase orders
+    moved in the window, money_back_cte, floored at 0 per customer). aov = window revenue / window orders,
+    annual purchase frequency = window orders / window customers, so clv = window revenue / window
+    customers x lifespan. purchases_cte and money_back_cte: dimension, dimension_value, customer_id,
+    purchase_date, net_amount; windows_cte: dimension, dimension_value, period_start (the key),
+    window_end. Returns dimension, dimension_value, window_key, window_customers, window_orders,
+    window_revenue (windows with no identified purchase are absent). -#}
+{% macro marts_clv_window(purchases_cte, windows_cte, money_back_cte=none) -%}
+    {%- set in_window -%}
         on p.dimension = w.dimension
         and p.dimension_value = w.dimension_value
         and p.purchase_date <= w.window_end
         and p.purchase_date > {{ marts_add_months(-12, 'w.window_end') }}
     where p.customer_id is not null
-    group by w.dimension, w.dimension_value, w.period_start
+    group by w.dimension, w.dimension_value, w.period_start, p.customer_id
+    {%- endset -%}
+    select
+        window_customers.dimension,
+        window_customers.dimension_value,
+        window_customers.window_key,
+        count(*) as window_customers,
+        sum(window_customers.orders) as window_orders,
+        sum({{ marts_net_spend_floor(
+            'window_customers.revenue' ~ (' + coalesce(customer_money_back.money_back, 0)' if money_back_cte else '')
+        ) }}) as window_revenue
+    from (
+        select w.dimension, w.dimension_value, w.period_start as window_key, p.customer_id,
+            count(*) as orders, sum(p.net_amount) as revenue
+        from {{ windows_cte }} as w
+        inner join {{ purchases_cte }} as p
+        {{ in_window }}
+    ) as window_customers
+    {%- if money_back_cte %}
+    left join (
+        select w.dimension, w.dimension_value, w.period_start as window_key, p.customer_id,
+            sum(p.net_amount) as money_back
+        from {{ windows_cte }} as w
+        inner join {{ money_back_cte }} as p
+        {{ in_window }}
+    ) as customer_money_back
+        on customer_money_back.dimension = window_customers.dimension
+        and customer_money_back.dimension_value = window_customers.dimension_value
+        and customer_money_back.window_key = window_customers.window_key
+        and customer_money_back.customer_id = window_customers.customer_id
+    {%- endif %}
+    group by window_customers.dimension, window_customers.dimension_value, window_customers.window_key
 {%- endmacro %}
 
 {#- Annual purchase frequency of the CLV window: orders / customers (the window is 12 months). -#}

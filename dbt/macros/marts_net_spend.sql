@@ -34,5 +34,10 @@
 {#- A customer's net spend: the aggregate of amount_expr (net_amount, or a case picking a window of it)
     over their rows of marts_spend_orders, floored at 0. -#}
 {% macro marts_net_spend(amount_expr='net_amount') -%}
-    greatest(coalesce(sum({{ amount_expr }}), 0), 0)
+    {{ marts_net_spend_floor('sum(' ~ amount_expr ~ ')') }}
+{%- endmacro %}
+
+{#- The floor of the rule on an already summed spend (null counts as 0). -#}
+{% macro marts_net_spend_floor(spend_expr) -%}
+    greatest(coalesce({{ spend_expr }}, 0), 0)
 {%- endmacro %}

@@ -14,3 +14,25 @@
         else 'none'
     end
 {%- endmacro %}
+
+{#- The Chinese label of a tier code (the playbook's names). -#}
+{% macro marts_tier_label(tier_expr) -%}
+    case {{ tier_expr }}
+        when 'diamond' then '钻石会员'
+        when 'gold' then '金卡会员'
+        when 'silver' then '银卡会员'
+        when 'none' then '非会员等级'
+    end
+{%- endmacro %}
+
+{#- The merchant's own member level (会员等级 of the member export, as written) as a tier code, by var
+    member_level_tiers ({level as exported: tier code}); null for a level the var does not list (add it
+    there: it is the merchant's naming, not ours). -#}
+{% macro marts_member_level_tier(level_expr) -%}
+    {%- set mapping = var('member_level_tiers') -%}
+    case trim({{ level_expr }})
+        {%- for level, tier in mapping.items() %}
+        when '{{ level | replace("'", "''") }}' then '{{ tier }}'
+        {%- endfor %}
+    end
+{%- endmacro %}

@@ -21,6 +21,7 @@ import pytest
 
 from demo.generator import generate
 from ingestion.loader import load_landing
+from tests.helpers.refreshed_demo import RefreshedDemo, copy_data_dir
 from tests.helpers.repurchase_marts import ACTIVE_DAYS, LOYAL_TENURE, NEW_DAYS, SILENT_DAYS
 from transform.dbt import run_dbt, vars_arg
 
@@ -61,6 +62,12 @@ def mark_rows(data_dir: Path) -> None:
 def read(data_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """({mart: rows, with `_kept` = the row carries the mark (removed)}, repurchase_purchases of identified
     customers)."""
+    return read_with_orders(data_dir)[:2]
+
+
+def read_with_orders(data_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+    """read(), plus every order of an identified customer that moves money up to as_of (fct_orders, the
+    tiers' net-spend rule: purchases and returns), as (customer_id, purchase_date, net_amount, is_purchase)."""
     marts = {}
     with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
         for name, column in MARKED.items():
@@ -72,7 +79,12 @@ def read(data_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
             "select customer_id, purchase_date, net_amount from marts.repurchase_purchases "
             "where customer_id is not null"
         ).df()
-    return marts, purchases
+        orders = con.execute(
+            "select customer_id, cast(ordered_at as date) as purchase_date, net_amount, is_purchase "
+            "from marts.fct_orders where customer_id is not null "
+            "and cast(ordered_at as date) <= (select as_of_date from marts.repurchase_as_of)"
+        ).df()
+    return marts, purchases, orders
 
 
 def canonical(rows: pd.DataFrame, key: str | list[str]) -> pd.DataFrame:
@@ -80,8 +92,9 @@ def canonical(rows: pd.DataFrame, key: str | list[str]) -> pd.DataFrame:
 
 
 def purchase_days(purchases: pd.DataFrame, with_amounts: bool) -> pd.Series:
-    """Per customer, the sorted tuple of their purchases' days (with amounts: of (day, net amount))."""
-    columns = ["purchase_date", "net_amount"] if with_amounts else ["purchase_date"]
+    """Per customer, the sorted tuple of their purchases' days (with amounts: of (day, net amount, is a
+    purchase), over every order that moves money)."""
+    columns = ["purchase_date", "net_amount", "is_purchase"] if with_amounts else ["purchase_date"]
     ordered = purchases.sort_values(["customer_id", *columns])
     return ordered.groupby("customer_id").apply(
         lambda g: tuple(map(tuple, g[columns].to_numpy())), include_groups=False
@@ -121,14 +134,14 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     # Day 1: first build (full) as of 10-20, without the newest POS export.
     day_1, day_2 = dt.date(2026, 10, 20), dt.date(2026, 10, 31)
     dbt(["run", "--select", *SELECT, *as_of_vars(day_1)], data_dir, work_dir)
-    marts_1, purchases_1 = read(data_dir)
+    marts_1, purchases_1, orders_1 = read_with_orders(data_dir)
 
     # Day 2: the export arrives and as_of moves to 10-31: an incremental build.
     mark_rows(data_dir)
     shutil.move(held, newest)
     load(data_dir)
     dbt(["run", "--select", *SELECT, *as_of_vars(day_2)], data_dir, work_dir)
-    marts_2, purchases_2 = read(data_dir)
+    marts_2, purchases_2, orders_2 = read_with_orders(data_dir)
 
     spells_1, spells_2 = marts_1["customer_lifecycle"], marts_2["customer_lifecycle"]
     rewritten = set(spells_2.loc[~spells_2["_kept"], "customer_id"])
@@ -140,11 +153,12 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     kept = spells_1[~spells_1["customer_id"].isin(rewritten)]
     assert set(kept["spell_id"]) <= set(spells_2.loc[spells_2["_kept"], "spell_id"])
 
-    # Tier snapshots: those of customers whose purchases (days, counts or amounts) changed, and every
-    # snapshot dated on or after the earlier as_of (its as_of snapshot is replaced by month ends / new as_of).
+    # Tier snapshots: those of customers whose orders that move money (days, counts, amounts, returns)
+    # changed, and every snapshot dated on or after the earlier as_of (its as_of snapshot is replaced by
+    # month ends / new as_of).
     tiers_2 = marts_2["member_tier_history"]
     written = tiers_2[~tiers_2["_kept"]]
-    changed = changed_customers(purchases_1, purchases_2, with_amounts=True)
+    changed = changed_customers(orders_1, orders_2, with_amounts=True)
     should = tiers_2[tiers_2["customer_id"].isin(changed) | (tiers_2["snapshot_date"] >= pd.Timestamp(day_1))]
     assert set(zip(written["customer_id"], written["snapshot_date"], strict=True)) == set(
         zip(should["customer_id"], should["snapshot_date"], strict=True)
@@ -159,20 +173,22 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(canonical(marts_2[name], key), canonical(rebuilt[name], key), obj=name)
 
 
-def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(tmp_path: Path) -> None:
-    data_dir, work_dir = tmp_path / "data", tmp_path / "work"
-    generate(data_dir, people=300, seed=6)
-    load(data_dir)
-    latest, earlier = dt.date(2026, 10, 31), dt.date(2026, 8, 15)
-    dbt(["run", "--select", *SELECT, *as_of_vars(latest)], data_dir, work_dir)
+def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(
+    tmp_path: Path, refreshed_demo: RefreshedDemo
+) -> None:
+    # Starts from the session's refreshed demo: every mart built (incrementally kept from then on) as of
+    # its latest purchase, 2026-10-31.
+    data_dir, work_dir = copy_data_dir(refreshed_demo, tmp_path / "data").root, tmp_path / "work"
+    earlier = dt.date(2026, 8, 15)
 
+    later = earlier + dt.timedelta(days=40)
     cases = [
-        ("as_of moves back", as_of_vars(earlier)),
-        ("same as_of again", as_of_vars(earlier)),
-        ("as_of moves forward", as_of_vars(earlier + dt.timedelta(days=40))),
-        ("thresholds change", as_of_vars(earlier, lifecycle_active_days=45, tier_gold_min_spend=1500)),
+        ("as_of moves back", earlier, as_of_vars(earlier)),
+        ("same as_of again", earlier, as_of_vars(earlier)),
+        ("as_of moves forward", later, as_of_vars(later)),
+        ("thresholds change", earlier, as_of_vars(earlier, lifecycle_active_days=45, tier_gold_min_spend=1500)),
     ]
-    for label, args in cases:
+    for label, as_of, args in cases:
         dbt(["run", "--select", *AS_OF_MODELS, *args], data_dir, work_dir)
         incremental, purchases = read(data_dir)
         dbt(["run", "--select", *MARTS, "--full-refresh", *args], data_dir, work_dir)
@@ -184,4 +200,5 @@ def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(tmp_path
         # Customers whose purchases all come after as_of are gone, not left over.
         spells = incremental["customer_lifecycle"]
         assert set(spells["customer_id"]) == set(purchases["customer_id"]), label
-        assert spells["valid_from"].max() <= purchases["purchase_date"].max(), label
+        assert purchases["purchase_date"].max() <= pd.Timestamp(as_of), label
+        assert spells["valid_from"].max() <= pd.Timestamp(as_of), label  # a stage can start on as_of itself

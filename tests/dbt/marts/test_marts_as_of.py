@@ -24,7 +24,7 @@ MARTS_PATH = "path:models/marts/repurchase"
 MARTS = (
     "repurchase_as_of", "repurchase_purchases", "customer_rfm", "customer_lifecycle", "lifecycle_transitions",
     "lifecycle_daily_counts", "customer_current_stage", "kpi_monthly", "kpi_quarterly", "clv_by_segment",
-    "cohort_retention", "member_tiers", "member_tier_history", "activation_audience",
+    "cohort_retention", "member_tiers", "member_tier_history", "activation_audience", "fct_orders",
 )
 
 
@@ -139,7 +139,13 @@ def test_monthly_kpis_match_a_pandas_recount(demo: dict) -> None:
     customers = identified.groupby("month")["customer_id"].nunique()
     repurchasing = identified[identified["customer_purchase_seq"] > 1].groupby("month")["customer_id"].nunique()
     orders = purchases.groupby("month").size()
-    revenue = purchases.groupby("month")["net_amount"].sum()
+    # Revenue: every order up to as_of by the one net-spend rule (purchases, and returns or refunds that are
+    # not purchases, summed unfloored), counted straight from fct_orders.
+    all_orders = marts["fct_orders"].copy()
+    all_orders["day"] = all_orders["ordered_at"].dt.normalize()
+    all_orders = all_orders[all_orders["day"] <= pd.Timestamp(demo["as_of"])]
+    all_orders["month"] = all_orders["day"].dt.to_period("M").dt.start_time
+    revenue = all_orders.groupby("month")["net_amount"].sum()
     assert (overall.loc[customers.index, "customers"] == customers).all()
     assert (overall.loc[repurchasing.index, "repurchasing_customers"] == repurchasing).all()
     assert (overall.loc[orders.index, "orders"] == orders).all()

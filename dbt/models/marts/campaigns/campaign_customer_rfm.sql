@@ -6,8 +6,10 @@
     the send date; cuts = quantiles over every customer with a purchase before the send (the same
     population customer_rfm uses), not only over the campaign's audience. A customer without any purchase
     before the send is segment_code 'no_prior_purchase'. Recent = not churned by the lifecycle at the send
-    (rfm_recency_rule, as in customer_rfm); a customer without a purchase in the window whose purchases
-    before the send exceed rfm_winback_min_lifetime_spend is high M (important_winback).
+    (rfm_recency_rule, as in customer_rfm); monetary and lifetime spend follow the one net-spend rule of
+    customer_rfm (macros/marts_net_spend.sql: returns before the send included, floored at 0); a customer
+    without a purchase in the window whose lifetime spend before the send exceeds
+    rfm_winback_min_lifetime_spend is high M (important_winback).
 -#}
 {%- set window_days = var('rfm_window_days') -%}
 {%- set q = var('rfm_cut_quantile') -%}
@@ -23,10 +25,11 @@ events as (
 
 purchases as (
 
-    select customer_id, ordered_at, cast(ordered_at as date) as purchase_date, net_amount
+    -- every order that moves money (the one net-spend rule, macros/marts_net_spend.sql): purchases make
+    -- recency and frequency, all of them make monetary and lifetime spend
+    select customer_id, ordered_at, cast(ordered_at as date) as purchase_date, net_amount, is_purchase
     from {{ ref('fct_orders') }}
-    where is_purchase
-        and customer_id is not null
+    where customer_id is not null
         and {{ campaigns_on_or_before_as_of('ordered_at') }}
 
 ),
@@ -59,20 +62,24 @@ history as (
         campaigns.campaign_id,
         cast(campaigns.first_send_at as date) as send_date,
         purchases.customer_id,
-        max(purchases.purchase_date) as last_purchase_date,
+        max(case when purchases.is_purchase then purchases.purchase_date end) as last_purchase_date,
         sum(case
-            when purchases.purchase_date > {{ marts_add_days(-window_days, 'cast(campaigns.first_send_at as date)') }}
+            when purchases.is_purchase
+                and purchases.purchase_date > {{ marts_add_days(-window_days, 'cast(campaigns.first_send_at as date)') }}
                 then 1 else 0
         end) as frequency,
-        coalesce(sum(case
-            when purchases.purchase_date > {{ marts_add_days(-window_days, 'cast(campaigns.first_send_at as date)') }}
-                then purchases.net_amount
-        end), 0) as monetary,
-        sum(purchases.net_amount) as lifetime_spend
+        {{ marts_net_spend(
+            "case when purchases.purchase_date > "
+            ~ marts_add_days(-window_days, 'cast(campaigns.first_send_at as date)')
+            ~ " then purchases.net_amount end"
+        ) }} as monetary,
+        {{ marts_net_spend('purchases.net_amount') }} as lifetime_spend
     from campaigns
     inner join purchases
         on purchases.ordered_at < campaigns.first_send_at
     group by campaigns.campaign_id, cast(campaigns.first_send_at as date), purchases.customer_id
+    -- a customer whose only orders before the send are not purchases has no prior purchase
+    having sum(case when purchases.is_purchase then 1 else 0 end) > 0
 
 ),
 

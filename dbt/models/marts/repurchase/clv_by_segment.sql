@@ -1,6 +1,7 @@
 {#- Customer lifetime value per RFM segment (as of as_of) and overall (segment_code 'all'), with the one
     CLV definition of the KPI marts (macro marts_clv_window in macros/marts_kpi.sql): identified purchases
-    in the trailing 12 months ending at as_of; aov = revenue / orders in the window, purchase frequency per
+    in the trailing 12 months ending at as_of, valued by the one net-spend rule (returns included, floored
+    at 0 per customer); aov = revenue / orders in the window, purchase frequency per
     year = orders in the window / customers of the segment with a purchase in the window (window_customers),
     clv = aov x frequency x clv_expected_lifespan_years. The overall row equals the clv of the as_of period
     in kpi_monthly and kpi_quarterly (dimension overall). customers = all customers of the segment. -#}
@@ -53,6 +54,27 @@ scoped_purchases as (
 
 ),
 
+money_back as (
+
+    select customer_id, order_date as purchase_date, net_amount
+    from ({{ marts_spend_orders() }}) as spend_orders
+    where not is_purchase
+        and net_amount <> 0
+        and customer_id is not null
+
+),
+
+scoped_money_back as (
+
+    select 'overall' as dimension, 'all' as dimension_value, money_back.* from money_back
+    union all
+    select 'rfm_segment', rfm.segment, money_back.*
+    from money_back
+    inner join rfm
+        on money_back.customer_id = rfm.customer_id
+
+),
+
 windows as (
 
     select segments.dimension, segments.dimension_value, as_of.as_of_date as period_start,
@@ -64,7 +86,7 @@ windows as (
 
 clv as (
 
-    {{ marts_clv_window('scoped_purchases', 'windows') }}
+    {{ marts_clv_window('scoped_purchases', 'windows', 'scoped_money_back') }}
 
 ),
 

@@ -1,7 +1,8 @@
 {#- Month-end snapshots of member tiers: for every month end before as_of and for as_of itself, each
     customer with at least one purchase in the tier_window_months months up to that day (day > snapshot
-    minus the window), with the rolling spend, purchases and tier. A customer absent from a snapshot had no
-    purchase in its window (tier 'none'). Built without a range join: a purchase counts towards the
+    minus the window), with the rolling spend (the one net-spend rule, macros/marts_net_spend.sql: returns
+    in the window lower it, floored at 0), purchases and tier (as member_tiers computes it). A customer
+    absent from a snapshot had no purchase in its window (tier 'none'). Built without a range join: a purchase counts towards the
     snapshots at the ends of its own month and the next window-1 months, and towards as_of.
 
     Incremental: past snapshots of a customer whose purchases did not change stay as they are. A build
@@ -30,7 +31,10 @@ with
 
 purchases as (
 
-    select * from {{ ref('repurchase_purchases') }}
+    -- every order that moves money (the one net-spend rule, macros/marts_net_spend.sql); purchase_date is
+    -- the order's day, is_purchase says whether it counts as a purchase
+    select customer_id, order_date as purchase_date, net_amount, is_purchase
+    from ({{ marts_spend_orders() }}) as spend_orders
     where customer_id is not null
     {% if use_state %}
         -- unchanged customers only need the purchases that reach a snapshot on or after the last as_of
@@ -60,6 +64,7 @@ month_end_candidates as (
         purchases.customer_id,
         purchases.purchase_date,
         purchases.net_amount,
+        purchases.is_purchase,
         {{ marts_period_end('month', marts_add_months('integers.n', 'purchases.purchase_date')) }}
             as snapshot_date
     from purchases
@@ -74,6 +79,7 @@ as_of_candidates as (
         purchases.customer_id,
         purchases.purchase_date,
         purchases.net_amount,
+        purchases.is_purchase,
         as_of.as_of_date as snapshot_date
     from purchases
     cross join as_of
@@ -105,10 +111,11 @@ snapshots as (
     select
         customer_id,
         snapshot_date,
-        sum(net_amount) as rolling_spend,
-        count(*) as rolling_orders
+        {{ marts_net_spend('net_amount') }} as rolling_spend,
+        sum(case when is_purchase then 1 else 0 end) as rolling_orders
     from in_window
     group by customer_id, snapshot_date
+    having sum(case when is_purchase then 1 else 0 end) > 0
 
 ),
 

@@ -2,7 +2,9 @@
     tier_window_months months up to as_of (purchase day > as_of minus the window). rolling_spend follows
     the one net-spend rule (macros/marts_net_spend.sql: returns in the window lower it, floored at 0);
     rolling_orders counts purchases; a net spend of 0 earns no tier. Member card, level and points come
-    from dim_customers (the member export) where present. -#}
+    from dim_customers (the member export) where present; member_level_tier is that level as a tier code
+    (var member_level_tiers) and tier_differs_from_member_level flags a computed tier that disagrees with
+    it (null where the customer has no level, or one the var does not list). -#}
 {%- set window_months = var('tier_window_months') -%}
 
 with
@@ -71,8 +73,16 @@ final as (
         cast(rolling.rolling_orders as integer) as rolling_orders,
         cast({{ marts_member_tier('coalesce(rolling_spend.rolling_spend, 0)', 'rolling.rolling_orders') }} as varchar)
             as tier,
+        cast({{ marts_tier_label(marts_member_tier('coalesce(rolling_spend.rolling_spend, 0)', 'rolling.rolling_orders')) }}
+            as varchar) as tier_label,
         cast(customers.member_card_masked as varchar) as member_card_masked,
         cast(customers.member_level as varchar) as member_level,
+        cast({{ marts_member_level_tier('customers.member_level') }} as varchar) as member_level_tier,
+        cast(
+            {{ marts_member_level_tier('customers.member_level') }}
+            <> {{ marts_member_tier('coalesce(rolling_spend.rolling_spend, 0)', 'rolling.rolling_orders') }}
+            as boolean
+        ) as tier_differs_from_member_level,
         cast(customers.points as integer) as points
     from rolling
     left join rolling_spend
