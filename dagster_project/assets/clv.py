@@ -27,12 +27,20 @@ from prediction.warehouse import (
     TABLES,
     refresh_clv_marts,
 )
+from transform.dbt import project_var
 
 from ..resources import WarehouseResource
 
 CLV_GROUP = "prediction"
 CLV_ASSET_KEYS = [AssetKey(["marts", table]) for table in TABLES]
-_DEFAULTS = ClvSettings()
+# Defaults from dbt/dbt_project.yml, where every other threshold lives (vars clv_*); a run can override
+# them in the launchpad.
+_DEFAULTS = ClvSettings(
+    time_unit=project_var("clv_time_unit"),
+    horizon_months=project_var("clv_horizon_months"),
+    annual_discount_rate=project_var("clv_annual_discount_rate"),
+    holdout_days=project_var("clv_holdout_days"),
+)
 _UPSTREAM = [
     AssetKey(["marts", name])
     for name in ("repurchase_purchases", "repurchase_as_of", "customer_rfm", "clv_by_segment")
@@ -48,7 +56,7 @@ _DESCRIPTIONS = {
 
 
 class ClvConfig(Config):
-    """The predictive-CLV settings (defaults: ``prediction.clv.ClvSettings``)."""
+    """The predictive-CLV settings (defaults: the clv_* vars of ``dbt/dbt_project.yml``)."""
 
     time_unit: str = Field(
         default=_DEFAULTS.time_unit, description=f"unit of recency and tenure: {', '.join(TIME_UNIT_DAYS)}"
