@@ -183,6 +183,8 @@ def run_dbt(
     if args and args[0] in EXECUTING_COMMANDS:
         install_hash_key_in(data_paths(data_dir))
     full_env = {**dbt_env(data_dir, log_path=target), **(env or {})}
+    parse_key = _parse_key(args)
+    _seed_partial_parse(target, parse_key)
     completed = subprocess.run(
         dbt_command(args, target_path=target),
         cwd=DBT_PROJECT_DIR,
@@ -197,11 +199,52 @@ def run_dbt(
         output="\n".join(part for part in (completed.stdout, completed.stderr) if part.strip()),
         target_path=target,
     )
+    _keep_partial_parse(target, parse_key)
     if check and not run.success:
         failures = run.failures()
         detail = "\n".join(failures) if failures else run.output.strip()[-4000:]
         raise DbtCommandError(f"dbt {' '.join(args)} failed (exit code {run.returncode}):\n{detail}")
     return run
+
+
+# dbt's partial-parse state: a parse of an unchanged project is reused when the vars and the profile are
+# the same (the profile is, whatever the data directory: see transform/dbt_child.py). A fresh target folder
+# starts from the last state parsed with the same vars (kept per vars in the main target folder), so a
+# command in a new folder (a test, a backfill day) costs a partial parse instead of a full one. dbt checks
+# the state itself (project files, vars, profile, versions) and parses in full when it does not match.
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+def _parse_key(args: Sequence[str]) -> str:
+    import hashlib
+
+    arguments = list(args)
+    variables = arguments[arguments.index("--vars") + 1] if "--vars" in arguments[:-1] else ""
+    return hashlib.sha256(variables.encode()).hexdigest()[:16]
+
+
+def _parse_cache(key: str) -> Path:
+    return dbt_target_path() / "partial_parse_by_vars" / f"{key}.msgpack"
+
+
+def _seed_partial_parse(target: Path, key: str) -> None:
+    state = target / PARTIAL_PARSE_FILE
+    if state.exists():
+        return
+    for source in (_parse_cache(key), dbt_target_path() / PARTIAL_PARSE_FILE):
+        if source.exists() and source != state:
+            shutil.copyfile(source, state)
+            return
+
+
+def _keep_partial_parse(target: Path, key: str) -> None:
+    state, kept = target / PARTIAL_PARSE_FILE, _parse_cache(key)
+    if not state.exists() or (kept.exists() and kept.stat().st_mtime >= state.stat().st_mtime):
+        return
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    partial = kept.with_suffix(f".{os.getpid()}.tmp")
+    shutil.copyfile(state, partial)
+    partial.replace(kept)
 
 
 def project_var(name: str) -> Any:

@@ -1,10 +1,18 @@
-"""``repurchase-dbt``: dbt, stopped with the process that started it.
+"""``repurchase-dbt``: dbt, stopped with the process that started it, run inside the data directory.
 
 The pipeline runs ``dbt build`` as a child process holding the warehouse's write lock. If the parent (the
 CLI, or a Dagster run worker) is killed, even with SIGKILL, an orphaned dbt would keep the lock and every
 later run would fail to open the warehouse. On Linux this entry point asks the kernel to send it SIGTERM
 when its parent dies (``prctl(PR_SET_PDEATHSIG)``, kept across ``exec``), then replaces itself with the
 real ``dbt`` beside this Python. Elsewhere it just runs dbt.
+
+It also runs dbt with the data directory (``$REPURCHASE_DATA_DIR``) as its working directory and the
+profile's warehouse path relative to it (``$REPURCHASE_DBT_WAREHOUSE=warehouse.duckdb``, see
+``dbt/profiles.yml``). dbt re-parses the whole project (~10 s) whenever the profile's connection
+settings change; with the path the same for every data directory, a build on another data directory (a
+test's copy, a backfill's scratch warehouse, a second deployment) reuses the parse of the last one. Paths
+given to dbt relative to where it was started (project, profiles, target and log folders, flags or their
+environment variables) are made absolute first.
 """
 
 from __future__ import annotations
@@ -17,6 +25,18 @@ import sys
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
+DATA_DIR_ENV = "REPURCHASE_DATA_DIR"  # core.paths.DATA_DIR_ENV (this entry point imports nothing of ours)
+WAREHOUSE_ENV = "REPURCHASE_DBT_WAREHOUSE"
+WAREHOUSE_FILE = "warehouse.duckdb"
+# dbt's path flags and the environment variables that stand for them.
+PATH_FLAGS = {
+    "--project-dir": "DBT_PROJECT_DIR",
+    "--profiles-dir": "DBT_PROFILES_DIR",
+    "--target-path": "DBT_TARGET_PATH",
+    "--log-path": "DBT_LOG_PATH",
+    "--state": "DBT_STATE",
+    "--defer-state": "DBT_DEFER_STATE",
+}
 
 
 def stop_with_parent() -> bool:
@@ -36,10 +56,39 @@ def stop_with_parent() -> bool:
     return True
 
 
+def in_data_dir(args: list[str], env: dict[str, str], cwd: Path) -> tuple[list[str], dict[str, str], Path]:
+    """(args, environment, working directory) that run dbt inside the data directory with the profile's
+    warehouse path relative to it; unchanged when no data directory is set. Relative path flags and
+    their environment variables become absolute (from ``cwd``); the project and profiles folders default
+    to ``cwd``, where dbt would have looked for them."""
+    data_dir = env.get(DATA_DIR_ENV)
+    if not data_dir or WAREHOUSE_ENV in env:
+        return args, env, cwd
+    args, env = list(args), dict(env)
+    for i, arg in enumerate(args):
+        flag, eq, value = arg.partition("=")
+        if flag in PATH_FLAGS:
+            if eq:
+                args[i] = f"{flag}={(cwd / value).absolute()}"
+            elif i + 1 < len(args):
+                args[i + 1] = str((cwd / args[i + 1]).absolute())
+    for name in PATH_FLAGS.values():
+        if env.get(name):
+            env[name] = str((cwd / env[name]).absolute())
+    env.setdefault("DBT_PROJECT_DIR", str(cwd))
+    if (cwd / "profiles.yml").exists():
+        env.setdefault("DBT_PROFILES_DIR", str(cwd))
+    env[WAREHOUSE_ENV] = WAREHOUSE_FILE
+    return args, env, (cwd / data_dir).absolute()
+
+
 def main() -> None:
     stop_with_parent()
+    args, env, cwd = in_data_dir(sys.argv[1:], dict(os.environ), Path.cwd())
+    cwd.mkdir(parents=True, exist_ok=True)
+    os.chdir(cwd)
     dbt = Path(sys.executable).with_name("dbt")
-    os.execv(str(dbt), [str(dbt), *sys.argv[1:]])
+    os.execve(str(dbt), [str(dbt), *args], env)
 
 
 if __name__ == "__main__":

@@ -59,3 +59,43 @@ def test_repurchase_dbt_runs_the_real_dbt() -> None:
         pytest.skip("repurchase-dbt is not installed beside this Python (make install)")
     completed = subprocess.run([exe, "--version"], check=False, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0 and "1.11" in completed.stdout
+
+
+def test_dbt_runs_inside_the_data_directory_with_absolute_paths(tmp_path) -> None:
+    from pathlib import Path
+
+    from transform.dbt_child import in_data_dir
+
+    started_in = Path("/srv/repo/dbt")
+    args = ["build", "--target-path", "target/build", "--log-path=logs", "--select", "x", "--project-dir", "."]
+    env = {"REPURCHASE_DATA_DIR": "/data/shop1", "DBT_TARGET_PATH": "target", "DBT_LOG_PATH": "/var/log/dbt"}
+    new_args, new_env, cwd = in_data_dir(args, env, started_in)
+    assert cwd == Path("/data/shop1")
+    assert new_args == ["build", "--target-path", "/srv/repo/dbt/target/build", "--log-path=/srv/repo/dbt/logs",
+                        "--select", "x", "--project-dir", "/srv/repo/dbt"]
+    assert new_env["REPURCHASE_DBT_WAREHOUSE"] == "warehouse.duckdb"
+    assert new_env["DBT_TARGET_PATH"] == "/srv/repo/dbt/target" and new_env["DBT_LOG_PATH"] == "/var/log/dbt"
+    assert new_env["DBT_PROJECT_DIR"] == "/srv/repo/dbt"  # where dbt would have looked for the project
+    assert "DBT_PROFILES_DIR" not in new_env  # no profiles.yml in the fictitious folder
+    assert env == {"REPURCHASE_DATA_DIR": "/data/shop1", "DBT_TARGET_PATH": "target", "DBT_LOG_PATH": "/var/log/dbt"}
+    # No data directory (or the warehouse already chosen): dbt runs as it was asked.
+    assert in_data_dir(args, {}, started_in) == (args, {}, started_in)
+    chosen = {"REPURCHASE_DATA_DIR": "/d", "REPURCHASE_DBT_WAREHOUSE": "/elsewhere/w.duckdb"}
+    assert in_data_dir(args, chosen, started_in) == (args, chosen, started_in)
+
+
+@pytest.mark.e2e
+def test_a_new_data_directory_and_target_reuse_the_last_parse(tmp_path) -> None:
+    """dbt re-parses the whole project when its profile changes; the warehouse path is the same relative
+    path in every data directory, and a fresh target folder starts from the last parse with the same vars,
+    so the second parse below (another data directory, another target) re-reads no file."""
+    import json
+
+    from transform.dbt import run_dbt
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    run_dbt(["parse"], data_dir=tmp_path / "shop_a", target_path=first)
+    run_dbt(["parse"], data_dir=tmp_path / "shop_b", target_path=second)
+    perf = json.loads((second / "perf_info.json").read_text())
+    assert perf["is_partial_parse_enabled"] and perf["path_count"] > 100
+    assert perf["parsed_path_count"] == 0, perf
