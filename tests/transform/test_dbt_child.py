@@ -67,17 +67,38 @@ def test_dbt_runs_inside_the_data_directory_with_absolute_paths(tmp_path) -> Non
     from transform.dbt_child import in_data_dir
 
     started_in = Path("/srv/repo/dbt")
-    args = ["build", "--target-path", "target/build", "--log-path=logs", "--select", "x", "--project-dir", "."]
+    args = [
+        "build",
+        "--target-path",
+        "target/build",
+        "--log-path=logs",
+        "--select",
+        "x",
+        "--project-dir",
+        ".",
+    ]
     env = {"REPURCHASE_DATA_DIR": "/data/shop1", "DBT_TARGET_PATH": "target", "DBT_LOG_PATH": "/var/log/dbt"}
     new_args, new_env, cwd = in_data_dir(args, env, started_in)
     assert cwd == Path("/data/shop1")
-    assert new_args == ["build", "--target-path", "/srv/repo/dbt/target/build", "--log-path=/srv/repo/dbt/logs",
-                        "--select", "x", "--project-dir", "/srv/repo/dbt"]
+    assert new_args == [
+        "build",
+        "--target-path",
+        "/srv/repo/dbt/target/build",
+        "--log-path=/srv/repo/dbt/logs",
+        "--select",
+        "x",
+        "--project-dir",
+        "/srv/repo/dbt",
+    ]
     assert new_env["REPURCHASE_DBT_WAREHOUSE"] == "warehouse.duckdb"
     assert new_env["DBT_TARGET_PATH"] == "/srv/repo/dbt/target" and new_env["DBT_LOG_PATH"] == "/var/log/dbt"
     assert new_env["DBT_PROJECT_DIR"] == "/srv/repo/dbt"  # where dbt would have looked for the project
     assert "DBT_PROFILES_DIR" not in new_env  # no profiles.yml in the fictitious folder
-    assert env == {"REPURCHASE_DATA_DIR": "/data/shop1", "DBT_TARGET_PATH": "target", "DBT_LOG_PATH": "/var/log/dbt"}
+    assert env == {
+        "REPURCHASE_DATA_DIR": "/data/shop1",
+        "DBT_TARGET_PATH": "target",
+        "DBT_LOG_PATH": "/var/log/dbt",
+    }
     # No data directory (or the warehouse already chosen): dbt runs as it was asked.
     assert in_data_dir(args, {}, started_in) == (args, {}, started_in)
     chosen = {"REPURCHASE_DATA_DIR": "/d", "REPURCHASE_DBT_WAREHOUSE": "/elsewhere/w.duckdb"}
