@@ -7,7 +7,9 @@ run, laid out under ``<data dir>/serving/``::
     versions/<version>/parquet/<table>.parquet   one Parquet file per mart (schema ``marts`` only)
     versions/<version>/serving.duckdb            a self-contained DuckDB file: the same tables + _serving_version
                                                  (DuckDB 1.0 storage format: 1.x BI drivers open it)
-    versions/<version>/manifest.json             the version's tables and their Parquet paths
+    versions/<version>/manifest.json             the version's tables and their Parquet paths (and the
+                                                 files written beside them, e.g. report.html)
+    versions/<version>/report.html               what the caller's ``add_files`` wrote (the HTML report)
     serving.duckdb                               hard link to the current version's serving.duckdb
     manifest.json                                hard link to the current version's manifest.json
     current -> versions/<version>                symlink to the current version
@@ -47,7 +49,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -205,6 +207,7 @@ def publish_serving_copy(
     keep: int = DEFAULT_KEEP_VERSIONS,
     schema: str = SERVED_SCHEMA,
     columns: Mapping[str, Mapping[str, bool]] | None = None,
+    add_files: Callable[[Path], Iterable[str]] | None = None,
 ) -> PublishedVersion:
     """Copy every table of ``schema`` from ``warehouse`` (opened read-only) to a new serving version,
     without the columns declared personal data, then switch ``serving.duckdb`` and ``current`` to it
@@ -212,6 +215,12 @@ def publish_serving_copy(
 
     ``columns`` is what is declared about each table's columns (``{table: {column: pii}}``, see
     :func:`declared_columns`); by default the dbt project's yml (:func:`project_declared_columns`).
+
+    ``add_files`` (e.g. the HTML report) is called with the new version's folder once its
+    ``serving.duckdb`` and Parquet files are complete, before anything is made read-only or switched; it
+    writes its files there and returns their names relative to the folder, which the manifest lists under
+    ``files``. They are then read-only and switched with the marts they were drawn from. If it raises,
+    nothing is switched.
 
     Raises ``ServingError`` (and switches nothing) when the warehouse or the schema is missing or empty,
     or when a column of a served table is not declared.
@@ -233,7 +242,7 @@ def publish_serving_copy(
         shutil.rmtree(staging_dir)
     (staging_dir / PARQUET_DIR).mkdir(parents=True)
     try:
-        tables, dropped = _write_version(warehouse, staging_dir, schema, declared, version, run_id)
+        tables, dropped = _write_version(warehouse, staging_dir, schema, declared, version, run_id, add_files)
         # The version directory appears complete or not at all.
         os.replace(staging_dir, final_dir)
     except BaseException:
@@ -261,6 +270,7 @@ def _write_version(
     declared: Mapping[str, Mapping[str, bool]],
     version: str,
     run_id: str | None,
+    add_files: Callable[[Path], Iterable[str]] | None = None,
 ) -> tuple[dict[str, int], dict[str, list[str]]]:
     source = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -281,7 +291,14 @@ def _write_version(
         source.execute("commit")
     finally:
         source.close()
-    return _build_database(target, tables, version, run_id), dropped
+    rows, published_at = _build_database(target, tables, version, run_id)
+    files = sorted(add_files(target)) if add_files is not None else []
+    _write_manifest(target, version, run_id, published_at, rows, files)
+    # A published version is never written again: read-only files, no WAL beside them.
+    for path in target.rglob("*"):
+        if path.is_file():
+            os.chmod(path, READ_ONLY)
+    return rows, dropped
 
 
 def _sql_path(path: Path) -> str:
@@ -290,7 +307,9 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _build_database(target: Path, tables: list[str], version: str, run_id: str | None) -> dict[str, int]:
+def _build_database(
+    target: Path, tables: list[str], version: str, run_id: str | None
+) -> tuple[dict[str, int], dt.datetime]:
     """The version's self-contained DuckDB file, written in the storage format of :data:`STORAGE_VERSION`
     so that DuckDB 1.x clients (most BI drivers) open it too."""
     database = target / SERVING_DB
@@ -325,20 +344,21 @@ def _build_database(target: Path, tables: list[str], version: str, run_id: str |
         con.execute("detach served")
     finally:
         con.close()
-    _write_manifest(target, version, run_id, published_at, rows)
-    # A published version is never written again: read-only files, no WAL beside them.
-    for path in target.rglob("*"):
-        if path.is_file():
-            os.chmod(path, READ_ONLY)
-    return rows
+    return rows, published_at
 
 
 def _write_manifest(
-    target: Path, version: str, run_id: str | None, published_at: dt.datetime, rows: Mapping[str, int]
+    target: Path,
+    version: str,
+    run_id: str | None,
+    published_at: dt.datetime,
+    rows: Mapping[str, int],
+    files: Iterable[str] = (),
 ) -> None:
     """``manifest.json`` of a version: its tables with their Parquet paths relative to the serving folder
     (``versions/<version>/parquet/<table>.parquet``), so a Parquet reader that resolves the manifest once
-    reads every table from one version, whatever is published meanwhile."""
+    reads every table from one version, whatever is published meanwhile; ``files`` are the other files
+    of the version (the report), by the same kind of path."""
     manifest = {
         "version": version,
         "run_id": run_id,
@@ -347,6 +367,7 @@ def _write_manifest(
             table: {"path": f"{VERSIONS_DIR}/{version}/{PARQUET_DIR}/{table}.parquet", "rows": count}
             for table, count in rows.items()
         },
+        "files": {name: f"{VERSIONS_DIR}/{version}/{name}" for name in files},
     }
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
 
