@@ -607,7 +607,10 @@ def _audiences(reach: pd.DataFrame) -> Chart:
 
 def _p_alive(alive: pd.DataFrame) -> Chart:
     title = "Probability alive (BG/NBD), customers"
-    how = "Bars = customers by their model probability of still being a customer; mass near 0 = likely lost."
+    how = (
+        "Bars = customers by their model probability of still being a customer; mass near 0 = likely lost; "
+        "customers without a repeat purchase read exactly 1 (BG/NBD cannot see them drop out)."
+    )
     if alive.empty:
         return _empty(
             "p_alive", title, how, "customer_clv_predicted has no predictions (see the model fit).", True
@@ -615,7 +618,7 @@ def _p_alive(alive: pd.DataFrame) -> Chart:
     figure = go.Figure(
         go.Histogram(
             x=alive["p_alive"],
-            xbins={"start": 0, "end": 1.0001, "size": 0.05},
+            xbins={"start": 0, "end": 1.05, "size": 0.05},
             marker={"color": PALETTE[0]},
             hovertemplate="p_alive %{x}: %{y:,} customers<extra></extra>",
         )
@@ -625,7 +628,7 @@ def _p_alive(alive: pd.DataFrame) -> Chart:
         title,
         width=HALF,
         height=380,
-        xaxis={"title": "probability alive (0–1)", "range": [0, 1]},
+        xaxis={"title": "probability alive (0–1; the last bar is exactly 1)", "range": [0, 1.05]},
         yaxis={"title": "customers"},
     )
     return Chart("p_alive", title, how, figure, half=True)
@@ -634,7 +637,8 @@ def _p_alive(alive: pd.DataFrame) -> Chart:
 def _tracking(tracking: pd.DataFrame) -> Chart:
     title = "Holdout tracking: cumulative repeat purchases (purchases)"
     how = (
-        "Model fitted before the holdout: the dashed line is what it predicted, the solid line what happened."
+        "Weekly cumulative repeat purchases: dashed = the model fitted up to the grey line predicts, solid = "
+        "what happened; right of the line is the holdout the model never saw."
     )
     if tracking.empty:
         return _empty("holdout_tracking", title, how, "clv_holdout_check has no tracking rows.", True)
@@ -661,11 +665,14 @@ def _tracking(tracking: pd.DataFrame) -> Chart:
         xaxis={"title": "week ending"},
         yaxis={"title": "cumulative purchases"},
     )
+    calibration_end = tracking["calibration_end"].dropna()
+    if not calibration_end.empty:
+        figure.add_vline(x=str(calibration_end.iloc[0]), line={"color": "#999", "dash": "dot"})
     return Chart("holdout_tracking", title, how, figure, half=True)
 
 
 def _conditional(by_frequency: pd.DataFrame) -> Chart:
-    title = "Holdout: purchases per customer by calibration repeat purchases"
+    title = "Holdout: purchases per customer, actual vs predicted"
     how = (
         "For customers with 0, 1, … repeat purchases before the holdout: actual vs predicted purchases in it."
     )
@@ -791,26 +798,58 @@ def _identified_share(trend: pd.DataFrame) -> Chart:
 
 
 def _quality_intro(quality: Mapping[str, Any] | None) -> str:
+    """The checks of the publishing run (the raw GX gates named) and the files per source as a table."""
     gates = (quality or {}).get("gates") or []
     if not gates:
         return "<p class=note>No check results were recorded with this version.</p>"
-    passed = [g for g in gates if g.get("passed")]
-    failed = [g for g in gates if not g.get("passed")]
-    parts = [
-        f"<p><b>Checks of the run that published this version: {len(passed)} of {len(gates)} passed.</b>"
-    ]
-    if failed:
+    passed = sum(1 for g in gates if g.get("passed"))
+    parts = [f"<p><b>Checks of the run that published this version: {passed} of {len(gates)} passed</b>"]
+    blocking = [g for g in gates if g.get("severity") == "ERROR"]
+    parts.append(
+        f" (blocking: {sum(1 for g in blocking if g.get('passed'))} of {len(blocking)}; a failed blocking "
+        "check publishes nothing)."
+    )
+    gx = [g for g in gates if ":gx_" in str(g.get("name"))]
+    if gx:
         parts.append(
-            " Not passed (non-blocking): " + html.escape(", ".join(str(g.get("name")) for g in failed)) + "."
+            f" Great Expectations gates on the raw tables: {sum(1 for g in gx if g.get('passed'))} of {len(gx)} "
+            "passed (" + html.escape(", ".join(str(g["name"]).split(":", 1)[-1] for g in gx)) + ")."
         )
-    blocking = [g for g in gates if g.get("blocking")]
-    if blocking:
-        parts.append(
-            f" Blocking gates passed: {sum(1 for g in blocking if g.get('passed'))} of {len(blocking)} ("
-            + html.escape(", ".join(str(g.get("name")) for g in blocking))
-            + ")."
+    if failed := [str(g.get("name")) for g in gates if not g.get("passed")]:
+        parts.append(" Not passed (warnings): " + html.escape(", ".join(failed)) + ".")
+    parts.append("</p>")
+    files = (quality or {}).get("files") or []
+    if files:
+        header = "".join(
+            f"<th>{name}</th>"
+            for name in (
+                "source",
+                "files loaded",
+                "with quarantined rows",
+                "rejected",
+                "set aside",
+                "rows loaded",
+                "rows quarantined",
+            )
         )
-    return "".join(parts) + "</p>"
+        rows = "".join(
+            f"<tr><td>{html.escape(str(f['source']))}</td>"
+            + "".join(
+                f"<td class=num>{int(f[key]):,}</td>"
+                for key in (
+                    "files_loaded",
+                    "files_with_quarantine",
+                    "files_rejected",
+                    "files_set_aside",
+                    "rows_loaded",
+                    "rows_quarantined",
+                )
+            )
+            + "</tr>"
+            for f in files
+        )
+        parts.append(f"<table><tr>{header}</tr>{rows}</table>")
+    return "".join(parts)
 
 
 # --- assembling -----------------------------------------------------------------------------------
