@@ -39,6 +39,9 @@ column marked ``config: {meta: {pii: true}}`` is personal data and left out; a c
 without it is published; a column the yml does not list at all stops the publish (nothing is switched),
 so a new column reaches BI tools only after someone has said what it holds. Every mart enforces its
 contract, so the yml lists exactly the columns the model builds.
+
+The same yml's descriptions become the table and column comments of ``serving.duckdb`` (``COMMENT ON``,
+which BI tools show beside the names; ``duckdb_tables()`` / ``duckdb_columns()`` read them back).
 """
 
 from __future__ import annotations
@@ -140,14 +143,41 @@ def declared_columns(manifest: Mapping[str, Any], schema: str = SERVED_SCHEMA) -
     return tables
 
 
-def project_declared_columns(schema: str = SERVED_SCHEMA) -> dict[str, dict[str, bool]]:
-    """:func:`declared_columns` of the dbt project as it is on disk (parsed first when its manifest is
-    missing or older than the project)."""
+# {table: (table description, {column: description})}, from the dbt yml (rendered doc blocks).
+Descriptions = Mapping[str, tuple[str, Mapping[str, str]]]
+
+
+def declared_descriptions(manifest: Mapping[str, Any], schema: str = SERVED_SCHEMA) -> dict:
+    """The descriptions the dbt yml gives each table of ``schema`` and its columns (doc blocks rendered
+    by dbt), whitespace collapsed; empty descriptions are left out."""
+    described: dict[str, tuple[str, dict[str, str]]] = {}
+    for node in [*manifest["nodes"].values(), *manifest.get("sources", {}).values()]:
+        if node.get("resource_type") not in PUBLISHED_RESOURCE_TYPES or node.get("schema") != schema:
+            continue
+        table = node.get("alias") or node.get("identifier") or node["name"]
+        columns = {
+            name: " ".join(str(column.get("description") or "").split())
+            for name, column in node.get("columns", {}).items()
+        }
+        described[table] = (
+            " ".join(str(node.get("description") or "").split()),
+            {name: text for name, text in columns.items() if text},
+        )
+    return described
+
+
+def _project_manifest() -> dict[str, Any]:
     try:
         manifest = prepare_dbt_manifest()
     except DbtManifestError as error:
         raise ServingError(f"cannot tell which columns are personal data: {error}") from error
-    return declared_columns(json.loads(manifest.read_text(encoding="utf-8")), schema)
+    return json.loads(manifest.read_text(encoding="utf-8"))
+
+
+def project_declared_columns(schema: str = SERVED_SCHEMA) -> dict[str, dict[str, bool]]:
+    """:func:`declared_columns` of the dbt project as it is on disk (parsed first when its manifest is
+    missing or older than the project)."""
+    return declared_columns(_project_manifest(), schema)
 
 
 def split_columns(
@@ -208,13 +238,16 @@ def publish_serving_copy(
     schema: str = SERVED_SCHEMA,
     columns: Mapping[str, Mapping[str, bool]] | None = None,
     add_files: Callable[[Path], Iterable[str]] | None = None,
+    descriptions: Descriptions | None = None,
 ) -> PublishedVersion:
     """Copy every table of ``schema`` from ``warehouse`` (opened read-only) to a new serving version,
     without the columns declared personal data, then switch ``serving.duckdb`` and ``current`` to it
     atomically and prune old versions.
 
     ``columns`` is what is declared about each table's columns (``{table: {column: pii}}``, see
-    :func:`declared_columns`); by default the dbt project's yml (:func:`project_declared_columns`).
+    :func:`declared_columns`); by default the dbt project's yml (:func:`project_declared_columns`), whose
+    descriptions then also become the tables' and columns' comments (``descriptions``, see
+    :func:`declared_descriptions`; none when ``columns`` is given without them).
 
     ``add_files`` (e.g. the HTML report) is called with the new version's folder once its
     ``serving.duckdb`` and Parquet files are complete, before anything is made read-only or switched; it
@@ -236,13 +269,21 @@ def publish_serving_copy(
     final_dir = versions_dir / version
     if final_dir.exists():
         raise ServingError(f"serving version {version} already exists at {final_dir}")
-    declared = project_declared_columns(schema) if columns is None else columns
+    if columns is None:
+        manifest = _project_manifest()
+        declared = declared_columns(manifest, schema)
+        if descriptions is None:
+            descriptions = declared_descriptions(manifest, schema)
+    else:
+        declared = columns
     staging_dir = versions_dir / f".{version}.partial"
     if staging_dir.exists():
         shutil.rmtree(staging_dir)
     (staging_dir / PARQUET_DIR).mkdir(parents=True)
     try:
-        tables, dropped = _write_version(warehouse, staging_dir, schema, declared, version, run_id, add_files)
+        tables, dropped = _write_version(
+            warehouse, staging_dir, schema, declared, version, run_id, add_files, descriptions or {}
+        )
         # The version directory appears complete or not at all.
         os.replace(staging_dir, final_dir)
     except BaseException:
@@ -271,6 +312,7 @@ def _write_version(
     version: str,
     run_id: str | None,
     add_files: Callable[[Path], Iterable[str]] | None = None,
+    descriptions: Descriptions | None = None,
 ) -> tuple[dict[str, int], dict[str, list[str]]]:
     source = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -291,7 +333,7 @@ def _write_version(
         source.execute("commit")
     finally:
         source.close()
-    rows, published_at = _build_database(target, tables, version, run_id)
+    rows, published_at = _build_database(target, published, version, run_id, descriptions or {})
     files = sorted(add_files(target)) if add_files is not None else []
     _write_manifest(target, version, run_id, published_at, rows, files)
     # A published version is never written again: read-only files, no WAL beside them.
@@ -307,11 +349,40 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
+def _sql_text(text: str) -> str:
+    """A description as a SQL string literal. ``COMMENT ON`` takes no bound parameter, so this is the one
+    place text from the dbt yml enters a statement: quotes doubled (DuckDB's strings have no backslash
+    escapes), control characters refused; it never ends the literal (a test publishes a description
+    written as an injection and reads it back as text)."""
+    if any(ord(char) < 32 for char in text):
+        raise ServingError(f"description {text[:60]!r}... holds a control character: write it on one line")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _comment(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], descriptions: Descriptions
+) -> None:
+    """The yml's descriptions of ``table`` and of its published ``columns`` as their comments."""
+    table_text, column_texts = descriptions.get(table, ("", {}))
+    if table_text:
+        con.execute(f"comment on table {quote_identifier(table)} is {_sql_text(table_text)}")
+    for column in columns:
+        if text := column_texts.get(column):
+            con.execute(
+                f"comment on column {quote_identifier(table)}.{quote_identifier(column)} is {_sql_text(text)}"
+            )
+
+
 def _build_database(
-    target: Path, tables: list[str], version: str, run_id: str | None
+    target: Path,
+    published: Mapping[str, list[str]],
+    version: str,
+    run_id: str | None,
+    descriptions: Descriptions,
 ) -> tuple[dict[str, int], dt.datetime]:
     """The version's self-contained DuckDB file, written in the storage format of :data:`STORAGE_VERSION`
-    so that DuckDB 1.x clients (most BI drivers) open it too."""
+    so that DuckDB 1.x clients (most BI drivers) open it too; the yml's descriptions as comments."""
+    tables = list(published)
     database = target / SERVING_DB
     con = duckdb.connect()
     try:
@@ -329,6 +400,7 @@ def _build_database(
             ).fetchone()
             rows[table] = int(count)
             checksums[table] = int(checksum)
+            _comment(con, table, published[table], descriptions)
         con.execute(
             f"create table {VERSION_TABLE} (version varchar not null, run_id varchar, "
             "published_at timestamp not null, table_name varchar not null, row_count bigint not null, "
