@@ -180,6 +180,11 @@ def project_declared_columns(schema: str = SERVED_SCHEMA) -> dict[str, dict[str,
     return declared_columns(_project_manifest(), schema)
 
 
+def project_descriptions(schema: str = SERVED_SCHEMA) -> dict:
+    """:func:`declared_descriptions` of the dbt project as it is on disk."""
+    return declared_descriptions(_project_manifest(), schema)
+
+
 def split_columns(
     schema: str,
     table_columns: Mapping[str, list[str]],
@@ -270,10 +275,9 @@ def publish_serving_copy(
     if final_dir.exists():
         raise ServingError(f"serving version {version} already exists at {final_dir}")
     if columns is None:
-        manifest = _project_manifest()
-        declared = declared_columns(manifest, schema)
+        declared = project_declared_columns(schema)
         if descriptions is None:
-            descriptions = declared_descriptions(manifest, schema)
+            descriptions = project_descriptions(schema)
     else:
         declared = columns
     staging_dir = versions_dir / f".{version}.partial"
