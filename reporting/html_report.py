@@ -86,6 +86,11 @@ def _layout(
     return figure
 
 
+def _flag(value: object) -> bool:
+    """A mart's boolean as a Python bool; null (unknown) is false."""
+    return False if value is None or pd.isna(value) else bool(value)
+
+
 def _empty(chart_id: str, title: str, how_to_read: str, why: str, half: bool = False) -> Chart:
     return Chart(chart_id, title, how_to_read, None, note=why, half=half)
 
@@ -400,7 +405,7 @@ def _funnels(funnel: pd.DataFrame) -> Chart:
                 go.Funnel(
                     y=steps,
                     x=[int(line[column]) for column, _l in data.FUNNEL_STEPS],
-                    name=f"{line['variant']}{' (control)' if line['is_control'] else ''}",
+                    name=f"{line['variant']}{' (control)' if _flag(line['is_control']) else ''}",
                     legendgroup=str(line["variant"]),
                     showlegend=index == 0,
                     marker={"color": color},
@@ -427,7 +432,7 @@ def _uplift(ab: pd.DataFrame) -> Chart:
         f"{row.campaign_name} · {row.variant} vs {row.reference_variant}"
         for row in ab.itertuples(index=False)
     ]
-    significant = ab["is_significant"].fillna(False).astype(bool)
+    significant = [_flag(value) for value in ab["is_significant"]]
     figure = go.Figure(
         go.Scatter(
             x=ab["uplift_abs"],
@@ -483,12 +488,12 @@ def _ab_table(ab: pd.DataFrame) -> str:
         flags = [
             flag
             for flag, on in (
-                ("significant", row.is_significant),
-                ("sample-ratio mismatch", row.is_srm),
-                ("underpowered", row.is_underpowered),
-                ("window open", not row.is_window_complete),
+                ("significant", _flag(row.is_significant)),
+                ("sample-ratio mismatch", _flag(row.is_srm)),
+                ("underpowered", _flag(row.is_underpowered)),
+                ("window open", not _flag(row.is_window_complete)),
             )
-            if bool(on)
+            if on
         ]
         p_value = "" if pd.isna(row.p_value) else f"{row.p_value:.3f}"
         rows.append(
@@ -710,7 +715,7 @@ def _fit_table(fit: pd.DataFrame) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(str(r.fit))}</td><td>{html.escape(str(r.model))}</td>"
         f"<td>{html.escape(str(r.parameter))}</td><td class=num>{_num(r.estimate)}</td>"
-        f"<td class=num>{_num(r.standard_error)}</td><td>{'yes' if r.converged else 'NO'}</td>"
+        f"<td class=num>{_num(r.standard_error)}</td><td>{'yes' if _flag(r.converged) else 'NO'}</td>"
         f"<td>{html.escape(str(r.warnings or ''))}</td></tr>"
         for r in fit.itertuples(index=False)
     )
