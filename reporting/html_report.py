@@ -1015,7 +1015,7 @@ def render_html(sections: list[Section], *, title: str, subtitle: str) -> str:
                 if chart.note:
                     parts.append(f"<p class=note>{html.escape(chart.note)}</p>")
                 parts.append(
-                    '<div class="plot">'
+                    f'<div class="plot" data-chart="{chart.chart_id}">'
                     + chart.figure.to_html(
                         full_html=False,
                         include_plotlyjs=False,

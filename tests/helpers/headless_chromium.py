@@ -3,7 +3,7 @@
 No new dependency: chromium's own ``--dump-dom`` (the DOM after a virtual-time budget) and
 ``--screenshot``. The report's inline script writes its state into the DOM (``<body
 data-report-state="rendered" data-charts=N data-charts-rendered=N data-height=H>``, a ``data-rendered``
-attribute on every drawn chart, and every JavaScript error or ``console.error`` into
+attribute on every drawn chart (``<div class="plot" data-chart=<chart id>>``), and every JavaScript error or ``console.error`` into
 ``<pre id="report-errors">``), so the DOM dump is all a test needs.
 
 :func:`render_state` polls: it dumps the DOM with growing virtual-time budgets until the page says it is
@@ -31,7 +31,7 @@ class PageState:
     charts: int = 0
     charts_rendered: int = 0
     height: int = 0
-    rendered_ids: list[str] = field(default_factory=list)
+    rendered_ids: list[str] = field(default_factory=list)  # data-chart of each drawn chart
     unrendered_ids: list[str] = field(default_factory=list)
     errors: str = ""
     stderr: str = ""
@@ -55,7 +55,7 @@ class _StateParser(HTMLParser):
             target = (
                 self.page.rendered_ids if values.get("data-rendered") == "yes" else self.page.unrendered_ids
             )
-            target.append(values.get("id") or "?")
+            target.append(values.get("data-chart") or "?")
         elif tag == "pre" and values.get("id") == "report-errors":
             self._in_errors = True
 

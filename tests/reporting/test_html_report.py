@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from reporting.html_report import QUALITY_FILE, REPORT_FILE, build_sections
+from reporting.html_report import QUALITY_FILE, REPORT_FILE, build_sections, read_quality
 from serving.publish import MANIFEST, PARQUET_DIR, SERVING_DB, VERSIONS_DIR
 from tests.helpers.headless_chromium import CHROMIUM, RENDERED, render_state, screenshot
 
@@ -76,7 +76,8 @@ def test_segment_mix_chart_equals_the_mart(version_dir: Path) -> None:
 
     con = duckdb.connect(str(version_dir / SERVING_DB), read_only=True)
     try:
-        charts = {chart.chart_id: chart for section in build_sections(con) for chart in section.charts}
+        sections = build_sections(con, read_quality(version_dir))
+        charts = {chart.chart_id: chart for section in sections for chart in section.charts}
     finally:
         con.close()
     assert set(charts) == CHART_IDS
@@ -104,7 +105,7 @@ def test_every_chart_renders_in_headless_chromium(version_dir: Path, tmp_path: P
     assert state.errors == "", state.errors
     assert "Uncaught" not in state.stderr, state.stderr[-2000:]
     assert state.charts == state.charts_rendered == len(CHART_IDS)
-    assert sorted(state.rendered_ids) == sorted(f"plot-{chart_id}" for chart_id in CHART_IDS)
+    assert sorted(state.rendered_ids) == sorted(CHART_IDS)
     assert state.unrendered_ids == []
 
     shot = screenshot(
