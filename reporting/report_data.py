@@ -15,6 +15,13 @@ import pandas as pd
 
 # The order the playbook lists the lifecycle stages in (codes; their labels come from customer_rfm).
 STAGE_ORDER: tuple[str, ...] = ("new", "active", "loyal", "silent", "churned")
+# Every mart the report reads (dbt/models/marts/_marts__exposures.yml: the exposure repurchase_report
+# depends on exactly these; a test keeps the two equal).
+TABLES: tuple[str, ...] = (
+    "ab_test_results", "activation_audience", "campaign_funnel", "clv_holdout_check", "clv_model_fit",
+    "cohort_retention", "customer_clv_predicted", "customer_rfm", "kpi_monthly", "lifecycle_daily_counts",
+    "lifecycle_transitions", "member_tiers", "repurchase_as_of",
+)  # fmt: skip
 FUNNEL_STEPS: tuple[tuple[str, str], ...] = (
     ("assigned_customers", "assigned"),
     ("sent_customers", "sent"),
