@@ -390,7 +390,14 @@ def published_report(paths: DataPaths) -> Path | None:
 def cmd_report(args: argparse.Namespace) -> int:
     """Draw the HTML report of the current serving version: into its folder (replacing report.html, read
     only like the marts beside it) or to --out."""
-    from reporting.html_report import REPORT_FILE, ReportError, read_quality, write_report
+    from reporting.html_report import (
+        DOCS_FILE,
+        DOCS_LINK_LABEL,
+        REPORT_FILE,
+        ReportError,
+        read_quality,
+        write_report,
+    )
     from serving.publish import READ_ONLY, SERVING_DB, VERSIONS_DIR, current_version
 
     paths = data_paths()
@@ -412,6 +419,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             read_quality(folder),
             version=version,
             mode=READ_ONLY if not args.out else None,
+            links={DOCS_LINK_LABEL: DOCS_FILE} if not args.out and (folder / DOCS_FILE).is_file() else None,
         )
     except ReportError as error:
         say(f"ERROR: {error}")

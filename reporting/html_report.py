@@ -33,6 +33,8 @@ from plotly.subplots import make_subplots
 from reporting import report_data as data
 
 REPORT_FILE = "report.html"
+DOCS_FILE = "dbt_docs.html"  # dbt's static docs site, beside the report in a serving version
+DOCS_LINK_LABEL = "Definitions (dbt docs)"
 QUALITY_FILE = "quality.json"
 # CJK fonts first so 重要价值客户 renders with a Chinese face wherever one is installed; no web font is
 # downloaded (the report must open offline).
@@ -997,8 +999,14 @@ _STATE_SCRIPT = """
 """
 
 
-def render_html(sections: list[Section], *, title: str, subtitle: str) -> str:
+def render_html(
+    sections: list[Section], *, title: str, subtitle: str, links: Mapping[str, str] | None = None
+) -> str:
+    """``links``: {label: relative URL} of pages beside the report (the dbt docs), after the sections."""
     nav = " ".join(f'<a href="#{s.section_id}">{html.escape(s.title)}</a>' for s in sections)
+    nav += "".join(
+        f' | <a href="{html.escape(url)}">{html.escape(label)}</a>' for label, url in (links or {}).items()
+    )
     body = []
     for section in sections:
         parts = [f'<section id="{section.section_id}"><h2>{html.escape(section.title)}</h2>', section.intro]
@@ -1044,7 +1052,11 @@ def render_html(sections: list[Section], *, title: str, subtitle: str) -> str:
 
 
 def report_html(
-    database: Path, quality: Mapping[str, Any] | None = None, *, version: str | None = None
+    database: Path,
+    quality: Mapping[str, Any] | None = None,
+    *,
+    version: str | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> str:
     """The report of the serving copy ``database`` as one HTML document."""
     if not Path(database).is_file():
@@ -1062,7 +1074,7 @@ def report_html(
     if version:
         subtitle += f" · serving version {version}"
     subtitle += f" · drawn {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
-    return render_html(sections, title="老客复购 repurchase report", subtitle=subtitle)
+    return render_html(sections, title="老客复购 repurchase report", subtitle=subtitle, links=links)
 
 
 def read_quality(folder: Path) -> dict[str, Any] | None:
@@ -1086,11 +1098,12 @@ def write_report(
     *,
     version: str | None = None,
     mode: int | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the report of ``database`` to ``out`` through a temporary file renamed over it (a reader
     never sees half a file; a read-only ``out`` is replaced, not written into). ``mode`` sets the file's
-    permissions (0o444 for a published version)."""
-    text = report_html(database, quality, version=version)
+    permissions (0o444 for a published version); ``links`` are pages beside it for the header."""
+    text = report_html(database, quality, version=version, links=links)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)

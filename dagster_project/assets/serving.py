@@ -25,7 +25,14 @@ from dagster import (
 )
 from pydantic import Field
 
-from reporting.html_report import REPORT_FILE, ReportError, write_quality, write_report
+from reporting.html_report import (
+    DOCS_FILE,
+    DOCS_LINK_LABEL,
+    REPORT_FILE,
+    ReportError,
+    write_quality,
+    write_report,
+)
 from reporting.quality_snapshot import quality_snapshot
 from serving.publish import (
     DEFAULT_KEEP_VERSIONS,
@@ -36,6 +43,7 @@ from serving.publish import (
     new_version_id,
     publish_serving_copy,
 )
+from transform.dbt import DbtCommandError, DbtManifestError, write_static_docs
 
 from ..resources import WarehouseResource
 from .clv import CLV_ASSET_KEYS
@@ -79,8 +87,9 @@ def check_results(context: AssetExecutionContext) -> list[dict[str, object]]:
 
 def report_writer(context: AssetExecutionContext, warehouse_path: Path, version: str, checks: list[dict]):
     """What ``publish_serving_copy`` calls with the new version's folder: records the run's data-quality
-    facts (``quality.json``) and draws ``report.html`` from the version's own marts. A report that cannot
-    be drawn is a warning, not a failed publish: BI tools still get the marts."""
+    facts (``quality.json``), writes dbt's static docs (``dbt_docs.html``) and draws ``report.html`` from
+    the version's own marts. A report or docs that cannot be drawn are a warning, not a failed publish:
+    BI tools still get the marts."""
 
     def add_files(folder: Path) -> list[str]:
         con = duckdb.connect(str(warehouse_path), read_only=True)
@@ -90,7 +99,19 @@ def report_writer(context: AssetExecutionContext, warehouse_path: Path, version:
             con.close()
         written = [write_quality(folder, quality).name]
         try:
-            write_report(folder / SERVING_DB, folder / REPORT_FILE, quality, version=version, mode=READ_ONLY)
+            written.append(write_static_docs(folder / DOCS_FILE, data_dir=warehouse_path.parent).name)
+        except (DbtCommandError, DbtManifestError, OSError) as error:
+            context.log.warning(f"serving version {version} has no dbt docs: {str(error)[-500:]}")
+        links = {DOCS_LINK_LABEL: DOCS_FILE} if DOCS_FILE in written else None
+        try:
+            write_report(
+                folder / SERVING_DB,
+                folder / REPORT_FILE,
+                quality,
+                version=version,
+                mode=READ_ONLY,
+                links=links,
+            )
         except (ReportError, duckdb.Error, ValueError, KeyError, TypeError) as error:
             context.log.warning(f"serving version {version} has no report: {error}")
             return written

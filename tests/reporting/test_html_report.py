@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from reporting.html_report import QUALITY_FILE, REPORT_FILE, build_sections, read_quality
+from reporting.html_report import DOCS_FILE, QUALITY_FILE, REPORT_FILE, build_sections, read_quality
 from serving.publish import MANIFEST, PARQUET_DIR, SERVING_DB, VERSIONS_DIR
 from tests.helpers.headless_chromium import CHROMIUM, RENDERED, render_state, screenshot
 
@@ -44,9 +44,12 @@ def test_the_report_is_published_with_its_marts(version_dir: Path) -> None:
     )
     manifest = json.loads((version_dir / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["files"] == {
-        QUALITY_FILE: f"{VERSIONS_DIR}/{version_dir.name}/{QUALITY_FILE}",
-        REPORT_FILE: f"{VERSIONS_DIR}/{version_dir.name}/{REPORT_FILE}",
+        name: f"{VERSIONS_DIR}/{version_dir.name}/{name}" for name in (DOCS_FILE, QUALITY_FILE, REPORT_FILE)
     }
+    # dbt's static docs beside the report (self-contained too), linked from the report's header.
+    docs = (version_dir / DOCS_FILE).read_text(encoding="utf-8")
+    assert "<script src=" not in docs and "repurchase_report" in docs
+    assert f'<a href="{DOCS_FILE}">' in report.read_text(encoding="utf-8")
     text = report.read_text(encoding="utf-8")
     # Offline: plotly's bundle inlined, no script or stylesheet loaded from anywhere (the bundle names
     # cdn.plot.ly only as the default place of geo maps, which the report does not draw).
