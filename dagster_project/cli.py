@@ -201,7 +201,9 @@ def check_data_dir(paths: DataPaths) -> str | None:
             f"no data directory at {paths.root}: run from the folder that holds data/, set "
             f"{DATA_DIR_ENV} to your data directory, or start with `repurchase demo`"
         )
-    has_exports = any(path.is_file() for source in SOURCES for path in paths.landing_for(source).glob("*"))
+    has_exports = any(
+        path.is_file() for source in SOURCES for path in paths.landing_for(source).glob("*")
+    )
     if not has_exports and not paths.warehouse.exists():
         return (
             f"no exports in {paths.landing}: put merchants' exports into landing/<source>/ (sources: "

@@ -141,18 +141,8 @@ def _ratio(value: object) -> str:
 
 
 def _month_line(row: tuple, label: str) -> str:
-    (
-        period_start,
-        customers,
-        repurchasing,
-        rate,
-        multi_rate,
-        retention,
-        active_ratio,
-        orders,
-        revenue,
-        history_complete,
-    ) = row
+    (period_start, customers, repurchasing, rate, multi_rate, retention, active_ratio, orders, revenue,
+     history_complete) = row
     line = (
         f"{label} {period_start:%Y-%m}: repurchase rate {_percent(rate)} ({repurchasing} of {customers} "
         f"purchasing customers had bought before); 2+ purchases within the month {_percent(multi_rate)}; "
