@@ -1,5 +1,5 @@
 """``repurchase``: generate demo exports, run the pipeline, set a broken export aside, start the UI, fit
-the predictive-CLV models on a transactions file.
+the predictive-CLV models on a transactions file, draw the HTML report of the serving copy.
 
 The data directory is ``./data`` (relative to the working directory) unless ``REPURCHASE_DATA_DIR``
 names another; the dbt project is always the one beside this package.
@@ -164,6 +164,9 @@ def print_run_summary(paths: DataPaths, outcome, details: dict[str, list[str]] |
             say()
             say(f"Serving copy for BI (read-only, lock-free): {paths.serving / 'serving.duckdb'}")
             say(f"  and Parquet files under {paths.serving / 'current' / 'parquet'}")
+            report = published_report(paths)
+            if report is not None:
+                say(f"Report (charts, opens offline in a browser): {report}")
     say()
     say(f"Dagster run {outcome.run_id} is recorded in {paths.dagster_home} (see `repurchase ui`).")
 
@@ -371,6 +374,62 @@ def cmd_gx_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- report ----------------------------------------------------------------------------------------
+
+
+def published_report(paths: DataPaths) -> Path | None:
+    """The report of the current serving version (its versioned path), None when it has none."""
+    from reporting.html_report import REPORT_FILE
+    from serving.publish import VERSIONS_DIR, current_version
+
+    version = current_version(paths.serving)
+    if version is None:
+        return None
+    report = paths.serving / VERSIONS_DIR / version / REPORT_FILE
+    return report if report.is_file() else None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Draw the HTML report of the current serving version: into its folder (replacing report.html, read
+    only like the marts beside it) or to --out."""
+    from reporting.html_report import (
+        DOCS_FILE,
+        DOCS_LINK_LABEL,
+        REPORT_FILE,
+        ReportError,
+        read_quality,
+        write_report,
+    )
+    from serving.publish import READ_ONLY, SERVING_DB, VERSIONS_DIR, current_version
+
+    paths = data_paths()
+    version = current_version(paths.serving)
+    if version is None:
+        say(
+            f"ERROR: no serving copy under {paths.serving}: a report is drawn from the published marts; "
+            "run `repurchase run` (or `repurchase demo`) first"
+        )
+        return 1
+    folder = paths.serving / VERSIONS_DIR / version
+    out = Path(args.out).expanduser() if args.out else folder / REPORT_FILE
+    if out.is_dir():
+        out = out / REPORT_FILE
+    try:
+        written = write_report(
+            folder / SERVING_DB,
+            out,
+            read_quality(folder),
+            version=version,
+            mode=READ_ONLY if not args.out else None,
+            links={DOCS_LINK_LABEL: DOCS_FILE} if not args.out and (folder / DOCS_FILE).is_file() else None,
+        )
+    except ReportError as error:
+        say(f"ERROR: {error}")
+        return 1
+    say(f"Report of serving version {version}: {written}")
+    return 0
+
+
 # --- clv-fit ---------------------------------------------------------------------------------------
 
 
@@ -484,6 +543,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     gx_docs = commands.add_parser("gx-docs", help="build the Great Expectations data docs of the raw gates")
     gx_docs.set_defaults(handler=cmd_gx_docs)
+
+    report = commands.add_parser(
+        "report", help="draw the HTML report (charts, opens offline) of the current serving copy"
+    )
+    report.add_argument(
+        "--out",
+        metavar="PATH",
+        help="write it here instead of into the current serving version's folder (report.html)",
+    )
+    report.set_defaults(handler=cmd_report)
 
     clv_fit = commands.add_parser(
         "clv-fit",

@@ -7,7 +7,9 @@ run, laid out under ``<data dir>/serving/``::
     versions/<version>/parquet/<table>.parquet   one Parquet file per mart (schema ``marts`` only)
     versions/<version>/serving.duckdb            a self-contained DuckDB file: the same tables + _serving_version
                                                  (DuckDB 1.0 storage format: 1.x BI drivers open it)
-    versions/<version>/manifest.json             the version's tables and their Parquet paths
+    versions/<version>/manifest.json             the version's tables and their Parquet paths (and the
+                                                 files written beside them, e.g. report.html)
+    versions/<version>/report.html               what the caller's ``add_files`` wrote (the HTML report)
     serving.duckdb                               hard link to the current version's serving.duckdb
     manifest.json                                hard link to the current version's manifest.json
     current -> versions/<version>                symlink to the current version
@@ -37,6 +39,9 @@ column marked ``config: {meta: {pii: true}}`` is personal data and left out; a c
 without it is published; a column the yml does not list at all stops the publish (nothing is switched),
 so a new column reaches BI tools only after someone has said what it holds. Every mart enforces its
 contract, so the yml lists exactly the columns the model builds.
+
+The same yml's descriptions become the table and column comments of ``serving.duckdb`` (``COMMENT ON``,
+which BI tools show beside the names; ``duckdb_tables()`` / ``duckdb_columns()`` read them back).
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,14 +143,46 @@ def declared_columns(manifest: Mapping[str, Any], schema: str = SERVED_SCHEMA) -
     return tables
 
 
-def project_declared_columns(schema: str = SERVED_SCHEMA) -> dict[str, dict[str, bool]]:
-    """:func:`declared_columns` of the dbt project as it is on disk (parsed first when its manifest is
-    missing or older than the project)."""
+# {table: (table description, {column: description})}, from the dbt yml (rendered doc blocks).
+Descriptions = Mapping[str, tuple[str, Mapping[str, str]]]
+
+
+def declared_descriptions(manifest: Mapping[str, Any], schema: str = SERVED_SCHEMA) -> dict:
+    """The descriptions the dbt yml gives each table of ``schema`` and its columns (doc blocks rendered
+    by dbt), whitespace collapsed; empty descriptions are left out."""
+    described: dict[str, tuple[str, dict[str, str]]] = {}
+    for node in [*manifest["nodes"].values(), *manifest.get("sources", {}).values()]:
+        if node.get("resource_type") not in PUBLISHED_RESOURCE_TYPES or node.get("schema") != schema:
+            continue
+        table = node.get("alias") or node.get("identifier") or node["name"]
+        columns = {
+            name: " ".join(str(column.get("description") or "").split())
+            for name, column in node.get("columns", {}).items()
+        }
+        described[table] = (
+            " ".join(str(node.get("description") or "").split()),
+            {name: text for name, text in columns.items() if text},
+        )
+    return described
+
+
+def _project_manifest() -> dict[str, Any]:
     try:
         manifest = prepare_dbt_manifest()
     except DbtManifestError as error:
         raise ServingError(f"cannot tell which columns are personal data: {error}") from error
-    return declared_columns(json.loads(manifest.read_text(encoding="utf-8")), schema)
+    return json.loads(manifest.read_text(encoding="utf-8"))
+
+
+def project_declared_columns(schema: str = SERVED_SCHEMA) -> dict[str, dict[str, bool]]:
+    """:func:`declared_columns` of the dbt project as it is on disk (parsed first when its manifest is
+    missing or older than the project)."""
+    return declared_columns(_project_manifest(), schema)
+
+
+def project_descriptions(schema: str = SERVED_SCHEMA) -> dict:
+    """:func:`declared_descriptions` of the dbt project as it is on disk."""
+    return declared_descriptions(_project_manifest(), schema)
 
 
 def split_columns(
@@ -205,13 +242,23 @@ def publish_serving_copy(
     keep: int = DEFAULT_KEEP_VERSIONS,
     schema: str = SERVED_SCHEMA,
     columns: Mapping[str, Mapping[str, bool]] | None = None,
+    add_files: Callable[[Path], Iterable[str]] | None = None,
+    descriptions: Descriptions | None = None,
 ) -> PublishedVersion:
     """Copy every table of ``schema`` from ``warehouse`` (opened read-only) to a new serving version,
     without the columns declared personal data, then switch ``serving.duckdb`` and ``current`` to it
     atomically and prune old versions.
 
     ``columns`` is what is declared about each table's columns (``{table: {column: pii}}``, see
-    :func:`declared_columns`); by default the dbt project's yml (:func:`project_declared_columns`).
+    :func:`declared_columns`); by default the dbt project's yml (:func:`project_declared_columns`), whose
+    descriptions then also become the tables' and columns' comments (``descriptions``, see
+    :func:`declared_descriptions`; none when ``columns`` is given without them).
+
+    ``add_files`` (e.g. the HTML report) is called with the new version's folder once its
+    ``serving.duckdb`` and Parquet files are complete, before anything is made read-only or switched; it
+    writes its files there and returns their names relative to the folder, which the manifest lists under
+    ``files``. They are then read-only and switched with the marts they were drawn from. If it raises,
+    nothing is switched.
 
     Raises ``ServingError`` (and switches nothing) when the warehouse or the schema is missing or empty,
     or when a column of a served table is not declared.
@@ -227,13 +274,20 @@ def publish_serving_copy(
     final_dir = versions_dir / version
     if final_dir.exists():
         raise ServingError(f"serving version {version} already exists at {final_dir}")
-    declared = project_declared_columns(schema) if columns is None else columns
+    if columns is None:
+        declared = project_declared_columns(schema)
+        if descriptions is None:
+            descriptions = project_descriptions(schema)
+    else:
+        declared = columns
     staging_dir = versions_dir / f".{version}.partial"
     if staging_dir.exists():
         shutil.rmtree(staging_dir)
     (staging_dir / PARQUET_DIR).mkdir(parents=True)
     try:
-        tables, dropped = _write_version(warehouse, staging_dir, schema, declared, version, run_id)
+        tables, dropped = _write_version(
+            warehouse, staging_dir, schema, declared, version, run_id, add_files, descriptions or {}
+        )
         # The version directory appears complete or not at all.
         os.replace(staging_dir, final_dir)
     except BaseException:
@@ -261,6 +315,8 @@ def _write_version(
     declared: Mapping[str, Mapping[str, bool]],
     version: str,
     run_id: str | None,
+    add_files: Callable[[Path], Iterable[str]] | None = None,
+    descriptions: Descriptions | None = None,
 ) -> tuple[dict[str, int], dict[str, list[str]]]:
     source = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -281,7 +337,14 @@ def _write_version(
         source.execute("commit")
     finally:
         source.close()
-    return _build_database(target, tables, version, run_id), dropped
+    rows, published_at = _build_database(target, published, version, run_id, descriptions or {})
+    files = sorted(add_files(target)) if add_files is not None else []
+    _write_manifest(target, version, run_id, published_at, rows, files)
+    # A published version is never written again: read-only files, no WAL beside them.
+    for path in target.rglob("*"):
+        if path.is_file():
+            os.chmod(path, READ_ONLY)
+    return rows, dropped
 
 
 def _sql_path(path: Path) -> str:
@@ -290,9 +353,40 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _build_database(target: Path, tables: list[str], version: str, run_id: str | None) -> dict[str, int]:
+def _sql_text(text: str) -> str:
+    """A description as a SQL string literal. ``COMMENT ON`` takes no bound parameter, so this is the one
+    place text from the dbt yml enters a statement: quotes doubled (DuckDB's strings have no backslash
+    escapes), control characters refused; it never ends the literal (a test publishes a description
+    written as an injection and reads it back as text)."""
+    if any(ord(char) < 32 for char in text):
+        raise ServingError(f"description {text[:60]!r}... holds a control character: write it on one line")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _comment(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], descriptions: Descriptions
+) -> None:
+    """The yml's descriptions of ``table`` and of its published ``columns`` as their comments."""
+    table_text, column_texts = descriptions.get(table, ("", {}))
+    if table_text:
+        con.execute(f"comment on table {quote_identifier(table)} is {_sql_text(table_text)}")
+    for column in columns:
+        if text := column_texts.get(column):
+            con.execute(
+                f"comment on column {quote_identifier(table)}.{quote_identifier(column)} is {_sql_text(text)}"
+            )
+
+
+def _build_database(
+    target: Path,
+    published: Mapping[str, list[str]],
+    version: str,
+    run_id: str | None,
+    descriptions: Descriptions,
+) -> tuple[dict[str, int], dt.datetime]:
     """The version's self-contained DuckDB file, written in the storage format of :data:`STORAGE_VERSION`
-    so that DuckDB 1.x clients (most BI drivers) open it too."""
+    so that DuckDB 1.x clients (most BI drivers) open it too; the yml's descriptions as comments."""
+    tables = list(published)
     database = target / SERVING_DB
     con = duckdb.connect()
     try:
@@ -310,6 +404,7 @@ def _build_database(target: Path, tables: list[str], version: str, run_id: str |
             ).fetchone()
             rows[table] = int(count)
             checksums[table] = int(checksum)
+            _comment(con, table, published[table], descriptions)
         con.execute(
             f"create table {VERSION_TABLE} (version varchar not null, run_id varchar, "
             "published_at timestamp not null, table_name varchar not null, row_count bigint not null, "
@@ -325,20 +420,21 @@ def _build_database(target: Path, tables: list[str], version: str, run_id: str |
         con.execute("detach served")
     finally:
         con.close()
-    _write_manifest(target, version, run_id, published_at, rows)
-    # A published version is never written again: read-only files, no WAL beside them.
-    for path in target.rglob("*"):
-        if path.is_file():
-            os.chmod(path, READ_ONLY)
-    return rows
+    return rows, published_at
 
 
 def _write_manifest(
-    target: Path, version: str, run_id: str | None, published_at: dt.datetime, rows: Mapping[str, int]
+    target: Path,
+    version: str,
+    run_id: str | None,
+    published_at: dt.datetime,
+    rows: Mapping[str, int],
+    files: Iterable[str] = (),
 ) -> None:
     """``manifest.json`` of a version: its tables with their Parquet paths relative to the serving folder
     (``versions/<version>/parquet/<table>.parquet``), so a Parquet reader that resolves the manifest once
-    reads every table from one version, whatever is published meanwhile."""
+    reads every table from one version, whatever is published meanwhile; ``files`` are the other files
+    of the version (the report), by the same kind of path."""
     manifest = {
         "version": version,
         "run_id": run_id,
@@ -347,6 +443,7 @@ def _write_manifest(
             table: {"path": f"{VERSIONS_DIR}/{version}/{PARQUET_DIR}/{table}.parquet", "rows": count}
             for table, count in rows.items()
         },
+        "files": {name: f"{VERSIONS_DIR}/{version}/{name}" for name in files},
     }
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
 

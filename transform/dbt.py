@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,3 +290,33 @@ def prepare_dbt_manifest(*, force: bool = False) -> Path:
             f"dbt said:\n{run.output.strip()[-4000:]}"
         )
     return manifest
+
+
+STATIC_DOCS_FILE = "static_index.html"
+
+
+def write_static_docs(out: Path, *, data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """dbt's documentation site as one self-contained HTML file at ``out`` (``dbt docs generate
+    --static``): models, sources, exposures, columns with their descriptions and declared types, lineage.
+
+    It is generated from the project's manifest (:func:`prepare_dbt_manifest`) without compiling and with
+    an empty catalog, so it never connects to the warehouse (the pipeline holds its write lock): column
+    types are the ones the yml declares. Raises ``DbtCommandError`` when dbt fails."""
+    manifest = prepare_dbt_manifest()
+    with tempfile.TemporaryDirectory(prefix="dbt-docs-") as folder:
+        target = Path(folder)
+        shutil.copyfile(manifest, target / "manifest.json")
+        run = run_dbt(
+            ["docs", "generate", "--static", "--no-compile", "--empty-catalog"],
+            data_dir=data_dir,
+            target_path=target,
+            check=True,
+        )
+        page = run.target_path / STATIC_DOCS_FILE
+        if not page.is_file():
+            raise DbtCommandError(
+                f"`dbt docs generate --static` wrote no {STATIC_DOCS_FILE}:\n{run.output[-2000:]}"
+            )
+        out = Path(out)
+        shutil.copyfile(page, out)
+    return out

@@ -2,11 +2,15 @@
 
 It depends on every asset of the ``marts`` schema, so in a run it executes only after all of them (and
 their blocking checks) succeeded; it also refuses to publish when any ERROR-severity check of the same run
-failed.
+failed. Each version carries the HTML report drawn from its own marts (``report.html``, with the run's
+data-quality facts in ``quality.json``; ``reporting.html_report``), switched with them.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the asset function's annotations.
 
+from pathlib import Path
+
+import duckdb
 from dagster import (
     AssetCheckEvaluation,
     AssetExecutionContext,
@@ -21,7 +25,25 @@ from dagster import (
 )
 from pydantic import Field
 
-from serving.publish import DEFAULT_KEEP_VERSIONS, MIN_KEEP_VERSIONS, SERVED_SCHEMA, publish_serving_copy
+from reporting.html_report import (
+    DOCS_FILE,
+    DOCS_LINK_LABEL,
+    REPORT_FILE,
+    ReportError,
+    write_quality,
+    write_report,
+)
+from reporting.quality_snapshot import quality_snapshot
+from serving.publish import (
+    DEFAULT_KEEP_VERSIONS,
+    MIN_KEEP_VERSIONS,
+    READ_ONLY,
+    SERVED_SCHEMA,
+    SERVING_DB,
+    new_version_id,
+    publish_serving_copy,
+)
+from transform.dbt import DbtCommandError, DbtManifestError, write_static_docs
 
 from ..resources import WarehouseResource
 from .clv import CLV_ASSET_KEYS
@@ -45,20 +67,57 @@ class ServingConfig(Config):
     )
 
 
-def failed_blocking_checks(context: AssetExecutionContext) -> list[str]:
-    """ERROR-severity checks that failed earlier in this run."""
-    failed = []
+def check_results(context: AssetExecutionContext) -> list[dict[str, object]]:
+    """Every check evaluated earlier in this run: ``{name, passed, severity}`` (ERROR blocks)."""
+    results = []
     for entry in context.instance.all_logs(
         context.run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
     ):
         evaluation = entry.dagster_event.event_specific_data
-        if (
-            isinstance(evaluation, AssetCheckEvaluation)
-            and not evaluation.passed
-            and evaluation.severity.value == "ERROR"
-        ):
-            failed.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
-    return failed
+        if isinstance(evaluation, AssetCheckEvaluation):
+            results.append(
+                {
+                    "name": f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}",
+                    "passed": bool(evaluation.passed),
+                    "severity": evaluation.severity.value,
+                }
+            )
+    return results
+
+
+def report_writer(context: AssetExecutionContext, warehouse_path: Path, version: str, checks: list[dict]):
+    """What ``publish_serving_copy`` calls with the new version's folder: records the run's data-quality
+    facts (``quality.json``), writes dbt's static docs (``dbt_docs.html``) and draws ``report.html`` from
+    the version's own marts. A report or docs that cannot be drawn are a warning, not a failed publish:
+    BI tools still get the marts."""
+
+    def add_files(folder: Path) -> list[str]:
+        con = duckdb.connect(str(warehouse_path), read_only=True)
+        try:
+            quality = quality_snapshot(con, checks, run_id=context.run.run_id)
+        finally:
+            con.close()
+        written = [write_quality(folder, quality).name]
+        try:
+            written.append(write_static_docs(folder / DOCS_FILE, data_dir=warehouse_path.parent).name)
+        except (DbtCommandError, DbtManifestError, OSError) as error:
+            context.log.warning(f"serving version {version} has no dbt docs: {str(error)[-500:]}")
+        links = {DOCS_LINK_LABEL: DOCS_FILE} if DOCS_FILE in written else None
+        try:
+            write_report(
+                folder / SERVING_DB,
+                folder / REPORT_FILE,
+                quality,
+                version=version,
+                mode=READ_ONLY,
+                links=links,
+            )
+        except (ReportError, duckdb.Error, ValueError, KeyError, TypeError) as error:
+            context.log.warning(f"serving version {version} has no report: {error}")
+            return written
+        return [*written, REPORT_FILE]
+
+    return add_files
 
 
 @asset(
@@ -70,22 +129,31 @@ def failed_blocking_checks(context: AssetExecutionContext) -> list[str]:
         "Read-only copy of schema `marts` for BI tools: <data dir>/serving/serving.duckdb (open with "
         "read_only=True) and Parquet files under <data dir>/serving/current/parquet/. Published atomically "
         "after every mart and check of the run succeeded. Columns the dbt yml marks "
-        "`config: {meta: {pii: true}}` are left out; a column the yml does not document stops the publish."
+        "`config: {meta: {pii: true}}` are left out; a column the yml does not document stops the publish. "
+        "Each version holds report.html, the charts of its marts (opens offline)."
     ),
 )
 def serving_marts(
     context: AssetExecutionContext, config: ServingConfig, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    failed = failed_blocking_checks(context)
+    checks = check_results(context)
+    failed = [str(c["name"]) for c in checks if not c["passed"] and c["severity"] == "ERROR"]
     if failed:
         raise Failure(
             description="serving copy left untouched: blocking checks failed in this run: "
             + ", ".join(failed)
         )
     paths = warehouse.paths
+    version = new_version_id(context.run.run_id)
     published = publish_serving_copy(
-        paths.warehouse, paths.serving, run_id=context.run.run_id, keep=config.keep_versions
+        paths.warehouse,
+        paths.serving,
+        version=version,
+        run_id=context.run.run_id,
+        keep=config.keep_versions,
+        add_files=report_writer(context, paths.warehouse, version, checks),
     )
+    report = published.path / REPORT_FILE
     context.log.info(
         f"published serving version {published.version}: {len(published.tables)} tables, "
         f"{sum(published.tables.values())} rows, {published.bytes_written / 1e6:.1f} MB in "
@@ -106,6 +174,7 @@ def serving_marts(
             "version": MetadataValue.text(published.version),
             "path": MetadataValue.path(str(published.database)),
             "version dir": MetadataValue.path(str(published.path)),
+            "report": MetadataValue.path(str(report) if report.exists() else "not written (see the logs)"),
             "tables": MetadataValue.md(table),
             "table count": MetadataValue.int(len(published.tables)),
             "dagster/row_count": MetadataValue.int(sum(published.tables.values())),

@@ -50,6 +50,11 @@ def test_serving_asset_publishes_the_marts(data_dir: DataPaths, dbt_manifest: Pa
     assert metadata["columns left out"].value == "dim_customers.phone_masked, dim_customers.address_line"
     version = metadata["version"].value
     assert version.endswith(result.run_id[:8])
+    # The report is drawn from the version's own marts, before the switch; sections without their mart
+    # say so instead of failing the publish.
+    report = Path(metadata["report"].value)
+    assert report == data_dir.serving / "versions" / version / "report.html"
+    assert "kpi_monthly has no overall rows." in report.read_text(encoding="utf-8")
     con = duckdb.connect(str(data_dir.serving / "serving.duckdb"), read_only=True)
     try:
         assert con.execute("select distinct version from _serving_version").fetchall() == [(version,)]

@@ -208,3 +208,68 @@ def test_readers_never_see_a_partial_or_mixed_version(tmp_path: Path) -> None:
         assert len(seen) >= 3, seen  # the readers really overlapped several switches
         assert set(seen) <= set(range(1, 12))
     assert list_versions(serving) == ["v10", "v11"]
+
+
+def test_descriptions_become_comments_and_files_are_added_before_the_switch(tmp_path: Path) -> None:
+    """The yml's descriptions are the tables' and published columns' comments (text, even when written
+    as an injection); ``add_files`` writes into the new version, which the manifest lists, read-only."""
+    import json
+    import stat
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    write_warehouse(warehouse, 2)
+    serving = tmp_path / "serving"
+    descriptions = {
+        "fct_a": ("客户 table A, it's the first", {"v": "'; drop table fct_b; --"}),
+        "dim_customers": ("", {"customer_id": "Stable id.", "address_line": "Personal: never published."}),
+    }
+    seen: list[Path] = []
+
+    def add_files(folder: Path) -> list[str]:
+        seen.append(folder)
+        assert (folder / SERVING_DB).is_file() and current_version(serving) is None, "before the switch"
+        (folder / "report.html").write_text("<html></html>", encoding="utf-8")
+        return ["report.html"]
+
+    published = publish_serving_copy(
+        warehouse,
+        serving,
+        version="v2",
+        columns=DECLARED_COLUMNS,
+        descriptions=descriptions,
+        add_files=add_files,
+    )
+
+    assert seen and published.tables["fct_b"] == 2
+    report = published.path / "report.html"
+    assert report.read_text(encoding="utf-8") == "<html></html>"
+    assert not report.stat().st_mode & stat.S_IWUSR
+    manifest = json.loads((serving / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["files"] == {"report.html": "versions/v2/report.html"}
+    con = duckdb.connect(str(serving / SERVING_DB), read_only=True)
+    try:
+        tables = dict(con.execute("select table_name, comment from duckdb_tables()").fetchall())
+        columns = {
+            (table, column): comment
+            for table, column, comment in con.execute(
+                "select table_name, column_name, comment from duckdb_columns()"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    assert tables["fct_a"] == "客户 table A, it's the first"
+    assert tables["fct_b"] is None and tables["dim_customers"] is None
+    assert columns[("fct_a", "v")] == "'; drop table fct_b; --"
+    assert columns[("dim_customers", "customer_id")] == "Stable id."
+    assert ("dim_customers", "address_line") not in columns  # personal data: not published at all
+
+
+def test_a_description_with_a_control_character_stops_the_publish(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    write_warehouse(warehouse, 1)
+    serving = tmp_path / "serving"
+    with pytest.raises(ServingError, match="control character"):
+        publish_serving_copy(
+            warehouse, serving, version="v1", columns=DECLARED_COLUMNS, descriptions={"fct_a": ("a\x00b", {})}
+        )
+    assert current_version(serving) is None and list_versions(serving) == []
