@@ -1,7 +1,9 @@
 """No future in past snapshots: every mart built for an as_of sees only events on or before it.
 
-A small generated demo is built with as_of = a day in the middle of the campaign period; then every date or
-timestamp column of every published mart that dates an event must be on or before as_of. The columns that
+A copy of the session's refreshed demo (tests/helpers/refreshed_demo.py) is rebuilt with as_of = a day in
+the middle of the campaign period (the dbt marts, then the predictive-CLV marts the pipeline writes after
+them); then every date or timestamp column of every published mart that dates an event must be on or
+before as_of. The columns that
 legitimately lie after it (or are not events) are listed below with the reason; a new date column is
 checked unless it is added there.
 """
@@ -14,8 +16,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from demo.generator import generate
-from ingestion.loader import load_landing
+from prediction.clv import ClvSettings
+from prediction.warehouse import refresh_clv_marts
+from tests.helpers.refreshed_demo import RefreshedDemo, copy_data_dir
 from transform.dbt import run_dbt, vars_arg
 
 pytestmark = pytest.mark.e2e
@@ -44,18 +47,17 @@ EXEMPT_COLUMNS = {
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dt.date]:
+def built(tmp_path_factory: pytest.TempPathFactory, refreshed_demo: RefreshedDemo) -> tuple[Path, dt.date]:
     root = tmp_path_factory.mktemp("no_future")
-    data_dir, target = root / "data", root / "work" / "target"
-    generate(data_dir, people=300, seed=7)
+    data_dir, target = copy_data_dir(refreshed_demo, root / "data").root, root / "work" / "target"
     warehouse = data_dir / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
-        load_landing(con, data_dir / "landing")
         first, last = con.execute(
             "select min(cast(event_time as date)), max(cast(event_time as date)) from raw.touches").fetchone()
     as_of = first + (last - first) / 2
-    run_dbt(["build", "--exclude", "resource_type:unit_test", *vars_arg({"as_of": as_of.isoformat()})],
-            data_dir=data_dir, target_path=target)
+    run_dbt(["run", *vars_arg({"as_of": as_of.isoformat()})], data_dir=data_dir, target_path=target)
+    with duckdb.connect(str(warehouse)) as con:
+        refresh_clv_marts(con, ClvSettings())
     return warehouse, as_of
 
 
