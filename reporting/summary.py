@@ -27,6 +27,7 @@ import pandas as pd
 from core.warehouse import MARTS_SCHEMA as MARTS
 from core.warehouse import RESTRICTED_SCHEMA as RESTRICTED
 from reporting.csv_files import write_csv
+from reporting.trigger_exports import omni_channel_lines, trigger_summary_lines
 
 # (segment_code, segment) in the order of the RFM table; every audience gets a file per channel.
 AUDIENCES: tuple[tuple[str, str], ...] = (
@@ -221,4 +222,17 @@ def marts_summary(con: duckdb.DuckDBPyConnection) -> str:
         f"  Reachable: {reach[1]} of {reach[0]} (SMS with consent {reach[2]}, WeCom {reach[3]}, "
         f"official account {reach[4]})"
     )
+    if _has_table(con, MARTS, "activation_triggers"):
+        triggers = trigger_summary_lines(con)
+        lines.append(f"  Triggers fired on {as_of:%Y-%m-%d}:" + ("" if triggers else " none"))
+        lines.extend("  " + line for line in triggers)
+    if _has_table(con, MARTS, "omni_channel_monthly"):
+        lines.extend("  " + line for line in omni_channel_lines(con))
     return "\n".join(lines)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()[0] > 0
