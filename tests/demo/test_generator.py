@@ -454,3 +454,15 @@ def test_campaign_truth_matches_assignments_and_orders(truth):
 def test_identity_is_linkable_by_file_evidence(gen):
     assert gen.identity_pairs_total > 200
     assert gen.identity_linkability >= 0.97
+
+
+def test_newer_member_export_writes_birthdays_in_the_formats_md_forms(gen):
+    # FORMATS.md: 生日 as 1990-05-17, 05-17 when the year is withheld, or empty
+    newer = [p for p in files(gen, "wechat_members", ".csv") if "until" not in p.name]
+    assert newer
+    frame = pd.read_csv(newer[0], encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    cells = frame["生日"]
+    full = cells.str.fullmatch(r"(19[6-9]\d|200[0-4])-\d\d-\d\d")
+    month_day = cells.str.fullmatch(r"\d\d-\d\d")
+    assert full.any() and month_day.any() and (cells == "").any()
+    assert (full | month_day | (cells == "")).all()
