@@ -5,7 +5,15 @@
 import csv
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from reporting.summary import write_audience_exports
 from reporting.trigger_exports import trigger_summary_lines, write_trigger_exports
@@ -56,6 +64,23 @@ def _data_rows(path: Path) -> int:
 
 
 TRIGGER_EXPORTS_KEY = AssetKey(["exports", "triggers"])
+SEND_LOG_KEY = AssetKey(["raw", "_touch_send_log"])
+
+# raw._touch_send_log is written by exports/triggers and read back by dbt (stg_raw__touch_send_log) on the
+# next days' runs: declared as an external asset, since a dependency on exports/triggers would be a cycle
+# (send log -> activation_triggers -> exports/triggers -> send log).
+send_log_asset = AssetsDefinition(
+    specs=[
+        AssetSpec(
+            key=SEND_LOG_KEY,
+            group_name="exports",
+            kinds={"duckdb"},
+            description="The automated touch's send log: one row per trigger touch exported (as_of_date, "
+            "customer_id, trigger_code, channel, exported_at). Written by exports/triggers; the next days' "
+            "frequency cap reads it.",
+        )
+    ]
+)
 
 
 @asset(
