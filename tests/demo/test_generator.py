@@ -384,6 +384,14 @@ def test_touch_logs(gen, truth):
     sent = ev[ev["event_type"] == "sent"].groupby(["campaign_id", "recipient"]).size()
     assert (sent >= 2).any()  # a recipient may be touched twice
     assert set(ev["recipient_type"]) <= {"phone", "openid", "unionid", "member_card", "email"}
+    # the platforms' delivery and consent events (FORMATS.md): never for a holdout, fewer than the sends
+    # (recipients are compared by count: each row's recipient is written in its own style)
+    platform = ev[ev["event_type"].isin(["failed", "bounced", "unsubscribed", "complained"])]
+    assert {"failed", "unsubscribed"} <= set(platform["event_type"])
+    assert set(ev.loc[ev["event_type"] == "bounced", "channel"]) <= {"email"}
+    assert "control" not in set(platform["variant"])
+    sends = ev[ev["event_type"] == "sent"].groupby("campaign_id").size()
+    assert (platform.groupby("campaign_id").size() < sends.reindex(platform["campaign_id"].unique())).all()
 
 
 # --- ground truth ---------------------------------------------------------------------------------------
