@@ -173,9 +173,12 @@ FOLLOW_STATUSES = ("关注", "取消关注", "已关注", "未关注", "已取�
 GENDERS = ("男", "女", "未知")
 TRADE_STATES = ("SUCCESS", "REFUND", "REVOKED", "NOTPAY", "CLOSED", "USERPAYING", "PAYERROR")
 CURRENCIES = ("CNY",)
-# Touches: the canonical values the adapter maps native spellings to (holdout: a control group's row).
+# Touches: the canonical values the adapter maps native spellings to (holdout: a control group's row;
+# failed, bounced, unsubscribed, complained: the delivery and consent events every SMS/email platform
+# reports, which feed the suppression list of the automated touch).
 TOUCH_CHANNELS = ("sms", "wecom", "email", "app_push")
-TOUCH_EVENT_TYPES = ("sent", "delivered", "opened", "clicked", "add_to_cart", "holdout")
+TOUCH_EVENT_TYPES = ("sent", "delivered", "opened", "clicked", "add_to_cart", "holdout",
+                     "failed", "bounced", "unsubscribed", "complained")
 TOUCH_RECIPIENT_TYPES = ("phone", "openid", "unionid", "member_card", "email")
 
 # Money bounds in yuan: a single receipt line / order / bill line beyond them is a unit or parsing error
@@ -336,6 +339,8 @@ REGISTRY: tuple[Source, ...] = (
             Column("tags", "VARCHAR"),  # 标签, normalised to comma-separated
             Column("sms_consent", "BOOLEAN"),  # 营销短信授权
             Column("wecom_friend", "BOOLEAN"),  # 企微好友
+            Column("birth_month_day", "VARCHAR"),  # 生日 as MM-DD (personal data: restricted downstream)
+            Column("birth_year", "INTEGER"),  # 生日's year; null when withheld (the MM-DD form)
         ),
         event_time="registered_at",
         freshness=MEMBER_SNAPSHOT,
@@ -405,7 +410,7 @@ REGISTRY: tuple[Source, ...] = (
             Column("recipient_type", "VARCHAR", not_null=True),  # phone / openid / unionid / member_card / email
             Column("recipient", "VARCHAR"),  # normalised (phone → 11 digits, email lower-cased)
             Column("recipient_issue", "VARCHAR"),  # why a recipient could not be normalised (masked, …)
-            Column("event_type", "VARCHAR", not_null=True),  # sent, delivered, opened, clicked, add_to_cart
+            Column("event_type", "VARCHAR", not_null=True),  # sent … add_to_cart, failed … complained
             Column("event_time", "TIMESTAMP", not_null=True),
         ),
         event_time="event_time",

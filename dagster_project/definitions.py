@@ -6,7 +6,7 @@ from dagster import Definitions, in_process_executor
 
 from .assets.clv import clv_predicted
 from .assets.dbt import dbt_models, dbt_project
-from .assets.exports import audience_exports
+from .assets.exports import audience_exports, send_log_asset, trigger_exports
 from .assets.history import reported_kpis
 from .assets.ingestion import bookkeeping_assets, ingestion_assets
 from .assets.raw_gates import raw_gates
@@ -18,7 +18,7 @@ from .schedules import daily_refresh_schedule
 from .sensors import build_landing_sensor
 
 all_assets = [
-    *ingestion_assets, *bookkeeping_assets, dbt_models, clv_predicted, audience_exports, reported_kpis, serving_marts,
+    *ingestion_assets, *bookkeeping_assets, dbt_models, clv_predicted, audience_exports, trigger_exports, send_log_asset, reported_kpis, serving_marts,
 ]  # fmt: skip
 
 defs = Definitions(

@@ -49,6 +49,18 @@ FILES: dict[str, str] = {
 }
 
 
+# The automated touch's send log: one row per trigger touch exported (reporting/trigger_exports.py appends
+# a day's rows, replacing that as_of's earlier rows); dbt reads it back as source raw._touch_send_log for
+# the next days' frequency cap.
+TOUCH_SEND_LOG: dict[str, str] = {
+    "as_of_date": "DATE",  # the trigger day whose lists were exported
+    "customer_id": "VARCHAR",
+    "trigger_code": "VARCHAR",
+    "channel": "VARCHAR",  # sms / wecom / email
+    "exported_at": "TIMESTAMP",
+}
+
+
 def raw_table_columns(source: str) -> dict[str, str]:
     """All columns of raw.<source>: canonical columns then lineage columns."""
     return {**CANONICAL[source], **LINEAGE}
@@ -60,6 +72,10 @@ def create_raw_tables(con) -> None:
     tables = {source: raw_table_columns(source) for source in CANONICAL}
     tables["_quarantine"] = QUARANTINE
     tables["_files"] = FILES
+    tables["_touch_send_log"] = TOUCH_SEND_LOG
     for table, columns in tables.items():
         cols = ", ".join(f'"{name}" {dtype}' for name, dtype in columns.items())
         con.execute(f'create table if not exists raw."{table}" ({cols})')
+        # a warehouse created before a column joined the registry (e.g. 生日) gets it, null for old rows
+        for name, dtype in columns.items():
+            con.execute(f'alter table raw."{table}" add column if not exists "{name}" {dtype}')

@@ -5,7 +5,8 @@ Plain DuckDB (no Dagster import), called by the CLI at the end of a run:
 - ``write_audience_exports(con, exports_dir)`` writes one CSV per audience (= RFM segment_code) and contact
   channel from ``marts.activation_audience``: WeCom lists carry hashed ids only
   (``exports_dir/audiences/<as_of>/wecom_<audience>.csv``); SMS lists carry raw phones, read from
-  ``restricted.customer_pii`` for customers with SMS consent only, and are written under
+  ``restricted.customer_pii`` for customers with SMS consent who are not WeCom friends (one channel per
+  customer, WeCom first as in ``preferred_contact_channel``), and are written under
   ``exports_dir/restricted/audiences/<as_of>/sms_<audience>.csv`` (owner-only permissions).
 - ``marts_summary(con)`` returns a few lines: the repurchase rate of the month of as_of (and of the latest
   complete month when that month is partial), segment sizes, lifecycle stage counts, tiers, reachability.
@@ -27,6 +28,7 @@ import pandas as pd
 from core.warehouse import MARTS_SCHEMA as MARTS
 from core.warehouse import RESTRICTED_SCHEMA as RESTRICTED
 from reporting.csv_files import write_csv
+from reporting.trigger_exports import omni_channel_lines, trigger_summary_lines
 
 # (segment_code, segment) in the order of the RFM table; every audience gets a file per channel.
 AUDIENCES: tuple[tuple[str, str], ...] = (
@@ -59,7 +61,9 @@ _WECOM_SQL = """
     order by audience, customer_id
 """
 
-# Raw phones only for customers whose SMS consent is recorded (sms_reachable) and who have a phone.
+# Raw phones only for customers whose SMS consent is recorded (sms_reachable) and who have a phone, and
+# only when SMS is their preferred channel (activation_audience.preferred_contact_channel: WeCom first), so
+# no customer is in both the WeCom and the SMS list of an audience (issue 14: 703 were).
 _SMS_SQL = """
     select pii.phone, audience.customer_id, audience.segment, audience.recommended_action,
         audience.lifecycle_stage, audience.member_tier, audience.audience
@@ -67,6 +71,7 @@ _SMS_SQL = """
     inner join restricted.customer_pii as pii
         on pii.customer_id = audience.customer_id
     where audience.sms_reachable
+        and not audience.wecom_reachable
         and pii.phone is not null
     order by audience.audience, audience.customer_id
 """
@@ -221,4 +226,17 @@ def marts_summary(con: duckdb.DuckDBPyConnection) -> str:
         f"  Reachable: {reach[1]} of {reach[0]} (SMS with consent {reach[2]}, WeCom {reach[3]}, "
         f"official account {reach[4]})"
     )
+    if _has_table(con, MARTS, "activation_triggers"):
+        triggers = trigger_summary_lines(con)
+        lines.append(f"  Triggers fired on {as_of:%Y-%m-%d}:" + ("" if triggers else " none"))
+        lines.extend("  " + line for line in triggers)
+    if _has_table(con, MARTS, "omni_channel_monthly"):
+        lines.extend("  " + line for line in omni_channel_lines(con))
     return "\n".join(lines)
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()[0] > 0

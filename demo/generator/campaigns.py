@@ -49,7 +49,7 @@ def audience(spec: CampaignSpec, people: pd.DataFrame, skel: pd.DataFrame, send_
 
 
 def run_campaigns(rng: np.random.Generator, people: pd.DataFrame, skel: pd.DataFrame, tl: Timeline) -> CampaignRun:
-    touches, assigns, extras = [], [], []
+    touches, assigns, extras, platform_events = [], [], [], []
     for ci, spec in enumerate(CAMPAIGNS):
         send_s = (tl.days - spec.days_before_end) * 86400 + 10 * 3600
         elig = audience(spec, people, skel, send_s)
@@ -87,6 +87,12 @@ def run_campaigns(rng: np.random.Generator, people: pd.DataFrame, skel: pd.DataF
         ev.append(_events(pids[re_del], variant[re_del], rtype[re_del], None, "delivered", t_re[re_del] + 30))
         ev_df = pd.concat(ev, ignore_index=True)
         ev_df.insert(0, "campaign", ci)
+        # appended after every campaign's funnel events, so the rows (and the writer's draws over them)
+        # that existed before these events keep their positions
+        platform = pd.concat(_delivery_and_consent_events(spec.channel, pids, variant, rtype, sent, deliv, t0,
+                                                          t_del), ignore_index=True)
+        platform.insert(0, "campaign", ci)
+        platform_events.append(platform)
         touches.append(ev_df)
 
         prob = dict(zip(spec.variants, spec.extra_purchase_prob, strict=True))
@@ -99,9 +105,25 @@ def run_campaigns(rng: np.random.Generator, people: pd.DataFrame, skel: pd.DataF
                                     "campaign": np.full(int(buy.sum()), ci, dtype=np.int16)}))
         assigns.append(pd.DataFrame({"campaign": ci, "pid": pids, "variant": variant, "recipient_type": rtype,
                                      "first_touch_t": t0, "treated": sent}))
-    return CampaignRun(touches=pd.concat(touches, ignore_index=True),
+    return CampaignRun(touches=pd.concat(touches + platform_events, ignore_index=True),
                        assignments=pd.concat(assigns, ignore_index=True),
                        extra_orders=pd.concat(extras, ignore_index=True))
+
+
+def _delivery_and_consent_events(channel, pids, variant, rtype, sent, deliv, t0, t_del) -> list[pd.DataFrame]:
+    """The platform's delivery and consent events (FORMATS.md), derived from the person id and the draws
+    already made (no draw from rng, so every other stream is unchanged): a send not delivered is reported
+    failed (an email bounced) two minutes later; every 53rd delivered recipient unsubscribes ten minutes
+    after delivery, and every 131st email recipient complains."""
+    undelivered = sent & ~deliv
+    failure = "bounced" if channel == "email" else "failed"
+    unsubscribed = deliv & (pids % 53 == 0)
+    complained = deliv & (pids % 131 == 0) & (channel == "email")
+    return [
+        _events(pids, variant, rtype, undelivered, failure, t0 + 120),
+        _events(pids, variant, rtype, unsubscribed, "unsubscribed", t_del + 600),
+        _events(pids, variant, rtype, complained, "complained", t_del + 900),
+    ]
 
 
 def _events(pids, variant, rtype, mask, event, t) -> pd.DataFrame:

@@ -20,6 +20,18 @@ LEVELS = np.array(cat.MEMBER_LEVELS, dtype=object)
 FEE_RATE = 0.006
 
 
+def birthday_cells(pid: np.ndarray) -> pd.Series:
+    """生日 cells derived from the person id alone (no draw from ctx.rng, so every other stream is unchanged):
+    a day spread over the year, born 1960..2004; every 4th member withholds the year (``MM-DD``), every
+    10th leaves it empty."""
+    pid = pid.astype(np.int64)
+    day = np.datetime64("2001-01-01") + (pid * 7919) % 365
+    month_day = pd.Series(pd.to_datetime(day).strftime("%m-%d"))
+    year = (1960 + (pid * 31) % 45).astype(str)
+    cells = pd.Series(np.where(pid % 4 == 1, month_day, year + "-" + month_day), dtype="str")
+    return cells.where(pid % 10 != 3, "")
+
+
 def write_members(ctx: Ctx) -> None:
     people = ctx.people
     tl = ctx.tl
@@ -96,14 +108,15 @@ def write_members(ctx: Ctx) -> None:
                 rows = write_csv(ctx.path("wechat_members", name), Table(header, cols), "utf-8-sig")
         else:
             header = ["appid", "openid", "unionid", "昵称", "绑定手机", "邮箱", "性别", "城市", "注册时间", "关注状态",
-                      "取消关注时间", "会员卡号", "会员等级", "积分", "标签", "营销短信授权", "企微好友"]
+                      "取消关注时间", "会员卡号", "会员等级", "积分", "标签", "营销短信授权", "企微好友", "生日"]
             m = int(sel.sum())
             cols = [pd.Series([cat.WECHAT_APP_ID] * m), pd.Series(mem["openid"].to_numpy()[sel]),
                     pd.Series(mem["unionid"].to_numpy()[sel]), pd.Series(mem["wechat_nick"].to_numpy()[sel]),
                     phone_cells, email[sel].reset_index(drop=True), pd.Series(mem["gender"].to_numpy()[sel]),
                     pd.Series(mem["city"].to_numpy()[sel]), times(reg_dt, "iso"), pd.Series(follow),
                     times(unf_dt, "iso"), pd.Series(mem["member_card"].to_numpy()[sel]), pd.Series(level[sel]),
-                    pd.Series(points[sel]).astype(str), tags, pd.Series(sms), pd.Series(yes[wecom])]
+                    pd.Series(points[sel]).astype(str), tags, pd.Series(sms), pd.Series(yes[wecom]),
+                    birthday_cells(pid[sel])]
             first = str((tl.start + np.timedelta64(cutoff_s, "s")).astype("datetime64[D]"))
             last = str((tl.start + np.timedelta64(tl.end_s, "s")).astype("datetime64[D]"))
             name = f"members_{first}_{last}.csv"

@@ -34,6 +34,10 @@ EVENT_TYPE_SPELLINGS: dict[str, tuple[str, ...]] = {
     "clicked": ("clicked", "click", "点击", "已点击"),
     "add_to_cart": ("add_to_cart", "addtocart", "cart", "加购", "加入购物车"),
     "holdout": ("holdout", "control", "对照组", "不发送"),
+    "failed": ("failed", "fail", "发送失败", "失败", "undelivered"),
+    "bounced": ("bounced", "bounce", "退信", "被退回"),
+    "unsubscribed": ("unsubscribed", "unsubscribe", "退订", "已退订", "td"),
+    "complained": ("complained", "complaint", "spam", "投诉", "举报"),
 }
 # canonical value (the registry's, in its order) → native spellings
 RECIPIENT_TYPES: dict[str, tuple[str, ...]] = {

@@ -384,6 +384,14 @@ def test_touch_logs(gen, truth):
     sent = ev[ev["event_type"] == "sent"].groupby(["campaign_id", "recipient"]).size()
     assert (sent >= 2).any()  # a recipient may be touched twice
     assert set(ev["recipient_type"]) <= {"phone", "openid", "unionid", "member_card", "email"}
+    # the platforms' delivery and consent events (FORMATS.md): never for a holdout, fewer than the sends
+    # (recipients are compared by count: each row's recipient is written in its own style)
+    platform = ev[ev["event_type"].isin(["failed", "bounced", "unsubscribed", "complained"])]
+    assert {"failed", "unsubscribed"} <= set(platform["event_type"])
+    assert set(ev.loc[ev["event_type"] == "bounced", "channel"]) <= {"email"}
+    assert "control" not in set(platform["variant"])
+    sends = ev[ev["event_type"] == "sent"].groupby("campaign_id").size()
+    assert (platform.groupby("campaign_id").size() < sends.reindex(platform["campaign_id"].unique())).all()
 
 
 # --- ground truth ---------------------------------------------------------------------------------------
@@ -454,3 +462,15 @@ def test_campaign_truth_matches_assignments_and_orders(truth):
 def test_identity_is_linkable_by_file_evidence(gen):
     assert gen.identity_pairs_total > 200
     assert gen.identity_linkability >= 0.97
+
+
+def test_newer_member_export_writes_birthdays_in_the_formats_md_forms(gen):
+    # FORMATS.md: 生日 as 1990-05-17, 05-17 when the year is withheld, or empty
+    newer = [p for p in files(gen, "wechat_members", ".csv") if "until" not in p.name]
+    assert newer
+    frame = pd.read_csv(newer[0], encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    cells = frame["生日"]
+    full = cells.str.fullmatch(r"(19[6-9]\d|200[0-4])-\d\d-\d\d")
+    month_day = cells.str.fullmatch(r"\d\d-\d\d")
+    assert full.any() and month_day.any() and (cells == "").any()
+    assert (full | month_day | (cells == "")).all()

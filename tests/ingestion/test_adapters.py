@@ -229,6 +229,34 @@ def test_wechat_members(tmp_path: Path) -> None:
     assert f["registered_at"].tolist() == [pd.Timestamp("2024-01-05 10:00"), pd.Timestamp("2024-02-01")]
     assert res.rejects["reason"].tolist() == ["OpenID: empty"]
     assert res.rejects["row_number"].tolist() == [4]
+    assert f["birth_month_day"].isna().all() and f["birth_year"].isna().all()  # no 生日 column
+
+
+def test_wechat_members_birthday_forms(tmp_path: Path) -> None:
+    # FORMATS.md: 生日 as 1990-05-17, 05-17 when the year is withheld, or empty; a non-date loads as null
+    # with the value noted in _extra._issues (an optional field: the member row stays)
+    text = (
+        "openid,注册时间,生日\n"
+        "o1,2024-01-05,1990-05-17\n"
+        "o2,2024-01-05,05-17\n"
+        "o3,2024-01-05,\n"
+        "o4,2024-01-05,1988年2月9日\n"
+        "o5,2024-01-05,02-29\n"
+        "o6,2024-01-05,1990-02-30\n"
+        "o7,2024-01-05,13-01\n"
+        "o8,2024-01-05,１９９２/１２/０１\n"
+    )
+    path = tmp_path / "members.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    res = parse("wechat_members", path)
+    f = res.frame
+    assert res.rejects.empty
+    days = [None if pd.isna(x) else x for x in f["birth_month_day"]]
+    years = [None if pd.isna(x) else int(x) for x in f["birth_year"]]
+    assert days == ["05-17", "05-17", None, "02-09", "02-29", None, None, "12-01"]
+    assert years == [1990, None, None, 1988, None, None, None, 1992]
+    assert "生日: not a date (1990-02-30)" in f["_extra"].iloc[5]
+    assert "生日: not a date (13-01)" in f["_extra"].iloc[6]
 
 
 # ------------------------------------------------------------------------------------------- wechat_pay
@@ -305,7 +333,7 @@ def test_touches_recipients_and_event_types(tmp_path: Path) -> None:
         "C1,春季唤醒,email,A,email, Li@Example.COM ,opened,2025-03-01 11:00:00\n"  # 4
         "C1,春季唤醒,wecom,A,openid,=\"oA1\",clicked,2025-03-01 12:00:00\n"  # 5
         "C1,春季唤醒,sms,control,phone,13912345678,holdout,2025-03-01 10:00:00\n"  # 6
-        "C1,春季唤醒,sms,A,phone,13912345678,bounced,2025-03-01 10:00:00\n"  # 7
+        "C1,春季唤醒,sms,A,phone,13912345678,forwarded,2025-03-01 10:00:00\n"  # 7
         "C1,春季唤醒,sms,A,fax,12345,sent,2025-03-01 10:00:00\n"  # 8
         "C1,春季唤醒,app_push,A,member_card,,sent,2025-03-01 10:00:00\n"  # 9
     )
@@ -323,7 +351,24 @@ def test_touches_recipients_and_event_types(tmp_path: Path) -> None:
     assert f["recipient_issue"].iloc[[0, 2, 3, 4]].isna().all()
     assert f["event_type"].tolist()[:4] == ["sent", "delivered", "opened", "clicked"]
     rejects = res.rejects.set_index("row_number")["reason"].to_dict()
-    assert rejects == {7: "event_type: unknown event type (bounced)", 8: "recipient_type: unknown recipient type (fax)"}
+    assert rejects == {7: "event_type: unknown event type (forwarded)", 8: "recipient_type: unknown recipient type (fax)"}
+
+
+def test_touches_delivery_and_consent_events_load(tmp_path: Path) -> None:
+    # FORMATS.md: failed, bounced, unsubscribed, complained feed the suppression list; native spellings
+    text = (
+        "campaign_id,channel,variant,recipient_type,recipient,event_type,event_time\n"
+        "C1,sms,A,phone,13912345678,退订,2025-03-01 10:00:00\n"
+        "C1,sms,A,phone,13912345679,发送失败,2025-03-01 10:00:00\n"
+        "C1,email,A,email,a@b.cn,Bounced,2025-03-01 10:00:00\n"
+        "C1,email,A,email,c@d.cn,complaint,2025-03-01 10:00:00\n"
+        "C1,email,A,email,e@f.cn,unsubscribed,2025-03-01 10:00:00\n"
+    )
+    path = tmp_path / "touches.csv"
+    path.write_bytes(text.encode())
+    res = parse("touches", path)
+    assert res.rejects.empty
+    assert res.frame["event_type"].tolist() == ["unsubscribed", "failed", "bounced", "complained", "unsubscribed"]
 
 
 def test_extra_json_escapes_every_character(tmp_path: Path) -> None:

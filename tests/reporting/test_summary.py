@@ -81,10 +81,10 @@ def test_exports_phones_only_for_consented_customers_under_restricted(tmp_path: 
         restricted / f"sms_{code}.csv" for code, _ in AUDIENCES}
     assert set(paths) == expected and len(paths) == 16
 
+    # u1 is reachable on both: WeCom comes first (preferred_contact_channel), so u1 is in the WeCom list only
     sms_value = _read(restricted / "sms_important_value.csv").splitlines()
     assert sms_value == [
         "phone,customer_id,segment,recommended_action,lifecycle_stage,member_tier",
-        "13800001111,u1,重要价值客户,专属会员权益、定制化产品、一对一服务,loyal,gold",
     ]
     assert _read(restricted / "sms_general_winback.csv").splitlines()[1:] == [
         "13700003333,u3,一般挽留客户,低价值客户，可减少触达或定向清理,churned,none"]

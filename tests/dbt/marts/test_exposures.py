@@ -17,5 +17,6 @@ def test_the_reports_exposure_depends_on_the_marts_it_reads(dbt_manifest: Path) 
     assert read == set(TABLES)
     assert {node.split(".")[-1] for node in exposures["activation_exports"]["depends_on"]["nodes"]} == {
         "activation_audience",
+        "activation_triggers",
         "customer_pii",
     }

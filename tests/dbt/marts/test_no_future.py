@@ -85,7 +85,8 @@ def test_every_event_date_in_every_mart_is_on_or_before_as_of(built: tuple[Path,
                 late.append(f"{table}.{column}: {count} rows after {as_of}, newest {newest}")
         tables = {t for t, _ in checked}
         for expected in ("campaign_assignments", "campaign_customer_rfm", "customer_rfm", "dim_customers",
-                         "repurchase_purchases", "kpi_touch_conversion_monthly", "touch_conversion_monthly"):
+                         "repurchase_purchases", "kpi_touch_conversion_monthly", "touch_conversion_monthly",
+                         "activation_triggers", "omni_channel_monthly", "omni_channel_switches"):
             assert expected in tables, expected
     assert not late, "\n".join(late)
 

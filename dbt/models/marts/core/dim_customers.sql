@@ -170,7 +170,10 @@ member_flags as (
             when bool_or(follow_status_en = 'unsubscribed') then 'unsubscribed'
         end as wechat_follow_status,
         bool_or(coalesce(sms_consent, false)) as sms_consent,
-        bool_or(coalesce(wecom_friend, false)) as wecom_friend
+        bool_or(coalesce(wecom_friend, false)) as wecom_friend,
+        -- the latest registered member row that states a birthday
+        arg_max(birth_month_day, registered_at) filter (where birth_month_day is not null) as birth_month_day,
+        arg_max(birth_year, registered_at) filter (where birth_month_day is not null) as birth_year
     from member_rows
     group by customer_id
 
@@ -216,7 +219,9 @@ final as (
         member_profile.points,
         member_profile.tags,
         coalesce(member_flags.sms_consent, false) as sms_consent,
-        coalesce(member_flags.wecom_friend, false) as wecom_friend
+        coalesce(member_flags.wecom_friend, false) as wecom_friend,
+        member_flags.birth_month_day,
+        member_flags.birth_year
     from customers
     left join primary_phone on primary_phone.customer_id = customers.customer_id
     left join order_totals on order_totals.customer_id = customers.customer_id

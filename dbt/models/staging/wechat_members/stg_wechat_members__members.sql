@@ -40,6 +40,8 @@ renamed as (
         tags,
         sms_consent,
         wecom_friend,
+        cast(birth_month_day as {{ dbt.type_string() }}) as birth_month_day,
+        cast(birth_year as integer) as birth_year,
         _file_name,
         _file_sha256,
         _row_number,

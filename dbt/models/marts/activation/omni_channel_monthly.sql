@@ -1,0 +1,103 @@
+{#- The omni-channel view (线上线下联动) by month, purchases up to as_of (repurchase_purchases): for each
+    month with purchases, among the customers who purchased in it:
+    - multi_channel_share: share who have bought, up to the month's end (or as_of), in 2 or more channels;
+    - online_offline_share: share who have bought both offline (pos) and online (any other channel);
+    - cross_channel_repurchase_rate: among the month's repurchases (a customer's 2nd or later purchase),
+      the share made in a channel other than the customer's first purchase's channel. -#}
+
+with
+
+purchases as (
+
+    select * from {{ ref('repurchase_purchases') }}
+
+),
+
+first_channel as (
+
+    select customer_id, arg_min(channel, customer_purchase_seq) as first_channel
+    from purchases
+    group by customer_id
+
+),
+
+months as (
+
+    select distinct {{ marts_period_start('month', 'purchase_date') }} as period_start
+    from purchases
+
+),
+
+-- every customer's channels up to each month's end
+history as (
+
+    select
+        months.period_start,
+        purchases.customer_id,
+        count(distinct purchases.channel) as channels,
+        max(case when purchases.channel = 'pos' then 1 else 0 end) as bought_offline,
+        max(case when purchases.channel <> 'pos' then 1 else 0 end) as bought_online
+    from months
+    inner join purchases
+        on purchases.purchase_date <= {{ marts_period_end('month', 'months.period_start') }}
+    group by months.period_start, purchases.customer_id
+
+),
+
+month_buyers as (
+
+    select distinct {{ marts_period_start('month', 'purchase_date') }} as period_start, customer_id
+    from purchases
+
+),
+
+buyers as (
+
+    select
+        month_buyers.period_start,
+        count(*) as customers,
+        sum(case when history.channels >= 2 then 1 else 0 end) as multi_channel_customers,
+        sum(history.bought_offline * history.bought_online) as online_offline_customers
+    from month_buyers
+    inner join history
+        on history.period_start = month_buyers.period_start
+        and history.customer_id = month_buyers.customer_id
+    group by month_buyers.period_start
+
+),
+
+repurchases as (
+
+    select
+        {{ marts_period_start('month', 'purchases.purchase_date') }} as period_start,
+        count(*) as repurchases,
+        sum(case when purchases.channel <> first_channel.first_channel then 1 else 0 end) as cross_channel_repurchases
+    from purchases
+    inner join first_channel
+        on first_channel.customer_id = purchases.customer_id
+    where purchases.customer_purchase_seq >= 2
+    group by 1
+
+),
+
+final as (
+
+    select
+        cast(buyers.period_start as date) as period_start,
+        cast(buyers.customers as integer) as customers,
+        cast(buyers.multi_channel_customers as integer) as multi_channel_customers,
+        cast(buyers.multi_channel_customers * 1.0 / buyers.customers as double) as multi_channel_share,
+        cast(buyers.online_offline_customers as integer) as online_offline_customers,
+        cast(buyers.online_offline_customers * 1.0 / buyers.customers as double) as online_offline_share,
+        cast(coalesce(repurchases.repurchases, 0) as integer) as repurchases,
+        cast(coalesce(repurchases.cross_channel_repurchases, 0) as integer) as cross_channel_repurchases,
+        cast(case when repurchases.repurchases > 0
+            then repurchases.cross_channel_repurchases * 1.0 / repurchases.repurchases end as double)
+            as cross_channel_repurchase_rate
+    from buyers
+    left join repurchases
+        on repurchases.period_start = buyers.period_start
+
+)
+
+select * from final
