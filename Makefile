@@ -34,8 +34,10 @@ lock:
 demo: $(STAMP)
 	$(BIN)/repurchase demo
 
+# Two workers (pytest-xdist), each test module on one worker so its module fixtures are built once: most of
+# a test's time is one dbt process parsing or building, which uses one core.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope
 
 ui: $(STAMP)
 	$(BIN)/repurchase ui
