@@ -55,6 +55,10 @@ def dbt_manifest() -> Path:
 def refreshed_demo(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path):
     """The demo (tests/helpers/refreshed_demo.py) after one ``refresh_all`` run, once per session. Read it;
     copy it (``copy_data_dir``) before changing anything."""
-    from tests.helpers.refreshed_demo import refresh_demo
+    from tests.helpers.refreshed_demo import refresh_demo, shared_refreshed_demo
 
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # `make test` runs two workers (pytest-xdist): the first to get here builds the demo in their
+        # common temporary folder, the other waits for it and reads the same one.
+        return shared_refreshed_demo(tmp_path_factory.getbasetemp().parent / "refreshed_demo")
     return refresh_demo(tmp_path_factory.mktemp("refreshed_demo") / "data")

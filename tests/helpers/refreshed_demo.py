@@ -75,6 +75,25 @@ def refresh_demo(root: Path) -> RefreshedDemo:
         )
 
 
+def shared_refreshed_demo(base: Path) -> RefreshedDemo:
+    """The refreshed demo under ``base``, built by the first process to ask (others wait on a lock and
+    read what it saved): one build for all the workers of a test session."""
+    import fcntl
+    import pickle
+
+    base.mkdir(parents=True, exist_ok=True)
+    saved = base / "refreshed_demo.pickle"
+    with (base / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if saved.exists():
+            return pickle.loads(saved.read_bytes())  # written just below by this session's other worker
+        demo = refresh_demo(base / "data")
+        partial = saved.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(demo))
+        partial.replace(saved)
+        return demo
+
+
 def copy_data_dir(demo: RefreshedDemo, root: Path) -> DataPaths:
     """A copy of the refreshed data directory at ``root`` (warehouse, landing, serving, exports...)."""
     shutil.copytree(demo.root, root, symlinks=True)
