@@ -81,9 +81,15 @@ def test_personal_data_columns_are_the_decided_ones(manifest: dict[str, Any]) ->
     pii = {
         (table, column) for table, columns in marts.items() for column, is_pii in columns.items() if is_pii
     }
-    # The display form of the phone and the clear member card are the personal data in the marts (keyed
-    # hashes stand in for phones, a mask for the card); both stay in the warehouse for restricted exports.
-    assert pii == {("dim_customers", "phone_masked"), ("dim_customers", "member_card")}
+    # The display form of the phone, the clear member card and the birthday are the personal data in the
+    # marts (keyed hashes stand in for phones, a mask for the card, the fired trigger for the birthday);
+    # they stay in the warehouse for restricted exports and the birthday trigger.
+    assert pii == {
+        ("dim_customers", "phone_masked"),
+        ("dim_customers", "member_card"),
+        ("dim_customers", "birth_month_day"),
+        ("dim_customers", "birth_year"),
+    }
     # The restricted table is not a mart (never served) and declares its personal data all the same.
     assert "customer_pii" not in marts
     assert declared_columns(manifest, schema="restricted")["customer_pii"] == {
@@ -151,7 +157,9 @@ def test_publishing_leaves_every_pii_column_out(manifest: dict[str, Any], tmp_pa
     # Without `columns` the publisher reads the declarations from the dbt project itself.
     published = publish_serving_copy(warehouse, serving, version="v1")
 
-    assert published.dropped_columns == {"dim_customers": ["phone_masked", "member_card"]}
+    assert published.dropped_columns == {
+        "dim_customers": ["phone_masked", "member_card", "birth_month_day", "birth_year"]
+    }
     declared = declared_columns(manifest)
     tables = _published_columns(serving)
     assert set(tables) == set(declared)  # every mart, nothing restricted
