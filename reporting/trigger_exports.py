@@ -43,8 +43,9 @@ MESSAGE_COLUMNS: dict[str, str] = {
 CHURN_RISK_TABLE = "activation_triggers_churn_risk"
 _DBT_TRIGGERS = f"{MARTS}.activation_triggers"
 _ALL_TRIGGERS = (
-    f"(select * from {MARTS}.activation_triggers union all by name select * from {MARTS}.{CHURN_RISK_TABLE})"
-)
+    f"(select * from {MARTS}.activation_triggers union all by name select * from {MARTS}.{CHURN_RISK_TABLE} "
+    f"where as_of_date = (select as_of_date from {MARTS}.repurchase_as_of))"
+)  # churn_risk rows of another as_of (a dbt rerun for another day without the CLV step) are not today's
 
 
 def triggers_relation(con: duckdb.DuckDBPyConnection) -> str:

@@ -182,3 +182,22 @@ def test_trigger_exports_send_churn_risk_with_the_dbt_triggers(con, tmp_path):
         "  birthday: 1 fired, 1 sent",
         "  churn_risk: 5 fired, 2 sent; suppressed: frequency_cap 1, unreachable 1, unsubscribed 1",
     ]
+
+
+def test_exports_leave_out_churn_risk_rows_of_another_as_of(con, tmp_path):
+    """A dbt rerun for another day without the CLV step leaves yesterday's churn_risk rows: not sent."""
+    refresh_churn_risk_triggers(con, SETTINGS)
+    con.execute("drop table marts.activation_triggers")
+    con.execute(
+        f"create table marts.activation_triggers as select * from marts.{CHURN_RISK_TABLE} where false"
+    )
+    con.execute("create or replace table marts.repurchase_as_of as select date '2026-07-01' as as_of_date")
+    con.execute("create schema restricted")
+    con.execute(
+        "create table restricted.customer_pii (customer_id varchar, phone varchar, email varchar, name varchar)"
+    )
+    write_trigger_exports(con, tmp_path)
+    assert con.execute(
+        "select count(*) from raw._touch_send_log where as_of_date > '2026-06-29'"
+    ).fetchone() == (0,)
+    assert trigger_summary_lines(con) == []
