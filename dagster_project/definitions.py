@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
-from .assets.clv import clv_predicted
+from .assets.clv import activation_triggers_churn_risk, clv_predicted
 from .assets.dbt import dbt_models, dbt_project
 from .assets.exports import audience_exports, send_log_asset, trigger_exports
 from .assets.history import reported_kpis
@@ -18,7 +18,7 @@ from .schedules import daily_refresh_schedule
 from .sensors import build_landing_sensor
 
 all_assets = [
-    *ingestion_assets, *bookkeeping_assets, dbt_models, clv_predicted, audience_exports, trigger_exports, send_log_asset, reported_kpis, serving_marts,
+    *ingestion_assets, *bookkeeping_assets, dbt_models, clv_predicted, activation_triggers_churn_risk, audience_exports, trigger_exports, send_log_asset, reported_kpis, serving_marts,
 ]  # fmt: skip
 
 defs = Definitions(

@@ -609,6 +609,37 @@ def _audiences(reach: pd.DataFrame) -> Chart:
     return Chart("audiences", title, how, figure)
 
 
+def _triggers(outcomes: pd.DataFrame | None, as_of: dt.date | None) -> Chart:
+    title = "Triggers fired on as_of by channel, and suppressed by reason"
+    how = (
+        "Per trigger (activation_triggers, with churn_risk): touches sent on each channel (one per customer "
+        "and trigger), and the fired triggers not sent, by suppressed_reason (control group, unreachable, "
+        "unsubscribed / complained / bounced / failed, frequency cap, daily limit)."
+    )
+    if outcomes is None:
+        return _empty("triggers", title, how, "activation_triggers is not in the serving copy.")
+    figure = go.Figure()
+    for index, (outcome, rows) in enumerate(outcomes.groupby("outcome", sort=False)):
+        suppressed = bool(rows["is_suppressed"].iloc[0])
+        figure.add_trace(
+            go.Bar(
+                x=rows["trigger_code"],
+                y=rows["triggers"],
+                name=outcome,
+                marker={
+                    "color": PALETTE[index % len(PALETTE)],
+                    "pattern": {"shape": "/" if suppressed else ""},
+                },
+                hovertemplate=f"%{{x}} · {outcome}: %{{y:,}}<extra></extra>",
+            )
+        )
+    if outcomes.empty:
+        day = f" on {as_of:%Y-%m-%d}" if as_of else ""
+        figure.add_annotation(text=f"No trigger fired{day}.", showarrow=False, xref="paper", yref="paper")
+    _layout(figure, title, barmode="stack", xaxis={"title": "trigger"}, yaxis={"title": "customers"})
+    return Chart("triggers", title, how, figure)
+
+
 # --- predictive CLV -------------------------------------------------------------------------------
 
 
@@ -916,6 +947,7 @@ def build_sections(con: duckdb.DuckDBPyConnection, quality: Mapping[str, Any] | 
             [
                 *_tiers(data.tier_counts(con), data.tier_vs_member_level(con)),
                 _audiences(data.audience_reach(con)),
+                _triggers(data.trigger_outcomes(con), as_of),
             ],
         ),
         Section(

@@ -18,7 +18,8 @@ STAGE_ORDER: tuple[str, ...] = ("new", "active", "loyal", "silent", "churned")
 # Every mart the report reads (dbt/models/marts/_marts__exposures.yml: the exposure repurchase_report
 # depends on exactly these; a test keeps the two equal).
 TABLES: tuple[str, ...] = (
-    "ab_test_results", "activation_audience", "campaign_funnel", "clv_holdout_check", "clv_model_fit",
+    "ab_test_results", "activation_audience", "activation_triggers", "activation_triggers_churn_risk",
+    "campaign_funnel", "clv_holdout_check", "clv_model_fit",
     "cohort_retention", "customer_clv_predicted", "customer_rfm", "kpi_monthly", "lifecycle_daily_counts",
     "lifecycle_transitions", "member_tiers", "repurchase_as_of",
 )  # fmt: skip
@@ -256,6 +257,34 @@ def audience_reach(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         order by customers desc
         """,
     )
+
+
+_TRIGGER_OUTCOMES_SQL = """
+    select
+        trigger_code,
+        coalesce(channel, 'suppressed: ' || suppressed_reason) as outcome,
+        not is_sent as is_suppressed,
+        count(*) as triggers
+    from {triggers}
+    group by all
+    order by trigger_code, is_suppressed, outcome
+"""
+_DBT_TRIGGERS = "activation_triggers"
+_ALL_TRIGGERS = (
+    "(select * from activation_triggers union all by name select * from activation_triggers_churn_risk "
+    "where as_of_date = (select max(as_of_date) from repurchase_as_of))"
+)
+
+
+def trigger_outcomes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    """Triggers fired on as_of per trigger_code and outcome: the channel it was sent on, or
+    ``suppressed: <reason>``; ``activation_triggers`` with the churn_risk rows when published. None when
+    the mart is absent (an empty frame: nothing fired)."""
+    if not has_table(con, "activation_triggers"):
+        return None
+    churn_risk = has_table(con, "activation_triggers_churn_risk") and has_table(con, "repurchase_as_of")
+    triggers = _ALL_TRIGGERS if churn_risk else _DBT_TRIGGERS
+    return con.execute(_TRIGGER_OUTCOMES_SQL.format(triggers=triggers)).df()
 
 
 def p_alive(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

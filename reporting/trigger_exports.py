@@ -2,7 +2,7 @@
 written to the restricted exports folder (full names, phones and emails: owner-only), and the send log the
 next days' frequency cap reads (``raw._touch_send_log``, read by dbt as ``stg_raw__touch_send_log``).
 
-Only rows of ``marts.activation_triggers`` with ``is_sent`` are written; each (customer, trigger, day) once,
+Only rows of ``marts.activation_triggers`` (and ``marts.activation_triggers_churn_risk``) with ``is_sent`` are written; each (customer, trigger, day) once,
 on its one channel. A rerun for the same as_of rewrites that day's files and replaces that day's send-log
 rows (the cap counts only earlier days). Cells that could run as spreadsheet formulas are neutralised
 (``reporting.csv_files``).
@@ -39,7 +39,25 @@ MESSAGE_COLUMNS: dict[str, str] = {
     "customer_id": "客户ID",
 }
 
-_SENT_SQL = f"""
+# written by prediction/churn_risk.py after the predictive-CLV asset
+CHURN_RISK_TABLE = "activation_triggers_churn_risk"
+_DBT_TRIGGERS = f"{MARTS}.activation_triggers"
+_ALL_TRIGGERS = (
+    f"(select * from {MARTS}.activation_triggers union all by name select * from {MARTS}.{CHURN_RISK_TABLE} "
+    f"where as_of_date = (select as_of_date from {MARTS}.repurchase_as_of))"
+)  # churn_risk rows of another as_of (a dbt rerun for another day without the CLV step) are not today's
+
+
+def triggers_relation(con: duckdb.DuckDBPyConnection) -> str:
+    """The day's triggers: activation_triggers, with the churn_risk rows once that step has written them."""
+    present = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [MARTS, CHURN_RISK_TABLE],
+    ).fetchone()
+    return _ALL_TRIGGERS if present and present[0] else _DBT_TRIGGERS
+
+
+_SENT_SQL = """
     select
         triggers.as_of_date,
         triggers.customer_id,
@@ -54,8 +72,8 @@ _SENT_SQL = f"""
         pii.phone,
         pii.email,
         pii.name
-    from {MARTS}.activation_triggers as triggers
-    left join {RESTRICTED}.customer_pii as pii
+    from {triggers} as triggers
+    left join {restricted}.customer_pii as pii
         on pii.customer_id = triggers.customer_id
     where triggers.is_sent
     order by triggers.trigger_priority, triggers.customer_id
@@ -71,7 +89,7 @@ def write_trigger_exports(
     if as_of_row is None:
         raise RuntimeError(f"{MARTS}.repurchase_as_of is empty: run dbt build first")
     as_of: dt.date = as_of_row[0]
-    sent = con.execute(_SENT_SQL).df()
+    sent = con.execute(_SENT_SQL.format(triggers=triggers_relation(con), restricted=RESTRICTED)).df()
     root = Path(exports_dir) / "restricted"
     folder = root / "triggers" / as_of.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
@@ -113,7 +131,7 @@ def trigger_summary_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The closing note's lines: triggers fired per code, sent, and suppressed counts by reason."""
     counts = con.execute(f"""
         select trigger_code, coalesce(suppressed_reason, 'sent') as outcome, count(*) as n
-        from {MARTS}.activation_triggers
+        from {triggers_relation(con)} as triggers
         group by all
         order by trigger_code, outcome
     """).fetchall()

@@ -13,10 +13,12 @@ from dagster import (
     Config,
     MaterializeResult,
     MetadataValue,
+    asset,
     multi_asset,
 )
 from pydantic import Field
 
+from prediction.churn_risk import CHURN_RISK_TABLE, ChurnRiskSettings, refresh_churn_risk_triggers
 from prediction.clv import ClvSettings
 from prediction.summary import TIME_UNIT_DAYS
 from prediction.warehouse import (
@@ -117,3 +119,34 @@ def clv_predicted(
             )
             metadata["warnings"] = MetadataValue.text("; ".join(marts.problems) or "none")
         yield MaterializeResult(asset_key=key, metadata=metadata)
+
+
+CHURN_RISK_KEY = AssetKey(["marts", CHURN_RISK_TABLE])
+
+
+@asset(
+    key=CHURN_RISK_KEY,
+    group_name=CLV_GROUP,
+    kinds={"python", "duckdb"},
+    deps=[
+        AssetKey(["marts", CUSTOMER_CLV_PREDICTED]),
+        AssetKey(["marts", "activation_triggers"]),
+        AssetKey(["marts", "repurchase_as_of"]),
+    ],
+    description=(
+        "The churn_risk trigger: valuable customers (segment important_*, or clv_rank in the top "
+        "trigger_churn_risk_top_clv_share) whose p_alive is below trigger_churn_risk_max_p_alive and who "
+        "fired no other trigger on as_of, with activation_triggers' channel, suppression and cap rules "
+        "(prediction/churn_risk.py). exports/triggers sends its sent rows."
+    ),
+)
+def activation_triggers_churn_risk(warehouse: WarehouseResource) -> MaterializeResult:
+    with warehouse.connect() as con:
+        frame = refresh_churn_risk_triggers(con, ChurnRiskSettings.from_project())
+    outcomes = frame["suppressed_reason"].fillna("sent").value_counts().to_dict()
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": MetadataValue.int(len(frame)),
+            "outcomes": MetadataValue.json({str(k): int(v) for k, v in outcomes.items()}),
+        }
+    )

@@ -89,11 +89,12 @@ send_log_asset = AssetsDefinition(
     kinds={"csv"},
     deps=[
         AssetKey(["marts", "activation_triggers"]),
+        AssetKey(["marts", "activation_triggers_churn_risk"]),
         AssetKey(["marts", "repurchase_as_of"]),
         AssetKey(["restricted", "customer_pii"]),
     ],
     description=(
-        "The automated touch's daily lists: one CSV per channel (sms, wecom, email) of the triggers sent on "
+        "The automated touch's daily lists (the dbt triggers and churn_risk): one CSV per channel (sms, wecom, email) of the triggers sent on "
         "as_of, with names, phones and emails, in restricted/triggers/<as_of>/ (owner-only); appends the "
         "day's touches to raw._touch_send_log, which the next days' frequency cap reads."
     ),

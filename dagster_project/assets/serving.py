@@ -46,7 +46,7 @@ from serving.publish import (
 from transform.dbt import DbtCommandError, DbtManifestError, write_static_docs
 
 from ..resources import WarehouseResource
-from .clv import CLV_ASSET_KEYS
+from .clv import CHURN_RISK_KEY, CLV_ASSET_KEYS
 from .dbt import dbt_models
 
 SERVING_MARTS_KEY = AssetKey(["serving", "marts"])
@@ -54,8 +54,8 @@ SERVING_MARTS_KEY = AssetKey(["serving", "marts"])
 
 def served_asset_keys(assets: AssetsDefinition = dbt_models) -> list[AssetKey]:
     """The asset keys of every table in the served schema (``marts/<model>``), the dbt models' and the
-    predictive-CLV marts Python writes there."""
-    keys = {key for key in assets.keys if key.path[0] == SERVED_SCHEMA} | set(CLV_ASSET_KEYS)
+    predictive-CLV marts and the churn_risk trigger Python writes there."""
+    keys = {key for key in assets.keys if key.path[0] == SERVED_SCHEMA} | set(CLV_ASSET_KEYS) | {CHURN_RISK_KEY}
     return sorted(keys, key=lambda k: k.path)
 
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 CHART_IDS = {
     "kpi_trends", "channel_repurchase", "channel_aov", "segment_customers", "segment_revenue", "segment_stage",
     "lifecycle_daily", "lifecycle_sankey", "cohort_retention", "campaign_funnel", "ab_uplift", "tiers",
-    "tier_vs_level", "audiences", "p_alive", "holdout_tracking", "holdout_conditional", "quality_files",
+    "tier_vs_level", "audiences", "triggers", "p_alive", "holdout_tracking", "holdout_conditional", "quality_files",
     "identified_share",
 }  # fmt: skip
 
@@ -96,6 +96,65 @@ def test_segment_mix_chart_equals_the_mart(version_dir: Path) -> None:
     assert got.keys() == expected_revenue.keys()
     for segment, value in expected_revenue.items():
         assert float(got[segment]) == pytest.approx(float(value), abs=0.01), segment
+
+
+def _trigger_bars(chart) -> dict[tuple[str, str], int]:
+    return {
+        (code, trace.name): int(count)
+        for trace in chart.figure.data
+        for code, count in zip(trace.x, trace.y, strict=True)
+    }
+
+
+def _expected_trigger_bars(triggers: pd.DataFrame) -> dict[tuple[str, str], int]:
+    outcome = triggers["channel"].where(triggers["is_sent"], "suppressed: " + triggers["suppressed_reason"])
+    return {key: int(n) for key, n in triggers.groupby([triggers["trigger_code"], outcome]).size().items()}
+
+
+def test_triggers_chart_equals_the_marts(version_dir: Path) -> None:
+    """The trigger bars against activation_triggers and activation_triggers_churn_risk read by pandas."""
+    parquet = version_dir / PARQUET_DIR
+    triggers = pd.concat(
+        [
+            pd.read_parquet(parquet / f"{table}.parquet")
+            for table in ("activation_triggers", "activation_triggers_churn_risk")
+        ]
+    )
+    con = duckdb.connect(str(version_dir / SERVING_DB), read_only=True)
+    try:
+        charts = {chart.chart_id: chart for section in build_sections(con) for chart in section.charts}
+    finally:
+        con.close()
+    assert _trigger_bars(charts["triggers"]) == _expected_trigger_bars(triggers)
+
+
+def test_triggers_chart_on_hand_made_marts() -> None:
+    """Hand-counted: birthday 2 wecom + 1 frequency_cap; churn_risk 1 sms + 2 unreachable (its row of an
+    earlier as_of is not today's)."""
+    con = duckdb.connect()
+    con.execute("create table repurchase_as_of as select date '2026-06-30' as as_of_date")
+    con.execute("""
+        create table activation_triggers as select * from (values
+            ('c1', 'birthday', 'wecom', true, null), ('c2', 'birthday', 'wecom', true, null),
+            ('c3', 'birthday', null, false, 'frequency_cap')
+        ) as t(customer_id, trigger_code, channel, is_sent, suppressed_reason)
+    """)
+    con.execute("""
+        create table activation_triggers_churn_risk as select * from (values
+            ('c4', date '2026-06-30', 'churn_risk', 'sms', true, null),
+            ('c5', date '2026-06-30', 'churn_risk', null, false, 'unreachable'),
+            ('c6', date '2026-06-30', 'churn_risk', null, false, 'unreachable'),
+            ('c7', date '2026-06-29', 'churn_risk', 'sms', true, null)
+        ) as t(customer_id, as_of_date, trigger_code, channel, is_sent, suppressed_reason)
+    """)
+    charts = {chart.chart_id: chart for section in build_sections(con) for chart in section.charts}
+    con.close()
+    assert _trigger_bars(charts["triggers"]) == {
+        ("birthday", "wecom"): 2,
+        ("birthday", "suppressed: frequency_cap"): 1,
+        ("churn_risk", "sms"): 1,
+        ("churn_risk", "suppressed: unreachable"): 2,
+    }
 
 
 def test_every_chart_renders_in_headless_chromium(version_dir: Path, tmp_path: Path) -> None:

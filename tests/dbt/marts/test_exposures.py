@@ -18,5 +18,6 @@ def test_the_reports_exposure_depends_on_the_marts_it_reads(dbt_manifest: Path) 
     assert {node.split(".")[-1] for node in exposures["activation_exports"]["depends_on"]["nodes"]} == {
         "activation_audience",
         "activation_triggers",
+        "activation_triggers_churn_risk",
         "customer_pii",
     }
