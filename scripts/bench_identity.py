@@ -173,7 +173,7 @@ def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dic
             100 as points,
             case when hash(i, 43) % 100 < 40 then lpad(((i % 12) + 1)::varchar, 2, '0') || '-15' end
                 as birth_month_day,
-            case when hash(i, 43) % 100 < 20 then 1980 + (i % 20) end as birth_year,
+            case when hash(i, 43) % 100 < 20 then (1980 + (i % 20))::integer end as birth_year,
             '高复购' as tags,
             true as sms_consent,
             false as wecom_friend,
