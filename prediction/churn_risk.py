@@ -24,13 +24,14 @@ Valuable (a choice, DECISIONLOG): RFM segment_code ``important_*`` or clv_rank w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pandas as pd
 
 from core.warehouse import MARTS_SCHEMA as MARTS
-from transform.dbt import project_var
 
 TRIGGER_CODE = "churn_risk"
 CHURN_RISK_TABLE = "activation_triggers_churn_risk"
@@ -47,7 +48,9 @@ class ChurnRiskSettings:
     priority: int  # after every dbt trigger
 
     @classmethod
-    def from_project(cls) -> ChurnRiskSettings:
+    def from_project(cls, project_var: Callable[[str], Any]) -> ChurnRiskSettings:
+        """From the vars of the dbt project, read by ``project_var`` (``transform.dbt.project_var``: the
+        wiring passes it in, this layer does not import the dbt runner)."""
         priority = list(project_var("trigger_priority"))
         return cls(
             max_p_alive=float(project_var("trigger_churn_risk_max_p_alive")),
@@ -225,10 +228,9 @@ def churn_risk_triggers(con: duckdb.DuckDBPyConnection, settings: ChurnRiskSetti
 
 
 def refresh_churn_risk_triggers(
-    con: duckdb.DuckDBPyConnection, settings: ChurnRiskSettings | None = None
+    con: duckdb.DuckDBPyConnection, settings: ChurnRiskSettings
 ) -> pd.DataFrame:
     """Replace ``marts.activation_triggers_churn_risk`` with the day's churn_risk rows; return them."""
-    settings = settings or ChurnRiskSettings.from_project()
     con.execute(
         f"create or replace table {MARTS}.{CHURN_RISK_TABLE} as {_CHURN_RISK_SQL}", _parameters(settings)
     )

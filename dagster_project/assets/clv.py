@@ -142,7 +142,7 @@ CHURN_RISK_KEY = AssetKey(["marts", CHURN_RISK_TABLE])
 )
 def activation_triggers_churn_risk(warehouse: WarehouseResource) -> MaterializeResult:
     with warehouse.connect() as con:
-        frame = refresh_churn_risk_triggers(con, ChurnRiskSettings.from_project())
+        frame = refresh_churn_risk_triggers(con, ChurnRiskSettings.from_project(project_var))
     outcomes = frame["suppressed_reason"].fillna("sent").value_counts().to_dict()
     return MaterializeResult(
         metadata={

@@ -10,6 +10,7 @@ import pytest
 
 from prediction.churn_risk import CHURN_RISK_TABLE, ChurnRiskSettings, refresh_churn_risk_triggers
 from reporting.trigger_exports import trigger_summary_lines, write_trigger_exports
+from transform.dbt import project_var
 
 AS_OF = dt.date(2026, 6, 30)
 SETTINGS = ChurnRiskSettings(
@@ -137,7 +138,7 @@ def test_table_has_the_mart_columns(con):
 
 
 def test_settings_from_project_vars():
-    settings = ChurnRiskSettings.from_project()
+    settings = ChurnRiskSettings.from_project(project_var)
     assert settings.max_p_alive == 0.3
     assert settings.priority == 8
 
