@@ -1,8 +1,8 @@
 """No future in past snapshots: every mart built for an as_of sees only events on or before it.
 
 A copy of the session's refreshed demo (tests/helpers/refreshed_demo.py) is rebuilt with as_of = a day in
-the middle of the campaign period (the dbt marts, then the predictive-CLV marts the pipeline writes after
-them); then every date or timestamp column of every published mart that dates an event must be on or
+the middle of the campaign period (the dbt marts, then the predictive-CLV and churn_risk marts the
+pipeline writes after them); then every date or timestamp column of every published mart that dates an event must be on or
 before as_of. The columns that
 legitimately lie after it (or are not events) are listed below with the reason; a new date column is
 checked unless it is added there.
@@ -16,10 +16,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from prediction.churn_risk import ChurnRiskSettings, refresh_churn_risk_triggers
 from prediction.clv import ClvSettings
 from prediction.warehouse import refresh_clv_marts
 from tests.helpers.refreshed_demo import RefreshedDemo, copy_data_dir
-from transform.dbt import run_dbt, vars_arg
+from transform.dbt import project_var, run_dbt, vars_arg
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +58,9 @@ def built(tmp_path_factory: pytest.TempPathFactory, refreshed_demo: RefreshedDem
     as_of = first + (last - first) / 2
     run_dbt(["run", *vars_arg({"as_of": as_of.isoformat()})], data_dir=data_dir, target_path=target)
     with duckdb.connect(str(warehouse)) as con:
+        # what the pipeline writes after dbt, in its order: the predictive-CLV marts, then churn_risk
         refresh_clv_marts(con, ClvSettings())
+        refresh_churn_risk_triggers(con, ChurnRiskSettings.from_project(project_var))
     return warehouse, as_of
 
 
