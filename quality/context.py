@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.paths import SOURCES, DataPaths
 
+from .offline_docs import make_offline
 from .suites import build_suite, suite_name
 
 if TYPE_CHECKING:
@@ -168,6 +169,15 @@ def prune_validation_results(paths: DataPaths, source: str, keep: int | None = N
 
 
 def build_data_docs(context: FileDataContext) -> Path:
-    """Build the data docs site (suites and every stored validation result); returns its index.html."""
+    """Build the data docs site (suites and every stored validation result) so that it opens offline
+    (:func:`quality.offline_docs.make_offline`); returns its index.html. Raises if a page still loads
+    something from the internet (a GX upgrade added a CDN URL that ``ASSETS`` does not map)."""
     context.build_data_docs(site_names=[DATA_DOCS_SITE])
-    return Path(context.root_directory) / "data_docs" / "index.html"
+    site = Path(context.root_directory) / "data_docs"
+    still_external = make_offline(site)
+    if still_external:
+        raise RuntimeError(
+            f"the GX data docs in {site} still load {sorted(still_external)} from the internet: vendor "
+            "them in quality/offline_docs.py ASSETS and run `python -m quality.offline_docs --refresh`"
+        )
+    return site / "index.html"

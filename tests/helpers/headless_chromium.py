@@ -68,6 +68,10 @@ class _StateParser(HTMLParser):
             self.page.errors += data
 
 
+# Chromium resolves no host at all: a page that still loads something from the internet shows it.
+NO_NETWORK = "--host-resolver-rules=MAP * ~NOTFOUND"
+
+
 def _command(profile: Path, *args: str) -> list[str]:
     return [
         str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -128,3 +132,16 @@ def screenshot(
     if not out.exists():
         raise AssertionError(f"no screenshot (exit {completed.returncode}): {completed.stderr[-2000:]}")
     return out
+
+
+def dump_dom(page: Path, profile: Path, *, budget_ms: int = 20_000, width: int = 1366) -> tuple[str, list[str]]:
+    """The DOM of ``page`` after ``budget_ms`` virtual milliseconds with no network, and what its scripts
+    wrote to the console (chromium logs each message as ``INFO:CONSOLE…] "<message>", source: …``)."""
+    completed = _run(
+        _command(
+            profile, NO_NETWORK, f"--virtual-time-budget={budget_ms}", f"--window-size={width},900",
+            "--dump-dom", page.as_uri(),
+        )
+    )  # fmt: skip
+    console = [line.split("] ", 1)[-1] for line in completed.stderr.splitlines() if ":CONSOLE" in line]
+    return completed.stdout, console
