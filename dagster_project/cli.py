@@ -20,7 +20,7 @@ from core.paths import DATA_DIR_ENV, REPO_ROOT, SOURCES, DataPaths, data_paths
 from ingestion.set_aside import file_remedy
 from prediction.summary import TIME_UNIT_DAYS
 from reporting.warehouse_summary import MARTS_SCHEMA, schema_row_counts
-from transform.dbt import DbtManifestError, prepare_dbt_manifest
+from transform.dbt import DbtManifestError, manifest_is_stale, prepare_dbt_manifest
 
 from .instance import prepare_environment
 
@@ -81,9 +81,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _prepare_dbt() -> bool:
-    say("Parsing the dbt project (dbt parse)...")
+    """Parse the dbt project when its manifest is missing or older than a file of the project (a run
+    with an unchanged project parses nothing here)."""
+    if manifest_is_stale():
+        say("Parsing the dbt project (dbt parse)...")
     try:
-        manifest = prepare_dbt_manifest(force=True)
+        manifest = prepare_dbt_manifest()
     except DbtManifestError as error:
         say(f"ERROR: {error}")
         return False
@@ -239,13 +242,16 @@ def check_as_of(paths: DataPaths, as_of: str | None) -> str | None:
     return None
 
 
-def run_pipeline(paths: DataPaths, *, as_of: str | None, full_refresh: bool = False) -> int:
-    from dagster import DagsterInstance
+def run_pipeline(paths: DataPaths, *, as_of: str | None, full_refresh: bool = False, force: bool = False) -> int:
+    from .unchanged import forget_good_run, inputs_before_run, record_good_run
 
     for problem in (check_data_dir(paths), check_as_of(paths, as_of)):
         if problem:
             say(f"ERROR: {problem}")
             return 2
+    if not (force or full_refresh) and _nothing_changed(paths, as_of):
+        return 0
+    before = inputs_before_run(paths, as_of)
     prepare_environment(paths)
     if not _prepare_dbt():
         return 2
@@ -254,6 +260,8 @@ def run_pipeline(paths: DataPaths, *, as_of: str | None, full_refresh: bool = Fa
         + (f" as of {as_of}" if as_of else "")
         + (" (incremental models rebuilt from all history)" if full_refresh else "")
     )
+    from dagster import DagsterInstance
+
     from .dead_runs import fail_dead_runs
     from .runner import run_refresh_all
 
@@ -264,15 +272,35 @@ def run_pipeline(paths: DataPaths, *, as_of: str | None, full_refresh: bool = Fa
         details = failed_check_details(instance, outcome.run_id)
     print_run_summary(paths, outcome, details)
     if not outcome.success:
+        forget_good_run(paths)
         say()
         for step, message in outcome.failed_steps.items() or {"(run)": "the run failed"}.items():
             say(f"FAILED step {step}: {message}")
         return 1
+    record_good_run(paths, before, run_id=outcome.run_id, checks_passed=outcome.checks_passed)
     return 0
 
 
+def _nothing_changed(paths: DataPaths, as_of: str | None) -> bool:
+    """When a run could change nothing the last good run left (dagster_project/unchanged.py), say so and
+    print that run's summary; Dagster is not started."""
+    from .unchanged import current_inputs, recorded_outcome, unchanged_since_good_run
+
+    state = unchanged_since_good_run(paths, current_inputs(paths, as_of))
+    if state is None:
+        return False
+    say(
+        f"Nothing to do: no new or changed file in {paths.landing}, and the same as_of, code, settings and "
+        f"feed freshness as the last good run {state['run_id']} (finished {state['finished_at']}). Its "
+        "marts, exports, report and serving copy are current; `repurchase run --force` runs everything "
+        "again."
+    )
+    print_run_summary(paths, recorded_outcome(paths, state))
+    return True
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    return run_pipeline(data_paths(), as_of=args.as_of, full_refresh=args.full_refresh)
+    return run_pipeline(data_paths(), as_of=args.as_of, full_refresh=args.full_refresh, force=args.force)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -508,6 +536,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-refresh",
         action="store_true",
         help="rebuild the incremental models from all history (after a model or schema change)",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="run even when nothing changed since the last good run (no new export, same as_of, code and settings)",
     )
     run.set_defaults(handler=cmd_run)
 

@@ -9,38 +9,15 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from dagster import DagsterEventType, DagsterInstance, EventLogEntry, ExecuteInProcessResult
 
+from .outcome import RunOutcome, SourceLoad
+
 Printer = Callable[[str], None]
 RUN_SETTINGS = "run_settings"
 POLL_SECONDS = 0.5
-
-
-@dataclass
-class SourceLoad:
-    """What the ingestion asset of one source reported in this run."""
-
-    source: str
-    new_files: int = 0
-    files_already_loaded: int = 0
-    files_rejected: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    table_rows: int | None = None
-    rejected: list[dict[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class RunOutcome:
-    run_id: str
-    success: bool
-    failed_steps: dict[str, str]  # step key -> error message
-    loads: dict[str, SourceLoad]
-    checks_passed: int
-    checks_failed: list[str]  # "<asset> <check> (<severity>)"
 
 
 def short_error(message: str, max_lines: int = 30) -> str:

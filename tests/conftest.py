@@ -44,11 +44,12 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
 
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
-    """A manifest parsed from the dbt project as it is now (once per session), so the Dagster definitions
-    imported after it see every model. Import ``dagster_project.definitions`` inside tests using this."""
+    """A manifest of the dbt project as it is now (parsed when missing or older than a project file), so
+    the Dagster definitions imported after it see every model. Import ``dagster_project.definitions``
+    inside tests using this."""
     from transform.dbt import prepare_dbt_manifest
 
-    return prepare_dbt_manifest(force=True)
+    return prepare_dbt_manifest()
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ from transform.dbt import (
     dbt_build_target_path,
     dbt_target_path,
     prepare_dbt_manifest,
+    split_as_of,
 )
 
 from ..resources import RunSettings, WarehouseResource
@@ -87,18 +88,17 @@ def dbt_models(
 def _build(context, dbt: DbtCliResource, warehouse: WarehouseResource, run_settings: RunSettings, *,
            full_refresh: bool):
     # dagster-dbt passes this process's environment to dbt: point dbt's profile at the warehouse
-    # resource's data directory while dbt is launched.
-    previous = os.environ.get(DATA_DIR_ENV)
-    os.environ[DATA_DIR_ENV] = str(warehouse.paths.root)
+    # resource's data directory, and hand it the as_of (transform.dbt.split_as_of), while dbt is launched.
+    args, as_of_env = split_as_of(dbt_build_args(run_settings, full_refresh=full_refresh))
+    launch_env = {DATA_DIR_ENV: str(warehouse.paths.root), **as_of_env}
+    previous = {name: os.environ.get(name) for name in launch_env}
+    os.environ.update(launch_env)
     try:
-        invocation = dbt.cli(
-            dbt_build_args(run_settings, full_refresh=full_refresh),
-            context=context,
-            target_path=dbt_build_target_path(),
-        )
+        invocation = dbt.cli(args, context=context, target_path=dbt_build_target_path())
     finally:
-        if previous is None:
-            os.environ.pop(DATA_DIR_ENV, None)
-        else:
-            os.environ[DATA_DIR_ENV] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     yield from invocation.stream()  # raises when dbt fails: a full-refresh marker then stays

@@ -6,9 +6,14 @@
     (select as_of_date from {{ ref('repurchase_as_of') }})
 {%- endmacro %}
 
-{#- The `as_of` var validated: none, or an ISO date string YYYY-MM-DD. -#}
+{#- The as_of day validated: none, or an ISO date string YYYY-MM-DD. From the `as_of` var when set, else
+    from env var REPURCHASE_AS_OF, which is how the pipeline passes it (transform/dbt.py split_as_of: a
+    changed var makes dbt re-parse the whole project, a changed env var only the files that read it). -#}
 {% macro marts_as_of_var() -%}
     {%- set value = var('as_of', none) -%}
+    {%- if value is none or (value | string | trim) in ('', 'null', 'None') -%}
+        {%- set value = env_var('REPURCHASE_AS_OF', '') -%}
+    {%- endif -%}
     {%- if value is none or (value | string | trim) in ('', 'null', 'None') -%}
         {{ return(none) }}
     {%- endif -%}

@@ -3,7 +3,8 @@ printing its figures. (The figures themselves are not asserted: they measure the
 
 What is asserted is what each benchmark promises besides its timings: the ingest benchmark loads every
 line but the ones it destroyed on purpose, the identity benchmark's re-run on the same data changes no
-customer id, the daily benchmark completes its three days.
+customer id, the daily benchmark completes its three days, the overhead benchmark's second run finds
+nothing to do.
 """
 
 from __future__ import annotations
@@ -97,3 +98,10 @@ def test_bench_clv_tiny(tmp_path: Path) -> None:
         assert re.search(rf"^{re.escape(parameter)}\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[+-][\d.]+%$", output,
                          flags=re.MULTILINE), parameter  # fmt: skip
     assert figure(output, "parameters recovered:").startswith("yes")
+
+
+def test_bench_overhead_tiny(tmp_path: Path) -> None:
+    output = run_script("bench_overhead.py", "--people", "120", "--keep", str(tmp_path / "data"), cwd=tmp_path)
+    assert figure(output, "nothing-to-do detected:") == "yes"
+    for label in ("full run (repurchase demo):", "run with no new export:", "floor (repurchase --help):"):
+        assert number(figure(output, label)) > 0

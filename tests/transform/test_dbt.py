@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from transform import dbt as project
+from transform.dbt import AS_OF_ENV, split_as_of
 
 
 def _fake_dbt(tmp_path: Path, script: str) -> str:
@@ -91,3 +92,16 @@ def test_run_dbt_reports_a_failed_command(tmp_path: Path, monkeypatch: pytest.Mo
     assert run.results() == [] and run.failures() == []
     with pytest.raises(project.DbtCommandError, match="Database Error in model broken"):
         project.run_dbt(["build"], data_dir=tmp_path / "data", target_path=target)
+
+
+def test_as_of_leaves_the_vars_for_the_environment() -> None:
+    assert split_as_of(["build", "--vars", '{"as_of": "2026-06-30", "x": 1}', "--full-refresh"]) == (
+        ["build", "--vars", '{"x": 1}', "--full-refresh"],
+        {AS_OF_ENV: "2026-06-30"},
+    )
+    # YAML as people type it, a date YAML reads as a date, and as_of alone leaves no --vars behind.
+    assert split_as_of(["run", "--vars", "{as_of: '2025-01-14'}"]) == (["run"], {AS_OF_ENV: "2025-01-14"})
+    assert split_as_of(["run", "--vars", "{as_of: 2025-01-14}"]) == (["run"], {AS_OF_ENV: "2025-01-14"})
+    # No as_of: the variable is set empty, so a value in the caller's environment cannot leak in.
+    assert split_as_of(["run", "--vars", '{"x": 1}']) == (["run", "--vars", '{"x": 1}'], {AS_OF_ENV: ""})
+    assert split_as_of(["parse"]) == (["parse"], {AS_OF_ENV: ""})

@@ -16,7 +16,9 @@ def data_dir(tmp_path_factory):
     root.mkdir()
     with duckdb.connect(str(root / "warehouse.duckdb")) as con:
         con.execute("create schema marts")
-        con.execute("create table marts.fct_orders (order_key varchar, ordered_at timestamp, is_purchase boolean)")
+        con.execute(
+            "create table marts.fct_orders (order_key varchar, ordered_at timestamp, is_purchase boolean)"
+        )
         con.execute(
             "insert into marts.fct_orders values ('o0', '2025-01-15 09:00', true), "
             "('o1', '2025-03-01 10:00', true), ('o2', '2026-01-01 10:00', false)"
@@ -51,3 +53,10 @@ def test_the_bounds_themselves_build(data_dir, tmp_path) -> None:
             target_path=tmp_path / "target",
         )
         assert run.success
+        # as_of travels as an env var (transform.dbt.split_as_of): a new day is no reason to parse the
+        # whole project again.
+        assert "Unable to do partial parsing" not in run.output
+        with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+            assert con.execute(
+                "select cast(as_of_date as varchar), as_of_source from marts.repurchase_as_of"
+            ).fetchall() == [(as_of, "var")]
