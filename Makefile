@@ -35,9 +35,10 @@ demo: $(STAMP)
 	$(BIN)/repurchase demo
 
 # Two workers (pytest-xdist), each test module on one worker so its module fixtures are built once: most of
-# a test's time is one dbt process parsing or building, which uses one core.
+# a test's time is one dbt process parsing or building, which uses one core. Modules are handed out in the
+# order tests/conftest.py puts them (slowest first), not by their number of tests.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadscope
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope --no-loadscope-reorder
 
 ui: $(STAMP)
 	$(BIN)/repurchase ui
