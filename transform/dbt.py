@@ -337,22 +337,35 @@ def write_static_docs(out: Path, *, data_dir: str | os.PathLike[str] | None = No
 
     It is generated from the project's manifest (:func:`prepare_dbt_manifest`) without compiling and with
     an empty catalog, so it never connects to the warehouse (the pipeline holds its write lock): column
-    types are the ones the yml declares. Raises ``DbtCommandError`` when dbt fails."""
+    types are the ones the yml declares. Being a function of the manifest alone, the page is kept per
+    manifest digest (``<target>/static_docs/``) and copied while the project is unchanged: dbt runs only
+    after the project changed (~10 s saved on every other publish). Raises ``DbtCommandError`` when dbt
+    fails."""
+    import hashlib
+
     manifest = prepare_dbt_manifest()
-    with tempfile.TemporaryDirectory(prefix="dbt-docs-") as folder:
-        target = Path(folder)
-        shutil.copyfile(manifest, target / "manifest.json")
-        run = run_dbt(
-            ["docs", "generate", "--static", "--no-compile", "--empty-catalog"],
-            data_dir=data_dir,
-            target_path=target,
-            check=True,
-        )
-        page = run.target_path / STATIC_DOCS_FILE
-        if not page.is_file():
-            raise DbtCommandError(
-                f"`dbt docs generate --static` wrote no {STATIC_DOCS_FILE}:\n{run.output[-2000:]}"
+    cached = dbt_target_path() / "static_docs" / f"{hashlib.sha256(manifest.read_bytes()).hexdigest()[:16]}.html"
+    if not cached.is_file():
+        with tempfile.TemporaryDirectory(prefix="dbt-docs-") as folder:
+            target = Path(folder)
+            shutil.copyfile(manifest, target / "manifest.json")
+            run = run_dbt(
+                ["docs", "generate", "--static", "--no-compile", "--empty-catalog"],
+                data_dir=data_dir,
+                target_path=target,
+                check=True,
             )
-        out = Path(out)
-        shutil.copyfile(page, out)
+            page = run.target_path / STATIC_DOCS_FILE
+            if not page.is_file():
+                raise DbtCommandError(
+                    f"`dbt docs generate --static` wrote no {STATIC_DOCS_FILE}:\n{run.output[-2000:]}"
+                )
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            for old in cached.parent.glob("*.html"):  # pages of earlier manifests: never used again
+                old.unlink(missing_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.tmp")
+            shutil.copyfile(page, partial)
+            partial.replace(cached)
+    out = Path(out)
+    shutil.copyfile(cached, out)
     return out

@@ -105,3 +105,34 @@ def test_as_of_leaves_the_vars_for_the_environment() -> None:
     # No as_of: the variable is set empty, so a value in the caller's environment cannot leak in.
     assert split_as_of(["run", "--vars", '{"x": 1}']) == (["run", "--vars", '{"x": 1}'], {AS_OF_ENV: ""})
     assert split_as_of(["parse"]) == (["parse"], {AS_OF_ENV: ""})
+
+
+def test_static_docs_are_generated_once_per_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "target"
+    target.mkdir()
+    manifest = target / "manifest.json"
+    manifest.write_text('{"v": 1}', encoding="utf-8")
+    future = project.project_files_newest_mtime() + 3600  # fresh: no parse
+    os.utime(manifest, (future, future))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(target))
+    calls = tmp_path / "calls"
+    # A dbt that counts its calls and writes the page into the --target-path it was given.
+    exe = _fake_dbt(
+        tmp_path,
+        'while [ $# -gt 0 ]; do [ "$1" = "--target-path" ] && t="$2"; shift; done\n'
+        f'echo called >> "{calls}"\n'
+        f'echo "<html>docs $(wc -l < "{calls}")</html>" > "$t/static_index.html"\n',
+    )
+    monkeypatch.setattr(project, "dbt_executable", lambda: exe)
+
+    first = project.write_static_docs(tmp_path / "a.html", data_dir=tmp_path / "data")
+    second = project.write_static_docs(tmp_path / "b.html", data_dir=tmp_path / "data")
+    assert calls.read_text(encoding="utf-8").count("called") == 1  # the second publish copied the page
+    assert first.read_text(encoding="utf-8") == second.read_text(encoding="utf-8") == "<html>docs 1</html>\n"
+
+    manifest.write_text('{"v": 2}', encoding="utf-8")  # the project changed: dbt writes the page again
+    os.utime(manifest, (future, future))
+    third = project.write_static_docs(tmp_path / "c.html", data_dir=tmp_path / "data")
+    assert calls.read_text(encoding="utf-8").count("called") == 2
+    assert third.read_text(encoding="utf-8") == "<html>docs 2</html>\n"
+    assert len(list((target / "static_docs").glob("*.html"))) == 1  # the old manifest's page is gone
