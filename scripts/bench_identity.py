@@ -374,7 +374,7 @@ def export_peer(warehouse: Path, out_dir: Path) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        several = con.execute(
+        several = con.sql(
             """
             select count(*) from (
                 select record_id, identifier_type
@@ -384,7 +384,7 @@ def export_peer(warehouse: Path, out_dir: Path) -> int:
                 having min(identifier_value) <> max(identifier_value)
             ) as t
             """
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if several:
             raise SystemExit(f"{several} record(s) carry two values of one identifier type: the peer's one-row-per-"
                              "record shape cannot hold them")
@@ -483,7 +483,7 @@ def compare_groupings(warehouse: Path, peer_db: Path) -> dict[str, int]:
                 (select count(distinct resolved_id) from both_sides),
                 (select count(*) from (select distinct customer_id, resolved_id from both_sides) as pairs)
             """
-        ).fetchone()
+        ).fetchall()[0]
     finally:
         con.close()
     names = ("project records", "peer records", "records on both sides", "project customers", "peer clusters",
