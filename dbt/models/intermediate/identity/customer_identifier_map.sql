@@ -20,19 +20,6 @@
 
 with
 
-components as (
-
-    select
-        nodes.identifier_key,
-        components.component_id,
-        nodes.identifier_type,
-        nodes.first_seen_at
-    from {{ ref('int_identity_components') }} as components
-    inner join {{ ref('int_identity_nodes') }} as nodes
-        on nodes.identifier_id = components.identifier_id
-
-),
-
 previous as (
 
     {% if is_incremental() %}
@@ -48,14 +35,31 @@ previous as (
 
 ),
 
+components as (
+
+    select
+        nodes.identifier_key,
+        components.component_id,
+        nodes.identifier_type,
+        nodes.first_seen_at,
+        previous.customer_id as previous_customer_id,
+        previous.original_customer_id,
+        previous.first_assigned_at
+    from {{ ref('int_identity_components') }} as components
+    inner join {{ ref('int_identity_nodes') }} as nodes
+        on nodes.identifier_id = components.identifier_id
+    left join previous
+        on previous.identifier_key = nodes.identifier_key
+
+),
+
 previous_ids as (
 
     select
-        components.component_id,
-        previous.customer_id
+        component_id,
+        previous_customer_id as customer_id
     from components
-    inner join previous
-        on previous.identifier_key = components.identifier_key
+    where previous_customer_id is not null
 
 ),
 
@@ -149,14 +153,12 @@ current_rows as (
         components.identifier_key,
         components.identifier_type,
         assigned.customer_id,
-        previous.customer_id as previous_customer_id,
-        previous.original_customer_id,
-        previous.first_assigned_at
+        components.previous_customer_id,
+        components.original_customer_id,
+        components.first_assigned_at
     from components
     inner join assigned
         on assigned.component_id = components.component_id
-    left join previous
-        on previous.identifier_key = components.identifier_key
 
 ),
 

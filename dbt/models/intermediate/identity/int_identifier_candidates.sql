@@ -14,6 +14,9 @@
 {#-
     Every identifier observation of every source, valid or not: one row per (record, identifier).
     rejection_reason is null for a usable identifier; otherwise it says why the value may not link.
+    identifier_id (usable rows only) and record_id are the 64-bit ids of the keys (identity_key_id), computed
+    once here, where a daily run only adds the new records' rows: every graph step downstream joins and
+    groups on them instead of hashing or comparing strings.
     Values are already normalised by ingestion (phone: 11 digits or null with phone_issue); this model
     re-checks the format and never repairs a value.
 
@@ -230,19 +233,30 @@ checked as (
 
 ),
 
+keyed as (
+
+    select
+        *,
+        identifier_type || ':' || identifier_value as identifier_key
+    from checked
+
+),
+
 final as (
 
     select
+        case when rejection_reason is null then {{ identity_key_id('identifier_key') }} end as identifier_id,
+        {{ identity_key_id('record_key') }} as record_id,
         identifier_type,
         identifier_value,
-        identifier_type || ':' || identifier_value as identifier_key,
+        identifier_key,
         {{ identifier_strength_rank('identifier_type') }} as strength_rank,
         source,
         record_key,
         seen_at,
         rejection_reason,
         cast(loaded_at as timestamp) as _source_loaded_at
-    from checked
+    from keyed
 
 )
 

@@ -1,8 +1,10 @@
+{{ config(materialized='view') }}
 {#-
     Usable identifier observations: one row per (record, identifier) sighting, typed and ranked by
-    strength. identifier_id / record_id are 64-bit hashes of the keys so the graph steps join and group
-    on integers; a data test proves the hash is injective on the data (a collision fails the build, it
-    never merges two identifiers silently). Ids are recomputed every run and never stored as state.
+    strength. identifier_id / record_id are the 64-bit ids of the keys, computed once in
+    int_identifier_candidates (incremental) so the graph steps join and group on integers; a data test
+    proves the ids injective on the data (a collision fails the build, it never merges two identifiers
+    silently). A view: the graph steps read a few integer columns of the candidates, no copy is written.
 -#}
 
 with
@@ -16,8 +18,8 @@ candidates as (
 final as (
 
     select
-        {{ identity_key_id('identifier_key') }} as identifier_id,
-        {{ identity_key_id('record_key') }} as record_id,
+        identifier_id,
+        record_id,
         identifier_type,
         identifier_value,
         identifier_key,

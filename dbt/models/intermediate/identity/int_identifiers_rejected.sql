@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#- Identifier observations dropped from linking, with the reason (never guessed or repaired). -#}
 
 with

@@ -32,10 +32,26 @@ def component_labels(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> np.ndarr
     data = np.ones(src.shape[0], dtype=np.int8)
     graph = coo_matrix((data, (src, dst)), shape=(n_nodes, n_nodes)).tocsr()
     _, labels = connected_components(graph, directed=True, connection="weak", return_labels=True)
-    # Smallest node index per scipy label, then map every node to it.
-    first = np.full(labels.max() + 1, n_nodes, dtype=np.int64)
-    np.minimum.at(first, labels, np.arange(n_nodes, dtype=np.int64))
+    # Smallest node index per scipy label: assigning in descending node order leaves the smallest last.
+    first = np.empty(labels.max() + 1, dtype=np.int64)
+    first[labels[::-1]] = np.arange(n_nodes - 1, -1, -1, dtype=np.int64)
     return first[labels]
+
+
+def node_indexes(nodes: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, int]:
+    """Index of each ``wanted`` id in the sorted unique ``nodes``, and how many ids are not nodes.
+
+    The ids are looked up in ascending order (searchsorted on sorted needles walks both arrays once
+    instead of jumping around 3M nodes per edge: ~3x faster at bench scale), then put back in place.
+    """
+    order = np.argsort(wanted, kind="stable")
+    ordered = wanted[order]
+    found = np.searchsorted(nodes, ordered)
+    inside = found < nodes.size
+    unknown = int((~inside).sum()) + int((nodes[found[inside]] != ordered[inside]).sum())
+    indexes = np.empty_like(found)
+    indexes[order] = found
+    return indexes, unknown
 
 
 def component_ids(node_ids: np.ndarray, from_ids: np.ndarray, to_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -47,12 +63,11 @@ def component_ids(node_ids: np.ndarray, from_ids: np.ndarray, to_ids: np.ndarray
     nodes = np.sort(np.asarray(node_ids))
     if nodes.size > 1 and (nodes[1:] == nodes[:-1]).any():
         raise ValueError("node ids are not unique")
-    src = np.searchsorted(nodes, from_ids)
-    dst = np.searchsorted(nodes, to_ids)
-    unknown = 0
-    for found, wanted in ((src, from_ids), (dst, to_ids)):
-        inside = found < nodes.size
-        unknown += int((~inside).sum()) + int((nodes[found[inside]] != np.asarray(wanted)[inside]).sum())
+    from_ids, to_ids = np.asarray(from_ids), np.asarray(to_ids)
+    if from_ids.shape != to_ids.shape:
+        raise ValueError(f"edge arrays differ in length: {from_ids.shape[0]} sources, {to_ids.shape[0]} targets")
+    endpoints, unknown = node_indexes(nodes, np.concatenate([from_ids, to_ids]))
+    src, dst = endpoints[: from_ids.size], endpoints[from_ids.size :]
     if unknown:
         raise ValueError(f"{unknown} edge endpoint(s) are not identity nodes (hub or rejected value in edges)")
     labels = component_labels(nodes.size, src.astype(np.int64), dst.astype(np.int64))

@@ -6,8 +6,6 @@
     first record that showed it. Integer ids only: keys are in int_identity_nodes.
 -#}
 
-{%- set two_64 = '18446744073709551616::hugeint' %}
-
 with
 
 identifiers as (
@@ -36,11 +34,10 @@ anchors as (
 
     select
         record_id,
-        (min(strength_rank::hugeint * {{ two_64 }} + identifier_id::hugeint) % {{ two_64 }})::ubigint
-            as anchor_id
+        {{ identity_record_anchor('identifier_id', 'strength_rank') }} as anchor_id
     from linkable
     group by record_id
-    having count(distinct identifier_id) > 1
+    having min(identifier_id) <> max(identifier_id)
 
 ),
 

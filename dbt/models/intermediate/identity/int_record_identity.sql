@@ -7,52 +7,63 @@
                             which (the alphabetically first when several)
     A record absent from this model carried no identifier at all (consumers call it no_identifier).
     fct_orders and the touch events read this one rule; int_record_customers is its resolved rows.
+    One pass over the observations, grouped by the integer record_id (usable and rejected together), with
+    the customer joined on the integer identifier_id.
 -#}
 
 with
 
--- every record with a usable identifier, and its customer (null when all of them are hubs; the
--- customer_count check: all non-hub identifiers of a record share a component, hence one customer)
-identified as (
+observations as (
 
-    select
-        any_value(identifiers.record_key) as record_key,
-        min(customer_identifiers.customer_id) as customer_id,
-        count(distinct customer_identifiers.customer_id) as customer_count
-    from {{ ref('int_identifiers') }} as identifiers
-    left join {{ ref('int_customer_identifiers') }} as customer_identifiers
-        on customer_identifiers.identifier_id = identifiers.identifier_id
-    group by identifiers.record_id
+    select record_id, record_key, identifier_id, rejection_reason
+    from {{ ref('int_identifier_candidates') }}
 
 ),
 
-rejected as (
+customer_identifiers as (
+
+    select identifier_id, customer_id from {{ ref('int_customer_identifiers') }}
+
+),
+
+-- per record: its customer (null when every usable identifier is a hub; all non-hub identifiers of a
+-- record share a component, hence one customer: customer_count says 2 when two of them disagree, which
+-- its test rejects; min/max instead of a distinct count, which costs more than the rest of the model),
+-- whether any identifier was usable, and the first reason a rejected one was dropped
+records as (
 
     select
-        record_key,
-        min(rejection_reason) as rejection_reason
-    from {{ ref('int_identifiers_rejected') }}
-    group by record_key
+        any_value(observations.record_key) as record_key,
+        min(customer_identifiers.customer_id) as customer_id,
+        max(customer_identifiers.customer_id) as last_customer_id,
+        bool_or(observations.rejection_reason is null) as has_usable_identifier,
+        min(observations.rejection_reason) as rejection_reason
+    from observations
+    left join customer_identifiers
+        on customer_identifiers.identifier_id = observations.identifier_id
+    group by observations.record_id
 
 ),
 
 final as (
 
     select
-        coalesce(identified.record_key, rejected.record_key) as record_key,
-        identified.customer_id,
-        coalesce(identified.customer_count, 0) as customer_count,
+        record_key,
+        customer_id,
         case
-            when identified.customer_id is not null then 'resolved'
-            when identified.record_key is not null then 'hub_only'
+            when customer_id is null then 0
+            when customer_id = last_customer_id then 1
+            else 2
+        end as customer_count,
+        case
+            when customer_id is not null then 'resolved'
+            when has_usable_identifier then 'hub_only'
             else 'unusable_identifier'
         end as identity_status,
         case
-            when identified.record_key is null then rejected.rejection_reason
+            when not has_usable_identifier then rejection_reason
         end as rejection_reason
-    from identified
-    full outer join rejected
-        on rejected.record_key = identified.record_key
+    from records
 
 )
 
