@@ -1,6 +1,7 @@
 """Benchmark: is a daily refresh proportional to the new day, or to all history?
 
     .venv/bin/python scripts/bench_daily.py [--people 300000] [--keep DIR] [--select SELECTOR] [--full-only]
+        [--reuse-exports]
     .venv/bin/python scripts/bench_daily.py --people 2000 --select +customer_lifecycle   # the test suite's run
 
 1. Generates the demo exports for ``--people`` people (24 months of history) with the last day's orders
@@ -106,10 +107,19 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=0, help="models and tests to list, slowest day-2 first "
                         "(default 0: all)")
     parser.add_argument("--full-only", action="store_true", help="day 1 only: the full build's time and memory")
+    parser.add_argument("--reuse-exports", action="store_true", help="use the exports already in --keep DIR "
+                        "(written with --daily-days 1, e.g. by an earlier run) instead of generating them")
     args = parser.parse_args()
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench_daily_"))
-    if root.exists() and any(root.iterdir()):
+    if args.reuse_exports:
+        if not args.keep or not (root / "landing").is_dir():
+            parser.error("--reuse-exports needs --keep DIR holding landing/ (python -m demo.generator "
+                         "--daily-days 1 --out DIR)")
+        for leftover in root.iterdir():  # a fresh warehouse beside the same exports
+            if leftover.name not in ("landing", "ground_truth"):
+                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    elif root.exists() and any(root.iterdir()):
         shutil.rmtree(root)
     root.mkdir(parents=True, exist_ok=True)
     os.environ[DATA_DIR_ENV] = str(root)
@@ -119,9 +129,12 @@ def main() -> int:
     os.environ["DBT_TARGET_PATH"] = str(target)
     prepare_dbt_manifest(force=True)
 
-    started = time.perf_counter()
-    generate(root, people=args.people, seed=args.seed, end_date=END_DATE, daily_days=1)
-    print(f"generated {args.people:,} people in {time.perf_counter() - started:.1f} s into {root}")
+    if args.reuse_exports:
+        print(f"reusing the exports in {root / 'landing'}")
+    else:
+        started = time.perf_counter()
+        generate(root, people=args.people, seed=args.seed, end_date=END_DATE, daily_days=1)
+        print(f"generated {args.people:,} people in {time.perf_counter() - started:.1f} s into {root}")
     moved = hold_back_day(paths, root / "held_back", END_DATE)
     print("held back:", ", ".join(landing.name for landing, _ in moved))
 
