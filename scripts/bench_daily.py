@@ -155,6 +155,7 @@ def main() -> int:
 
     for kind in ("model", "test"):
         print_nodes(kind, runs, args.top)
+    print()
     for kind in ("model", "test"):
         totals = [sum(v["seconds"] for k, v in run.items() if k.startswith(f"{kind}.")) for run in runs]
         print(f"{kind}s total: " + ", ".join(f"day {i} {t:.1f} s" for i, t in enumerate(totals, start=1)))

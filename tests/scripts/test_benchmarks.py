@@ -78,9 +78,11 @@ def test_bench_daily_tiny(tmp_path: Path) -> None:
         "bench_daily.py", "--people", "2000", "--select", "+customer_lifecycle", "--top", "5",
         "--keep", str(tmp_path / "bench"), cwd=tmp_path,
     )
-    # the day's files of the four order channels were held back, then loaded on day 2, one day later
+    # the day's files of the order channels (those with orders that day) were held back, then loaded on
+    # day 2, one day later
     held = figure(output, "held back:").split(", ")
-    assert sorted(name.split("_")[0] for name in held) == ["jd", "pos", "tmall", "wechatpay"], held
+    assert {name.split("_")[0] for name in held} <= {"jd", "pos", "tmall", "wechatpay"}, held
+    assert {name.split("_")[0] for name in held} >= {"pos", "tmall"}, held  # the busiest channels
     assert all(name.endswith("_2026-10-31.csv") for name in held), held
     assert re.search(r"^day 1: as_of 2026-10-30, .*dbt build \d+\.\d s$", output, flags=re.MULTILINE), output
     day_2 = re.search(r"^day 2: as_of 2026-10-31, load \S+ s \(([\d,]+) rows, .*dbt build \d+\.\d s", output,
