@@ -316,7 +316,7 @@ clv_windows as (
 
 clv as (
 
-    {{ marts_clv_window('dimensioned', 'clv_windows', 'money_back_dimensioned') }}
+    {{ marts_clv_window('dimensioned', 'clv_windows', 'money_back_dimensioned', period) }}
 
 ),
 
@@ -468,11 +468,23 @@ select * from final
     customers x lifespan. purchases_cte and money_back_cte: dimension, dimension_value, customer_id,
     purchase_date, net_amount; windows_cte: dimension, dimension_value, period_start (the key),
     window_end. Returns dimension, dimension_value, window_key, window_customers, window_orders,
-    window_revenue (windows with no identified purchase are absent). -#}
-{% macro marts_clv_window(purchases_cte, windows_cte, money_back_cte=none) -%}
+    window_revenue (windows with no identified purchase are absent).
+
+    period ('month', 'quarter'; the KPI marts): the windows are one per period, window_end within the
+    period (its end, or as_of) and period_start <= window_end. A purchase on day p can then only fall in
+    the windows of the periods starting from p's period to 12 months later (window_end >= p puts the
+    period at or after p's; period_start <= window_end < p + 12 months puts it at most 12 months after),
+    so each purchase is joined to those 13 (months) or 5 (quarters) candidate periods by key, and the
+    range condition keeps the true windows. Without it, the join on dimension alone paired every purchase
+    with every period of its dimension value before filtering: a cost growing with the square of the
+    history. -#}
+{% macro marts_clv_window(purchases_cte, windows_cte, money_back_cte=none, period=none) -%}
     {%- set in_window -%}
         on p.dimension = w.dimension
         and p.dimension_value = w.dimension_value
+        {%- if period %}
+        and p.candidate_period = w.period_start
+        {%- endif %}
         and p.purchase_date <= w.window_end
         and p.purchase_date > {{ marts_add_months(-12, 'w.window_end') }}
     where p.customer_id is not null
@@ -491,7 +503,7 @@ select * from final
         select w.dimension, w.dimension_value, w.period_start as window_key, p.customer_id,
             count(*) as orders, sum(p.net_amount) as revenue
         from {{ windows_cte }} as w
-        inner join {{ purchases_cte }} as p
+        inner join {{ marts_clv_candidates(purchases_cte, period) }} as p
         {{ in_window }}
     ) as window_customers
     {%- if money_back_cte %}
@@ -499,7 +511,7 @@ select * from final
         select w.dimension, w.dimension_value, w.period_start as window_key, p.customer_id,
             sum(p.net_amount) as money_back
         from {{ windows_cte }} as w
-        inner join {{ money_back_cte }} as p
+        inner join {{ marts_clv_candidates(money_back_cte, period) }} as p
         {{ in_window }}
     ) as customer_money_back
         on customer_money_back.dimension = window_customers.dimension
@@ -508,6 +520,28 @@ select * from final
         and customer_money_back.customer_id = window_customers.customer_id
     {%- endif %}
     group by window_customers.dimension, window_customers.dimension_value, window_customers.window_key
+{%- endmacro %}
+
+{#- The rows of relation (identified ones only) as marts_clv_window joins them: as they are without a
+    period; with one, each row once per candidate period (candidate_period: the start of the row's
+    period and of the following periods up to 12 months later). -#}
+{% macro marts_clv_candidates(relation, period=none) -%}
+    {%- if period -%}
+    (
+        select
+            rows_in_scope.*,
+            {{ marts_add_months(
+                {'month': 1, 'quarter': 3}[period] ~ ' * steps.n',
+                marts_period_start(period, 'rows_in_scope.purchase_date'),
+            ) }} as candidate_period
+        from {{ relation }} as rows_in_scope
+        cross join ({{ marts_integers(2) }}) as steps
+        where rows_in_scope.customer_id is not null
+            and steps.n <= {{ 12 // {'month': 1, 'quarter': 3}[period] }}
+    )
+    {%- else -%}
+    {{ relation }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Annual purchase frequency of the CLV window: orders / customers (the window is 12 months). -#}

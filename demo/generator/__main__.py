@@ -20,11 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end-date", type=dt.date.fromisoformat, default=dt.date(2026, 10, 31),
                         help="last day of history, YYYY-MM-DD (default 2026-10-31)")
     parser.add_argument("--years", type=float, default=2.0, help="years of history (default 2)")
+    parser.add_argument("--daily-days", type=int, default=0,
+                        help="write the order exports of the last N days one file per day (default 0)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
         summary = generate(args.out, people=args.people, seed=args.seed, end_date=args.end_date,
-                           years=args.years, progress=lambda msg: print(msg, flush=True))
+                           years=args.years, daily_days=args.daily_days, progress=lambda msg: print(msg, flush=True))
     except ValueError as exc:
         parser.error(str(exc))
     n_files = sum(len(v) for v in summary.files.values())

@@ -70,14 +70,20 @@ def _timeline(end_date: dt.date, years: float) -> Timeline:
 
 
 def generate(out_dir: Path, people: int = 5000, seed: int = 42, end_date: dt.date = dt.date(2026, 10, 31),
-             years: float = 2.0, progress: Callable[[str], None] | None = None) -> GenerateSummary:
+             years: float = 2.0, progress: Callable[[str], None] | None = None,
+             daily_days: int = 0) -> GenerateSummary:
     """Write ``out_dir/landing/<source>/*`` (native exports) and ``out_dir/ground_truth/*.parquet``.
 
     Deterministic: the same arguments give byte-identical files. Files this generator wrote earlier
     that the new run does not produce are removed from the landing folders; nothing else is touched.
+    ``daily_days``: the order exports (pos, tmall, jd, wechat_pay) of the last N days up to ``end_date``
+    are written one file per day and channel (``<prefix><YYYY-MM-DD>.csv``, the day's rows only) instead
+    of inside their monthly file: a daily delivery, as scripts/bench_daily.py loads it.
     """
     if people < 1:
         raise ValueError(f"people must be at least 1, got {people}")
+    if daily_days < 0:
+        raise ValueError(f"daily_days must be at least 0, got {daily_days}")
     if years <= 0:
         raise ValueError(f"years must be positive, got {years}")
     say = progress or (lambda _msg: None)
@@ -96,7 +102,7 @@ def generate(out_dir: Path, people: int = 5000, seed: int = 42, end_date: dt.dat
 
     emitted = Emitted()
     ctx = Ctx(landing=landing, tl=tl, people=ppl, orders=orders, emitted=emitted,
-              rng=np.random.default_rng([seed, 5]))
+              rng=np.random.default_rng([seed, 5]), daily_days=daily_days)
     steps = (("pos", write_pos), ("tmall", write_tmall), ("jd", write_jd), ("wechat_members", write_members),
              ("wechat_pay", write_pay))
     for i, (source, writer) in enumerate(steps):

@@ -58,11 +58,12 @@ def write_tmall(ctx: Ctx) -> None:
 
     for col in ("tmall_nick", "tmall_oaid", "phone", "name", "address"):  # person columns ride along
         tm[col] = people[col].to_numpy()[pid]
-    bounds = ctx.month_bounds(tm["month"].to_numpy())
-    for m in range(nm):
-        part = tm.iloc[bounds[m]:bounds[m + 1]].reset_index(drop=True)
+    bounds = ctx.file_bounds(ctx.file_of(tm["t"].to_numpy()))
+    for f in range(ctx.n_files):
+        part = tm.iloc[bounds[f]:bounds[f + 1]].reset_index(drop=True)
         if part.empty:
             continue
+        m = ctx.file_month(f)
         v = tmall_version(ctx, m)
         nick = txt(part["tmall_nick"])
         phone_num = part["phone"].to_numpy()
@@ -76,8 +77,8 @@ def write_tmall(ctx: Ctx) -> None:
             "买家应付货款", "买家应付邮费", "总金额", "买家实际支付金额", "订单状态", "买家留言", "收货人姓名",
             "收货地址", "联系手机", "订单创建时间", "订单付款时间", "宝贝标题", "宝贝总数量", "店铺名称", "退款金额",
             "订单关闭原因"]
-        if m == xlsx_month:
-            name = f"tmall_orders_{ctx.month_label(m)}.xlsx"
+        if f == xlsx_month:
+            name = f"tmall_orders_{ctx.file_label(f)}.xlsx"
             frame = pd.DataFrame({
                 "id": part["order_id"], "nick": part["tmall_nick"], "goods": part["tm_goods"], "ship": part["tm_ship"],
                 "total": part["tm_total"], "paid": paid_amount, "status": part["native_status"],
@@ -110,7 +111,7 @@ def write_tmall(ctx: Ctx) -> None:
         if v == 3:
             total = ["总计"] + [""] * (len(header) - 1)
             total[header.index("买家实际支付金额")] = str(money([paid_amount.sum()], style)[0])
-        name = f"tmall_orders_{ctx.month_label(m)}.csv"
+        name = f"tmall_orders_{ctx.file_label(f)}.csv"
         table = Table(header, cols, raw={0}, title_lines=titles, total_row=total)
         n = write_csv(ctx.path("tmall", name), table, "gbk" if v == 1 else "utf-8-sig")
         ctx.record("tmall", name, n)
@@ -142,11 +143,12 @@ def write_jd(ctx: Ctx) -> None:
     header = ["订单号", "商品ID", "商品名称", "订购数量", "支付方式", "下单时间", "京东价", "订单金额", "结算金额",
               "应付金额", "订单状态", "订单类型", "下单帐号", "客户姓名", "客户地址", "联系电话", "付款确认时间",
               "订单完成时间", "店铺名称"]
-    bounds = ctx.month_bounds(month)
-    for m in range(nm):
-        part = jl.iloc[bounds[m]:bounds[m + 1]].reset_index(drop=True)
+    bounds = ctx.file_bounds(ctx.file_of(t))
+    for f in range(ctx.n_files):
+        part = jl.iloc[bounds[f]:bounds[f + 1]].reset_index(drop=True)
         if part.empty:
             continue
+        m = ctx.file_month(f)
         k = len(part)
         masked = m >= masked_from
         ids = txt(part["order_id"])
@@ -165,7 +167,7 @@ def write_jd(ctx: Ctx) -> None:
                 mask_account(part["jd_account"]) if masked else part["jd_account"], part["name"], part["address"],
                 masked_phones(phone_num) if masked else phone_num.astype(str),
                 times(paid_dt, "iso"), times(done_dt, "iso"), part["shop"]]
-        name = f"jd_orders_{ctx.month_label(m)}.csv"
+        name = f"jd_orders_{ctx.file_label(f)}.csv"
         n = write_csv(ctx.path("jd", name), Table(header, cols, raw={0}, blank_trailing=1),
                       "utf-8-sig" if masked else "gbk")
         ctx.record("jd", name, n)

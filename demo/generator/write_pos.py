@@ -78,6 +78,7 @@ def pos_rows(ctx: Ctx) -> pd.DataFrame:
     rows["pay"] = PAY_METHODS[o["pay_method"].to_numpy()[oi]]
     rows["price"] = np.abs(rows["gross"].to_numpy()) / np.abs(rows["qty"].to_numpy())
     rows["month"] = ctx.month_of(rows["t"].to_numpy())
+    rows["file"] = ctx.file_of(rows["t"].to_numpy())
     rows["line_no"] = np.arange(len(rows))
     return rows.sort_values(["month", "t", "receipt_no", "line_no"], kind="stable").reset_index(drop=True)
 
@@ -92,20 +93,21 @@ def write_pos(ctx: Ctx) -> None:
     sizes = rows.groupby("month").size().reindex(range(nm), fill_value=0)
     xlsx_months = {m for m in (2, nm - 7) if 0 <= m < nm and 0 < sizes[m] <= XLSX_MAX_ROWS}
     ctx.notes["pos_xlsx_months"] = sorted(xlsx_months)
-    bounds = ctx.month_bounds(rows["month"].to_numpy())
-    for m in range(nm):
-        part = rows.iloc[bounds[m]:bounds[m + 1]].reset_index(drop=True)
+    bounds = ctx.file_bounds(rows["file"].to_numpy())
+    for f in range(ctx.n_files):
+        part = rows.iloc[bounds[f]:bounds[f + 1]].reset_index(drop=True)
         if part.empty:
             continue
+        m = ctx.file_month(f)
         version = 1 if m < nm // 3 else (2 if m < 2 * nm // 3 else 3)
         v = VERSIONS[version]
-        label = ctx.month_label(m)
+        label = ctx.file_label(f)
         header = ["单据号", "单据类型", "原单据号", "门店编码", "门店名称", "收银员", "销售时间", "会员卡号",
                   v["phone"], "商品编码", "商品名称", "数量", "单价", "折扣金额", v["paid"], "支付方式"]
         titles = ["销售明细报表", ctx.export_line(m)] if version != 2 else [
             "门店销售流水", "统计期间：{} 至 {}".format(*ctx.month_range(m)), ctx.export_line(m)]
         qty_sum, paid_sum = int(part["qty"].sum()), float(np.round(part["paid"].sum(), 2))
-        if m in xlsx_months:
+        if f in xlsx_months:
             name = f"pos_sales_{label}.xlsx"
             frame = pd.DataFrame({
                 "a": part["receipt_no"], "b": part["type"], "c": none_if_empty(part["orig_no"]),

@@ -166,9 +166,9 @@ def write_pay(ctx: Ctx) -> None:
     ctx.emitted.add(rec, "openid", lines["openid"].to_numpy(), lines["pid"].to_numpy(), alone=True)
     bank = BANKS[ctx.rng.choice(BANKS.size, size=len(lines), p=[0.25, 0.15, 0.15, 0.15, 0.2, 0.1])]
     lines["bank"] = np.where(lines["state"] == "SUCCESS", bank, np.where(lines["state"] == "REFUND", bank, "OTHERS"))
-    bounds = ctx.month_bounds(lines["month"].to_numpy())
-    for m in range(ctx.n_months):
-        part = lines.iloc[bounds[m]:bounds[m + 1]].reset_index(drop=True)
+    bounds = ctx.file_bounds(ctx.file_of(lines["t"].to_numpy()))
+    for f in range(ctx.n_files):
+        part = lines.iloc[bounds[f]:bounds[f + 1]].reset_index(drop=True)
         if part.empty:
             continue
         k = len(part)
@@ -192,7 +192,7 @@ def write_pay(ctx: Ctx) -> None:
         body = join_rows(cells)
         text = (",".join(PAY_HEADER) + "\r\n" + "\r\n".join(body.tolist()) + "\r\n" + PAY_SUMMARY_HEADER + "\r\n"
                 + ",".join("`" + c for c in summary_cells) + "\r\n")
-        name = f"wechatpay_bill_{cat.WECHAT_MCH_ID}_{ctx.month_label(m)}.csv"
+        name = f"wechatpay_bill_{cat.WECHAT_MCH_ID}_{ctx.file_label(f)}.csv"
         ctx.path("wechat_pay", name).write_bytes(text.encode("utf-8"))
         ctx.record("wechat_pay", name, k)
 

@@ -124,6 +124,47 @@ def test_rerun_overwrites_and_removes_only_its_own_stale_files(tmp_path):
     assert foreign.read_text(encoding="utf-8") == "keep me"
 
 
+def day_of(cell: str) -> str:
+    """YYYY-MM-DD of a time cell in any export's style (2026-10-31 ..., 2026/10/31 ..., 2026年10月31日 ...)."""
+    found = re.match(r"(\d{4})\D(\d{1,2})\D(\d{1,2})", cell.translate(FW).strip())
+    assert found, cell
+    year, month, day = (int(part) for part in found.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def test_daily_days_write_the_last_days_one_file_per_order_channel(tmp_path):
+    """The same simulation written with daily_days=2: the last two days' rows of each order channel move
+    from the month's file into one file per day, dated in the name, holding that day's rows only."""
+    monthly = generate(tmp_path / "monthly", people=400, seed=7, years=0.25)
+    daily = generate(tmp_path / "daily", people=400, seed=7, years=0.25, daily_days=2)
+    first_cells = {"pos": ("单据号",), "tmall": ("订单编号", "订单号"), "jd": ("订单号",)}  # tmall: by version
+    time_columns = {"pos": "销售时间", "tmall": "订单创建时间", "jd": "下单时间"}
+    for source, prefix in (("pos", "pos_sales_"), ("tmall", "tmall_orders_"), ("jd", "jd_orders_")):
+        day_files = {p.name for p in files(daily, source)} - {p.name for p in files(monthly, source)}
+        assert day_files <= {f"{prefix}2026-10-30.csv", f"{prefix}2026-10-31.csv"}, day_files
+        assert day_files, source  # 400 people buy in every channel in two days
+        def read(path: Path, source: str = source) -> tuple[list[str], list[list[str]]]:
+            names = [cell for row in rows_of(path)[:4] for cell in row[:1]]
+            return table(path, next(first for first in first_cells[source] if first in names))
+
+        monthly_rows = {p.name: read(p) for p in files(monthly, source)}
+        daily_rows = {p.name: read(p) for p in files(daily, source)}
+        assert sum(len(rows) for _, rows in monthly_rows.values()) == \
+            sum(len(rows) for _, rows in daily_rows.values())  # fmt: skip
+        for name in day_files:
+            header, rows = daily_rows[name]
+            column = header.index(time_columns[source])
+            day = name.removeprefix(prefix).removesuffix(".csv")
+            assert rows and all(day_of(row[column]) == day for row in rows), name
+        (month_file,) = [name for name in daily_rows if name.startswith(f"{prefix}2026-10.")]  # csv or xlsx
+        header, rows = daily_rows[month_file]
+        column = header.index(time_columns[source])
+        assert all(day_of(row[column]) < "2026-10-30" for row in rows)  # the month's file stops before them
+    assert daily.rows == monthly.rows
+    pay_days = {p.name for p in files(daily, "wechat_pay")} - {p.name for p in files(monthly, "wechat_pay")}
+    assert pay_days and all(name.endswith(("_2026-10-30.csv", "_2026-10-31.csv")) for name in pay_days)
+
+
 def test_bad_arguments_are_refused(tmp_path):
     with pytest.raises(ValueError, match="people"):
         generate(tmp_path, people=0)

@@ -21,33 +21,40 @@ first_channel as (
 
 ),
 
-months as (
-
-    select distinct {{ marts_period_start('month', 'purchase_date') }} as period_start
-    from purchases
-
-),
-
--- every customer's channels up to each month's end
-history as (
-
-    select
-        months.period_start,
-        purchases.customer_id,
-        count(distinct purchases.channel) as channels,
-        max(case when purchases.channel = 'pos' then 1 else 0 end) as bought_offline,
-        max(case when purchases.channel <> 'pos' then 1 else 0 end) as bought_online
-    from months
-    inner join purchases
-        on purchases.purchase_date <= {{ marts_period_end('month', 'months.period_start') }}
-    group by months.period_start, purchases.customer_id
-
-),
-
 month_buyers as (
 
     select distinct {{ marts_period_start('month', 'purchase_date') }} as period_start, customer_id
     from purchases
+    where customer_id is not null
+
+),
+
+-- the day each customer first bought in each channel: a channel counts from then on
+customer_channels as (
+
+    select customer_id, channel, min(purchase_date) as first_purchase_date
+    from purchases
+    where customer_id is not null
+    group by customer_id, channel
+
+),
+
+-- every month's buyers' channels up to the month's end (one row per buyer and channel bought in by then,
+-- not one per purchase and later month: the cost stays linear in the history)
+history as (
+
+    select
+        month_buyers.period_start,
+        month_buyers.customer_id,
+        count(distinct customer_channels.channel) as channels,
+        max(case when customer_channels.channel = 'pos' then 1 else 0 end) as bought_offline,
+        max(case when customer_channels.channel <> 'pos' then 1 else 0 end) as bought_online
+    from month_buyers
+    inner join customer_channels
+        on customer_channels.customer_id = month_buyers.customer_id
+        and customer_channels.first_purchase_date
+            <= {{ marts_period_end('month', 'month_buyers.period_start') }}
+    group by month_buyers.period_start, month_buyers.customer_id
 
 ),
 
