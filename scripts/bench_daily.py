@@ -15,7 +15,7 @@
    day 2 as a share of day 1, and the peak RSS of the dbt process of the full build.
 
 At full scale it takes minutes: run it by hand on a quiet machine. The test suite runs it at a tiny scale
-(tests/scripts/test_benchmarks.py) so it keeps working.
+(tests/scripts/test_bench_daily.py) so it keeps working.
 """
 
 from __future__ import annotations

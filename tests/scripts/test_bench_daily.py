@@ -1,0 +1,39 @@
+"""The daily benchmark (scripts/bench_daily.py) still runs: at a tiny scale, in its own process as a person would
+run it, printing its figures. The figures themselves are not asserted (they measure the machine); what is
+asserted is what the benchmark promises besides its timings: it loads a day's files and completes both days."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.bench_scripts import figure, number, run_script
+
+pytestmark = pytest.mark.e2e
+
+
+def test_bench_daily_tiny(tmp_path: Path) -> None:
+    output = run_script(
+        "bench_daily.py", "--people", "2000", "--select", "+customer_lifecycle", "--top", "5",
+        "--keep", str(tmp_path / "bench"), cwd=tmp_path,
+    )
+    # the day's files of the order channels (those with orders that day) were held back, then loaded on
+    # day 2, one day later
+    held = figure(output, "held back:").split(", ")
+    assert {name.split("_")[0] for name in held} <= {"jd", "pos", "tmall", "wechatpay"}, held
+    assert {name.split("_")[0] for name in held} >= {"pos", "tmall"}, held  # the busiest channels
+    assert all(name.endswith("_2026-10-31.csv") for name in held), held
+    assert re.search(r"^day 1: as_of 2026-10-30, .*dbt build \d+\.\d s$", output, flags=re.MULTILINE), output
+    day_2 = re.search(r"^day 2: as_of 2026-10-31, load \S+ s \(([\d,]+) rows, .*dbt build \d+\.\d s", output,
+                      flags=re.MULTILINE)  # fmt: skip
+    assert day_2 and number(day_2.group(1)) > 0, output
+    assert number(figure(output, "peak RSS of the full build's dbt process:")) > 0
+    # --top 5: the slowest models and the slowest tests of day 2, each with both days' seconds
+    for kind in ("model", "test"):
+        listed = output.split(f"\n{kind} ")[1].split("\n\n")[0].splitlines()[1:]
+        assert len(listed) == 5, (kind, output)
+        assert all(re.fullmatch(r"\S+\s+\d+\.\d\d\s+\d+\.\d\d", row) for row in listed), listed
+    assert re.search(r"^models total: day 1 \d+\.\d s, day 2 \d+\.\d s$", output, flags=re.MULTILINE), output
+    assert re.search(r"^tests total: day 1 \d+\.\d s, day 2 \d+\.\d s$", output, flags=re.MULTILINE), output
