@@ -29,26 +29,27 @@ def pytest_configure(config: pytest.Config) -> None:
 # The slowest modules, slowest first (durations of a full run, `pytest --durations=0`). `make test` hands
 # modules to its two workers in collection order (`--dist loadscope --no-loadscope-reorder`), so the long
 # ones start first and the short ones fill the gaps at the end: both workers finish together. The first
-# one builds the session's refreshed demo while the second starts a module that does not need it. A
-# module not listed keeps its place after these.
+# one builds the session's refreshed demo while the second starts modules that do not need it. A module
+# not listed keeps its place after these.
 SLOWEST_FIRST = (
-    "tests/dagster_project/test_gating.py",
+    "tests/dagster_project/test_gating.py",  # builds the refreshed demo first
+    "tests/scripts/test_bench_overhead.py",  # these two need no refreshed demo: the second worker starts
+    "tests/dbt/identity/test_identity_incremental.py",  # with them while the first builds it
     "tests/dagster_project/test_webserver.py",
     "tests/dbt/marts/test_incremental_customer_marts.py",
-    "tests/scripts/test_bench_daily.py",
-    "tests/dbt/identity/test_identity_incremental.py",
-    "tests/demo/test_identity_quality.py",
-    "tests/dbt/marts/test_marts_as_of.py",
-    "tests/scripts/test_bench_overhead.py",
-    "tests/scripts/test_bench_identity.py",
-    "tests/dbt/test_orders_incremental.py",
-    "tests/dbt/marts/test_no_future.py",
     "tests/dbt/identity/test_identity_stable_ids.py",
+    "tests/scripts/test_bench_daily.py",
     "tests/transform/test_backfill.py",
-    "tests/dbt/test_dbt_unit_tests.py",
     "tests/dbt/test_incremental_facts.py",
-    "tests/dbt/test_orders_ground_truth.py",
+    "tests/dbt/test_dbt_unit_tests.py",
+    "tests/demo/test_identity_quality.py",
+    "tests/dbt/test_orders_incremental.py",
+    "tests/dbt/marts/test_marts_as_of.py",
     "tests/dbt/marts/test_as_of_bounds.py",
+    "tests/dbt/marts/test_no_future.py",
+    "tests/scripts/test_bench_identity.py",
+    "tests/dbt/test_orders_ground_truth.py",
+    "tests/transform/test_dbt_child.py",
 )
 
 

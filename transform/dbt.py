@@ -14,6 +14,7 @@ missing or older than any file of the dbt project (or when forced), and does not
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -35,6 +36,8 @@ _NOT_PROJECT_INPUTS = {"target", "logs", "dbt_packages"}
 EXCLUDED_RESOURCE_TYPES = ("unit_test",)
 # dbt commands that run SQL on the warehouse: the keyed-hash key must be in place first.
 EXECUTING_COMMANDS = ("build", "run", "test", "seed", "snapshot")
+# Set (to anything) to run every dbt command as a subprocess instead of a fork (see _run_command).
+NO_FORK_ENV = "REPURCHASE_DBT_NO_FORK"
 
 
 class DbtManifestError(RuntimeError):
@@ -213,26 +216,45 @@ def run_dbt(
     full_env = {**dbt_env(data_dir, log_path=target), **as_of_env, **(env or {})}
     parse_key = _parse_key(args)
     _seed_partial_parse(target, parse_key)
-    completed = subprocess.run(
-        dbt_command(args, target_path=target),
-        cwd=DBT_PROJECT_DIR,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    run = DbtRun(
-        args=tuple(args),
-        returncode=completed.returncode,
-        output="\n".join(part for part in (completed.stdout, completed.stderr) if part.strip()),
-        target_path=target,
-    )
+    returncode, output = _run_command(dbt_command(args, target_path=target), full_env, target)
+    run = DbtRun(args=tuple(args), returncode=returncode, output=output, target_path=target)
     _keep_partial_parse(target, parse_key)
     if check and not run.success:
         failures = run.failures()
         detail = "\n".join(failures) if failures else run.output.strip()[-4000:]
         raise DbtCommandError(f"dbt {' '.join(args)} failed (exit code {run.returncode}):\n{detail}")
     return run
+
+
+def _run_command(command: list[str], env: dict[str, str], target: Path) -> tuple[int, str]:
+    """(exit code, what it printed) of a dbt command line: forked from the fork server that has dbt
+    imported (see :data:`transform.dbt_child.FORK_PRELOAD`) where the platform has one, else a
+    subprocess of ``repurchase-dbt``. Either way the command runs in the data directory and stops with
+    this process."""
+    if "forkserver" not in multiprocessing.get_all_start_methods() or os.environ.get(NO_FORK_ENV):
+        completed = subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+        return completed.returncode, "\n".join(p for p in (completed.stdout, completed.stderr) if p.strip())
+    from multiprocessing import forkserver
+
+    from transform.dbt_child import FORK_PRELOAD, run_forked
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(FORK_PRELOAD)
+    descriptor, name = tempfile.mkstemp(prefix="dbt_output.", suffix=".txt", dir=target)
+    os.close(descriptor)
+    output = Path(name)
+    forkserver.ensure_running()
+    server_pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    child = context.Process(
+        target=run_forked, args=(command[1:], env, str(DBT_PROJECT_DIR), str(output), server_pid), daemon=False
+    )
+    child.start()
+    child.join()
+    try:
+        printed = output.read_text(encoding="utf-8", errors="replace")
+    finally:
+        output.unlink(missing_ok=True)
+    return child.exitcode if child.exitcode is not None else 1, printed
 
 
 # dbt's partial-parse state: a parse of an unchanged project is reused when the vars and the profile are

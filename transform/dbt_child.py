@@ -93,3 +93,43 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# dbt forked from a process that has imported it already. Importing dbt costs ~3.5 s of CPU (most of it
+# building dataclass (de)serialisers), a third to a half of a small dbt command; the pipeline's helpers,
+# the backfill and the tests run many small commands. ``transform.dbt.run_dbt`` starts them from a
+# multiprocessing fork server that imported dbt and the DuckDB adapter once (``FORK_PRELOAD``); each
+# command is a fresh fork, so no dbt state carries over from one command to the next.
+FORK_PRELOAD = ["dbt.cli.main", "dbt.adapters.duckdb", "dbt.adapters.duckdb.impl", __name__]
+
+
+def run_forked(args: list[str], env: dict[str, str], cwd: str, output: str, server_pid: int | None) -> None:
+    """The body of a forked dbt command: output to the file ``output``, stopped with the fork server
+    (which stops with the process that started it), then dbt's own command line entry point."""
+    # The fork server lives while some process holds the write end of its "alive" pipe: the process
+    # that started it, and every fork (multiprocessing hands it over so that a fork can fork again).
+    # Let go of it here, so the server stops when its starter dies and takes this command with it.
+    from multiprocessing import forkserver
+
+    alive = getattr(forkserver._forkserver, "_forkserver_alive_fd", None)
+    if alive is not None:
+        os.close(alive)
+        forkserver._forkserver._forkserver_alive_fd = None
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    if server_pid is not None:
+        env = {**env, "REPURCHASE_DBT_PARENT_PID": str(server_pid)}
+    os.environ.clear()
+    os.environ.update(env)
+    stop_with_parent()
+    args, env, directory = in_data_dir(args, env, Path(cwd))
+    os.environ.clear()
+    os.environ.update(env)
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chdir(directory)
+    from dbt.cli.main import cli
+
+    sys.argv = ["dbt", *args]
+    cli.main(args=args, prog_name="dbt")

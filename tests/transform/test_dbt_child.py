@@ -120,3 +120,57 @@ def test_a_new_data_directory_and_target_reuse_the_last_parse(tmp_path) -> None:
     perf = json.loads((second / "perf_info.json").read_text())
     assert perf["is_partial_parse_enabled"] and perf["path_count"] > 100
     assert perf["parsed_path_count"] == 0, perf
+
+
+# A parent that runs a dbt command through run_dbt (forked from the fork server) that would take minutes:
+# an inline query over a hundred billion rows.
+FORKING_PARENT = textwrap.dedent(
+    """
+    import sys
+    from transform.dbt import run_dbt
+    run_dbt(["show", "--inline", "select count(*) as n from range(100000000000) t(x) where x % 7 = 3"],
+            data_dir=sys.argv[1], target_path=sys.argv[2], check=False)
+    """
+)
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, set[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, set()).add(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+@pytest.mark.e2e
+def test_a_forked_dbt_dies_with_its_killed_caller(tmp_path, dbt_manifest) -> None:
+    target = tmp_path / "target"
+    parent = subprocess.Popen([sys.executable, "-c", FORKING_PARENT, str(tmp_path / "data"), str(target)])
+    family: set[int] = set()
+    try:
+        # dbt is running once its output file exists (written by the forked command itself) and it has
+        # opened the warehouse.
+        assert _wait_until(lambda: any(target.glob("dbt_output.*")), ceiling=600), "dbt never started"
+        assert _wait_until(lambda: (tmp_path / "data" / "warehouse.duckdb").exists(), ceiling=600)
+        family = _descendants(parent.pid)
+        assert len(family) >= 2  # the fork server and the dbt command (at least)
+        parent.kill()
+        parent.wait()
+        assert _wait_until(lambda: not any(process_alive(pid) for pid in family)), [
+            pid for pid in family if process_alive(pid)
+        ]
+    finally:
+        for pid in {parent.pid, *family}:
+            if process_alive(pid):
+                os.kill(pid, 9)
