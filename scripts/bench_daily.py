@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -64,7 +63,7 @@ def load(paths: DataPaths) -> tuple[float, int]:
 
 
 def dbt_build(target: Path, select: str | None, as_of: str) -> tuple[float, dict[str, dict], int]:
-    """Run the pipeline's dbt build; return (wall seconds, per-node results, peak RSS of children in kB)."""
+    """Run the pipeline's dbt build; return (wall seconds, per-node results, peak RSS of its dbt process in kB)."""
     started = time.perf_counter()
     args = build_args(as_of=as_of, select=select)
     if select:  # only the tests of the selected models (not a relationship to a model left out)
@@ -75,7 +74,7 @@ def dbt_build(target: Path, select: str | None, as_of: str) -> tuple[float, dict
         print(run.output[-6000:], file=sys.stderr)
         raise SystemExit(f"dbt build failed (exit {run.returncode})")
     nodes = {result["unique_id"]: {"seconds": result["execution_time"]} for result in run.results()}
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak_kb = run.peak_rss_bytes // 1024
     return wall, nodes, peak_kb
 
 

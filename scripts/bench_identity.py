@@ -335,7 +335,7 @@ def run_models(data_dir: Path, work: Path) -> tuple[float, int, list[dict]]:
     wall = time.time() - started
     if not run.success:
         raise SystemExit(f"dbt failed (exit {run.returncode}):\n{run.output[-6000:]}")
-    peak = max((rss for _, rss, _ in sampler.samples), default=0)
+    peak = run.peak_rss_bytes or max((rss for _, rss, _ in sampler.samples), default=0)
     rows = []
     for result in run.results():
         timing = {t["name"]: t for t in result.get("timing", [])}

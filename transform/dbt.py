@@ -173,6 +173,7 @@ class DbtRun:
     returncode: int
     output: str
     target_path: Path
+    peak_rss_bytes: int = 0  # of the dbt process (0 where the platform does not say)
 
     @property
     def success(self) -> bool:
@@ -216,8 +217,8 @@ def run_dbt(
     full_env = {**dbt_env(data_dir, log_path=target), **as_of_env, **(env or {})}
     parse_key = _parse_key(args)
     _seed_partial_parse(target, parse_key)
-    returncode, output = _run_command(dbt_command(args, target_path=target), full_env, target)
-    run = DbtRun(args=tuple(args), returncode=returncode, output=output, target_path=target)
+    returncode, output, peak = _run_command(dbt_command(args, target_path=target), full_env, target)
+    run = DbtRun(args=tuple(args), returncode=returncode, output=output, target_path=target, peak_rss_bytes=peak)
     _keep_partial_parse(target, parse_key)
     if check and not run.success:
         failures = run.failures()
@@ -226,14 +227,19 @@ def run_dbt(
     return run
 
 
-def _run_command(command: list[str], env: dict[str, str], target: Path) -> tuple[int, str]:
-    """(exit code, what it printed) of a dbt command line: forked from the fork server that has dbt
-    imported (see :data:`transform.dbt_child.FORK_PRELOAD`) where the platform has one, else a
-    subprocess of ``repurchase-dbt``. Either way the command runs in the data directory and stops with
-    this process."""
-    if "forkserver" not in multiprocessing.get_all_start_methods() or os.environ.get(NO_FORK_ENV):
-        completed = subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
-        return completed.returncode, "\n".join(p for p in (completed.stdout, completed.stderr) if p.strip())
+def _run_command(command: list[str], env: dict[str, str], target: Path) -> tuple[int, str, int]:
+    """(exit code, what it printed, peak RSS in bytes) of a dbt command line. The project's own dbt (the
+    one beside this Python) is forked from the fork server that has it imported (see
+    :data:`transform.dbt_child.FORK_PRELOAD`) where the platform has one; any other dbt runs as a
+    subprocess. Either way the command runs in the data directory and stops with this process."""
+    if not _forkable(command[0]):
+        with subprocess.Popen(
+            command, cwd=DBT_PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as process:
+            printed = process.stdout.read() if process.stdout else ""
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+        return process.returncode, printed, usage.ru_maxrss * 1024
     from multiprocessing import forkserver
 
     from transform.dbt_child import FORK_PRELOAD, run_forked
@@ -250,11 +256,25 @@ def _run_command(command: list[str], env: dict[str, str], target: Path) -> tuple
     )
     child.start()
     child.join()
+    usage = output.with_suffix(".rss")
     try:
         printed = output.read_text(encoding="utf-8", errors="replace")
+        peak = int(usage.read_text(encoding="utf-8")) if usage.exists() else 0
     finally:
         output.unlink(missing_ok=True)
-    return child.exitcode if child.exitcode is not None else 1, printed
+        usage.unlink(missing_ok=True)
+    return child.exitcode if child.exitcode is not None else 1, printed, peak
+
+
+def _forkable(executable: str) -> bool:
+    """Whether ``executable`` is this Python's dbt (so the fork server's imported dbt is the same one)."""
+    path = Path(executable)
+    return (
+        path.parent == Path(sys.executable).parent
+        and path.name in ("repurchase-dbt", "dbt")
+        and "forkserver" in multiprocessing.get_all_start_methods()
+        and not os.environ.get(NO_FORK_ENV)
+    )
 
 
 # dbt's partial-parse state: a parse of an unchanged project is reused when the vars and the profile are

@@ -132,4 +132,11 @@ def run_forked(args: list[str], env: dict[str, str], cwd: str, output: str, serv
     from dbt.cli.main import cli
 
     sys.argv = ["dbt", *args]
-    cli.main(args=args, prog_name="dbt")
+    try:
+        cli.main(args=args, prog_name="dbt")
+    finally:
+        # The peak RSS of this command (kB on Linux), beside its output: the caller is not its parent.
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        Path(output).with_suffix(".rss").write_text(str(peak), encoding="utf-8")
