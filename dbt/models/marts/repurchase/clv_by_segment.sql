@@ -111,8 +111,8 @@ measured as (
 final as (
 
     select
-        cast(segment as varchar) as segment,
-        cast(segment_code as varchar) as segment_code,
+        cast(segment as {{ dbt.type_string() }}) as segment,
+        cast(segment_code as {{ dbt.type_string() }}) as segment_code,
         cast(as_of_date as date) as as_of_date,
         cast(customers as integer) as customers,
         cast(window_customers as integer) as window_customers,

@@ -60,7 +60,7 @@ activity as (
         members.dimension,
         members.dimension_value,
         members.cohort_month,
-        {{ dbt.datediff('members.cohort_month', marts_period_start('month', 'purchases.purchase_date'), 'month') }}
+        {{ marts_months_between('members.cohort_month', marts_period_start('month', 'purchases.purchase_date')) }}
             as months_since_first,
         count(distinct purchases.customer_id) as customers_purchasing,
         sum(purchases.net_amount) as revenue
@@ -85,7 +85,7 @@ grid as (
     from cohort_sizes
     cross join integers
     cross join as_of
-    where integers.n <= {{ dbt.datediff('cohort_sizes.cohort_month', 'as_of.as_of_date', 'month') }}
+    where integers.n <= {{ marts_months_between('cohort_sizes.cohort_month', 'as_of.as_of_date') }}
 
 ),
 
@@ -93,8 +93,8 @@ final as (
 
     select
         cast(grid.cohort_month as date) as cohort_month,
-        cast(grid.dimension as varchar) as dimension,
-        cast(grid.dimension_value as varchar) as dimension_value,
+        cast(grid.dimension as {{ dbt.type_string() }}) as dimension,
+        cast(grid.dimension_value as {{ dbt.type_string() }}) as dimension_value,
         cast(grid.months_since_first as integer) as months_since_first,
         cast({{ marts_add_months('grid.months_since_first', 'grid.cohort_month') }} as date) as activity_month,
         cast({{ marts_period_end('month', marts_add_months('grid.months_since_first', 'grid.cohort_month')) }}
