@@ -87,3 +87,44 @@ def export_raw_tables(paths: DataPaths) -> list[tuple[str, str]]:
     finally:
         con.close()
     return written
+
+
+def spark_table_dir(paths: DataPaths, schema: str, table: str) -> Path:
+    """Where the local Spark session keeps a managed table (its warehouse folder, one folder a schema)."""
+    return spark_dir(paths) / "warehouse" / f"{schema}.db" / table
+
+
+def built_tables(manifest: dict, schemas: tuple[str, ...] = ("intermediate", "marts", "restricted")) -> list[tuple[str, str]]:
+    """(schema, table) of every enabled model materialised as a table in ``schemas``."""
+    return sorted(
+        (node["schema"], node["alias"] or node["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["config"].get("enabled", True)
+        and node["config"].get("materialized") in ("table", "incremental")
+        and node["schema"] in schemas
+    )
+
+
+def copy_tables_to_duckdb(paths: DataPaths, tables: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Replace each (schema, table) of the DuckDB warehouse with the table the Spark build wrote (its
+    Parquet files), so the steps after dbt (predictive CLV, activation exports, the serving copy, the run
+    summary) read Spark's results unchanged. Returns the tables copied (a table Spark did not write is
+    left out)."""
+    copied = []
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        for schema, table in tables:
+            folder = spark_table_dir(paths, schema, table)
+            if not any(folder.glob("*.parquet")):
+                continue
+            con.execute(f'create schema if not exists "{schema}"')
+            con.execute(f'drop table if exists "{schema}"."{table}"')
+            con.execute(
+                f'create table "{schema}"."{table}" as select * from read_parquet(?)',
+                [str(folder / "*.parquet")],
+            )
+            copied.append((schema, table))
+    finally:
+        con.close()
+    return copied

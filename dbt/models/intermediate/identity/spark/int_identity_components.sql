@@ -21,7 +21,9 @@
 {%- set ns = namespace(current=none, converged=false, passes=0) -%}
 
 
-{%- if execute -%}
+{#- The passes run when the model is built; `dbt compile` (the portable-SQL guard) shows the first one. -#}
+{%- set building = execute and flags.WHICH in ('run', 'build') -%}
+{%- if building -%}
     {%- set start = identity_label_table(0) -%}
     {%- do adapter.drop_relation(start) -%}
     {%- do run_query(create_table_as(false, start,
@@ -74,7 +76,11 @@ with
 
 labels as (
 
-    select node_id, label from {{ ns.current if execute else ref('int_identity_nodes') }}
+    {% if building -%}
+    select node_id, label from {{ ns.current }}
+    {%- else -%}
+    select identifier_id as node_id, identifier_id as label from {{ ref('int_identity_nodes') }}
+    {%- endif %}
 
 ),
 
