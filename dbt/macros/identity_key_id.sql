@@ -24,7 +24,7 @@
 {%- endmacro %}
 
 {#- The table of label-propagation pass `pass_number` of the SQL components model
-    (models/intermediate/identity/spark/int_identity_components.sql). -#}
+    (models/intermediate/identity/spark/int_identity_components_sql.sql). -#}
 {% macro identity_label_table(pass_number) -%}
     {{- return(this.incorporate(path={'identifier': this.identifier ~ '__labels_' ~ pass_number})) -}}
 {%- endmacro %}

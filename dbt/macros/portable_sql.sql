@@ -86,3 +86,17 @@
 {% macro spark__incremental_materialization() -%}
     {{ return('table') }}
 {%- endmacro %}
+
+{#- The model that builds `name` on this engine: the Python model itself on DuckDB, its SQL twin
+    `<name>_sql` (models/intermediate/*/spark/) elsewhere. Use as ref(engine_model('<name>')). -#}
+{% macro engine_model(name) -%}
+    {{ return(adapter.dispatch('engine_model')(name)) }}
+{%- endmacro %}
+
+{% macro default__engine_model(name) -%}
+    {{ return(name) }}
+{%- endmacro %}
+
+{% macro spark__engine_model(name) -%}
+    {{ return(name ~ '_sql') }}
+{%- endmacro %}

@@ -1,6 +1,6 @@
 {#-
     Distribution functions in plain SQL, for the A/B statistics on engines without the scipy Python model
-    (models/intermediate/campaigns/spark/int_ab_test_statistics.sql). Each is an expression over
+    (models/intermediate/campaigns/spark/int_ab_test_statistics_sql.sql). Each is an expression over
     arithmetic, exp, ln and sqrt only, so every engine evaluates it the same way.
 -#}
 

@@ -45,7 +45,7 @@ components as (
         previous.customer_id as previous_customer_id,
         previous.original_customer_id,
         previous.first_assigned_at
-    from {{ ref('int_identity_components') }} as components
+    from {{ ref(engine_model('int_identity_components')) }} as components
     inner join {{ ref('int_identity_nodes') }} as nodes
         on nodes.identifier_id = components.identifier_id
     left join previous

@@ -13,7 +13,7 @@ with
 
 statistics as (
 
-    select * from {{ ref('int_ab_test_statistics') }}
+    select * from {{ ref(engine_model('int_ab_test_statistics')) }}
 
 ),
 

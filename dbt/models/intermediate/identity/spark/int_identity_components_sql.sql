@@ -2,7 +2,7 @@
 {#-
     Connected components of the identity graph in SQL, for engines without the Python model (Spark; on
     DuckDB the scipy model int_identity_components.py builds the same table: dbt_project.yml enables one
-    or the other by target type). The same result: one row per node, component_id = the smallest
+    or the other by target type; customer_identifier_map reads ref(engine_model('int_identity_components'))). The same result: one row per node, component_id = the smallest
     identifier_id of its component.
 
     Label propagation with shortcutting, the way sql-identity-resolution resolves identities on Spark:

@@ -2,7 +2,7 @@
 {#-
     A/B test statistics per campaign x variant in SQL, for engines without the scipy Python model (Spark;
     on DuckDB int_ab_test_statistics.py builds the same table, and its docstring defines every column:
-    dbt_project.yml enables one or the other by target type). The same rules, restated:
+    dbt_project.yml enables one or the other by target type, ab_test_results reads ref(engine_model(...))). The same rules, restated:
     - uplift and its unpooled normal interval, the pooled two-proportion z statistic;
     - p_value: 2 * (1 - Phi(|z|)) when every expected cell of the 2x2 table is at least 5, else Fisher's
       exact test, two-sided as scipy computes it (the sum of the probabilities of every table with the
