@@ -56,6 +56,15 @@ def raw_table_dir(paths: DataPaths, schema: str, table: str) -> Path:
 RAW_TABLES_ENV = "REPURCHASE_SPARK_RAW_TABLES"
 
 
+# A demo-sized build on a local session (make spark-check, the tests): one shuffle partition, no whole-stage
+# code generation, the JVM's quick compiler only. Each query then costs less CPU than compiling it would.
+SMALL_BUILD_ENV = {
+    "REPURCHASE_SPARK_SHUFFLE_PARTITIONS": "1",
+    "REPURCHASE_SPARK_CODEGEN": "false",
+    "REPURCHASE_SPARK_JAVA_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+}
+
+
 def spark_env(paths: DataPaths, tables: list[tuple[str, str]]) -> dict[str, str]:
     """What a dbt process on the Spark target needs in its environment: the Spark folder and the raw
     tables exported there."""

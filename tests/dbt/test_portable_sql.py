@@ -20,7 +20,7 @@ from sqlglot.tokens import TokenType
 
 from core.paths import data_paths
 from transform.dbt import run_dbt
-from transform.spark import spark_env
+from transform.spark import SMALL_BUILD_ENV, spark_env
 
 pytestmark = [
     pytest.mark.e2e,
@@ -77,7 +77,7 @@ def spark_compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["compile", "--target", "spark", "--exclude-resource-type", "unit_test"],
         data_dir=paths.root,
         target_path=target,
-        env=spark_env(paths, []),
+        env={**spark_env(paths, []), **SMALL_BUILD_ENV},
         check=False,
     )
     assert compiled.success, f"dbt compile --target spark failed:\n{compiled.output[-4000:]}"

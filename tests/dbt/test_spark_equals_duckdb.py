@@ -18,7 +18,7 @@ import pytest
 
 from tests.helpers.refreshed_demo import copy_data_dir
 from transform.dbt import run_dbt
-from transform.spark import export_raw_tables, spark_env
+from transform.spark import SMALL_BUILD_ENV, export_raw_tables, spark_env
 from transform.spark_compare import MARTS_COMPARED, compare_marts, read_spark_table, table_differences
 
 pytestmark = [
@@ -36,7 +36,7 @@ def spark_build(refreshed_demo, tmp_path_factory: pytest.TempPathFactory):
         ["run", "--target", "spark"],
         data_dir=paths.root,
         target_path=paths.root / "dbt_target",
-        env=spark_env(paths, exported),
+        env={**spark_env(paths, exported), **SMALL_BUILD_ENV},
         check=False,
     )
     assert built.success, "dbt run --target spark failed:\n" + ("\n".join(built.failures()) or built.output[-4000:])
