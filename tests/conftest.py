@@ -34,6 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
 SLOWEST_FIRST = (
     "tests/dagster_project/test_gating.py",
     "tests/dagster_project/test_webserver.py",
+    "tests/dbt/test_spark_equals_duckdb.py",
+    "tests/dbt/test_portable_sql.py",
     "tests/dbt/marts/test_incremental_customer_marts.py",
     "tests/scripts/test_bench_daily.py",
     "tests/dbt/identity/test_identity_incremental.py",
