@@ -26,7 +26,7 @@
 {#- The table of label-propagation pass `pass_number` of the SQL components model
     (models/intermediate/identity/spark/int_identity_components_sql.sql). -#}
 {% macro identity_label_table(pass_number) -%}
-    {{- return(this.incorporate(path={'identifier': this.identifier ~ '__labels_' ~ pass_number})) -}}
+    {{- return(this.incorporate(path={'identifier': this.identifier ~ '__labels_' ~ pass_number}, type='table')) -}}
 {%- endmacro %}
 
 {#- Post-hook of that model: drop every pass table it may have left. -#}
