@@ -121,7 +121,7 @@ def table_differences(duckdb_rows: pd.DataFrame, spark_rows: pd.DataFrame, *, li
     differences = []
     for column in left.columns:
         for row, (a, b) in enumerate(zip(left[column], right[column], strict=True)):
-            equal = _close(a, b) if column in fractional else a == b
+            equal = _close(a, b) if column in fractional else (a == b or (pd.isna(a) and pd.isna(b)))
             if not equal:
                 differences.append(f"row {row} column {column}: DuckDB {a!r}, Spark {b!r}")
                 if len(differences) >= limit:
@@ -130,10 +130,14 @@ def table_differences(duckdb_rows: pd.DataFrame, spark_rows: pd.DataFrame, *, li
 
 
 def compare_marts(warehouse: Path, paths: DataPaths, tables: tuple[str, ...] = MARTS_COMPARED,
-                  schema: str = "marts") -> dict[str, list[str]]:
+                  schema: str = "marts", columns: list[str] | None = None) -> dict[str, list[str]]:
     """{table: differences} for each table of ``schema`` in DuckDB's ``warehouse`` and Spark's build in
-    ``paths``' Spark folder; a table whose list is empty is equal row for row."""
-    return {
-        table: table_differences(read_duckdb_table(warehouse, schema, table), read_spark_table(paths, schema, table))
-        for table in tables
-    }
+    ``paths``' Spark folder (``columns`` only, when given); a table whose list is empty is equal row for
+    row."""
+    differences = {}
+    for table in tables:
+        duckdb_rows, spark_rows = read_duckdb_table(warehouse, schema, table), read_spark_table(paths, schema, table)
+        if columns is not None:
+            duckdb_rows, spark_rows = duckdb_rows[columns], spark_rows[columns]
+        differences[table] = table_differences(duckdb_rows, spark_rows)
+    return differences

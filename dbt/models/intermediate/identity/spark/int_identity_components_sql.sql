@@ -70,6 +70,7 @@
             {%- set ns.converged = (changed | int) == 0 -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- do log('identity components: ' ~ ns.passes ~ ' label passes, converged: ' ~ ns.converged, info=true) -%}
 {%- endif %}
 
 with
