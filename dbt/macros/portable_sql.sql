@@ -100,3 +100,19 @@
 {% macro spark__engine_model(name) -%}
     {{ return(name ~ '_sql') }}
 {%- endmacro %}
+
+{#- A double (a ratio, an average of money) as decimal(precision, scale), rounded as DuckDB casts it: the
+    double times 10^scale, rounded half away from zero. Spark's own cast rounds the double's shortest
+    decimal text instead, so an average such as 131.575 (binary 131.57499…) became 131.58 there and
+    131.57 in DuckDB. Not for exact decimals (sums of money): cast those directly. -#}
+{% macro decimal_from_double(expr, precision, scale) -%}
+    {{ return(adapter.dispatch('decimal_from_double')(expr, precision, scale)) }}
+{%- endmacro %}
+
+{% macro default__decimal_from_double(expr, precision, scale) -%}
+    cast({{ expr }} as decimal({{ precision }}, {{ scale }}))
+{%- endmacro %}
+
+{% macro spark__decimal_from_double(expr, precision, scale) -%}
+    cast(round(cast({{ expr }} as double) * {{ 10 ** scale }}) / {{ 10 ** scale }} as decimal({{ precision }}, {{ scale }}))
+{%- endmacro %}

@@ -203,11 +203,11 @@ final as (
         purchase_totals.last_purchase_at,
         cast(coalesce(purchase_totals.purchase_count, 0) as integer) as purchase_count,
         cast(coalesce(order_totals.net_spend, 0) as decimal(18, 2)) as net_spend,
-        cast(
-            case when purchase_totals.purchase_count > 0
+        {{ decimal_from_double(
+            'case when purchase_totals.purchase_count > 0
                 then order_totals.net_spend / purchase_totals.purchase_count
-            end as decimal(18, 2)
-        ) as average_order_value,
+            end', 18, 2
+        ) }} as average_order_value,
         purchase_totals.first_channel,
         preferred_channel.preferred_channel,
         preferred_store.preferred_store,

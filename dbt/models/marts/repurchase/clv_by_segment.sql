@@ -118,13 +118,13 @@ final as (
         cast(window_customers as integer) as window_customers,
         cast(orders_in_window as integer) as orders_in_window,
         cast(revenue_in_window as decimal(18, 2)) as revenue_in_window,
-        cast(case when orders_in_window > 0 then revenue_in_window / cast(orders_in_window as double) end
-            as decimal(18, 2)) as aov,
-        cast({{ marts_clv_frequency('orders_in_window', 'window_customers') }}
-            as decimal(10, 4)) as purchase_frequency_per_year,
+        {{ decimal_from_double('case when orders_in_window > 0 then revenue_in_window / cast(orders_in_window as double) end', 18, 2) }}
+            as aov,
+        {{ decimal_from_double(marts_clv_frequency('orders_in_window', 'window_customers'), 10, 4) }}
+            as purchase_frequency_per_year,
         cast({{ lifespan }} as decimal(10, 2)) as expected_lifespan_years,
-        cast({{ marts_clv_value('revenue_in_window', 'orders_in_window', 'window_customers') }}
-            as decimal(18, 2)) as clv
+        {{ decimal_from_double(marts_clv_value('revenue_in_window', 'orders_in_window', 'window_customers'), 18, 2) }}
+            as clv
     from measured
 
 )

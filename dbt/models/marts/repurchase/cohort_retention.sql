@@ -103,8 +103,8 @@ final as (
             as boolean) as is_history_complete,
         cast(grid.cohort_size as integer) as cohort_size,
         cast(coalesce(activity.customers_purchasing, 0) as integer) as customers_purchasing,
-        cast(coalesce(activity.customers_purchasing, 0) / cast(grid.cohort_size as double)
-            as decimal(10, 4)) as share_purchasing,
+        {{ decimal_from_double('coalesce(activity.customers_purchasing, 0) / cast(grid.cohort_size as double)', 10, 4) }}
+            as share_purchasing,
         cast(coalesce(activity.revenue, 0) as decimal(18, 2)) as revenue
     from grid
     cross join as_of
