@@ -57,8 +57,9 @@ def _is_fractional(series: pd.Series) -> bool:
     if pd.api.types.is_float_dtype(series):
         return True
     non_null = series.dropna()
+    # decimal.Decimal values with a scale (money, rates); decimal(20, 0) ids compare exactly, as text
     return series.dtype == object and len(non_null) > 0 and all(
-        hasattr(value, "as_tuple") for value in non_null.head(50)  # decimal.Decimal
+        hasattr(value, "as_tuple") and value.as_tuple().exponent < 0 for value in non_null.head(50)
     )
 
 
@@ -70,7 +71,8 @@ def _normalised(frame: pd.DataFrame, fractional: set[str]) -> pd.DataFrame:
         if column in fractional:
             out[column] = pd.to_numeric(values.astype(object), errors="raise").astype(float)
         else:
-            out[column] = values.astype(object).map(_as_text)
+            # map, not astype(object): pandas turns uint64 ids above 2**53 into floats on the way
+            out[column] = pd.Series([_as_text(value) for value in values.tolist()], index=frame.index, dtype=object)
     return out
 
 
