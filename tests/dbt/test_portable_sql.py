@@ -61,6 +61,7 @@ def portability_problems(sql: str, known_functions: set[str]) -> list[str]:
             if name not in known_functions:
                 problems.add(f"function {name}() is not a Spark function")
         elif (previous.token_type == TokenType.ALIAS and token.token_type in type_tokens
+              and following.token_type in (TokenType.R_PAREN, TokenType.L_PAREN)  # a cast's type, not `as variant,`
               and name not in SPARK_TYPE_NAMES):
             problems.add(f"type {name} is not a Spark type")
     return sorted(problems)
@@ -94,6 +95,7 @@ def test_the_guard_catches_duckdb_only_sql() -> None:
     assert portability_problems("select cast(a as hugeint) from t", known) == ["type hugeint is not a Spark type"]
     assert portability_problems("select min_by(a, row(b, a)) from t", known) == ["function row() is not a Spark function"]
     assert portability_problems("select a::date from t", known) == []  # Spark 4 reads :: too
+    assert portability_problems("select a as variant, b as date from t", known) == []  # aliases, not types
 
 
 def test_every_compiled_model_and_test_is_spark_sql(spark_compiled: Path) -> None:
@@ -112,6 +114,6 @@ def test_every_compiled_model_and_test_is_spark_sql(spark_compiled: Path) -> Non
 
 def test_kpi_monthly_compiles_small_on_spark(spark_compiled: Path) -> None:
     # dbt-spark's own dateadd / datediff expand to pages of SQL; nested in the KPI macros they made
-    # kpi_monthly 5.7 MB. The dispatched date macros keep it near the DuckDB size (11 KB).
+    # kpi_monthly 5.7 MB. With the dispatched date macros it is about 20 KB (11 KB on DuckDB).
     compiled = next(spark_compiled.rglob("kpi_monthly.sql"))
     assert compiled.stat().st_size < 100_000, f"kpi_monthly compiles to {compiled.stat().st_size} bytes on Spark"
