@@ -11,7 +11,7 @@ LOCK := requirements.lock
 UV_VERSION := 0.13.9
 LOCK_FLAGS ?=
 
-.PHONY: demo test install lock ui bench clean
+.PHONY: demo test install lock ui bench spark-check clean
 
 $(STAMP): $(LOCK) pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "python3.11 not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -47,6 +47,12 @@ ui: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_ingest.py
 	$(BIN)/python scripts/bench_identity.py
+
+# The demo built on a local Spark session and on DuckDB from the same raw tables, marts compared row for row
+# (README "Scaling out"; needs a Java 17 runtime). PEOPLE=5000 for the default demo's size.
+PEOPLE ?= 200
+spark-check: $(STAMP)
+	$(BIN)/python scripts/spark_check.py --people $(PEOPLE)
 
 clean:
 	rm -rf data dbt/target dbt/logs

@@ -36,6 +36,8 @@ SLOWEST_FIRST = (
     "tests/scripts/test_bench_overhead.py",  # these two need no refreshed demo: the second worker starts
     "tests/dbt/identity/test_identity_incremental.py",  # with them while the first builds it
     "tests/dagster_project/test_webserver.py",
+    "tests/dbt/test_spark_equals_duckdb.py",
+    "tests/dbt/test_portable_sql.py",
     "tests/dbt/marts/test_incremental_customer_marts.py",
     "tests/dbt/identity/test_identity_stable_ids.py",
     "tests/scripts/test_bench_daily.py",

@@ -286,11 +286,15 @@ PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 def _parse_key(args: Sequence[str]) -> str:
+    """The vars and the target of a command: dbt parses in full when either changes, so each pair keeps its
+    own state (a Spark run does not throw away the DuckDB runs' parse)."""
     import hashlib
 
     arguments = list(args)
     variables = arguments[arguments.index("--vars") + 1] if "--vars" in arguments[:-1] else ""
-    return hashlib.sha256(variables.encode()).hexdigest()[:16]
+    target = arguments[arguments.index("--target") + 1] if "--target" in arguments[:-1] else ""
+    key = variables if not target else f"{variables}\0target={target}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def _parse_cache(key: str) -> Path:

@@ -24,6 +24,7 @@ from transform.dbt import (
     prepare_dbt_manifest,
     split_as_of,
 )
+from transform.spark import TARGETS, built_tables, copy_tables_to_duckdb, engine, export_raw_tables, spark_env
 
 from ..resources import RunSettings, WarehouseResource
 
@@ -91,6 +92,14 @@ def _build(context, dbt: DbtCliResource, warehouse: WarehouseResource, run_setti
     # resource's data directory, and hand it the as_of (transform.dbt.split_as_of), while dbt is launched.
     args, as_of_env = split_as_of(dbt_build_args(run_settings, full_refresh=full_refresh))
     launch_env = {DATA_DIR_ENV: str(warehouse.paths.root), **as_of_env}
+    on_spark = engine() == "spark"
+    if on_spark:
+        # REPURCHASE_ENGINE=spark (README "Scaling out"): the raw tables go where Spark reads them and dbt
+        # builds on the spark target.
+        exported = export_raw_tables(warehouse.paths)
+        context.log.info(f"raw tables exported for Spark: {', '.join(f'{s}.{t}' for s, t in exported)}")
+        args = [*args, "--target", TARGETS["spark"]]
+        launch_env.update(spark_env(warehouse.paths, exported))
     previous = {name: os.environ.get(name) for name in launch_env}
     os.environ.update(launch_env)
     try:
@@ -102,3 +111,7 @@ def _build(context, dbt: DbtCliResource, warehouse: WarehouseResource, run_setti
             else:
                 os.environ[name] = value
     yield from invocation.stream()  # raises when dbt fails: a full-refresh marker then stays
+    if on_spark:
+        # The steps after dbt (predictive CLV, exports, serving, the summary) read the DuckDB warehouse.
+        copied = copy_tables_to_duckdb(warehouse.paths, built_tables(invocation.manifest))
+        context.log.info(f"{len(copied)} tables copied from Spark into the DuckDB warehouse")

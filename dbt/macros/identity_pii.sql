@@ -9,7 +9,7 @@
 {% macro default__pii_hash(expr) -%}
     sha256(
         (select outer_pad from restricted.hash_key)
-        || unhex(sha256((select inner_pad from restricted.hash_key) || encode(cast({{ expr }} as varchar))))
+        || unhex(sha256((select inner_pad from restricted.hash_key) || encode(cast({{ expr }} as {{ dbt.type_string() }}))))
     )
 {%- endmacro %}
 
@@ -51,5 +51,5 @@
 
 {#- The identifier value inside an identifier key ('<type>:<value>'). -#}
 {% macro identifier_value_of(key_expr) -%}
-    substr({{ key_expr }}, strpos({{ key_expr }}, ':') + 1)
+    substr({{ key_expr }}, instr({{ key_expr }}, ':') + 1)
 {%- endmacro %}

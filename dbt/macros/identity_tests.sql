@@ -12,7 +12,7 @@
     select {{ column_name }}
     from {{ model }}
     where {{ column_name }} like 'phone:%'
-        and not regexp_full_match({{ column_name }}, 'phone:1[3-9][0-9]{9}')
+        and not {{ regex_full_match(column_name, 'phone:1[3-9][0-9]{9}') }}
 {% endtest %}
 
 {#- Fails for every hashed id that stands for more than one key (a 64-bit hash collision). -#}

@@ -42,6 +42,7 @@
     (macros/marts_net_spend.sql: purchases and non-purchases, their dates, net amounts and purchase flag),
     as the tiers' spend rule does; else the purchase dates only. -#}
 {% macro customer_state_write_next(with_amounts=false) -%}
+    {%- if config.get('materialized') != 'incremental' -%}{{ return('') }}{%- endif -%}
     {%- set next_state = customer_state_relation('purchase_state_next') -%}
     create schema if not exists {{ next_state.schema }};
     create or replace table {{ next_state }} as
@@ -67,8 +68,8 @@
 {#- Aggregate fingerprint of a customer's purchases (a multiset: two purchases on one day count twice).
     DuckDB: the sum (as hugeint, no overflow) of 64 bits of each purchase's md5 — one pass, order-free;
     two different purchase lists collide with a probability of about 2^-64 (DuckDB's hash() is not used:
-    it collides on structured keys, see identity_key_id). Elsewhere: md5 of the ordered list of the values
-    (listagg), slower but portable. Stored as a string either way, so a state saved by another
+    it collides on structured keys, see identity_key_id). Spark: md5 of the sorted list of the values
+    (collect_list), slower but portable. Stored as a string either way, so a state saved by another
     fingerprint method compares unequal (everyone is recomputed) instead of failing a cast. -#}
 {% macro customer_state_fingerprint(columns) -%}
     {%- set parts = [] -%}
@@ -76,11 +77,15 @@
         {%- do parts.append(dbt.cast(column, dbt.type_string())) -%}
         {%- if not loop.last -%}{%- do parts.append("':'") -%}{%- endif -%}
     {%- endfor -%}
-    {%- if target.type == 'duckdb' -%}
-        cast(sum(cast({{ identity_key_id(dbt.concat(parts)) }} as hugeint)) as {{ dbt.type_string() }})
-    {%- else -%}
-        {{ dbt.hash(dbt.listagg(dbt.concat(parts), "','", 'order by ' ~ (columns | join(', ')))) }}
-    {%- endif -%}
+    {{- return(adapter.dispatch('customer_state_fingerprint')(dbt.concat(parts), columns)) -}}
+{%- endmacro %}
+
+{% macro default__customer_state_fingerprint(value_expr, columns) -%}
+    cast(sum(cast({{ identity_key_id(value_expr) }} as hugeint)) as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{% macro spark__customer_state_fingerprint(value_expr, columns) -%}
+    md5(array_join(array_sort(collect_list({{ value_expr }})), ','))
 {%- endmacro %}
 
 {#- SQL boolean: every customer must be recomputed (settings changed or as_of moved backwards). Needs the
@@ -115,6 +120,8 @@
 {#- Post-hook: delete the rows of customers without purchases any more (merged into another id, or none
     up to as_of) on incremental builds, then keep this build's state. -#}
 {% macro customer_state_save(settings) -%}
+    {#- Built as a table (macro incremental_materialization: Spark), the model keeps no state. -#}
+    {%- if config.get('materialized') != 'incremental' -%}{{ return('') }}{%- endif -%}
     {%- set next_state = customer_state_relation('purchase_state_next') -%}
     {%- set purchase_state = customer_state_relation('purchase_state') -%}
     {%- set build_state = customer_state_relation('build_state') -%}

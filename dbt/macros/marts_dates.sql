@@ -24,29 +24,86 @@
     {{ return(text) }}
 {%- endmacro %}
 
+{#- Date arithmetic, one dispatched macro each (portable_sql.sql says why): default__ is DuckDB's, through
+    dbt's cross-database macros; spark__ uses Spark's own date functions (dbt-spark's dateadd / datediff
+    expand to pages of SQL per call, which nested in the KPI macros made kpi_monthly 5.7 MB). -#}
+
 {#- date + n days, as a date (dbt.dateadd returns a timestamp on some adapters). -#}
 {% macro marts_add_days(n, date_expr) -%}
+    {{ return(adapter.dispatch('marts_add_days')(n, date_expr)) }}
+{%- endmacro %}
+
+{% macro default__marts_add_days(n, date_expr) -%}
     cast({{ dbt.dateadd('day', n, date_expr) }} as date)
 {%- endmacro %}
 
-{#- date + n months, as a date. -#}
+{% macro spark__marts_add_days(n, date_expr) -%}
+    date_add({{ date_expr }}, {{ n }})
+{%- endmacro %}
+
+{#- timestamp + n days, as a timestamp (the time of day kept). -#}
+{% macro marts_add_days_to_timestamp(n, timestamp_expr) -%}
+    {{ return(adapter.dispatch('marts_add_days_to_timestamp')(n, timestamp_expr)) }}
+{%- endmacro %}
+
+{% macro default__marts_add_days_to_timestamp(n, timestamp_expr) -%}
+    {{ dbt.dateadd('day', n, timestamp_expr) }}
+{%- endmacro %}
+
+{% macro spark__marts_add_days_to_timestamp(n, timestamp_expr) -%}
+    ({{ timestamp_expr }} + make_interval(0, 0, 0, {{ n }}))
+{%- endmacro %}
+
+{#- date + n months, as a date (the 31st + 1 month is the month's last day in both engines). -#}
 {% macro marts_add_months(n, date_expr) -%}
+    {{ return(adapter.dispatch('marts_add_months')(n, date_expr)) }}
+{%- endmacro %}
+
+{% macro default__marts_add_months(n, date_expr) -%}
     cast({{ dbt.dateadd('month', n, date_expr) }} as date)
+{%- endmacro %}
+
+{% macro spark__marts_add_months(n, date_expr) -%}
+    add_months({{ date_expr }}, {{ n }})
 {%- endmacro %}
 
 {#- Whole days from start_expr to end_expr (end - start). -#}
 {% macro marts_days_between(start_expr, end_expr) -%}
+    {{ return(adapter.dispatch('marts_days_between')(start_expr, end_expr)) }}
+{%- endmacro %}
+
+{% macro default__marts_days_between(start_expr, end_expr) -%}
     {{ dbt.datediff(start_expr, end_expr, 'day') }}
+{%- endmacro %}
+
+{% macro spark__marts_days_between(start_expr, end_expr) -%}
+    datediff({{ end_expr }}, {{ start_expr }})
 {%- endmacro %}
 
 {#- First day of the month / quarter containing date_expr, as a date. -#}
 {% macro marts_period_start(period, date_expr) -%}
+    {{ return(adapter.dispatch('marts_period_start')(period, date_expr)) }}
+{%- endmacro %}
+
+{% macro default__marts_period_start(period, date_expr) -%}
     cast({{ dbt.date_trunc(period, date_expr) }} as date)
+{%- endmacro %}
+
+{% macro spark__marts_period_start(period, date_expr) -%}
+    trunc({{ date_expr }}, '{{ period }}')
 {%- endmacro %}
 
 {#- Last day of the month / quarter containing date_expr, as a date. -#}
 {% macro marts_period_end(period, date_expr) -%}
+    {{ return(adapter.dispatch('marts_period_end')(period, date_expr)) }}
+{%- endmacro %}
+
+{% macro default__marts_period_end(period, date_expr) -%}
     cast({{ dbt.last_day(date_expr, period) }} as date)
+{%- endmacro %}
+
+{% macro spark__marts_period_end(period, date_expr) -%}
+    date_add(add_months(trunc({{ date_expr }}, '{{ period }}'), {{ 3 if period == 'quarter' else 1 }}), -1)
 {%- endmacro %}
 
 {#- Integers 0 .. 10^digits - 1 as column `n`, from a cross join of digit lists (portable, no query at

@@ -398,41 +398,34 @@ final as (
         cast(period_start as date) as period_start,
         cast(period_end as date) as period_end,
         cast(is_complete as boolean) as is_complete,
-        cast(dimension as varchar) as dimension,
-        cast(dimension_value as varchar) as dimension_value,
-        cast(store_channel as varchar) as store_channel,
-        cast(store_name as varchar) as store_name,
+        cast(dimension as {{ dbt.type_string() }}) as dimension,
+        cast(dimension_value as {{ dbt.type_string() }}) as dimension_value,
+        cast(store_channel as {{ dbt.type_string() }}) as store_channel,
+        cast(store_name as {{ dbt.type_string() }}) as store_name,
         cast(is_history_complete as boolean) as is_history_complete,
         cast(customers as integer) as customers,
         cast(new_customers as integer) as new_customers,
         cast(repurchasing_customers as integer) as repurchasing_customers,
-        cast(case when customers > 0 then repurchasing_customers / cast(customers as double) end
-            as decimal(10, 4)) as repurchase_rate,
+        {{ decimal_from_double("case when customers > 0 then repurchasing_customers / cast(customers as double) end", 10, 4) }} as repurchase_rate,
         cast(multi_purchase_customers as integer) as multi_purchase_customers,
-        cast(case when customers > 0 then multi_purchase_customers / cast(customers as double) end
-            as decimal(10, 4)) as repurchase_rate_within_period,
+        {{ decimal_from_double("case when customers > 0 then multi_purchase_customers / cast(customers as double) end", 10, 4) }} as repurchase_rate_within_period,
         cast(active_at_start as integer) as active_at_start,
         cast(retained_customers as integer) as retained_customers,
-        cast(case when active_at_start > 0 then retained_customers / cast(active_at_start as double) end
-            as decimal(10, 4)) as retention_rate_of_start_active,
+        {{ decimal_from_double("case when active_at_start > 0 then retained_customers / cast(active_at_start as double) end", 10, 4) }} as retention_rate_of_start_active,
         cast(active_at_end as integer) as active_at_end,
-        cast(case when active_at_start > 0 then active_at_end / cast(active_at_start as double) end
-            as decimal(10, 4)) as active_customer_ratio,
+        {{ decimal_from_double("case when active_at_start > 0 then active_at_end / cast(active_at_start as double) end", 10, 4) }} as active_customer_ratio,
         cast(repurchases as integer) as repurchases,
-        cast(case when repurchasing_customers > 0 then repurchases / cast(repurchasing_customers as double) end
-            as decimal(10, 4)) as avg_repurchase_frequency,
+        {{ decimal_from_double("case when repurchasing_customers > 0 then repurchases / cast(repurchasing_customers as double) end", 10, 4) }} as avg_repurchase_frequency,
         cast(orders as integer) as orders,
         cast(net_revenue as decimal(18, 2)) as net_revenue,
-        cast(case when orders > 0 then net_revenue / cast(orders as double) end as decimal(18, 2)) as aov,
-        cast(case when orders > 0 then identified_orders / cast(orders as double) end
-            as decimal(10, 4)) as identified_order_share,
-        cast(case when net_revenue <> 0 then identified_revenue / cast(net_revenue as double) end
-            as decimal(10, 4)) as identified_revenue_share,
+        {{ decimal_from_double('case when orders > 0 then net_revenue / cast(orders as double) end', 18, 2) }} as aov,
+        {{ decimal_from_double("case when orders > 0 then identified_orders / cast(orders as double) end", 10, 4) }} as identified_order_share,
+        {{ decimal_from_double("case when net_revenue <> 0 then identified_revenue / cast(net_revenue as double) end", 10, 4) }} as identified_revenue_share,
         cast(clv_window_customers as integer) as clv_window_customers,
-        cast({{ marts_clv_frequency('clv_window_orders', 'clv_window_customers') }}
-            as decimal(10, 4)) as annual_purchase_frequency,
-        cast({{ marts_clv_value('clv_window_revenue', 'clv_window_orders', 'clv_window_customers') }}
-            as decimal(18, 2)) as clv
+        {{ decimal_from_double(marts_clv_frequency('clv_window_orders', 'clv_window_customers'), 10, 4) }}
+            as annual_purchase_frequency,
+        {{ decimal_from_double(marts_clv_value('clv_window_revenue', 'clv_window_orders', 'clv_window_customers'), 18, 2) }}
+            as clv
     from joined
 
 )

@@ -115,7 +115,7 @@
             group by channel
             {%- else %}
             -- a table built before the watermark column existed: every key is affected (one full rebuild)
-            select cast(null as varchar) as channel, cast(null as timestamp) as loaded_at
+            select cast(null as {{ dbt.type_string() }}) as channel, cast(null as timestamp) as loaded_at
             where false
             {%- endif %}
         ),

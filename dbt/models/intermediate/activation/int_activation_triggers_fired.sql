@@ -72,7 +72,7 @@ repurchase_reminder as (
     select
         purchase_days.customer_id,
         'repurchase_reminder' as trigger_code,
-        'last purchase ' || cast(purchase_days.last_purchase_date as varchar)
+        'last purchase ' || cast(purchase_days.last_purchase_date as {{ dbt.type_string() }})
             || ', {{ var("trigger_repurchase_reminder_days") }} days ago' as fired_reason
     from purchase_days
     cross join as_of
@@ -86,7 +86,7 @@ first_repurchase_nudge as (
     select
         purchase_days.customer_id,
         'first_repurchase_nudge' as trigger_code,
-        'only purchase ' || cast(purchase_days.first_purchase_date as varchar)
+        'only purchase ' || cast(purchase_days.first_purchase_date as {{ dbt.type_string() }})
             || ', {{ var("trigger_first_repurchase_days") }} days ago' as fired_reason
     from purchase_days
     cross join as_of
@@ -162,8 +162,8 @@ tier_upgrade as (
 as_of_month_day as (
 
     select
-        lpad(cast(extract(month from as_of_date) as varchar), 2, '0') || '-'
-            || lpad(cast(extract(day from as_of_date) as varchar), 2, '0') as month_day,
+        lpad(cast(extract(month from as_of_date) as {{ dbt.type_string() }}), 2, '0') || '-'
+            || lpad(cast(extract(day from as_of_date) as {{ dbt.type_string() }}), 2, '0') as month_day,
         -- the last day of February in a year without 02-29
         extract(month from as_of_date) = 2
             and extract(day from {{ marts_add_days(1, 'as_of_date') }}) = 1
@@ -191,7 +191,7 @@ latest_clicks as (
         touch_events.customer_id,
         max(touch_events.event_time) as clicked_at,
         max(touch_events.event_date) as click_date,
-        arg_max(touch_events.campaign_id, touch_events.event_time) as campaign_id
+        max_by(touch_events.campaign_id, touch_events.event_time) as campaign_id
     from touch_events
     cross join as_of
     where touch_events.event_type = 'clicked'
@@ -207,7 +207,7 @@ clicked_not_ordered as (
     select
         latest_clicks.customer_id,
         'clicked_not_ordered' as trigger_code,
-        'clicked ' || latest_clicks.campaign_id || ' on ' || cast(latest_clicks.click_date as varchar)
+        'clicked ' || latest_clicks.campaign_id || ' on ' || cast(latest_clicks.click_date as {{ dbt.type_string() }})
             || ', no order in {{ var("attribution_window_days") }} days' as fired_reason
     from latest_clicks
     cross join as_of
@@ -242,10 +242,10 @@ fired as (
 final as (
 
     select
-        cast(fired.customer_id as varchar) as customer_id,
+        cast(fired.customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(as_of.as_of_date as date) as as_of_date,
-        cast(fired.trigger_code as varchar) as trigger_code,
-        cast(fired.fired_reason as varchar) as fired_reason
+        cast(fired.trigger_code as {{ dbt.type_string() }}) as trigger_code,
+        cast(fired.fired_reason as {{ dbt.type_string() }}) as fired_reason
     from fired
     cross join as_of
 

@@ -61,7 +61,7 @@ intended as (
     {{ 'union all' if not loop.last }}
     {% endfor -%}
     {%- else -%}
-    select cast(null as varchar) as campaign_id, cast(null as varchar) as variant, cast(null as double) as share
+    select cast(null as {{ dbt.type_string() }}) as campaign_id, cast(null as {{ dbt.type_string() }}) as variant, cast(null as double) as share
     where false
     {%- endif %}
 

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='identifier_key',
         full_refresh=false,
@@ -26,9 +26,9 @@ previous as (
     select identifier_key, customer_id, original_customer_id, first_assigned_at from {{ this }}
     {% else %}
     select
-        cast(null as varchar) as identifier_key,
-        cast(null as varchar) as customer_id,
-        cast(null as varchar) as original_customer_id,
+        cast(null as {{ dbt.type_string() }}) as identifier_key,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as original_customer_id,
         cast(null as timestamp) as first_assigned_at
     where false
     {% endif %}
@@ -45,7 +45,7 @@ components as (
         previous.customer_id as previous_customer_id,
         previous.original_customer_id,
         previous.first_assigned_at
-    from {{ ref('int_identity_components') }} as components
+    from {{ ref(engine_model('int_identity_components')) }} as components
     inner join {{ ref('int_identity_nodes') }} as nodes
         on nodes.identifier_id = components.identifier_id
     left join previous
@@ -130,7 +130,7 @@ minted as (
         'C' || lpad(
             cast(last_sequence.last_seq + row_number() over (
                 order by unclaimed.first_seen_at, unclaimed.first_identifier_key
-            ) as varchar),
+            ) as {{ dbt.type_string() }}),
             10,
             '0'
         ) as customer_id

@@ -15,9 +15,9 @@ final as (
 
     select
         customer_id,
-        arg_max(
+        max_by(
             {{ identifier_value_of('identifier_key') }},
-            lpad(cast(record_count as varchar), 12, '0') || cast(last_seen_at as varchar) || identifier_key
+            lpad(cast(record_count as {{ dbt.type_string() }}), 12, '0') || cast(last_seen_at as {{ dbt.type_string() }}) || identifier_key
         ) as phone
     from customer_identifiers
     where identifier_type = 'phone'

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook=[
@@ -94,7 +94,7 @@ jd as (
 -- the identifiers an order carries (one row per order in int_orders_unioned)
 order_identifiers as (
 
-    select channel as source, order_key as record_key, ordered_at as seen_at, 'phone' as identifier_type, phone as raw_value, cast(null as varchar) as issue, _source_loaded_at as loaded_at from orders where phone is not null
+    select channel as source, order_key as record_key, ordered_at as seen_at, 'phone' as identifier_type, phone as raw_value, cast(null as {{ dbt.type_string() }}) as issue, _source_loaded_at as loaded_at from orders where phone is not null
     union all
     select channel, order_key, ordered_at, 'member_card', member_card, null, _source_loaded_at from orders where member_card is not null
     union all
@@ -111,7 +111,7 @@ order_identifiers as (
 -- identifiers the order sources carried but ingestion could not keep (masked, placeholder, invalid)
 order_rejections as (
 
-    select distinct 'pos' as source, 'pos:' || receipt_no as record_key, sold_at as seen_at, 'phone' as identifier_type, cast(null as varchar) as raw_value, phone_issue as issue, _loaded_at as loaded_at from pos where phone is null and phone_issue is not null
+    select distinct 'pos' as source, 'pos:' || receipt_no as record_key, sold_at as seen_at, 'phone' as identifier_type, cast(null as {{ dbt.type_string() }}) as raw_value, phone_issue as issue, _loaded_at as loaded_at from pos where phone is null and phone_issue is not null
     union all
     select distinct 'tmall', 'tmall:' || order_id, created_at, 'phone', null, phone_issue, _loaded_at from tmall where phone is null and phone_issue is not null
     union all
@@ -126,7 +126,7 @@ order_rejections as (
 -- a member row links its openid, unionid, phone, card and email
 member_identifiers as (
 
-    select 'wechat_members' as source, {{ member_record_key('app_id', 'openid') }} as record_key, registered_at as seen_at, 'openid' as identifier_type, openid as raw_value, cast(null as varchar) as issue, _loaded_at as loaded_at from members where openid is not null
+    select 'wechat_members' as source, {{ member_record_key('app_id', 'openid') }} as record_key, registered_at as seen_at, 'openid' as identifier_type, openid as raw_value, cast(null as {{ dbt.type_string() }}) as issue, _loaded_at as loaded_at from members where openid is not null
     union all
     select 'wechat_members', {{ member_record_key('app_id', 'openid') }}, registered_at, 'unionid', unionid, null, _loaded_at from members where unionid is not null
     union all
@@ -157,7 +157,7 @@ pay_orders as (
 
 pay_identifiers as (
 
-    select 'wechat_pay' as source, record_key, traded_at as seen_at, 'openid' as identifier_type, openid as raw_value, cast(null as varchar) as issue, loaded_at from pay_orders
+    select 'wechat_pay' as source, record_key, traded_at as seen_at, 'openid' as identifier_type, openid as raw_value, cast(null as {{ dbt.type_string() }}) as issue, loaded_at from pay_orders
 
 ),
 
@@ -214,8 +214,8 @@ checked as (
         case
             when issue is not null then identifier_type || ' ' || issue
             when raw_value is null or trim(raw_value) = '' then identifier_type || ' empty'
-            when strpos(raw_value, '*') > 0 then identifier_type || ' masked'
-            when identifier_type = 'phone' and not regexp_full_match(raw_value, '1[3-9][0-9]{9}')
+            when instr(raw_value, '*') > 0 then identifier_type || ' masked'
+            when identifier_type = 'phone' and not {{ regex_full_match('raw_value', '1[3-9][0-9]{9}') }}
                 then 'phone not an 11-digit mainland mobile'
             {%- set blocked = var('identity_blocked_phones', []) %}
             {%- if blocked %}
@@ -224,9 +224,9 @@ checked as (
             )
                 then 'phone blocked (merchant number)'
             {%- endif %}
-            when identifier_type = 'email' and not regexp_full_match(raw_value, '[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+')
+            when identifier_type = 'email' and not {{ regex_full_match('raw_value', '[^@[:space:]]+@[^@[:space:]]+\\.[^@[:space:]]+') }}
                 then 'email malformed'
-            when identifier_type in ('openid', 'unionid', 'tmall_oaid') and regexp_matches(raw_value, '[[:space:]]')
+            when identifier_type in ('openid', 'unionid', 'tmall_oaid') and {{ regex_contains('raw_value', '[[:space:]]') }}
                 then identifier_type || ' contains whitespace'
         end as rejection_reason
     from observations

@@ -60,7 +60,7 @@ final as (
     select
         from_id,
         to_id,
-        arg_min(record_id, seen_at) as first_record_id,
+        min_by(record_id, seen_at) as first_record_id,
         min(seen_at) as first_seen_at,
         max(seen_at) as last_seen_at,
         count(*) as sighting_count

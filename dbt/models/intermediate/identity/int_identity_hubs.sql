@@ -114,7 +114,7 @@ degrees as (
         identifier_id,
         identifier_type,
         max(neighbour_count) as degree,
-        arg_max(neighbour_type, neighbour_count) as degree_neighbour_type
+        max_by(neighbour_type, neighbour_count) as degree_neighbour_type
     from second_pass_counts
     group by identifier_id, identifier_type
     having max(neighbour_count) > {{ var('identity_hub_threshold') }}

@@ -175,7 +175,7 @@ channel_choice as (
         trigger_code,
         -- the first reachable channel not suppressed; else the first reachable channel's reason
         min(case when channel_suppressed_reason is null then preference_rank end) as chosen_rank,
-        arg_min(channel_suppressed_reason, preference_rank) as first_suppressed_reason
+        min_by(channel_suppressed_reason, preference_rank) as first_suppressed_reason
     from channel_options
     group by customer_id, trigger_code
 
@@ -267,9 +267,9 @@ last_purchase as (
 
     select
         purchases.customer_id,
-        arg_max(purchases.order_key, purchases.ordered_at) as order_key,
-        arg_max(purchases.channel, purchases.ordered_at) as last_channel,
-        arg_max(purchases.channel || ':' || purchases.shop_id, purchases.ordered_at) as last_store
+        max_by(purchases.order_key, purchases.ordered_at) as order_key,
+        max_by(purchases.channel, purchases.ordered_at) as last_channel,
+        max_by(purchases.channel || ':' || purchases.shop_id, purchases.ordered_at) as last_store
     from purchases
     cross join as_of
     where purchases.purchase_date <= as_of.as_of_date
@@ -281,7 +281,7 @@ last_product as (
 
     select
         order_lines.order_key,
-        arg_max(order_lines.sku_name, order_lines.line_amount) as last_product
+        max_by(order_lines.sku_name, order_lines.line_amount) as last_product
     from order_lines
     inner join last_purchase
         on last_purchase.order_key = order_lines.order_key
@@ -293,25 +293,25 @@ last_product as (
 final as (
 
     select
-        cast(decided.customer_id as varchar) as customer_id,
+        cast(decided.customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(as_of.as_of_date as date) as as_of_date,
-        cast(decided.trigger_code as varchar) as trigger_code,
+        cast(decided.trigger_code as {{ dbt.type_string() }}) as trigger_code,
         cast(decided.trigger_priority as integer) as trigger_priority,
-        cast(fired.fired_reason as varchar) as fired_reason,
-        cast(rfm.segment as varchar) as segment,
-        cast(rfm.segment_code as varchar) as segment_code,
-        cast(rfm.lifecycle_stage as varchar) as lifecycle_stage,
-        cast(rfm.recommended_action as varchar) as recommended_action,
-        cast(tiers.tier as varchar) as member_tier,
+        cast(fired.fired_reason as {{ dbt.type_string() }}) as fired_reason,
+        cast(rfm.segment as {{ dbt.type_string() }}) as segment,
+        cast(rfm.segment_code as {{ dbt.type_string() }}) as segment_code,
+        cast(rfm.lifecycle_stage as {{ dbt.type_string() }}) as lifecycle_stage,
+        cast(rfm.recommended_action as {{ dbt.type_string() }}) as recommended_action,
+        cast(tiers.tier as {{ dbt.type_string() }}) as member_tier,
         cast(customers.points as integer) as points,
-        cast(last_purchase.last_channel as varchar) as last_channel,
-        cast(last_purchase.last_store as varchar) as last_store,
-        cast(last_product.last_product as varchar) as last_product,
-        cast(customers.phone_hash as varchar) as phone_hash,
+        cast(last_purchase.last_channel as {{ dbt.type_string() }}) as last_channel,
+        cast(last_purchase.last_store as {{ dbt.type_string() }}) as last_store,
+        cast(last_product.last_product as {{ dbt.type_string() }}) as last_product,
+        cast(customers.phone_hash as {{ dbt.type_string() }}) as phone_hash,
         cast(decided.prior_touches as integer) as prior_touches_in_cap_window,
-        cast(case when decided.suppressed_reason is null then decided.channel end as varchar) as channel,
+        cast(case when decided.suppressed_reason is null then decided.channel end as {{ dbt.type_string() }}) as channel,
         cast(decided.suppressed_reason is null as boolean) as is_sent,
-        cast(decided.suppressed_reason as varchar) as suppressed_reason
+        cast(decided.suppressed_reason as {{ dbt.type_string() }}) as suppressed_reason
     from decided
     cross join as_of
     inner join fired

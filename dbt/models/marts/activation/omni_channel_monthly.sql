@@ -15,7 +15,7 @@ purchases as (
 
 first_channel as (
 
-    select customer_id, arg_min(channel, customer_purchase_seq) as first_channel
+    select customer_id, min_by(channel, customer_purchase_seq) as first_channel
     from purchases
     group by customer_id
 

@@ -12,7 +12,7 @@ purchases as (
 
 first_channel as (
 
-    select customer_id, arg_min(channel, customer_purchase_seq) as first_channel
+    select customer_id, min_by(channel, customer_purchase_seq) as first_channel
     from purchases
     group by customer_id
 
@@ -22,8 +22,8 @@ final as (
 
     select
         cast({{ marts_period_start('month', 'purchases.purchase_date') }} as date) as period_start,
-        cast(first_channel.first_channel as varchar) as from_channel,
-        cast(purchases.channel as varchar) as to_channel,
+        cast(first_channel.first_channel as {{ dbt.type_string() }}) as from_channel,
+        cast(purchases.channel as {{ dbt.type_string() }}) as to_channel,
         cast(count(*) as integer) as repurchases,
         cast(count(distinct purchases.customer_id) as integer) as customers
     from purchases

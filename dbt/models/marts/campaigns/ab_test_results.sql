@@ -13,34 +13,34 @@ with
 
 statistics as (
 
-    select * from {{ ref('int_ab_test_statistics') }}
+    select * from {{ ref(engine_model('int_ab_test_statistics')) }}
 
 ),
 
 final as (
 
     select
-        cast(campaign_id as varchar) as campaign_id,
-        cast(campaign_name as varchar) as campaign_name,
-        cast(channel as varchar) as channel,
-        cast(variant as varchar) as variant,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(campaign_name as {{ dbt.type_string() }}) as campaign_name,
+        cast(channel as {{ dbt.type_string() }}) as channel,
+        cast(variant as {{ dbt.type_string() }}) as variant,
         cast(is_control as boolean) as is_control,
         cast(is_reference as boolean) as is_reference,
-        cast(reference_variant as varchar) as reference_variant,
+        cast(reference_variant as {{ dbt.type_string() }}) as reference_variant,
         cast(recipients as integer) as recipients,
         cast(converters as integer) as converters,
         cast(conversion_rate as double) as conversion_rate,
         cast(conversion_revenue as decimal(18, 2)) as conversion_revenue,
-        cast(revenue_per_recipient as decimal(18, 2)) as revenue_per_recipient,
+        {{ decimal_from_double('revenue_per_recipient', 18, 2) }} as revenue_per_recipient,
         cast(reference_conversion_rate as double) as reference_conversion_rate,
         cast(uplift_abs as double) as uplift_abs,
         cast(uplift_rel as double) as uplift_rel,
         cast(uplift_ci_low as double) as uplift_ci_low,
         cast(uplift_ci_high as double) as uplift_ci_high,
-        cast(revenue_per_recipient_uplift as decimal(18, 2)) as revenue_per_recipient_uplift,
+        {{ decimal_from_double('revenue_per_recipient_uplift', 18, 2) }} as revenue_per_recipient_uplift,
         cast(z_score as double) as z_score,
         cast(p_value as double) as p_value,
-        cast(p_value_test as varchar) as p_value_test,
+        cast(p_value_test as {{ dbt.type_string() }}) as p_value_test,
         cast(is_significant as boolean) as is_significant,
         cast(intended_share as double) as intended_share,
         cast(observed_share as double) as observed_share,

@@ -106,7 +106,7 @@ windowed as (
 
     select
         assigned.*,
-        {{ dbt.dateadd('day', window_days, 'assigned.first_touch_at') }} as window_end_at
+        {{ marts_add_days_to_timestamp(window_days, 'assigned.first_touch_at') }} as window_end_at
     from assigned
 
 ),
@@ -131,11 +131,11 @@ conversions as (
 final as (
 
     select
-        cast(windowed.campaign_id as varchar) as campaign_id,
-        cast(windowed.customer_id as varchar) as customer_id,
-        cast(windowed.campaign_name as varchar) as campaign_name,
-        cast(windowed.channel as varchar) as channel,
-        cast(windowed.variant as varchar) as variant,
+        cast(windowed.campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(windowed.customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(windowed.campaign_name as {{ dbt.type_string() }}) as campaign_name,
+        cast(windowed.channel as {{ dbt.type_string() }}) as channel,
+        cast(windowed.variant as {{ dbt.type_string() }}) as variant,
         cast(windowed.is_control as boolean) as is_control,
         cast(windowed.variant_count as integer) as variant_count,
         cast(windowed.first_touch_at as timestamp) as first_touch_at,
@@ -147,8 +147,8 @@ final as (
         cast(windowed.is_clicked = 1 as boolean) as is_clicked,
         cast(windowed.is_added_to_cart = 1 as boolean) as is_added_to_cart,
         cast(segments.rfm_as_of_date as date) as rfm_as_of_date,
-        cast(segments.rfm_segment as varchar) as rfm_segment,
-        cast(segments.rfm_segment_code as varchar) as rfm_segment_code,
+        cast(segments.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
+        cast(segments.rfm_segment_code as {{ dbt.type_string() }}) as rfm_segment_code,
         cast(conversions.customer_id is not null as boolean) as is_converted,
         cast(conversions.first_conversion_at as timestamp) as first_conversion_at,
         cast(coalesce(conversions.conversion_orders, 0) as integer) as conversion_orders,

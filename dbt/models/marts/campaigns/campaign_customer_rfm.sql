@@ -136,8 +136,8 @@ segments as (
 final as (
 
     select
-        cast(audience.campaign_id as varchar) as campaign_id,
-        cast(audience.customer_id as varchar) as customer_id,
+        cast(audience.campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(audience.customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(campaigns.first_send_at as date) as rfm_as_of_date,
         cast(flagged.last_purchase_date as date) as last_purchase_date,
         cast(flagged.recency_days as integer) as recency_days,
@@ -146,8 +146,8 @@ final as (
         cast(flagged.is_recent as boolean) as is_recent,
         cast(flagged.is_high_frequency as boolean) as is_high_frequency,
         cast(flagged.is_high_monetary as boolean) as is_high_monetary,
-        cast(coalesce(segments.segment, '无购买记录') as varchar) as rfm_segment,
-        cast(coalesce(segments.segment_code, 'no_prior_purchase') as varchar) as rfm_segment_code
+        cast(coalesce(segments.segment, '无购买记录') as {{ dbt.type_string() }}) as rfm_segment,
+        cast(coalesce(segments.segment_code, 'no_prior_purchase') as {{ dbt.type_string() }}) as rfm_segment_code
     from audience
     inner join campaigns
         on campaigns.campaign_id = audience.campaign_id

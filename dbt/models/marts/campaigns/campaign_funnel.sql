@@ -62,14 +62,14 @@ observed as (
 final as (
 
     select
-        cast({{ surrogate_key(['campaign_id', 'variant', 'channel', 'rfm_segment_code']) }} as varchar) as funnel_key,
-        cast(campaign_id as varchar) as campaign_id,
-        cast(campaign_name as varchar) as campaign_name,
-        cast(variant as varchar) as variant,
+        cast({{ surrogate_key(['campaign_id', 'variant', 'channel', 'rfm_segment_code']) }} as {{ dbt.type_string() }}) as funnel_key,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(campaign_name as {{ dbt.type_string() }}) as campaign_name,
+        cast(variant as {{ dbt.type_string() }}) as variant,
         cast(is_control as boolean) as is_control,
-        cast(channel as varchar) as channel,
-        cast(rfm_segment_code as varchar) as rfm_segment_code,
-        cast(rfm_segment as varchar) as rfm_segment,
+        cast(channel as {{ dbt.type_string() }}) as channel,
+        cast(rfm_segment_code as {{ dbt.type_string() }}) as rfm_segment_code,
+        cast(rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
         cast(rfm_as_of_date as date) as rfm_as_of_date,
         cast(assigned_customers as integer) as assigned_customers,
         {% for step in steps -%}

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         unique_key='event_key',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
@@ -27,22 +27,22 @@ events as (
 final as (
 
     select
-        cast(event_key as varchar) as event_key,
-        cast(campaign_id as varchar) as campaign_id,
-        cast(campaign_name as varchar) as campaign_name,
-        cast(channel as varchar) as channel,
-        cast(variant as varchar) as variant,
+        cast(event_key as {{ dbt.type_string() }}) as event_key,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(campaign_name as {{ dbt.type_string() }}) as campaign_name,
+        cast(channel as {{ dbt.type_string() }}) as channel,
+        cast(variant as {{ dbt.type_string() }}) as variant,
         cast(is_control as boolean) as is_control,
-        cast(recipient_type as varchar) as recipient_type,
-        cast(case when recipient is not null then {{ pii_hash('recipient') }} end as varchar) as recipient_hash,
-        cast(event_type as varchar) as event_type,
+        cast(recipient_type as {{ dbt.type_string() }}) as recipient_type,
+        cast(case when recipient is not null then {{ pii_hash('recipient') }} end as {{ dbt.type_string() }}) as recipient_hash,
+        cast(event_type as {{ dbt.type_string() }}) as event_type,
         cast(event_time as timestamp) as event_time,
         cast(event_time as date) as event_date,
-        cast(customer_id as varchar) as customer_id,
-        cast(resolution_status as varchar) as resolution_status,
-        cast(unresolved_reason as varchar) as unresolved_reason,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(resolution_status as {{ dbt.type_string() }}) as resolution_status,
+        cast(unresolved_reason as {{ dbt.type_string() }}) as unresolved_reason,
         cast(is_customer_known_beyond_touches as boolean) as is_customer_known_beyond_touches,
-        cast(_file_name as varchar) as _file_name
+        cast(_file_name as {{ dbt.type_string() }}) as _file_name
     from events
 
 )

@@ -108,8 +108,8 @@ final as (
 
     select
         cast(period_start as date) as period_start,
-        cast(dimension as varchar) as dimension,
-        cast(dimension_value as varchar) as dimension_value,
+        cast(dimension as {{ dbt.type_string() }}) as dimension,
+        cast(dimension_value as {{ dbt.type_string() }}) as dimension_value,
         cast(touched_customers as integer) as touched_customers,
         cast(converted_customers as integer) as touch_converted_customers,
         cast({{ campaigns_ratio('converted_customers', 'touched_customers') }} as decimal(10, 4)) as touch_conversion_rate

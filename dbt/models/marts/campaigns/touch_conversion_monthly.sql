@@ -20,9 +20,9 @@ final as (
 
     select
         {{ marts_period_start('month', 'first_touch_at') }} as period_start,
-        cast(campaign_id as varchar) as campaign_id,
-        cast(min(campaign_name) as varchar) as campaign_name,
-        cast(channel as varchar) as channel,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(min(campaign_name) as {{ dbt.type_string() }}) as campaign_name,
+        cast(channel as {{ dbt.type_string() }}) as channel,
         cast(count(*) as integer) as touched_customers,
         cast(sum(case when is_converted then 1 else 0 end) as integer) as touch_converted_customers,
         cast({{ campaigns_ratio('sum(case when is_converted then 1 else 0 end)', 'count(*)') }} as double) as touch_conversion_rate,

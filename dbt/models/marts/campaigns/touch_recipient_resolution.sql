@@ -32,9 +32,9 @@ recipients as (
 final as (
 
     select
-        cast(campaign_id as varchar) as campaign_id,
-        cast(channel as varchar) as channel,
-        cast(recipient_type as varchar) as recipient_type,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(channel as {{ dbt.type_string() }}) as channel,
+        cast(recipient_type as {{ dbt.type_string() }}) as recipient_type,
         cast(sum(events) as integer) as events,
         cast(count(*) as integer) as recipients,
         cast(sum(case when resolution_status = 'resolved' then 1 else 0 end) as integer) as resolved_recipients,
@@ -44,7 +44,7 @@ final as (
         cast(sum(case when resolution_status = 'unusable_identifier' then 1 else 0 end) as integer) as unusable_identifier_recipients,
         cast(sum(case when resolution_status = 'no_identifier' then 1 else 0 end) as integer) as no_identifier_recipients,
         cast({{ campaigns_ratio("sum(case when resolution_status = 'resolved' then 1 else 0 end)", 'count(*)') }} as double) as resolution_rate,
-        cast(min(unresolved_reason) as varchar) as example_unresolved_reason
+        cast(min(unresolved_reason) as {{ dbt.type_string() }}) as example_unresolved_reason
     from recipients
     group by campaign_id, channel, recipient_type
 

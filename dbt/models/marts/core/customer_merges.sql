@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='append',
         full_refresh=false,
         on_schema_change='fail',
@@ -90,8 +90,8 @@ causes as (
 
     select
         retired_id,
-        arg_max(first_record_id, first_seen_at) as cause_record_id,
-        arg_max(identifier_type || '-' || other_type, first_seen_at) as cause_link_types,
+        max_by(first_record_id, first_seen_at) as cause_record_id,
+        max_by(identifier_type || '-' || other_type, first_seen_at) as cause_link_types,
         max(first_seen_at) as cause_seen_at
     from crossing
     group by retired_id

@@ -61,7 +61,7 @@ order_totals as (
     select
         customer_id,
         {{ marts_net_spend('net_amount') }} as net_spend,
-        string_agg(distinct channel, ',' order by channel) as channels,
+        {{ distinct_sorted_list('channel', ',') }} as channels,
         count(distinct channel) as channel_count
     from orders
     group by customer_id
@@ -75,7 +75,7 @@ purchase_totals as (
         count(*) as purchase_count,
         min(ordered_at) as first_purchase_at,
         max(ordered_at) as last_purchase_at,
-        arg_min(channel, cast(ordered_at as varchar) || order_key) as first_channel
+        min_by(channel, cast(ordered_at as {{ dbt.type_string() }}) || order_key) as first_channel
     from purchases
     group by customer_id
 
@@ -172,8 +172,8 @@ member_flags as (
         bool_or(coalesce(sms_consent, false)) as sms_consent,
         bool_or(coalesce(wecom_friend, false)) as wecom_friend,
         -- the latest registered member row that states a birthday
-        arg_max(birth_month_day, registered_at) filter (where birth_month_day is not null) as birth_month_day,
-        arg_max(birth_year, registered_at) filter (where birth_month_day is not null) as birth_year
+        max_by(birth_month_day, registered_at) filter (where birth_month_day is not null) as birth_month_day,
+        max_by(birth_year, registered_at) filter (where birth_month_day is not null) as birth_year
     from member_rows
     group by customer_id
 
@@ -203,11 +203,11 @@ final as (
         purchase_totals.last_purchase_at,
         cast(coalesce(purchase_totals.purchase_count, 0) as integer) as purchase_count,
         cast(coalesce(order_totals.net_spend, 0) as decimal(18, 2)) as net_spend,
-        cast(
-            case when purchase_totals.purchase_count > 0
+        {{ decimal_from_double(
+            'case when purchase_totals.purchase_count > 0
                 then order_totals.net_spend / purchase_totals.purchase_count
-            end as decimal(18, 2)
-        ) as average_order_value,
+            end', 18, 2
+        ) }} as average_order_value,
         purchase_totals.first_channel,
         preferred_channel.preferred_channel,
         preferred_store.preferred_store,

@@ -58,15 +58,15 @@ reach as (
 final as (
 
     select
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(as_of_date as date) as as_of_date,
-        cast(segment_code as varchar) as audience,
-        cast(segment as varchar) as segment,
-        cast(segment_code as varchar) as segment_code,
-        cast(recommended_action as varchar) as recommended_action,
-        cast(lifecycle_stage as varchar) as lifecycle_stage,
-        cast(member_tier as varchar) as member_tier,
-        cast(phone_hash as varchar) as phone_hash,
+        cast(segment_code as {{ dbt.type_string() }}) as audience,
+        cast(segment as {{ dbt.type_string() }}) as segment,
+        cast(segment_code as {{ dbt.type_string() }}) as segment_code,
+        cast(recommended_action as {{ dbt.type_string() }}) as recommended_action,
+        cast(lifecycle_stage as {{ dbt.type_string() }}) as lifecycle_stage,
+        cast(member_tier as {{ dbt.type_string() }}) as member_tier,
+        cast(phone_hash as {{ dbt.type_string() }}) as phone_hash,
         cast(sms_reachable as boolean) as sms_reachable,
         cast(wecom_reachable as boolean) as wecom_reachable,
         cast(follows_official_account as boolean) as follows_official_account,
@@ -75,7 +75,7 @@ final as (
             when wecom_reachable then 'wecom'
             when sms_reachable then 'sms'
             when follows_official_account then 'official_account'
-        end as varchar) as preferred_contact_channel
+        end as {{ dbt.type_string() }}) as preferred_contact_channel
     from reach
 
 )

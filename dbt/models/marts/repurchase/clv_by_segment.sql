@@ -111,20 +111,20 @@ measured as (
 final as (
 
     select
-        cast(segment as varchar) as segment,
-        cast(segment_code as varchar) as segment_code,
+        cast(segment as {{ dbt.type_string() }}) as segment,
+        cast(segment_code as {{ dbt.type_string() }}) as segment_code,
         cast(as_of_date as date) as as_of_date,
         cast(customers as integer) as customers,
         cast(window_customers as integer) as window_customers,
         cast(orders_in_window as integer) as orders_in_window,
         cast(revenue_in_window as decimal(18, 2)) as revenue_in_window,
-        cast(case when orders_in_window > 0 then revenue_in_window / cast(orders_in_window as double) end
-            as decimal(18, 2)) as aov,
-        cast({{ marts_clv_frequency('orders_in_window', 'window_customers') }}
-            as decimal(10, 4)) as purchase_frequency_per_year,
+        {{ decimal_from_double('case when orders_in_window > 0 then revenue_in_window / cast(orders_in_window as double) end', 18, 2) }}
+            as aov,
+        {{ decimal_from_double(marts_clv_frequency('orders_in_window', 'window_customers'), 10, 4) }}
+            as purchase_frequency_per_year,
         cast({{ lifespan }} as decimal(10, 2)) as expected_lifespan_years,
-        cast({{ marts_clv_value('revenue_in_window', 'orders_in_window', 'window_customers') }}
-            as decimal(18, 2)) as clv
+        {{ decimal_from_double(marts_clv_value('revenue_in_window', 'orders_in_window', 'window_customers'), 18, 2) }}
+            as clv
     from measured
 
 )

@@ -60,7 +60,7 @@ activity as (
         members.dimension,
         members.dimension_value,
         members.cohort_month,
-        {{ dbt.datediff('members.cohort_month', marts_period_start('month', 'purchases.purchase_date'), 'month') }}
+        {{ marts_months_between('members.cohort_month', marts_period_start('month', 'purchases.purchase_date')) }}
             as months_since_first,
         count(distinct purchases.customer_id) as customers_purchasing,
         sum(purchases.net_amount) as revenue
@@ -85,7 +85,7 @@ grid as (
     from cohort_sizes
     cross join integers
     cross join as_of
-    where integers.n <= {{ dbt.datediff('cohort_sizes.cohort_month', 'as_of.as_of_date', 'month') }}
+    where integers.n <= {{ marts_months_between('cohort_sizes.cohort_month', 'as_of.as_of_date') }}
 
 ),
 
@@ -93,8 +93,8 @@ final as (
 
     select
         cast(grid.cohort_month as date) as cohort_month,
-        cast(grid.dimension as varchar) as dimension,
-        cast(grid.dimension_value as varchar) as dimension_value,
+        cast(grid.dimension as {{ dbt.type_string() }}) as dimension,
+        cast(grid.dimension_value as {{ dbt.type_string() }}) as dimension_value,
         cast(grid.months_since_first as integer) as months_since_first,
         cast({{ marts_add_months('grid.months_since_first', 'grid.cohort_month') }} as date) as activity_month,
         cast({{ marts_period_end('month', marts_add_months('grid.months_since_first', 'grid.cohort_month')) }}
@@ -103,8 +103,8 @@ final as (
             as boolean) as is_history_complete,
         cast(grid.cohort_size as integer) as cohort_size,
         cast(coalesce(activity.customers_purchasing, 0) as integer) as customers_purchasing,
-        cast(coalesce(activity.customers_purchasing, 0) / cast(grid.cohort_size as double)
-            as decimal(10, 4)) as share_purchasing,
+        {{ decimal_from_double('coalesce(activity.customers_purchasing, 0) / cast(grid.cohort_size as double)', 10, 4) }}
+            as share_purchasing,
         cast(coalesce(activity.revenue, 0) as decimal(18, 2)) as revenue
     from grid
     cross join as_of

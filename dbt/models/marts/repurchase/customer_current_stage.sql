@@ -38,9 +38,9 @@ customers as (
 final as (
 
     select
-        cast(spells.customer_id as varchar) as customer_id,
+        cast(spells.customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(as_of.as_of_date as date) as as_of_date,
-        cast(spells.stage as varchar) as stage,
+        cast(spells.stage as {{ dbt.type_string() }}) as stage,
         cast(spells.valid_from as date) as stage_since,
         cast({{ marts_days_between('spells.valid_from', 'as_of.as_of_date') }} as integer) as days_in_stage,
         cast(customers.first_purchase_date as date) as first_purchase_date,

@@ -18,7 +18,7 @@
     macros/marts_customer_state.sql. It equals a full rebuild. -#}
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
@@ -211,10 +211,10 @@ final as (
 
     select
         cast({{ dbt.concat(['customer_id', "'#'", dbt.cast('spell_number', dbt.type_string())]) }}
-            as varchar) as spell_id,
-        cast(customer_id as varchar) as customer_id,
+            as {{ dbt.type_string() }}) as spell_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(spell_number as integer) as spell_number,
-        cast(stage as varchar) as stage,
+        cast(stage as {{ dbt.type_string() }}) as stage,
         cast(valid_from as date) as valid_from,
         cast({{ marts_add_days(-1, 'next_valid_from') }} as date) as valid_to,
         cast(next_valid_from is null as boolean) as is_current

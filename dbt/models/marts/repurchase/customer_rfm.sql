@@ -146,7 +146,7 @@ segments as (
 final as (
 
     select
-        cast(flagged.customer_id as varchar) as customer_id,
+        cast(flagged.customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(flagged.as_of_date as date) as as_of_date,
         cast(flagged.first_purchase_date as date) as first_purchase_date,
         cast(flagged.last_purchase_date as date) as last_purchase_date,
@@ -164,11 +164,11 @@ final as (
         cast(flagged.is_recent as boolean) as is_recent,
         cast(flagged.is_high_frequency as boolean) as is_high_frequency,
         cast(flagged.is_high_monetary as boolean) as is_high_monetary,
-        cast(segments.segment as varchar) as segment,
-        cast(segments.segment_code as varchar) as segment_code,
-        cast(segments.recommended_action as varchar) as recommended_action,
-        cast(stages.stage as varchar) as lifecycle_stage,
-        cast({{ marts_lifecycle_stage_label('stages.stage') }} as varchar) as lifecycle_stage_label
+        cast(segments.segment as {{ dbt.type_string() }}) as segment,
+        cast(segments.segment_code as {{ dbt.type_string() }}) as segment_code,
+        cast(segments.recommended_action as {{ dbt.type_string() }}) as recommended_action,
+        cast(stages.stage as {{ dbt.type_string() }}) as lifecycle_stage,
+        cast({{ marts_lifecycle_stage_label('stages.stage') }} as {{ dbt.type_string() }}) as lifecycle_stage_label
     from flagged
     inner join segments
         on flagged.is_recent = segments.is_recent

@@ -80,7 +80,7 @@ final as (
 
     select
         cast(day as date) as day,
-        cast(stage as varchar) as stage,
+        cast(stage as {{ dbt.type_string() }}) as stage,
         cast(sum(delta) over (
             partition by stage order by day rows between unbounded preceding and current row
         ) as integer) as customers

@@ -23,10 +23,10 @@ transitions as (
 final as (
 
     select
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(day as date) as day,
-        cast(from_stage as varchar) as from_stage,
-        cast(to_stage as varchar) as to_stage
+        cast(from_stage as {{ dbt.type_string() }}) as from_stage,
+        cast(to_stage as {{ dbt.type_string() }}) as to_stage
     from transitions
 
 )

@@ -12,7 +12,7 @@
     macros/marts_customer_state.sql. -#}
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook=["{{ customer_state_write_next(with_amounts=true) }}", "{{ tier_history_delete_stale() }}"],
@@ -122,11 +122,11 @@ snapshots as (
 final as (
 
     select
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(snapshot_date as date) as snapshot_date,
         cast(rolling_spend as decimal(18, 2)) as rolling_spend,
         cast(rolling_orders as integer) as rolling_orders,
-        cast({{ marts_member_tier('rolling_spend', 'rolling_orders') }} as varchar) as tier
+        cast({{ marts_member_tier('rolling_spend', 'rolling_orders') }} as {{ dbt.type_string() }}) as tier
     from snapshots
 
 )

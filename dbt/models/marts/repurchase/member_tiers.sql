@@ -67,17 +67,17 @@ rolling_spend as (
 final as (
 
     select
-        cast(rolling.customer_id as varchar) as customer_id,
+        cast(rolling.customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(rolling.as_of_date as date) as as_of_date,
         cast(coalesce(rolling_spend.rolling_spend, 0) as decimal(18, 2)) as rolling_spend,
         cast(rolling.rolling_orders as integer) as rolling_orders,
-        cast({{ marts_member_tier('coalesce(rolling_spend.rolling_spend, 0)', 'rolling.rolling_orders') }} as varchar)
+        cast({{ marts_member_tier('coalesce(rolling_spend.rolling_spend, 0)', 'rolling.rolling_orders') }} as {{ dbt.type_string() }})
             as tier,
         cast({{ marts_tier_label(marts_member_tier('coalesce(rolling_spend.rolling_spend, 0)', 'rolling.rolling_orders')) }}
-            as varchar) as tier_label,
-        cast(customers.member_card_masked as varchar) as member_card_masked,
-        cast(customers.member_level as varchar) as member_level,
-        cast({{ marts_member_level_tier('customers.member_level') }} as varchar) as member_level_tier,
+            as {{ dbt.type_string() }}) as tier_label,
+        cast(customers.member_card_masked as {{ dbt.type_string() }}) as member_card_masked,
+        cast(customers.member_level as {{ dbt.type_string() }}) as member_level,
+        cast({{ marts_member_level_tier('customers.member_level') }} as {{ dbt.type_string() }}) as member_level_tier,
         cast(
             {{ marts_member_level_tier('customers.member_level') }}
             <> {{ marts_member_tier('coalesce(rolling_spend.rolling_spend, 0)', 'rolling.rolling_orders') }}

@@ -27,17 +27,17 @@ final as (
     select
         {% if as_of_var is none -%}
         latest_purchase_date as as_of_date,
-        cast('latest_purchase' as varchar) as as_of_source,
+        cast('latest_purchase' as {{ dbt.type_string() }}) as as_of_source,
         {%- else -%}
         case
             when cast('{{ as_of_var }}' as date) < first_purchase_date
-                then {{ raise_data_error("'as_of " ~ as_of_var ~ " is before the first purchase (' || cast(first_purchase_date as varchar) || '): choose a later day'") }}
+                then {{ raise_data_error("'as_of " ~ as_of_var ~ " is before the first purchase (' || cast(first_purchase_date as " ~ dbt.type_string() ~ ") || '): choose a later day'") }}
             when cast('{{ as_of_var }}' as date)
-                > {{ dbt.dateadd('day', var('as_of_max_days_after_data'), 'latest_purchase_date') }}
-                then {{ raise_data_error("'as_of " ~ as_of_var ~ " is more than " ~ var('as_of_max_days_after_data') ~ " days after the newest purchase (' || cast(latest_purchase_date as varchar) || '): choose an earlier day or load newer exports'") }}
+                > {{ marts_add_days(var('as_of_max_days_after_data'), 'latest_purchase_date') }}
+                then {{ raise_data_error("'as_of " ~ as_of_var ~ " is more than " ~ var('as_of_max_days_after_data') ~ " days after the newest purchase (' || cast(latest_purchase_date as " ~ dbt.type_string() ~ ") || '): choose an earlier day or load newer exports'") }}
             else cast('{{ as_of_var }}' as date)
         end as as_of_date,
-        cast('var' as varchar) as as_of_source,
+        cast('var' as {{ dbt.type_string() }}) as as_of_source,
         {%- endif %}
         latest_purchase_date
     from latest

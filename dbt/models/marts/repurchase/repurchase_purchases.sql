@@ -50,10 +50,10 @@ sequenced as (
 final as (
 
     select
-        cast(order_key as varchar) as order_key,
-        cast(customer_id as varchar) as customer_id,
-        cast(channel as varchar) as channel,
-        cast(shop_id as varchar) as shop_id,
+        cast(order_key as {{ dbt.type_string() }}) as order_key,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(channel as {{ dbt.type_string() }}) as channel,
+        cast(shop_id as {{ dbt.type_string() }}) as shop_id,
         cast(ordered_at as timestamp) as ordered_at,
         cast(purchase_date as date) as purchase_date,
         cast(net_amount as decimal(18, 2)) as net_amount,

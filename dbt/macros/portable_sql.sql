@@ -1,0 +1,118 @@
+{#-
+    Engine differences behind adapter.dispatch (DECISIONLOG "The same project on Spark"): each macro has a
+    `default__` implementation, which is DuckDB's (dbt-duckdb falls back to default__), and a `spark__` one.
+    Everything else in the project is SQL both engines read the same way; tests/dbt/test_portable_sql.py
+    compiles every model for Spark and fails on DuckDB-only functions and types outside these macros.
+    Functions both engines have under one name are used directly: max_by / min_by (not arg_max / arg_min),
+    instr (not strpos), lpad, right, extract, bool_or, any_value, median, sha2-free md5.
+-#}
+
+{#- `expr` matches the whole of the regular expression `pattern` (a SQL string literal's content, RE2 /
+    POSIX classes such as [:space:]). Spark's rlike is a Java regex search: anchored here, and POSIX's
+    [:space:] (space, \t, \n, \v, \f, \r) is Java's \s (the same six characters). -#}
+{% macro regex_full_match(expr, pattern) -%}
+    {{ return(adapter.dispatch('regex_full_match')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_full_match(expr, pattern) -%}
+    regexp_full_match({{ expr }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__regex_full_match(expr, pattern) -%}
+    ({{ expr }} rlike '^(?:{{ spark_regex_literal(pattern) }})$')
+{%- endmacro %}
+
+{#- `expr` contains a match of `pattern` somewhere. -#}
+{% macro regex_contains(expr, pattern) -%}
+    {{ return(adapter.dispatch('regex_contains')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_contains(expr, pattern) -%}
+    regexp_matches({{ expr }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__regex_contains(expr, pattern) -%}
+    ({{ expr }} rlike '{{ spark_regex_literal(pattern) }}')
+{%- endmacro %}
+
+{#- A DuckDB (RE2) pattern as the content of a Spark string literal: Spark's parser reads backslash escapes
+    in literals (DuckDB's does not), so each backslash is doubled; POSIX [:space:] becomes \s. -#}
+{% macro spark_regex_literal(pattern) -%}
+    {{ pattern | replace('\\', '\\\\') | replace('[:space:]', '\\\\s') }}
+{%- endmacro %}
+
+{#- Aggregate: the distinct non-null values of `expr`, sorted, joined by `separator` (a literal). -#}
+{% macro distinct_sorted_list(expr, separator) -%}
+    {{ return(adapter.dispatch('distinct_sorted_list')(expr, separator)) }}
+{%- endmacro %}
+
+{% macro default__distinct_sorted_list(expr, separator) -%}
+    string_agg(distinct {{ expr }}, '{{ separator }}' order by {{ expr }})
+{%- endmacro %}
+
+{% macro spark__distinct_sorted_list(expr, separator) -%}
+    nullif(array_join(array_sort(collect_set({{ expr }})), '{{ separator }}'), '')
+{%- endmacro %}
+
+{#- Whole calendar months from start_expr to end_expr (month boundaries crossed, like date_diff('month')). -#}
+{% macro marts_months_between(start_expr, end_expr) -%}
+    {{ return(adapter.dispatch('marts_months_between')(start_expr, end_expr)) }}
+{%- endmacro %}
+
+{% macro default__marts_months_between(start_expr, end_expr) -%}
+    {{ dbt.datediff(start_expr, end_expr, 'month') }}
+{%- endmacro %}
+
+{% macro spark__marts_months_between(start_expr, end_expr) -%}
+    (
+        (year({{ end_expr }}) - year({{ start_expr }})) * 12
+        + month({{ end_expr }}) - month({{ start_expr }})
+    )
+{%- endmacro %}
+
+{#- The materialization of the incremental models (DECISIONLOG "The same project on Spark"). DuckDB:
+    incremental, with delete+insert and the hooks' state (macros/*_incremental.sql,
+    marts_customer_state.sql). Spark: a table rebuilt in full on every run: dbt-spark has no delete+insert
+    (its merge needs Delta, Iceberg or Hudi), and the hooks use DuckDB session variables. Equal results
+    either way: every incremental model already equals a full rebuild (tests/dbt/incremental/). -#}
+{% macro incremental_materialization() -%}
+    {{ return(adapter.dispatch('incremental_materialization')()) }}
+{%- endmacro %}
+
+{% macro default__incremental_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__incremental_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
+{#- The model that builds `name` on this engine: the Python model itself on DuckDB, its SQL twin
+    `<name>_sql` (models/intermediate/*/spark/) elsewhere. Use as ref(engine_model('<name>')). -#}
+{% macro engine_model(name) -%}
+    {{ return(adapter.dispatch('engine_model')(name)) }}
+{%- endmacro %}
+
+{% macro default__engine_model(name) -%}
+    {{ return(name) }}
+{%- endmacro %}
+
+{% macro spark__engine_model(name) -%}
+    {{ return(name ~ '_sql') }}
+{%- endmacro %}
+
+{#- A double (a ratio, an average of money) as decimal(precision, scale), rounded as DuckDB casts it: the
+    double times 10^scale, rounded half away from zero. Spark's own cast rounds the double's shortest
+    decimal text instead, so an average such as 131.575 (binary 131.57499…) became 131.58 there and
+    131.57 in DuckDB. Not for exact decimals (sums of money): cast those directly. -#}
+{% macro decimal_from_double(expr, precision, scale) -%}
+    {{ return(adapter.dispatch('decimal_from_double')(expr, precision, scale)) }}
+{%- endmacro %}
+
+{% macro default__decimal_from_double(expr, precision, scale) -%}
+    cast({{ expr }} as decimal({{ precision }}, {{ scale }}))
+{%- endmacro %}
+
+{% macro spark__decimal_from_double(expr, precision, scale) -%}
+    cast(round(cast({{ expr }} as double) * {{ 10 ** scale }}) / {{ 10 ** scale }} as decimal({{ precision }}, {{ scale }}))
+{%- endmacro %}

@@ -1,0 +1,139 @@
+"""The Spark engine: the same dbt project built on Apache Spark instead of DuckDB (README "Scaling out").
+
+``REPURCHASE_ENGINE=spark`` selects it (default ``duckdb``). Ingestion and the raw gates stay as they are
+(the loader writes ``raw.*`` in the DuckDB warehouse); before dbt runs, :func:`export_raw_tables` writes
+every raw table (and ``restricted.hash_key``, which the keyed hashes read) as Parquet under
+``<data dir>/spark/raw/<schema>/<table>/``, where dbt's ``on-run-start`` hook (macro
+``spark_register_raw_tables``, told the tables by :func:`spark_env`) registers them as Spark tables of the same names, so the staging models'
+``source('raw', ...)`` read them unchanged. The Spark session's warehouse and its Hive metastore live in
+``<data dir>/spark/`` too (``dbt/profiles.yml``, target ``spark``). On a cluster the same layout is an
+object-store prefix (``REPURCHASE_SPARK_DIR``) and the thrift/Databricks target of ``profiles.yml``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from core.paths import DataPaths
+
+ENGINE_ENV = "REPURCHASE_ENGINE"
+ENGINES = ("duckdb", "spark")
+# dbt's profile reads the Spark folder from here (warehouse, metastore, raw Parquet).
+SPARK_DIR_ENV = "REPURCHASE_SPARK_DIR"
+# The dbt target of each engine (dbt/profiles.yml).
+TARGETS = {"duckdb": "duckdb", "spark": "spark"}
+# Besides every table of schema raw: the keyed hash's pads (macro pii_hash reads them).
+EXTRA_TABLES = (("restricted", "hash_key"),)
+
+
+class EngineError(ValueError):
+    """``REPURCHASE_ENGINE`` names no engine this project builds on."""
+
+
+def engine() -> str:
+    """The engine dbt builds on: ``$REPURCHASE_ENGINE`` (``duckdb`` or ``spark``), default ``duckdb``."""
+    name = (os.environ.get(ENGINE_ENV) or "duckdb").strip().lower()
+    if name not in ENGINES:
+        raise EngineError(f"{ENGINE_ENV}={name!r}: expected one of {', '.join(ENGINES)}")
+    return name
+
+
+def spark_dir(paths: DataPaths) -> Path:
+    """The Spark folder: ``$REPURCHASE_SPARK_DIR`` when set, else ``<data dir>/spark``."""
+    configured = os.environ.get(SPARK_DIR_ENV)
+    return Path(configured).expanduser().resolve() if configured else paths.root / "spark"
+
+
+def raw_table_dir(paths: DataPaths, schema: str, table: str) -> Path:
+    return spark_dir(paths) / "raw" / schema / table
+
+
+# The tables the on-run-start hook registers (macro spark_register_raw_tables), as schema.table,...
+RAW_TABLES_ENV = "REPURCHASE_SPARK_RAW_TABLES"
+
+
+# A demo-sized build on a local session (make spark-check, the tests): one shuffle partition, no whole-stage
+# code generation, the JVM's quick compiler only. Each query then costs less CPU than compiling it would.
+SMALL_BUILD_ENV = {
+    "REPURCHASE_SPARK_SHUFFLE_PARTITIONS": "1",
+    "REPURCHASE_SPARK_CODEGEN": "false",
+    "REPURCHASE_SPARK_JAVA_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+}
+
+
+def spark_env(paths: DataPaths, tables: list[tuple[str, str]]) -> dict[str, str]:
+    """What a dbt process on the Spark target needs in its environment: the Spark folder and the raw
+    tables exported there."""
+    return {SPARK_DIR_ENV: str(spark_dir(paths)), RAW_TABLES_ENV: ",".join(f"{s}.{t}" for s, t in tables)}
+
+
+def raw_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(schema, table) of every table Spark must read: schema raw, and the extra tables that exist."""
+    listed = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_type = 'BASE TABLE' and table_schema in ('raw', 'restricted') "
+        "order by table_schema, table_name"
+    ).fetchall()
+    return [(schema, table) for schema, table in listed if schema == "raw" or (schema, table) in EXTRA_TABLES]
+
+
+def export_raw_tables(paths: DataPaths) -> list[tuple[str, str]]:
+    """Write each raw table of the DuckDB warehouse as one Parquet file in its own folder (replacing the
+    previous export), and return the (schema, table) pairs written."""
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        written = raw_tables(con)
+        for schema, table in written:
+            folder = raw_table_dir(paths, schema, table)
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            con.table(f'"{schema}"."{table}"').write_parquet(str(folder / "part-00000.parquet"))
+    finally:
+        con.close()
+    return written
+
+
+def spark_table_dir(paths: DataPaths, schema: str, table: str) -> Path:
+    """Where the local Spark session keeps a managed table (its warehouse folder, one folder a schema)."""
+    return spark_dir(paths) / "warehouse" / f"{schema}.db" / table
+
+
+def built_tables(manifest: dict, schemas: tuple[str, ...] = ("intermediate", "marts", "restricted")) -> list[tuple[str, str]]:
+    """(schema, table) of every enabled model materialised as a table in ``schemas``."""
+    return sorted(
+        (node["schema"], node["alias"] or node["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["config"].get("enabled", True)
+        and node["config"].get("materialized") in ("table", "incremental")
+        and node["schema"] in schemas
+    )
+
+
+def copy_tables_to_duckdb(paths: DataPaths, tables: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Replace each (schema, table) of the DuckDB warehouse with the table the Spark build wrote (its
+    Parquet files), so the steps after dbt (predictive CLV, activation exports, the serving copy, the run
+    summary) read Spark's results unchanged. Returns the tables copied (a table Spark did not write is
+    left out)."""
+    copied = []
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        for schema, table in tables:
+            folder = spark_table_dir(paths, schema, table)
+            if not any(folder.glob("*.parquet")):
+                continue
+            con.execute(f'create schema if not exists "{schema}"')
+            con.execute(f'drop table if exists "{schema}"."{table}"')
+            con.execute(
+                f'create table "{schema}"."{table}" as select * from read_parquet(?)',
+                [str(folder / "*.parquet")],
+            )
+            copied.append((schema, table))
+    finally:
+        con.close()
+    return copied
