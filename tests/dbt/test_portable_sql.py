@@ -75,7 +75,7 @@ def spark_compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     paths.root.mkdir(parents=True)
     target = root / "target"
     compiled = run_dbt(
-        ["compile", "--target", "spark", "--exclude-resource-type", "unit_test"],
+        ["compile", "--target", "spark", "--exclude", "test_type:unit"],
         data_dir=paths.root,
         target_path=target,
         env={**spark_env(paths, []), **SMALL_BUILD_ENV},
