@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from core.paths import DataPaths
+from core.secrets import install_hash_key_in
 
 ENGINE_ENV = "REPURCHASE_ENGINE"
 ENGINES = ("duckdb", "spark")
@@ -83,7 +84,9 @@ def raw_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 def export_raw_tables(paths: DataPaths) -> list[tuple[str, str]]:
     """Write each raw table of the DuckDB warehouse as one Parquet file in its own folder (replacing the
-    previous export), and return the (schema, table) pairs written."""
+    previous export), and return the (schema, table) pairs written. The deployment's hash key is put in
+    place first (as before every DuckDB build), so Spark hashes with the same key."""
+    install_hash_key_in(paths)
     con = duckdb.connect(str(paths.warehouse), read_only=True)
     try:
         written = raw_tables(con)
