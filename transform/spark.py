@@ -3,8 +3,8 @@
 ``REPURCHASE_ENGINE=spark`` selects it (default ``duckdb``). Ingestion and the raw gates stay as they are
 (the loader writes ``raw.*`` in the DuckDB warehouse); before dbt runs, :func:`export_raw_tables` writes
 every raw table (and ``restricted.hash_key``, which the keyed hashes read) as Parquet under
-``<data dir>/spark/raw/<schema>/<table>/``, where dbt's ``on-run-start`` hook (macro
-``spark_register_raw_tables``, told the tables by :func:`spark_env`) registers them as Spark tables of the same names, so the staging models'
+``<data dir>/spark/raw/<schema>/<table>/``, where :func:`register_raw_tables` (``dbt run-operation
+spark_register_raw_tables``, told the tables by :func:`spark_env`) registers them as Spark tables of the same names, so the staging models'
 ``source('raw', ...)`` read them unchanged. The Spark session's warehouse and its Hive metastore live in
 ``<data dir>/spark/`` too (``dbt/profiles.yml``, target ``spark``). On a cluster the same layout is an
 object-store prefix (``REPURCHASE_SPARK_DIR``) and the thrift/Databricks target of ``profiles.yml``.
@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from core.paths import DataPaths
+from core.secrets import install_hash_key_in
 
 ENGINE_ENV = "REPURCHASE_ENGINE"
 ENGINES = ("duckdb", "spark")
@@ -52,7 +53,7 @@ def raw_table_dir(paths: DataPaths, schema: str, table: str) -> Path:
     return spark_dir(paths) / "raw" / schema / table
 
 
-# The tables the on-run-start hook registers (macro spark_register_raw_tables), as schema.table,...
+# The tables register_raw_tables registers (macro spark_register_raw_tables), as schema.table,...
 RAW_TABLES_ENV = "REPURCHASE_SPARK_RAW_TABLES"
 
 
@@ -83,7 +84,9 @@ def raw_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 def export_raw_tables(paths: DataPaths) -> list[tuple[str, str]]:
     """Write each raw table of the DuckDB warehouse as one Parquet file in its own folder (replacing the
-    previous export), and return the (schema, table) pairs written."""
+    previous export), and return the (schema, table) pairs written. The deployment's hash key is put in
+    place first (as before every DuckDB build), so Spark hashes with the same key."""
+    install_hash_key_in(paths)
     con = duckdb.connect(str(paths.warehouse), read_only=True)
     try:
         written = raw_tables(con)
@@ -96,6 +99,16 @@ def export_raw_tables(paths: DataPaths) -> list[tuple[str, str]]:
     finally:
         con.close()
     return written
+
+
+def register_raw_tables(paths: DataPaths, env: dict[str, str], target_path: Path) -> None:
+    """Register the exported raw tables in the Spark catalog (``dbt run-operation
+    spark_register_raw_tables``): run before every build on the spark target. ``env`` is
+    :func:`spark_env`'s (plus any session settings); raises ``DbtCommandError`` when dbt fails."""
+    from transform.dbt import run_dbt
+
+    run_dbt(["run-operation", "spark_register_raw_tables", "--target", TARGETS["spark"]],
+            data_dir=paths.root, target_path=target_path, env=env)
 
 
 def spark_table_dir(paths: DataPaths, schema: str, table: str) -> Path:

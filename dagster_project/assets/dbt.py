@@ -24,7 +24,15 @@ from transform.dbt import (
     prepare_dbt_manifest,
     split_as_of,
 )
-from transform.spark import TARGETS, built_tables, copy_tables_to_duckdb, engine, export_raw_tables, spark_env
+from transform.spark import (
+    TARGETS,
+    built_tables,
+    copy_tables_to_duckdb,
+    engine,
+    export_raw_tables,
+    register_raw_tables,
+    spark_env,
+)
 
 from ..resources import RunSettings, WarehouseResource
 
@@ -100,6 +108,7 @@ def _build(context, dbt: DbtCliResource, warehouse: WarehouseResource, run_setti
         context.log.info(f"raw tables exported for Spark: {', '.join(f'{s}.{t}' for s, t in exported)}")
         args = [*args, "--target", TARGETS["spark"]]
         launch_env.update(spark_env(warehouse.paths, exported))
+        register_raw_tables(warehouse.paths, spark_env(warehouse.paths, exported), dbt_build_target_path())
     previous = {name: os.environ.get(name) for name in launch_env}
     os.environ.update(launch_env)
     try:

@@ -1,5 +1,6 @@
-{#- on-run-start on the Spark target (nothing elsewhere): register the raw tables transform/spark.py
-    exported as Parquet (<$REPURCHASE_SPARK_DIR>/raw/<schema>/<table>/) as external Spark tables of the same
+{#- `dbt run-operation spark_register_raw_tables --target spark` (transform/spark.py register_raw_tables,
+    before every Spark build; not an on-run-start hook, which would add a node to every DuckDB run too):
+    register the raw tables transform/spark.py exported as Parquet (<$REPURCHASE_SPARK_DIR>/raw/<schema>/<table>/) as external Spark tables of the same
     names, so source('raw', ...) and restricted.hash_key read them unchanged. The exported tables arrive as
     $REPURCHASE_SPARK_RAW_TABLES ('raw.pos,raw.tmall,...,restricted.hash_key'); a name that is not a plain
     schema.table identifier stops the run. -#}

@@ -18,7 +18,7 @@ import pytest
 
 from tests.helpers.refreshed_demo import copy_data_dir
 from transform.dbt import run_dbt
-from transform.spark import SMALL_BUILD_ENV, export_raw_tables, spark_env
+from transform.spark import SMALL_BUILD_ENV, export_raw_tables, register_raw_tables, spark_env
 from transform.spark_compare import MARTS_COMPARED, compare_marts, read_spark_table, table_differences
 
 pytestmark = [
@@ -32,13 +32,10 @@ def spark_build(refreshed_demo, tmp_path_factory: pytest.TempPathFactory):
     """(DuckDB warehouse of the demo, data paths of the Spark build) after ``dbt run --target spark``."""
     paths = copy_data_dir(refreshed_demo, tmp_path_factory.mktemp("spark_demo") / "data")
     exported = export_raw_tables(paths)
-    built = run_dbt(
-        ["run", "--target", "spark"],
-        data_dir=paths.root,
-        target_path=paths.root / "dbt_target",
-        env={**spark_env(paths, exported), **SMALL_BUILD_ENV},
-        check=False,
-    )
+    env = {**spark_env(paths, exported), **SMALL_BUILD_ENV}
+    register_raw_tables(paths, env, paths.root / "dbt_target")
+    built = run_dbt(["run", "--target", "spark"], data_dir=paths.root, target_path=paths.root / "dbt_target",
+                    env=env, check=False)
     assert built.success, "dbt run --target spark failed:\n" + ("\n".join(built.failures()) or built.output[-4000:])
     return refreshed_demo.paths.warehouse, paths
 
