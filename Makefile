@@ -11,7 +11,7 @@ LOCK := requirements.lock
 UV_VERSION := 0.13.9
 LOCK_FLAGS ?=
 
-.PHONY: demo test install lock ui bench spark-check clean
+.PHONY: demo test install lock ui bench spark-check spark-check-tests clean
 
 $(STAMP): $(LOCK) pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "python3.11 not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -53,6 +53,11 @@ bench: $(STAMP)
 PEOPLE ?= 200
 spark-check: $(STAMP)
 	$(BIN)/python scripts/spark_check.py --people $(PEOPLE)
+
+# The Spark-equals-DuckDB tests (marker `spark`): a local Spark build takes minutes on two cores, so
+# `make test` leaves them out (pyproject.toml addopts).
+spark-check-tests: $(STAMP)
+	$(BIN)/python -m pytest -q -m spark tests/dbt/test_spark_equals_duckdb.py
 
 clean:
 	rm -rf data dbt/target dbt/logs

@@ -9,12 +9,26 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from core.paths import DATA_DIR_ENV, DataPaths, data_paths
+
+# pytest-xdist workers run as `python -c`: their __main__ has no spec and no file, which pyspark's Connect
+# module takes for a doctest run without its dependencies, and it calls sys.exit(0) on import
+# (pyspark/sql/connect/utils.py check_dependencies). Great Expectations tries that import once, when it is
+# imported (great_expectations/compatibility/pyspark.py, expecting an ImportError): import it here with a
+# file name on __main__, then take the name away again (multiprocessing would try to run that file).
+_MAIN = sys.modules["__main__"]
+if _MAIN.__spec__ is None and not hasattr(_MAIN, "__file__"):
+    _MAIN.__file__ = "pytest-xdist-worker"
+    try:
+        import great_expectations.compatibility.pyspark  # noqa: F401
+    finally:
+        del _MAIN.__file__
 
 _SESSION_DBT_TARGET: list[str] = []
 
@@ -36,7 +50,6 @@ SLOWEST_FIRST = (
     "tests/scripts/test_bench_overhead.py",  # these two need no refreshed demo: the second worker starts
     "tests/dbt/identity/test_identity_incremental.py",  # with them while the first builds it
     "tests/dagster_project/test_webserver.py",
-    "tests/dbt/test_spark_equals_duckdb.py",
     "tests/dbt/test_portable_sql.py",
     "tests/dbt/marts/test_incremental_customer_marts.py",
     "tests/dbt/identity/test_identity_stable_ids.py",

@@ -131,6 +131,10 @@ def run_forked(args: list[str], env: dict[str, str], cwd: str, output: str, serv
     os.chdir(directory)
     from dbt.cli.main import cli
 
+    # The fork server runs as `python -c`: __main__ has no file, which pyspark's Connect module (if anything
+    # of the Spark adapter imports it) takes for a doctest run and answers with sys.exit(0): a build that
+    # "succeeds" without running. dbt started as a console script has its file.
+    sys.modules["__main__"].__file__ = sys.argv[0] = "dbt"
     sys.argv = ["dbt", *args]
     try:
         cli.main(args=args, prog_name="dbt")

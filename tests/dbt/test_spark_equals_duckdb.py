@@ -23,6 +23,7 @@ from transform.spark_compare import MARTS_COMPARED, compare_marts, read_spark_ta
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.spark,
     pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime (.ci/run installs it)"),
 ]
 
