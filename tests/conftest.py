@@ -47,10 +47,9 @@ def pytest_configure(config: pytest.Config) -> None:
 # not listed keeps its place after these.
 SLOWEST_FIRST = (
     "tests/dagster_project/test_gating.py",  # builds the refreshed demo first
-    "tests/scripts/test_bench_overhead.py",  # these two need no refreshed demo: the second worker starts
-    "tests/dbt/identity/test_identity_incremental.py",  # with them while the first builds it
+    "tests/dbt/identity/test_identity_incremental.py",  # these two need no refreshed demo: the second
+    "tests/dbt/test_portable_sql.py",  # worker starts with them while the first builds it
     "tests/dagster_project/test_webserver.py",
-    "tests/dbt/test_portable_sql.py",
     "tests/dbt/marts/test_incremental_customer_marts.py",
     "tests/dbt/identity/test_identity_stable_ids.py",
     "tests/scripts/test_bench_daily.py",

@@ -102,17 +102,21 @@ def copy(baseline: RefreshedDemo, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     return paths
 
 
-def _run(paths: DataPaths, tmp_path: Path, defs: Definitions | None = None) -> GatedRun:
-    """Run ``refresh_all`` (of ``defs``, default the project's) the way the CLI does."""
-    from dagster_project import runner
+def _run(
+    paths: DataPaths, tmp_path: Path, defs: Definitions | None = None, selection: AssetSelection | None = None
+) -> GatedRun:
+    """Run ``refresh_all`` (of ``defs``, default the project's; all of it, or the assets of ``selection``
+    with their checks) the way the CLI does."""
+    from dagster_project import definitions, runner
 
     with ephemeral_instance() as instance:
-        if defs is None:
+        if defs is None and selection is None:
             outcome = runner.run_refresh_all(instance, out=lambda _line: None)
         else:
-            result = defs.resolve_job_def("refresh_all").execute_in_process(
-                instance=instance, raise_on_error=False
-            )
+            defs = defs or definitions.defs
+            job = defs.resolve_job_def("refresh_all")
+            keys = None if selection is None else list(selection.resolve(defs.resolve_asset_graph()))
+            result = job.execute_in_process(instance=instance, raise_on_error=False, asset_selection=keys)
             outcome = runner._outcome(result)
         materialized = set()
         checks = {}
@@ -160,7 +164,11 @@ def test_duplicate_order_id_in_one_file_is_quarantined_and_the_run_goes_on(
     copy: DataPaths, baseline: RefreshedDemo, tmp_path: Path
 ) -> None:
     """One order twice with different amounts is a row problem, not a stop: both copies are quarantined
-    with a reason naming both rows, the file's other orders load, and the marts and serving copy refresh."""
+    with a reason naming both rows, the file's other orders load, and the marts and serving copy refresh.
+
+    The run is the part of ``refresh_all`` that shows it: ``fct_orders`` and ``dim_customers`` (whose
+    relationship tests the identity models have) with everything upstream of them (every source's load and
+    raw gate, the dbt models and their tests) and the serving copy."""
     from serving.publish import current_version
 
     name = "tmall_orders_2026-10-30_extra.csv"
@@ -173,10 +181,15 @@ def test_duplicate_order_id_in_one_file_is_quarantined_and_the_run_goes_on(
             *(_tmall_row(f"99000000000000000{n:02d}", "50.00") for n in range(2, 7)),
         ],
     )
-    run = _run(copy, tmp_path)
+    fct_orders, dim_customers = AssetKey(["marts", "fct_orders"]), AssetKey(["marts", "dim_customers"])
+    selection = AssetSelection.assets(fct_orders, dim_customers).upstream() | AssetSelection.assets(
+        AssetKey(["serving", "marts"])
+    )
+    run = _run(copy, tmp_path, selection=selection)
     assert run.success, run.failed_steps
     passed, _severity, _metadata = run.checks[("raw/tmall", "gx_raw__tmall")]
     assert passed
+    assert {fct_orders, AssetKey(["serving", "marts"])} <= run.materialized
     assert current_version(run.paths.serving) != baseline.serving_version  # a new version was published
     con = duckdb.connect(str(copy.warehouse), read_only=True)
     try:
@@ -185,11 +198,17 @@ def test_duplicate_order_id_in_one_file_is_quarantined_and_the_run_goes_on(
             [f"tmall/{name}"],
         ).fetchall()
         loaded = con.execute("select count(*) from raw.tmall where _file_name = ?", [f"tmall/{name}"]).fetchone()
+        orders = con.execute(
+            "select order_key, net_amount from marts.fct_orders where order_key like 'tmall:99000000000000000%'"
+            " order by order_key"
+        ).fetchall()
     finally:
         con.close()
     assert [row for row, _reason in reasons] == [2, 3]
     assert all("rows 2, 3" in reason for _row, reason in reasons), reasons
     assert loaded == (5,)
+    # The five clean orders reached the marts; neither copy of the duplicated one did.
+    assert orders == [(f"tmall:99000000000000000{n:02d}", 50) for n in range(2, 7)]
 
 
 def test_failed_dbt_key_test_stops_the_marts_without_raw_gates(

@@ -37,7 +37,8 @@ def test_a_run_with_nothing_new_prints_the_last_good_run(
 ) -> None:
     warehouse_mtime = recorded.warehouse.stat().st_mtime_ns
     serving = sorted(p.name for p in (recorded.serving / "versions").iterdir())
-    assert not (recorded.dagster_home / "storage").exists()
+    dagster_storage = _files_state(recorded.dagster_home / "storage")  # the demo's run is recorded there
+    assert dagster_storage
 
     assert cli.main(["run"]) == 0
 
@@ -50,9 +51,18 @@ def test_a_run_with_nothing_new_prints_the_last_good_run(
     assert pos.split()[1:3] == ["0", str(len(refreshed_demo.truth.files["pos"]))]
     assert "Marts: schema `marts`" in out
     # No Dagster run, and nothing written.
-    assert not (recorded.dagster_home / "storage").exists()
+    assert _files_state(recorded.dagster_home / "storage") == dagster_storage
     assert recorded.warehouse.stat().st_mtime_ns == warehouse_mtime
     assert sorted(p.name for p in (recorded.serving / "versions").iterdir()) == serving
+
+
+def _files_state(root: Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every file under ``root``."""
+    return {
+        str(path.relative_to(root)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in root.rglob("*")
+        if path.is_file()
+    }
 
 
 def _unchanged(paths: DataPaths, as_of: str | None = None) -> bool:

@@ -1,10 +1,14 @@
 """One generated demo run through the whole ``refresh_all`` job, shared by the tests that need a fully
 refreshed data directory (tests/test_e2e.py checks that run; tests/dagster_project/test_gating.py starts
-each defect from it). Built once per session by the ``refreshed_demo`` fixture (tests/conftest.py).
+each defect from it; tests/scripts/test_bench_overhead.py times a run with nothing new on it). Built once
+per session by the ``refreshed_demo`` fixture (tests/conftest.py).
+
+It is built the way ``repurchase demo`` builds it: the generator, then the CLI's own ``run_pipeline``
+(dagster_project/cli.py), so the run is recorded in the data directory's on-disk Dagster instance and as
+the CLI's last good run. This is the suite's run of the README's main command path.
 
 Tests never change ``RefreshedDemo.root``: they :func:`copy_data_dir` it and point $REPURCHASE_DATA_DIR
-at the copy. The run is recorded in an in-memory Dagster instance (what the run does is the same as with
-the CLI's on-disk instance; writing a few thousand events to SQLite files is what would cost).
+at the copy.
 """
 
 from __future__ import annotations
@@ -52,18 +56,32 @@ def materialized_in_run(instance: DagsterInstance, run_id: str) -> set[AssetKey]
 
 
 def refresh_demo(root: Path) -> RefreshedDemo:
-    """Generate the demo into ``root`` and run ``refresh_all`` on it the way the CLI does."""
+    """Generate the demo into ``root`` and run it the way ``repurchase demo`` does (``run_pipeline``)."""
     with pytest.MonkeyPatch.context() as mp:
+        # run_pipeline points this process at the data directory (prepare_environment): set both here so
+        # the monkeypatch puts them back afterwards.
         mp.setenv(DATA_DIR_ENV, str(root))
-        from dagster_project.runner import run_refresh_all
+        mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+        from dagster_project import cli, runner
         from serving.publish import current_version, list_versions
 
         truth = generate(root, people=PEOPLE, seed=SEED)
-        lines: list[str] = []
-        with ephemeral_instance() as instance:
-            outcome = run_refresh_all(instance, out=lines.append)
-            materialized = materialized_in_run(instance, outcome.run_id)
         paths = data_paths(root)
+        outcomes: list = []
+        lines: list[str] = []
+        real_run = runner.run_refresh_all
+
+        def run_and_keep(instance, **kwargs):  # the run's outcome, which the CLI only prints
+            outcome = real_run(instance, **kwargs)
+            outcomes.append((outcome, materialized_in_run(instance, outcome.run_id)))
+            return outcome
+
+        mp.setattr(runner, "run_refresh_all", run_and_keep)
+        mp.setattr(cli, "say", lambda message="": lines.append(message))
+        cli.run_pipeline(paths, as_of=None)
+        if len(outcomes) != 1:  # it stopped before the run (a data-directory or as_of problem)
+            raise AssertionError("repurchase demo ran no job:\n" + "\n".join(lines[-40:]))
+        [(outcome, materialized)] = outcomes
         return RefreshedDemo(
             root=paths.root,
             truth=truth,
