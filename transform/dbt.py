@@ -20,7 +20,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -254,7 +255,8 @@ def _run_command(command: list[str], env: dict[str, str], target: Path) -> tuple
     child = context.Process(
         target=run_forked, args=(command[1:], env, str(DBT_PROJECT_DIR), str(output), server_pid), daemon=False
     )
-    child.start()
+    with _main_module_not_rerun():
+        child.start()
     child.join()
     usage = output.with_suffix(".rss")
     try:
@@ -264,6 +266,26 @@ def _run_command(command: list[str], env: dict[str, str], target: Path) -> tuple
         output.unlink(missing_ok=True)
         usage.unlink(missing_ok=True)
     return child.exitcode if child.exitcode is not None else 1, printed, peak
+
+
+@contextmanager
+def _main_module_not_rerun() -> Iterator[None]:
+    """Start a process without multiprocessing's re-run of the caller's main script in it.
+
+    multiprocessing hands every child it starts the caller's ``__main__`` to import again (as
+    ``__mp_main__``), for objects defined there. The dbt child needs nothing of it (its function lives in
+    :mod:`transform.dbt_child`): re-running it costs the script's imports in every command, and a script
+    or notebook without the ``if __name__ == "__main__"`` guard would run itself again inside the child
+    and fail it. While the child starts, ``__main__`` shows neither its file nor its spec."""
+    main = sys.modules["__main__"]
+    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
 
 
 def _forkable(executable: str) -> bool:

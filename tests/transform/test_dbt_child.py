@@ -174,3 +174,35 @@ def test_a_forked_dbt_dies_with_its_killed_caller(tmp_path, dbt_manifest) -> Non
         for pid in {parent.pid, *family}:
             if process_alive(pid):
                 os.kill(pid, 9)
+
+
+# A script as a person writes it: no `if __name__ == "__main__":` guard. multiprocessing would re-run it in
+# every child it starts; the forked dbt must not (it would call dbt again inside dbt, and fail).
+UNGUARDED_SCRIPT = """\
+import sys
+from pathlib import Path
+
+from transform.dbt import run_dbt
+
+with Path(sys.argv[1]).open("a") as runs:
+    runs.write("ran\\n")
+run = run_dbt(["list", "--select", "repurchase_as_of"], data_dir=sys.argv[2], target_path=Path(sys.argv[3]),
+              check=False)
+print("exit", run.returncode, "repurchase_as_of" in run.output)
+"""
+
+
+@pytest.mark.e2e
+def test_a_script_without_a_main_guard_runs_dbt_once(tmp_path, dbt_manifest) -> None:
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED_SCRIPT, encoding="utf-8")
+    runs = tmp_path / "runs.txt"
+    completed = subprocess.run(
+        [sys.executable, str(script), str(runs), str(tmp_path / "data"), str(tmp_path / "target")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert completed.stdout.splitlines()[-1:] == ["exit 0 True"], completed.stdout + completed.stderr
+    assert runs.read_text() == "ran\n"  # the script ran once: not again inside the dbt command
