@@ -41,6 +41,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from core.processes import descendants
 from ingestion.schemas import create_raw_tables
 from transform.dbt import run_dbt
 
@@ -261,20 +262,7 @@ def _descendants_usage() -> tuple[int, float]:
     descending from this one (the dbt child), from /proc."""
     page = os.sysconf("SC_PAGE_SIZE")
     ticks = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as fh:
-                # pid (comm) state ppid ...: comm may hold spaces, so split after its closing parenthesis
-                parents[int(entry.name)] = int(fh.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    ours, frontier = set(), {os.getpid()}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - ours
-        ours |= frontier
+    ours = descendants(os.getpid())
     rss, cpu_ticks = 0, 0
     for pid in ours:
         try:

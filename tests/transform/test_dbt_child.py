@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from core.processes import descendants
 from dagster_project.dead_runs import process_alive
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux only")
@@ -134,25 +135,6 @@ FORKING_PARENT = textwrap.dedent(
 )
 
 
-def _descendants(pid: int) -> set[int]:
-    children: dict[int, set[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, set()).add(int(entry))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
 @pytest.mark.e2e
 def test_a_forked_dbt_dies_with_its_killed_caller(tmp_path, dbt_manifest) -> None:
     target = tmp_path / "target"
@@ -163,7 +145,7 @@ def test_a_forked_dbt_dies_with_its_killed_caller(tmp_path, dbt_manifest) -> Non
         # opened the warehouse.
         assert _wait_until(lambda: any(target.glob("dbt_output.*")), ceiling=600), "dbt never started"
         assert _wait_until(lambda: (tmp_path / "data" / "warehouse.duckdb").exists(), ceiling=600)
-        family = _descendants(parent.pid)
+        family = descendants(parent.pid)
         assert len(family) >= 2  # the fork server and the dbt command (at least)
         parent.kill()
         parent.wait()
@@ -199,6 +181,7 @@ def test_a_script_without_a_main_guard_runs_dbt_once(tmp_path, dbt_manifest) -> 
     runs = tmp_path / "runs.txt"
     completed = subprocess.run(
         [sys.executable, str(script), str(runs), str(tmp_path / "data"), str(tmp_path / "target")],
+        check=False,
         capture_output=True,
         text=True,
         timeout=600,
