@@ -9,26 +9,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from core.paths import DATA_DIR_ENV, DataPaths, data_paths
+from transform.dbt_child import main_module_file
 
-# pytest-xdist workers run as `python -c`: their __main__ has no spec and no file, which pyspark's Connect
-# module takes for a doctest run without its dependencies, and it calls sys.exit(0) on import
-# (pyspark/sql/connect/utils.py check_dependencies). Great Expectations tries that import once, when it is
-# imported (great_expectations/compatibility/pyspark.py, expecting an ImportError): import it here with a
-# file name on __main__, then take the name away again (multiprocessing would try to run that file).
-_MAIN = sys.modules["__main__"]
-if _MAIN.__spec__ is None and not hasattr(_MAIN, "__file__"):
-    _MAIN.__file__ = "pytest-xdist-worker"
-    try:
-        import great_expectations.compatibility.pyspark  # noqa: F401
-    finally:
-        del _MAIN.__file__
+# pytest-xdist workers run as `python -c`, which pyspark's Connect module answers with sys.exit(0) when
+# imported (see transform.dbt_child.main_module_file); Great Expectations tries that import once, when it
+# is imported: do it here with a file name on __main__.
+with main_module_file("pytest-xdist-worker"):
+    import great_expectations.compatibility.pyspark  # noqa: F401
 
 _SESSION_DBT_TARGET: list[str] = []
 

@@ -67,19 +67,20 @@ def dbt_build_target_path() -> Path:
     return dbt_target_path() / "build"
 
 
+# The project's own dbt, looked for beside this Python (the project's virtualenv) in this order.
+OWN_DBT_NAMES = ("repurchase-dbt", "dbt")
+
+
 def dbt_executable() -> str:
     """The dbt to run: ``repurchase-dbt`` beside this Python (dbt that stops when its parent dies, see
     :mod:`transform.dbt_child`), else ``dbt`` beside it (the project's virtualenv), else the one on PATH.
 
     A console script run as ``.venv/bin/repurchase`` does not have ``.venv/bin`` on PATH, so looking
     next to the interpreter first keeps the pinned dbt-core in use."""
-    for name in ("repurchase-dbt", "dbt"):
+    for name in OWN_DBT_NAMES:
         beside = Path(sys.executable).with_name(name)
         if beside.exists():
             return str(beside)
-    beside = Path(sys.executable).with_name("dbt")
-    if beside.exists():
-        return str(beside)
     found = shutil.which("dbt")
     if found is None:
         raise DbtManifestError(
@@ -87,6 +88,13 @@ def dbt_executable() -> str:
             "(make install) or activate its virtualenv."
         )
     return found
+
+
+def is_own_dbt(executable: str) -> bool:
+    """Whether ``executable`` is the project's own dbt, the one :func:`dbt_executable` finds beside this
+    Python (not a dbt found on PATH)."""
+    path = Path(executable)
+    return path.parent == Path(sys.executable).parent and path.name in OWN_DBT_NAMES
 
 
 def dbt_env(data_dir: str | os.PathLike[str] | None = None, log_path: Path | None = None) -> dict[str, str]:
@@ -289,11 +297,10 @@ def _main_module_not_rerun() -> Iterator[None]:
 
 
 def _forkable(executable: str) -> bool:
-    """Whether ``executable`` is this Python's dbt (so the fork server's imported dbt is the same one)."""
-    path = Path(executable)
+    """Whether ``executable`` can be forked from the fork server: it is the project's own dbt (the one the
+    server has imported), the platform has fork servers and forking is not turned off."""
     return (
-        path.parent == Path(sys.executable).parent
-        and path.name in ("repurchase-dbt", "dbt")
+        is_own_dbt(executable)
         and "forkserver" in multiprocessing.get_all_start_methods()
         and not os.environ.get(NO_FORK_ENV)
     )

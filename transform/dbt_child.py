@@ -22,6 +22,8 @@ import ctypes.util
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
@@ -39,8 +41,11 @@ PATH_FLAGS = {
 }
 
 
-def stop_with_parent() -> bool:
-    """Ask the kernel to SIGTERM this process when its parent exits; False where unsupported."""
+def stop_with_parent(parent_pid: int | None = None) -> bool:
+    """Ask the kernel to SIGTERM this process when its parent exits; False where unsupported.
+
+    ``parent_pid`` (default ``$REPURCHASE_DBT_PARENT_PID``, set by whoever started this process) is the
+    parent expected: when this process has another, that parent died before the request took hold."""
     if not sys.platform.startswith("linux"):
         return False
     libc_name = ctypes.util.find_library("c")
@@ -50,7 +55,7 @@ def stop_with_parent() -> bool:
     if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
         return False
     # The parent may have died between fork and prctl: then we were re-parented already.
-    expected = os.environ.get("REPURCHASE_DBT_PARENT_PID")
+    expected = parent_pid if parent_pid is not None else os.environ.get("REPURCHASE_DBT_PARENT_PID")
     if expected and os.getppid() != int(expected):
         sys.exit("repurchase-dbt: the process that started dbt is gone; not starting dbt")
     return True
@@ -103,6 +108,27 @@ if __name__ == "__main__":
 FORK_PRELOAD = ["dbt.cli.main", "dbt.adapters.duckdb", "dbt.adapters.duckdb.impl", __name__]
 
 
+@contextmanager
+def main_module_file(name: str) -> Iterator[None]:
+    """Give ``__main__`` the file name ``name`` while inside, when it has none.
+
+    A process started as ``python -c`` (the fork server, pytest-xdist's workers) has a ``__main__`` with
+    neither file nor spec, which pyspark's Connect module takes for a doctest run of itself without its
+    dependencies: it calls ``sys.exit(0)`` when imported (pyspark/sql/connect/utils.py). Great Expectations
+    tries that import when it is imported, and so may the Spark adapter: a dbt build would "succeed"
+    without running and a test worker would exit. A name that is not a real file is only ever looked at,
+    and it is taken away again on the way out (multiprocessing would try to run such a file)."""
+    main = sys.modules["__main__"]
+    if main.__spec__ is not None or hasattr(main, "__file__"):
+        yield
+        return
+    main.__file__ = name
+    try:
+        yield
+    finally:
+        del main.__file__
+
+
 def run_forked(args: list[str], env: dict[str, str], cwd: str, output: str, server_pid: int | None) -> None:
     """The body of a forked dbt command: output to the file ``output``, stopped with the fork server
     (which stops with the process that started it), then dbt's own command line entry point."""
@@ -119,11 +145,7 @@ def run_forked(args: list[str], env: dict[str, str], cwd: str, output: str, serv
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
-    if server_pid is not None:
-        env = {**env, "REPURCHASE_DBT_PARENT_PID": str(server_pid)}
-    os.environ.clear()
-    os.environ.update(env)
-    stop_with_parent()
+    stop_with_parent(server_pid)
     args, env, directory = in_data_dir(args, env, Path(cwd))
     os.environ.clear()
     os.environ.update(env)
@@ -131,13 +153,10 @@ def run_forked(args: list[str], env: dict[str, str], cwd: str, output: str, serv
     os.chdir(directory)
     from dbt.cli.main import cli
 
-    # The fork server runs as `python -c`: __main__ has no file, which pyspark's Connect module (if anything
-    # of the Spark adapter imports it) takes for a doctest run and answers with sys.exit(0): a build that
-    # "succeeds" without running. dbt started as a console script has its file.
-    sys.modules["__main__"].__file__ = sys.argv[0] = "dbt"
     sys.argv = ["dbt", *args]
     try:
-        cli.main(args=args, prog_name="dbt")
+        with main_module_file("dbt"):  # as dbt started as a console script has
+            cli.main(args=args, prog_name="dbt")
     finally:
         # The peak RSS of this command (kB on Linux), beside its output: the caller is not its parent.
         import resource
