@@ -33,6 +33,7 @@ from transform.spark import (
     local_session_env,
     register_raw_tables,
     spark_env,
+    twin_aware_manifest,
 )
 
 from ..resources import RunSettings, WarehouseResource
@@ -122,6 +123,10 @@ def _build(context, dbt: DbtCliResource, warehouse: WarehouseResource, run_setti
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+    if on_spark:
+        # Spark runs the SQL twins of the Python models, which the assets' (DuckDB) manifest knows only as
+        # the Python models.
+        invocation.manifest = twin_aware_manifest(invocation.manifest)
     yield from invocation.stream()  # raises when dbt fails: a full-refresh marker then stays
     if on_spark:
         # The steps after dbt (predictive CLV, exports, serving, the summary) read the DuckDB warehouse.

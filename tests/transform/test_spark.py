@@ -21,6 +21,7 @@ from transform.spark import (
     raw_table_dir,
     spark_env,
     spark_table_dir,
+    twin_aware_manifest,
 )
 
 
@@ -135,3 +136,16 @@ def test_java_problem_reads_the_version_of_java_home(tmp_path, monkeypatch, vers
 def test_java_problem_names_a_java_home_without_java(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("JAVA_HOME", str(tmp_path))
     assert f"JAVA_HOME={tmp_path} has no bin/java" in java_problem()
+
+
+def test_a_spark_twin_counts_as_its_python_model() -> None:
+    python_model = {"name": "int_identity_components", "resource_type": "model", "language": "python"}
+    sql_model = {"name": "fct_orders", "resource_type": "model", "language": "sql"}
+    manifest = {"nodes": {"model.p.int_identity_components": python_model, "model.p.fct_orders": sql_model},
+                "sources": {}}
+
+    seen = twin_aware_manifest(manifest)
+
+    assert seen["nodes"]["model.p.int_identity_components_sql"] is python_model
+    assert "model.p.fct_orders_sql" not in seen["nodes"]
+    assert seen["sources"] == {} and len(manifest["nodes"]) == 2
