@@ -42,10 +42,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 REQUIRE_SPARK_ENV = "REPURCHASE_REQUIRE_SPARK"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def spark_can_start() -> None:
     """Skip (or, with ``$REPURCHASE_REQUIRE_SPARK``, fail) when no Java runtime can start a Spark session:
-    before the demo is built, which takes minutes."""
+    before the demo is built, which takes minutes (session scope, as ``refreshed_demo``'s: pytest sets up
+    wider-scoped fixtures first, then those of one scope in the order a test names them)."""
     problem = java_problem()
     if problem is None:
         return
@@ -61,8 +62,8 @@ def spark_build(spark_can_start, refreshed_demo, tmp_path_factory: pytest.TempPa
     exported = export_raw_tables(paths)
     env = {**spark_env(paths, exported), **SMALL_BUILD_ENV}
     register_raw_tables(paths, env, paths.root / "dbt_target")
-    built = run_dbt(["run", "--select", PROOF_SELECTION, "--target", "spark"], data_dir=paths.root, target_path=paths.root / "dbt_target",
-                    env=env, check=False)
+    built = run_dbt(["run", "--select", PROOF_SELECTION, "--target", "spark"], data_dir=paths.root,
+                    target_path=paths.root / "dbt_target", env=env, check=False)
     assert built.success, "dbt run --target spark failed:\n" + ("\n".join(built.failures()) or built.output[-4000:])
     return refreshed_demo.paths.warehouse, paths
 
