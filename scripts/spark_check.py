@@ -6,7 +6,8 @@
    dbt, …), the reference.
 2. The same raw tables, exported as Parquet (transform/spark.py), built with ``dbt run --target spark`` on a
    local Spark session in ``<dir>/spark`` (timed), and ``dbt run`` on DuckDB from the same raw tables alone
-   (timed), so the two engines' figures cover the same work.
+   (timed), so the two engines' figures cover the same work: the compared tables and the models they read
+   (``--select`` :data:`transform.spark_compare.PROOF_SELECTION`).
 3. Every mart the issue names compared row for row between the two builds of step 2 (transform/
    spark_compare.py), plus the identity clusters and customer ids (``intermediate.customer_identifier_map``).
    (Not with step 1's marts: the pipeline's steps after dbt write raw._touch_send_log, which the copies hold.)
@@ -29,14 +30,16 @@ import duckdb
 
 from core.paths import data_paths
 from transform.dbt import run_dbt
-from transform.spark import SMALL_BUILD_ENV, export_raw_tables, register_raw_tables, spark_env
-from transform.spark_compare import MARTS_COMPARED, compare_marts
+from transform.spark import export_raw_tables, java_problem, local_session_env, register_raw_tables, spark_env
+from transform.spark_compare import (
+    IDENTITY_COLUMNS,
+    IDENTITY_TABLES,
+    MARTS_COMPARED,
+    PROOF_SELECTION,
+    compare_marts,
+)
 
 REPURCHASE = Path(sys.executable).with_name("repurchase")
-# Compared besides the marts: the identity map (the same clusters get the same customer ids; not the
-# build time each row carries).
-IDENTITY_TABLES = ("customer_identifier_map",)
-IDENTITY_COLUMNS = ["identifier_key", "customer_id", "original_customer_id"]
 
 
 def raw_only_copy(warehouse: Path, out: Path) -> None:
@@ -77,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--keep", type=Path, help="folder to use and keep (default: a temp dir)")
     args = parser.parse_args(argv)
+    problem = java_problem()
+    if problem:
+        print(f"spark-check needs a Java runtime for the local Spark session: {problem}", file=sys.stderr)
+        return 2
     work = args.keep or Path(tempfile.mkdtemp(prefix="spark-check-"))
     reference, spark_root, duckdb_root = work / "duckdb", work / "spark", work / "duckdb_dbt_only"
     for folder in (reference, spark_root, duckdb_root):
@@ -90,16 +97,17 @@ def main(argv: list[str] | None = None) -> int:
             # Demo data (its ground truth beside it) is hashed with the demo's key (core/secrets.py).
             shutil.copytree(reference / "ground_truth", root / "ground_truth")
 
-        duckdb_seconds = timed_dbt(["run"], duckdb_root)
+        build = ["run", "--select", PROOF_SELECTION]
+        duckdb_seconds = timed_dbt(build, duckdb_root)
         print(f"duckdb dbt run:   {duckdb_seconds:.1f} s")
 
         paths = data_paths(spark_root)
         exported = export_raw_tables(paths)
-        small = SMALL_BUILD_ENV if args.people <= 20_000 else {}
+        small = local_session_env() if args.people <= 20_000 else {}
         env = {**spark_env(paths, exported), **small}
         started = time.perf_counter()
         register_raw_tables(paths, env, spark_root / "dbt_target")
-        spark_seconds = time.perf_counter() - started + timed_dbt(["run", "--target", "spark"], spark_root, env=env)
+        spark_seconds = time.perf_counter() - started + timed_dbt([*build, "--target", "spark"], spark_root, env=env)
         print(f"spark dbt run:    {spark_seconds:.1f} s")
 
         built = duckdb_root / "warehouse.duckdb"

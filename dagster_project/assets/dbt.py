@@ -30,8 +30,10 @@ from transform.spark import (
     copy_tables_to_duckdb,
     engine,
     export_raw_tables,
+    local_session_env,
     register_raw_tables,
     spark_env,
+    twin_aware_manifest,
 )
 
 from ..resources import RunSettings, WarehouseResource
@@ -107,8 +109,10 @@ def _build(context, dbt: DbtCliResource, warehouse: WarehouseResource, run_setti
         exported = export_raw_tables(warehouse.paths)
         context.log.info(f"raw tables exported for Spark: {', '.join(f'{s}.{t}' for s, t in exported)}")
         args = [*args, "--target", TARGETS["spark"]]
-        launch_env.update(spark_env(warehouse.paths, exported))
-        register_raw_tables(warehouse.paths, spark_env(warehouse.paths, exported), dbt_build_target_path())
+        # On a local session the small-build settings (transform/spark.py) unless the environment sets them.
+        spark_settings = {**spark_env(warehouse.paths, exported), **local_session_env()}
+        launch_env.update(spark_settings)
+        register_raw_tables(warehouse.paths, spark_settings, dbt_build_target_path())
     previous = {name: os.environ.get(name) for name in launch_env}
     os.environ.update(launch_env)
     try:
@@ -119,6 +123,10 @@ def _build(context, dbt: DbtCliResource, warehouse: WarehouseResource, run_setti
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+    if on_spark:
+        # Spark runs the SQL twins of the Python models, which the assets' (DuckDB) manifest knows only as
+        # the Python models.
+        invocation.manifest = twin_aware_manifest(invocation.manifest)
     yield from invocation.stream()  # raises when dbt fails: a full-refresh marker then stays
     if on_spark:
         # The steps after dbt (predictive CLV, exports, serving, the summary) read the DuckDB warehouse.

@@ -6,11 +6,15 @@ the customer ids (SQL label propagation on Spark, scipy on DuckDB).
 The DuckDB side is the pipeline's own build; the raw tables Spark reads are the warehouse's, exported the
 way ``REPURCHASE_ENGINE=spark`` does (transform/spark.py). After dbt, the pipeline's trigger export adds
 rows to ``raw._touch_send_log``; only ``activation_triggers`` reads them, which is not compared here.
+Spark builds the compared tables and the models they read (``PROOF_SELECTION``), not the whole project.
+
+Without a Java runtime (17 or later) the tests skip and say why, unless ``$REPURCHASE_REQUIRE_SPARK`` is
+set: then they fail, so a CI run (``.ci/run`` sets it) cannot pass on a proof that never ran.
 """
 
 from __future__ import annotations
 
-import shutil
+import os
 
 import duckdb
 import pandas as pd
@@ -18,25 +22,48 @@ import pytest
 
 from tests.helpers.refreshed_demo import copy_data_dir
 from transform.dbt import run_dbt
-from transform.spark import SMALL_BUILD_ENV, export_raw_tables, register_raw_tables, spark_env
-from transform.spark_compare import MARTS_COMPARED, compare_marts, read_spark_table, table_differences
+from transform.spark import (
+    SMALL_BUILD_ENV,
+    export_raw_tables,
+    java_problem,
+    register_raw_tables,
+    spark_env,
+)
+from transform.spark_compare import (
+    MARTS_COMPARED,
+    PROOF_SELECTION,
+    compare_marts,
+    read_spark_table,
+    table_differences,
+)
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.spark,
-    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime (.ci/run installs it)"),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.spark]
+# Set (to anything but empty) where the Spark proof must run: a missing Java runtime fails the tests.
+REQUIRE_SPARK_ENV = "REPURCHASE_REQUIRE_SPARK"
+
+
+@pytest.fixture(scope="session")
+def spark_can_start() -> None:
+    """Skip (or, with ``$REPURCHASE_REQUIRE_SPARK``, fail) when no Java runtime can start a Spark session:
+    before the demo is built, which takes minutes (session scope, as ``refreshed_demo``'s: pytest sets up
+    wider-scoped fixtures first, then those of one scope in the order a test names them)."""
+    problem = java_problem()
+    if problem is None:
+        return
+    if os.environ.get(REQUIRE_SPARK_ENV):
+        pytest.fail(f"{REQUIRE_SPARK_ENV} is set but Spark cannot start: {problem}", pytrace=False)
+    pytest.skip(f"Spark needs a Java runtime: {problem} (.ci/run installs it)")
 
 
 @pytest.fixture(scope="module")
-def spark_build(refreshed_demo, tmp_path_factory: pytest.TempPathFactory):
+def spark_build(spark_can_start, refreshed_demo, tmp_path_factory: pytest.TempPathFactory):
     """(DuckDB warehouse of the demo, data paths of the Spark build) after ``dbt run --target spark``."""
     paths = copy_data_dir(refreshed_demo, tmp_path_factory.mktemp("spark_demo") / "data")
     exported = export_raw_tables(paths)
     env = {**spark_env(paths, exported), **SMALL_BUILD_ENV}
     register_raw_tables(paths, env, paths.root / "dbt_target")
-    built = run_dbt(["run", "--target", "spark"], data_dir=paths.root, target_path=paths.root / "dbt_target",
-                    env=env, check=False)
+    built = run_dbt(["run", "--select", PROOF_SELECTION, "--target", "spark"], data_dir=paths.root,
+                    target_path=paths.root / "dbt_target", env=env, check=False)
     assert built.success, "dbt run --target spark failed:\n" + ("\n".join(built.failures()) or built.output[-4000:])
     return refreshed_demo.paths.warehouse, paths
 

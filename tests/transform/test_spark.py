@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import stat
+
 import duckdb
 import pytest
 
 from core.paths import data_paths
 from transform.spark import (
     ENGINE_ENV,
+    SMALL_BUILD_ENV,
     EngineError,
     built_tables,
     copy_tables_to_duckdb,
     engine,
     export_raw_tables,
+    java_problem,
+    local_session_env,
     raw_table_dir,
     spark_env,
     spark_table_dir,
+    twin_aware_manifest,
 )
 
 
@@ -91,3 +97,55 @@ def test_tables_spark_wrote_replace_the_warehouse_tables(tmp_path) -> None:
     assert copied == [("marts", "kpi_monthly")]
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         assert con.execute("select * from marts.kpi_monthly order by 1").fetchall() == [("2025-03", 7), ("2025-04", 9)]
+
+
+def test_a_local_session_gets_the_small_build_settings_the_environment_does_not_set() -> None:
+    assert local_session_env({}) == SMALL_BUILD_ENV
+    assert local_session_env({"REPURCHASE_SPARK_MASTER": "local[2]", "REPURCHASE_SPARK_CODEGEN": "true"}) == {
+        "REPURCHASE_SPARK_SHUFFLE_PARTITIONS": "1",
+        "REPURCHASE_SPARK_ADAPTIVE": "false",
+        "REPURCHASE_SPARK_JAVA_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    }
+    assert local_session_env({"REPURCHASE_SPARK_MASTER": "spark://cluster:7077"}) == {}
+
+
+def fake_java_home(root, version_line: str):
+    """A JAVA_HOME whose bin/java prints ``version_line`` to stderr, as ``java -version`` does."""
+    java = root / "bin" / "java"
+    java.parent.mkdir(parents=True)
+    java.write_text(f"#!/bin/sh\necho '{version_line}' >&2\n")
+    java.chmod(java.stat().st_mode | stat.S_IEXEC)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("version_line", "problem"),
+    [
+        ('openjdk version "17.0.13" 2024-10-15', None),
+        ('openjdk version "21" 2023-09-19', None),
+        ('openjdk version "11.0.25" 2024-10-15', "is Java 11: pyspark 4 needs Java 17 or later"),
+        ('java version "1.8.0_421"', "is Java 8: pyspark 4 needs Java 17 or later"),
+    ],
+)
+def test_java_problem_reads_the_version_of_java_home(tmp_path, monkeypatch, version_line, problem) -> None:
+    monkeypatch.setenv("JAVA_HOME", str(fake_java_home(tmp_path / "jdk", version_line)))
+    found = java_problem()
+    assert found == problem if problem is None else problem in found
+
+
+def test_java_problem_names_a_java_home_without_java(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path))
+    assert f"JAVA_HOME={tmp_path} has no bin/java" in java_problem()
+
+
+def test_a_spark_twin_counts_as_its_python_model() -> None:
+    python_model = {"name": "int_identity_components", "resource_type": "model", "language": "python"}
+    sql_model = {"name": "fct_orders", "resource_type": "model", "language": "sql"}
+    manifest = {"nodes": {"model.p.int_identity_components": python_model, "model.p.fct_orders": sql_model},
+                "sources": {}}
+
+    seen = twin_aware_manifest(manifest)
+
+    assert seen["nodes"]["model.p.int_identity_components_sql"] is python_model
+    assert "model.p.fct_orders_sql" not in seen["nodes"]
+    assert seen["sources"] == {} and len(manifest["nodes"]) == 2
