@@ -205,7 +205,7 @@ final as (
         cast(coalesce(order_totals.net_spend, 0) as decimal(18, 2)) as net_spend,
         {{ decimal_from_double(
             'case when purchase_totals.purchase_count > 0
-                then order_totals.net_spend / purchase_totals.purchase_count
+                then order_totals.net_spend / cast(purchase_totals.purchase_count as double)
             end', 18, 2
         ) }} as average_order_value,
         purchase_totals.first_channel,
