@@ -483,7 +483,8 @@ clv_windows as (
 
 clv as (
 
-    {{ marts_clv_window('dimensioned', 'clv_windows', 'money_back_dimensioned', period) }}
+    {{ marts_clv_window('dimensioned', 'clv_windows', 'money_back_dimensioned', period,
+                        candidate_periods='build_periods' if incremental else none) }}
 
 ),
 
@@ -577,7 +578,8 @@ final as (
 
     select
         computed.*,
-        cast(period_inputs.inputs_fingerprint as {{ dbt.type_string() }}) as inputs_fingerprint
+        cast(period_inputs.inputs_fingerprint as {{ dbt.type_string() }}) as inputs_fingerprint,
+        {{ built_at() }} as _built_at
     from computed
     inner join period_inputs
         on period_inputs.period_start = computed.period_start
@@ -695,8 +697,11 @@ select * from final
     so each purchase is joined to those 13 (months) or 5 (quarters) candidate periods by key, and the
     range condition keeps the true windows. Without it, the join on dimension alone paired every purchase
     with every period of its dimension value before filtering: a cost growing with the square of the
-    history. -#}
-{% macro marts_clv_window(purchases_cte, windows_cte, money_back_cte=none, period=none) -%}
+    history. candidate_periods (a relation with period_start, e.g. the few periods an incremental KPI
+    build recomputes): each purchase is paired with those of them among its candidates only (a range join
+    on a handful of rows), not expanded 13-fold first: a day that recomputes the current month reads 12
+    months of purchases once instead of 13 times. -#}
+{% macro marts_clv_window(purchases_cte, windows_cte, money_back_cte=none, period=none, candidate_periods=none) -%}
     {%- set in_window -%}
         on p.dimension = w.dimension
         and p.dimension_value = w.dimension_value
@@ -721,7 +726,7 @@ select * from final
         select w.dimension, w.dimension_value, w.period_start as window_key, p.customer_id,
             count(*) as orders, sum(p.net_amount) as revenue
         from {{ windows_cte }} as w
-        inner join {{ marts_clv_candidates(purchases_cte, period) }} as p
+        inner join {{ marts_clv_candidates(purchases_cte, period, candidate_periods) }} as p
         {{ in_window }}
     ) as window_customers
     {%- if money_back_cte %}
@@ -729,7 +734,7 @@ select * from final
         select w.dimension, w.dimension_value, w.period_start as window_key, p.customer_id,
             sum(p.net_amount) as money_back
         from {{ windows_cte }} as w
-        inner join {{ marts_clv_candidates(money_back_cte, period) }} as p
+        inner join {{ marts_clv_candidates(money_back_cte, period, candidate_periods) }} as p
         {{ in_window }}
     ) as customer_money_back
         on customer_money_back.dimension = window_customers.dimension
@@ -742,9 +747,22 @@ select * from final
 
 {#- The rows of relation (identified ones only) as marts_clv_window joins them: as they are without a
     period; with one, each row once per candidate period (candidate_period: the start of the row's
-    period and of the following periods up to 12 months later). -#}
-{% macro marts_clv_candidates(relation, period=none) -%}
-    {%- if period -%}
+    period and of the following periods up to 12 months later; with candidate_periods, only those of them
+    that are in it). -#}
+{% macro marts_clv_candidates(relation, period=none, candidate_periods=none) -%}
+    {%- if period and candidate_periods -%}
+    (
+        select
+            rows_in_scope.*,
+            candidates.period_start as candidate_period
+        from {{ relation }} as rows_in_scope
+        inner join {{ candidate_periods }} as candidates
+            on candidates.period_start >= {{ marts_period_start(period, 'rows_in_scope.purchase_date') }}
+            and candidates.period_start
+                <= {{ marts_add_months(12, marts_period_start(period, 'rows_in_scope.purchase_date')) }}
+        where rows_in_scope.customer_id is not null
+    )
+    {%- elif period -%}
     (
         select
             rows_in_scope.*,

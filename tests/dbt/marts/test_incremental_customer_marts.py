@@ -57,6 +57,7 @@ MARK = "#kept"
 
 
 KPI_MARK = 1_000_000  # added to a KPI cell's `customers` (the build reads only the keys and fingerprints)
+CELLS_BOOKKEEPING = ["_kept", "_last_build"]  # not compared with a full rebuild
 
 
 def mark_rows(data_dir: Path) -> None:
@@ -68,11 +69,15 @@ def mark_rows(data_dir: Path) -> None:
 
 
 def read_kpi_cells(data_dir: Path) -> dict[str, pd.DataFrame]:
-    """{KPI cells model: its rows without the fingerprint, sorted, with `_kept` = carries the mark}."""
+    """{KPI cells model: its rows without the fingerprint, sorted, with `_kept` = carries the mark and
+    `_last_build` = stamped by the last build (what the model's data tests check)}."""
     cells = {}
     with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
         for name in KPI_CELLS:
-            rows = con.execute(f"select * exclude (inputs_fingerprint) from intermediate.{name}").df()
+            rows = con.execute(
+                "select * exclude (inputs_fingerprint, _built_at), _built_at = max(_built_at) over () as _last_build "
+                f"from intermediate.{name}"
+            ).df()
             rows["_kept"] = rows["customers"] >= KPI_MARK
             rows.loc[rows["_kept"], "customers"] -= KPI_MARK
             cells[name] = rows.sort_values(KPI_KEY).reset_index(drop=True)
@@ -234,13 +239,17 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
         assert 0 < len(rewritten) < cells["period_start"].nunique(), (name, len(rewritten))
         # a period is rewritten whole or kept whole
         assert not (set(cells.loc[cells["_kept"], "period_start"]) & rewritten), name
+        # the data tests of the cells (where "__last_build__") see the rewritten rows
+        assert cells["_last_build"].equals(~cells["_kept"]), name
 
     dbt(["run", "--select", *MARTS, *KPI_CELLS, "--full-refresh", *as_of_vars(day_2)], data_dir, work_dir)
     rebuilt, _ = read(data_dir)
     for name, key in MARTS.items():
         pd.testing.assert_frame_equal(canonical(marts_2[name], key), canonical(rebuilt[name], key), obj=name)
     for name, rows in read_kpi_cells(data_dir).items():
-        pd.testing.assert_frame_equal(cells_2[name].drop(columns="_kept"), rows.drop(columns="_kept"), obj=name)
+        pd.testing.assert_frame_equal(
+            cells_2[name].drop(columns=CELLS_BOOKKEEPING), rows.drop(columns=CELLS_BOOKKEEPING), obj=name
+        )
 
 
 def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(
@@ -274,7 +283,7 @@ def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(
             current = incremental_cells[name]
             current = current[current["period_start"] <= pd.Timestamp(as_of)].reset_index(drop=True)
             pd.testing.assert_frame_equal(
-                current.drop(columns="_kept"), rows.drop(columns="_kept"), obj=f"{label}: {name}"
+                current.drop(columns=CELLS_BOOKKEEPING), rows.drop(columns=CELLS_BOOKKEEPING), obj=f"{label}: {name}"
             )
         # Customers whose purchases all come after as_of are gone, not left over.
         spells = incremental["customer_lifecycle"]
