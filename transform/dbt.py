@@ -183,6 +183,7 @@ class DbtRun:
     output: str
     target_path: Path
     peak_rss_bytes: int = 0  # of the dbt process (0 where the platform does not say)
+    cpu_seconds: float = 0.0  # of the dbt process, user + system (0 where the platform does not say)
 
     @property
     def success(self) -> bool:
@@ -226,8 +227,11 @@ def run_dbt(
     full_env = {**dbt_env(data_dir, log_path=target), **as_of_env, **(env or {})}
     parse_key = _parse_key(args)
     _seed_partial_parse(target, parse_key)
-    returncode, output, peak = _run_command(dbt_command(args, target_path=target), full_env, target)
-    run = DbtRun(args=tuple(args), returncode=returncode, output=output, target_path=target, peak_rss_bytes=peak)
+    returncode, output, peak, cpu = _run_command(dbt_command(args, target_path=target), full_env, target)
+    run = DbtRun(
+        args=tuple(args), returncode=returncode, output=output, target_path=target, peak_rss_bytes=peak,
+        cpu_seconds=cpu,
+    )
     _keep_partial_parse(target, parse_key)
     if check and not run.success:
         failures = run.failures()
@@ -236,8 +240,8 @@ def run_dbt(
     return run
 
 
-def _run_command(command: list[str], env: dict[str, str], target: Path) -> tuple[int, str, int]:
-    """(exit code, what it printed, peak RSS in bytes) of a dbt command line. The project's own dbt (the
+def _run_command(command: list[str], env: dict[str, str], target: Path) -> tuple[int, str, int, float]:
+    """(exit code, what it printed, peak RSS in bytes, CPU seconds) of a dbt command line. The project's own dbt (the
     one beside this Python) is forked from the fork server that has it imported (see
     :data:`transform.dbt_child.FORK_PRELOAD`) where the platform has one; any other dbt runs as a
     subprocess. Either way the command runs in the data directory and stops with this process."""
@@ -248,7 +252,7 @@ def _run_command(command: list[str], env: dict[str, str], target: Path) -> tuple
             printed = process.stdout.read() if process.stdout else ""
             _, status, usage = os.wait4(process.pid, 0)
             process.returncode = os.waitstatus_to_exitcode(status)
-        return process.returncode, printed, usage.ru_maxrss * 1024
+        return process.returncode, printed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
     from multiprocessing import forkserver
 
     from transform.dbt_child import FORK_PRELOAD, run_forked
@@ -266,14 +270,14 @@ def _run_command(command: list[str], env: dict[str, str], target: Path) -> tuple
     with _main_module_not_rerun():
         child.start()
     child.join()
-    usage = output.with_suffix(".rss")
+    usage = output.with_suffix(".usage")
     try:
         printed = output.read_text(encoding="utf-8", errors="replace")
-        peak = int(usage.read_text(encoding="utf-8")) if usage.exists() else 0
+        peak, cpu = usage.read_text(encoding="utf-8").split() if usage.exists() else ("0", "0")
     finally:
         output.unlink(missing_ok=True)
         usage.unlink(missing_ok=True)
-    return child.exitcode if child.exitcode is not None else 1, printed, peak
+    return child.exitcode if child.exitcode is not None else 1, printed, int(peak), float(cpu)
 
 
 @contextmanager

@@ -158,8 +158,11 @@ def run_forked(args: list[str], env: dict[str, str], cwd: str, output: str, serv
         with main_module_file("dbt"):  # as dbt started as a console script has
             cli.main(args=args, prog_name="dbt")
     finally:
-        # The peak RSS of this command (kB on Linux), beside its output: the caller is not its parent.
+        # The peak RSS (kB on Linux) and the CPU seconds (user + system, DuckDB's threads included) of this
+        # command, beside its output: the caller is not its parent, so its rusage of children cannot see them.
         import resource
 
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        Path(output).with_suffix(".rss").write_text(str(peak), encoding="utf-8")
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        Path(output).with_suffix(".usage").write_text(
+            f"{usage.ru_maxrss * 1024} {usage.ru_utime + usage.ru_stime}", encoding="utf-8"
+        )

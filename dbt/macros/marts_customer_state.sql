@@ -10,7 +10,7 @@
 
     State kept between builds, per model, in the intermediate schema (never published to serving):
       <model>__purchase_state   one row per customer with a purchase up to as_of: a fingerprint of their
-                                purchases (dates[, net amounts]; customer_state_fingerprint), first and
+                                purchases (dates[, net amounts]; rows_fingerprint), first and
                                 last purchase day
       <model>__build_state      one row: the as_of and the settings of the last build
     A pre-hook writes this build's purchase state to `<model>__purchase_state_next`; the model compares it
@@ -49,14 +49,14 @@
     {%- if with_amounts %}
     select
         customer_id,
-        {{ customer_state_fingerprint(['order_date', 'net_amount', 'is_purchase']) }} as purchase_fingerprint,
+        {{ rows_fingerprint(['order_date', 'net_amount', 'is_purchase']) }} as purchase_fingerprint,
         min(case when is_purchase then order_date end) as first_purchase_date,
         max(case when is_purchase then order_date end) as last_purchase_date
     from ({{ marts_spend_orders() }}) as spend_orders
     {%- else %}
     select
         customer_id,
-        {{ customer_state_fingerprint(['purchase_date']) }} as purchase_fingerprint,
+        {{ rows_fingerprint(['purchase_date']) }} as purchase_fingerprint,
         min(purchase_date) as first_purchase_date,
         max(purchase_date) as last_purchase_date
     from {{ ref('repurchase_purchases') }}
@@ -65,27 +65,28 @@
     group by customer_id
 {%- endmacro %}
 
-{#- Aggregate fingerprint of a customer's purchases (a multiset: two purchases on one day count twice).
-    DuckDB: the sum (as hugeint, no overflow) of 64 bits of each purchase's md5 — one pass, order-free;
-    two different purchase lists collide with a probability of about 2^-64 (DuckDB's hash() is not used:
-    it collides on structured keys, see identity_key_id). Spark: md5 of the sorted list of the values
-    (collect_list), slower but portable. Stored as a string either way, so a state saved by another
-    fingerprint method compares unequal (everyone is recomputed) instead of failing a cast. -#}
-{% macro customer_state_fingerprint(columns) -%}
+{#- Aggregate fingerprint of a set of rows (a multiset: two equal rows count twice), e.g. a customer's
+    purchases or a month's purchases (the KPI cells, macros/marts_kpi.sql). Null values count as a marker
+    distinct from any text. DuckDB: the sum (as hugeint, no overflow) of 64 bits of each row's md5 — one
+    pass, order-free; two different row sets collide with a probability of about 2^-64 (DuckDB's hash() is
+    not used: it collides on structured keys, see identity_key_id). Spark: md5 of the sorted list of the
+    rows (sorted_list), slower but portable. Stored as a string either way, so a state saved by another
+    fingerprint method compares unequal (everything is recomputed) instead of failing a cast. -#}
+{% macro rows_fingerprint(columns) -%}
     {%- set parts = [] -%}
     {%- for column in columns -%}
-        {%- do parts.append(dbt.cast(column, dbt.type_string())) -%}
+        {%- do parts.append("coalesce(" ~ dbt.cast(column, dbt.type_string()) ~ ", '\\N')") -%}
         {%- if not loop.last -%}{%- do parts.append("':'") -%}{%- endif -%}
     {%- endfor -%}
-    {{- return(adapter.dispatch('customer_state_fingerprint')(dbt.concat(parts), columns)) -}}
+    {{- return(adapter.dispatch('rows_fingerprint')(dbt.concat(parts))) -}}
 {%- endmacro %}
 
-{% macro default__customer_state_fingerprint(value_expr, columns) -%}
-    cast(sum(cast({{ identity_key_id(value_expr) }} as hugeint)) as {{ dbt.type_string() }})
+{% macro default__rows_fingerprint(row_text) -%}
+    cast(sum(cast({{ identity_key_id(row_text) }} as hugeint)) as {{ dbt.type_string() }})
 {%- endmacro %}
 
-{% macro spark__customer_state_fingerprint(value_expr, columns) -%}
-    md5(array_join(array_sort(collect_list({{ value_expr }})), ','))
+{% macro spark__rows_fingerprint(row_text) -%}
+    md5({{ sorted_list(row_text, ',') }})
 {%- endmacro %}
 
 {#- SQL boolean: every customer must be recomputed (settings changed or as_of moved backwards). Needs the

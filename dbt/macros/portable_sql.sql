@@ -54,6 +54,20 @@
     nullif(array_join(array_sort(collect_set({{ expr }})), '{{ separator }}'), '')
 {%- endmacro %}
 
+{#- Aggregate: every value of `expr` (text; duplicates kept, nulls dropped), sorted, joined by
+    `separator` (a literal); null when there is none. dbt.listagg's order by is ignored on Spark. -#}
+{% macro sorted_list(expr, separator) -%}
+    {{ return(adapter.dispatch('sorted_list')(expr, separator)) }}
+{%- endmacro %}
+
+{% macro default__sorted_list(expr, separator) -%}
+    string_agg({{ expr }}, '{{ separator }}' order by {{ expr }})
+{%- endmacro %}
+
+{% macro spark__sorted_list(expr, separator) -%}
+    nullif(array_join(array_sort(collect_list({{ expr }})), '{{ separator }}'), '')
+{%- endmacro %}
+
 {#- Whole calendar months from start_expr to end_expr (month boundaries crossed, like date_diff('month')). -#}
 {% macro marts_months_between(start_expr, end_expr) -%}
     {{ return(adapter.dispatch('marts_months_between')(start_expr, end_expr)) }}

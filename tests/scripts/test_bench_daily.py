@@ -30,6 +30,8 @@ def test_bench_daily_tiny(tmp_path: Path) -> None:
                       flags=re.MULTILINE)  # fmt: skip
     assert day_2 and number(day_2.group(1)) > 0, output
     assert number(figure(output, "peak RSS of the full build's dbt process:")) > 0
+    assert re.search(r"^dbt build CPU \(user \+ system\): day 1 \d+\.\d s, day 2 \d+\.\d s \(\d+% of day 1\)$",
+                     output, flags=re.MULTILINE), output  # fmt: skip
     # --top 5: the slowest models and the slowest tests of day 2, each with both days' seconds
     for kind in ("model", "test"):
         listed = output.split(f"\n{kind} ")[1].split("\n\n")[0].splitlines()[1:]

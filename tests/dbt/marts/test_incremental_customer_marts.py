@@ -1,6 +1,7 @@
 """The customer-keyed incremental marts — the lifecycle snapshot (customer_lifecycle) and the member tier
-snapshots (member_tier_history) — rewrite after a new export and a later as_of only what can have changed,
-and always equal a full rebuild, also when as_of moves backwards or a threshold var changes.
+snapshots (member_tier_history) — and the period-keyed KPI cells (int_kpi_monthly_cells,
+int_kpi_quarterly_cells) rewrite after a new export and a later as_of only what can have changed, and always
+equal a full rebuild, also when as_of moves backwards or a threshold var changes.
 
 Which rows a build rewrote is read from DuckDB itself: rows keep their ``rowid`` unless rewritten, and
 (re)inserted rows get rowids above the table's previous maximum. What is expected to be rewritten is
@@ -28,8 +29,10 @@ from transform.dbt import run_dbt, vars_arg
 pytestmark = pytest.mark.e2e
 
 MARTS = {"customer_lifecycle": "spell_id", "member_tier_history": ["customer_id", "snapshot_date"]}
-SELECT = ("+customer_lifecycle", "+member_tier_history")
-AS_OF_MODELS = ("repurchase_as_of", "repurchase_purchases", *MARTS)
+KPI_CELLS = {"int_kpi_monthly_cells": "month", "int_kpi_quarterly_cells": "quarter"}
+KPI_KEY = ["period_start", "dimension", "dimension_value"]
+SELECT = ("+customer_lifecycle", "+member_tier_history", *(f"+{name}" for name in KPI_CELLS))
+AS_OF_MODELS = ("repurchase_as_of", "repurchase_purchases", *MARTS, *KPI_CELLS)
 
 
 def load(data_dir: Path) -> None:
@@ -53,10 +56,67 @@ MARKED = {"customer_lifecycle": "spell_id", "member_tier_history": "tier"}
 MARK = "#kept"
 
 
+KPI_MARK = 1_000_000  # added to a KPI cell's `customers` (the build reads only the keys and fingerprints)
+CELLS_BOOKKEEPING = ["_kept", "_last_build"]  # not compared with a full rebuild
+
+
 def mark_rows(data_dir: Path) -> None:
     with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
         for name, column in MARKED.items():
             con.execute(f"update marts.{name} set {column} = {column} || '{MARK}'")
+        for name in KPI_CELLS:
+            con.execute(f"update intermediate.{name} set customers = customers + {KPI_MARK}")
+
+
+def read_kpi_cells(data_dir: Path) -> dict[str, pd.DataFrame]:
+    """{KPI cells model: its rows without the fingerprint, sorted, with `_kept` = carries the mark and
+    `_last_build` = stamped by the last build (what the model's data tests check)}."""
+    cells = {}
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        for name in KPI_CELLS:
+            rows = con.execute(
+                "select * exclude (inputs_fingerprint, _built_at), _built_at = max(_built_at) over () as _last_build "
+                f"from intermediate.{name}"
+            ).df()
+            rows["_kept"] = rows["customers"] >= KPI_MARK
+            rows.loc[rows["_kept"], "customers"] -= KPI_MARK
+            cells[name] = rows.sort_values(KPI_KEY).reset_index(drop=True)
+    return cells
+
+
+def kpi_rows(data_dir: Path) -> pd.DataFrame:
+    """Every row that moves money up to as_of, as the KPI cells read it: repurchase_purchases (with the
+    purchase sequence and first purchase day) and fct_orders' other orders with a non-zero amount."""
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        return con.execute(
+            "select order_key, customer_id, channel, shop_id, purchase_date, net_amount, "
+            "customer_purchase_seq, first_purchase_date from marts.repurchase_purchases "
+            "union all select order_key, customer_id, channel, shop_id, cast(ordered_at as date), net_amount, "
+            "null, null from marts.fct_orders where not is_purchase and net_amount <> 0 "
+            "and cast(ordered_at as date) <= (select as_of_date from marts.repurchase_as_of)"
+        ).df()
+
+
+def changed_months(before: pd.DataFrame, after: pd.DataFrame) -> set[pd.Timestamp]:
+    """Months (first day) holding a row that is in one build's rows and not in the other's."""
+    key = list(before.columns)
+    merged = before.astype(str).merge(after.astype(str), on=key, how="outer", indicator=True)
+    days = pd.to_datetime(merged.loc[merged["_merge"] != "both", "purchase_date"])
+    return set(days.dt.to_period("M").dt.start_time)
+
+
+def expected_kpi_periods(
+    period_starts: pd.Series, period: str, months: set[pd.Timestamp], old_as_of: dt.date
+) -> set[pd.Timestamp]:
+    """Periods a build must recompute: those whose values can depend on a changed month (its 12-month CLV
+    window and the 30 days before it start within 13 months before the period) or on as_of (ending on
+    or after the earlier as_of)."""
+    expected = set()
+    for start in set(period_starts):
+        end = start + pd.offsets.MonthEnd(1 if period == "month" else 3)
+        if end >= pd.Timestamp(old_as_of) or any(start - pd.DateOffset(months=13) <= m <= end for m in months):
+            expected.add(start)
+    return expected
 
 
 def read(data_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
@@ -135,6 +195,7 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     day_1, day_2 = dt.date(2026, 10, 20), dt.date(2026, 10, 31)
     dbt(["run", "--select", *SELECT, *as_of_vars(day_1)], data_dir, work_dir)
     marts_1, purchases_1, orders_1 = read_with_orders(data_dir)
+    kpi_rows_1 = kpi_rows(data_dir)
 
     # Day 2: the export arrives and as_of moves to 10-31: an incremental build.
     mark_rows(data_dir)
@@ -142,6 +203,7 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     load(data_dir)
     dbt(["run", "--select", *SELECT, *as_of_vars(day_2)], data_dir, work_dir)
     marts_2, purchases_2, orders_2 = read_with_orders(data_dir)
+    cells_2 = read_kpi_cells(data_dir)
 
     spells_1, spells_2 = marts_1["customer_lifecycle"], marts_2["customer_lifecycle"]
     rewritten = set(spells_2.loc[~spells_2["_kept"], "customer_id"])
@@ -167,10 +229,27 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     assert (tiers_2["snapshot_date"] == pd.Timestamp(day_2)).sum() > 0  # the new as_of snapshot
     assert (tiers_2["snapshot_date"] == pd.Timestamp(day_1)).sum() == 0  # day 1 is no month end
 
-    dbt(["run", "--select", *MARTS, "--full-refresh", *as_of_vars(day_2)], data_dir, work_dir)
+    # KPI cells: the periods whose window holds a changed purchase or return (the new export's days, old
+    # orders an identity merge moved), or that end on or after the earlier as_of; the others kept.
+    months = changed_months(kpi_rows_1, kpi_rows(data_dir))
+    for name, period in KPI_CELLS.items():
+        cells = cells_2[name]
+        rewritten = set(cells.loc[~cells["_kept"], "period_start"])
+        assert rewritten == expected_kpi_periods(cells["period_start"], period, months, day_1), name
+        assert 0 < len(rewritten) < cells["period_start"].nunique(), (name, len(rewritten))
+        # a period is rewritten whole or kept whole
+        assert not (set(cells.loc[cells["_kept"], "period_start"]) & rewritten), name
+        # the data tests of the cells (where "__last_build__") see the rewritten rows
+        assert cells["_last_build"].equals(~cells["_kept"]), name
+
+    dbt(["run", "--select", *MARTS, *KPI_CELLS, "--full-refresh", *as_of_vars(day_2)], data_dir, work_dir)
     rebuilt, _ = read(data_dir)
     for name, key in MARTS.items():
         pd.testing.assert_frame_equal(canonical(marts_2[name], key), canonical(rebuilt[name], key), obj=name)
+    for name, rows in read_kpi_cells(data_dir).items():
+        pd.testing.assert_frame_equal(
+            cells_2[name].drop(columns=CELLS_BOOKKEEPING), rows.drop(columns=CELLS_BOOKKEEPING), obj=name
+        )
 
 
 def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(
@@ -191,11 +270,20 @@ def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(
     for label, as_of, args in cases:
         dbt(["run", "--select", *AS_OF_MODELS, *args], data_dir, work_dir)
         incremental, purchases = read(data_dir)
-        dbt(["run", "--select", *MARTS, "--full-refresh", *args], data_dir, work_dir)
+        incremental_cells = read_kpi_cells(data_dir)
+        dbt(["run", "--select", *MARTS, *KPI_CELLS, "--full-refresh", *args], data_dir, work_dir)
         rebuilt, _ = read(data_dir)
         for name, key in MARTS.items():
             pd.testing.assert_frame_equal(
                 canonical(incremental[name], key), canonical(rebuilt[name], key), obj=f"{label}: {name}"
+            )
+        # The KPI cells of the current periods (an as_of moved back leaves later periods, which the marts
+        # do not read, until they are current again).
+        for name, rows in read_kpi_cells(data_dir).items():
+            current = incremental_cells[name]
+            current = current[current["period_start"] <= pd.Timestamp(as_of)].reset_index(drop=True)
+            pd.testing.assert_frame_equal(
+                current.drop(columns=CELLS_BOOKKEEPING), rows.drop(columns=CELLS_BOOKKEEPING), obj=f"{label}: {name}"
             )
         # Customers whose purchases all come after as_of are gone, not left over.
         spells = incremental["customer_lifecycle"]

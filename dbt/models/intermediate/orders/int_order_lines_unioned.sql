@@ -108,7 +108,8 @@ final as (
         cast(quantity as double) as quantity,
         cast(unit_price as decimal(18, 2)) as unit_price,
         cast(line_amount as decimal(18, 2)) as line_amount,
-        cast(source_loaded_at as timestamp) as _source_loaded_at
+        cast(source_loaded_at as timestamp) as _source_loaded_at,
+        {{ built_at() }} as _built_at
     from unioned
 )
 

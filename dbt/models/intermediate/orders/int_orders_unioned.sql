@@ -383,7 +383,8 @@ final as (
         jd_account,
         openid,
         app_id,
-        cast(source_loaded_at as timestamp) as _source_loaded_at
+        cast(source_loaded_at as timestamp) as _source_loaded_at,
+        {{ built_at() }} as _built_at
     from unioned
 )
 

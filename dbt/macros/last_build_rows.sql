@@ -1,0 +1,35 @@
+{#-
+    Data tests of an incremental model look at the rows its last build wrote (DECISIONLOG "Incremental
+    models are selective"): a full build writes every row, so they test everything; a daily build writes
+    the day's rows, so they test those instead of scanning all history again. The rows a build kept are
+    the ones earlier builds wrote and tested.
+
+    The model stamps each row it writes with `_built_at` (macro built_at: when the dbt invocation
+    started), and the tests carry `where: "__last_build__"` (set per folder in dbt_project.yml,
+    `data_tests:`), which get_where_subquery below turns into "_built_at is the table's newest". The rows
+    of one build share one stamp; a later build's stamp is later.
+
+    dbt renders a test's `where` when it parses the project, so it cannot name the tested relation itself;
+    the placeholder is replaced here, when the test is compiled (dbt's documented way to extend `where`).
+-#}
+
+{#- The stamp of the rows an incremental model writes in this build. -#}
+{% macro built_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}
+
+{#- dbt's get_where_subquery (the relation a data test reads), with `__last_build__` in `where` standing for
+    the rows of the relation's last build. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where and '__last_build__' in where -%}
+        {%- set where = where | replace(
+            '__last_build__', '_built_at = (select max(_built_at) from ' ~ relation ~ ')'
+        ) -%}
+    {%- endif -%}
+    {%- if where -%}
+        {{ return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') }}
+    {%- else -%}
+        {{ return(relation) }}
+    {%- endif -%}
+{%- endmacro %}
