@@ -3,8 +3,9 @@ snapshots (member_tier_history) — and the period-keyed KPI cells (int_kpi_mont
 int_kpi_quarterly_cells) rewrite after a new export and a later as_of only what can have changed, and always
 equal a full rebuild, also when as_of moves backwards or a threshold var changes.
 
-Which rows a build rewrote is read from DuckDB itself: rows keep their ``rowid`` unless rewritten, and
-(re)inserted rows get rowids above the table's previous maximum. What is expected to be rewritten is
+Which rows a build rewrote is read from the rows themselves: before the incremental build every row gets
+a mark on a column the build never reads, and a rewritten row comes back without it (see ``mark_rows``).
+What is expected to be rewritten is
 derived here in pandas from the purchases before and after (changed purchase days or amounts, a lifecycle
 threshold day between the two as_of dates, tier snapshots dated on or after the earlier as_of),
 independently of the models' SQL.
