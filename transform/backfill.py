@@ -95,6 +95,7 @@ def _dbt_build(work: DataPaths, as_of: dt.date, target_path: Path) -> list[str]:
         data_dir=work.root,
         target_path=target_path,
         check=False,
+        manifest=True,  # which built models are marts: their schema and alias
     )
     if not run.success:
         raise BackfillError(

@@ -197,7 +197,13 @@ class DbtRun:
         return json.loads(path.read_text(encoding="utf-8"))["results"]
 
     def manifest(self) -> dict[str, Any]:
-        return json.loads((self.target_path / "manifest.json").read_text(encoding="utf-8"))
+        """``manifest.json`` of the command: an executing command writes it when run with ``manifest=True``."""
+        path = self.target_path / "manifest.json"
+        if not path.exists():
+            raise DbtManifestError(
+                f"dbt {' '.join(self.args)} wrote no {path}: pass manifest=True to run_dbt to have it written"
+            )
+        return json.loads(path.read_text(encoding="utf-8"))
 
     def failures(self) -> list[str]:
         return [
@@ -214,11 +220,15 @@ def run_dbt(
     target_path: Path | None = None,
     check: bool = True,
     env: Mapping[str, str] | None = None,
+    manifest: bool = False,
 ) -> DbtRun:
     """Run ``dbt <args>`` in a subprocess against ``data_dir`` (default: the data directory of this
     process), writing results and logs to ``target_path`` (default :func:`dbt_build_target_path`).
 
-    With ``check`` a non-zero exit raises :class:`DbtCommandError` naming the failed nodes."""
+    An executing command (build, run, test...) writes ``run_results.json`` but not ``manifest.json``
+    unless ``manifest`` is asked for (:meth:`DbtRun.manifest`): serialising it costs about 3 s of CPU per
+    command (see :func:`transform.dbt_child.run_results_only`). Other commands (parse, compile, docs) write
+    what dbt writes. With ``check`` a non-zero exit raises :class:`DbtCommandError` naming the failed nodes."""
     target = Path(target_path) if target_path is not None else dbt_build_target_path()
     target.mkdir(parents=True, exist_ok=True)
     if args and args[0] in EXECUTING_COMMANDS:
@@ -227,7 +237,10 @@ def run_dbt(
     full_env = {**dbt_env(data_dir, log_path=target), **as_of_env, **(env or {})}
     parse_key = _parse_key(args)
     _seed_partial_parse(target, parse_key)
-    returncode, output, peak, cpu = _run_command(dbt_command(args, target_path=target), full_env, target)
+    returncode, output, peak, cpu = _run_command(
+        dbt_command(args, target_path=target), full_env, target,
+        manifest=manifest or not args or args[0] not in EXECUTING_COMMANDS,
+    )
     run = DbtRun(
         args=tuple(args), returncode=returncode, output=output, target_path=target, peak_rss_bytes=peak,
         cpu_seconds=cpu,
@@ -240,11 +253,14 @@ def run_dbt(
     return run
 
 
-def _run_command(command: list[str], env: dict[str, str], target: Path) -> tuple[int, str, int, float]:
+def _run_command(
+    command: list[str], env: dict[str, str], target: Path, *, manifest: bool = True
+) -> tuple[int, str, int, float]:
     """(exit code, what it printed, peak RSS in bytes, CPU seconds) of a dbt command line. The project's own dbt (the
     one beside this Python) is forked from the fork server that has it imported (see
-    :data:`transform.dbt_child.FORK_PRELOAD`) where the platform has one; any other dbt runs as a
-    subprocess. Either way the command runs in the data directory and stops with this process."""
+    :data:`transform.dbt_child.FORK_PRELOAD`) where the platform has one, writing ``manifest.json`` only
+    when asked; any other dbt runs as a subprocess and writes every artifact it writes. Either way the
+    command runs in the data directory and stops with this process."""
     if not _forkable(command[0]):
         with subprocess.Popen(
             command, cwd=DBT_PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -265,7 +281,9 @@ def _run_command(command: list[str], env: dict[str, str], target: Path) -> tuple
     forkserver.ensure_running()
     server_pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
     child = context.Process(
-        target=run_forked, args=(command[1:], env, str(DBT_PROJECT_DIR), str(output), server_pid), daemon=False
+        target=run_forked,
+        args=(command[1:], env, str(DBT_PROJECT_DIR), str(output), server_pid, manifest),
+        daemon=False,
     )
     with _main_module_not_rerun():
         child.start()

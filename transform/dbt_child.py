@@ -129,9 +129,41 @@ def main_module_file(name: str) -> Iterator[None]:
         del main.__file__
 
 
-def run_forked(args: list[str], env: dict[str, str], cwd: str, output: str, server_pid: int | None) -> None:
+def run_results_only(args: list[str]) -> int:
+    """Run ``dbt <args>`` (an executing command: build, run, test...) in this process and write its
+    ``run_results.json`` into its ``--target-path``, but not ``manifest.json``; return dbt's exit code.
+
+    dbt serialises the whole manifest (~2 MB of JSON for this project) twice per command, after parsing
+    and again at the end, plus its graph: about 3 s of CPU, most of a small command's fixed cost. A
+    command's caller reads its run results; the manifest of an unchanged project says nothing new. dbt's
+    ``--no-write-json`` skips all three and the run results too, so those are written here from the result
+    dbt returns (the same artifact, the same file). The exit code is the CLI's: 0 success, 1 a node failed,
+    2 dbt itself failed."""
+    from dbt.cli.exceptions import DbtInternalException, DbtUsageException
+    from dbt.cli.main import dbtRunner
+
+    target = next((args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--target-path"), None)
+    results = Path(target) / "run_results.json" if target else None
+    if results is not None:
+        results.unlink(missing_ok=True)  # never a previous command's results
+    outcome = dbtRunner().invoke([*args, "--no-write-json"])
+    if results is not None and hasattr(outcome.result, "write"):
+        outcome.result.write(str(results))
+    if outcome.success:
+        return 0
+    if isinstance(outcome.exception, DbtUsageException | DbtInternalException):
+        # The CLI prints these (a wrong flag...); the runner only returns them. Every other error dbt
+        # has printed already, as its CLI does.
+        print(f"Error: {outcome.exception}", file=sys.stderr)
+    return 2 if outcome.exception is not None else 1
+
+
+def run_forked(
+    args: list[str], env: dict[str, str], cwd: str, output: str, server_pid: int | None, manifest: bool = True
+) -> None:
     """The body of a forked dbt command: output to the file ``output``, stopped with the fork server
-    (which stops with the process that started it), then dbt's own command line entry point."""
+    (which stops with the process that started it), then dbt's own command line entry point, or
+    :func:`run_results_only` when the caller does not want the ``manifest``."""
     # The fork server lives while some process holds the write end of its "alive" pipe: the process
     # that started it, and every fork (multiprocessing hands it over so that a fork can fork again).
     # Let go of it here, so the server stops when its starter dies and takes this command with it.
@@ -156,7 +188,10 @@ def run_forked(args: list[str], env: dict[str, str], cwd: str, output: str, serv
     sys.argv = ["dbt", *args]
     try:
         with main_module_file("dbt"):  # as dbt started as a console script has
-            cli.main(args=args, prog_name="dbt")
+            if manifest:
+                cli.main(args=args, prog_name="dbt")
+            else:
+                sys.exit(run_results_only(args))
     finally:
         # The peak RSS (kB on Linux) and the CPU seconds (user + system, DuckDB's threads included) of this
         # command, beside its output: the caller is not its parent, so its rusage of children cannot see them.

@@ -189,3 +189,35 @@ def test_a_script_without_a_main_guard_runs_dbt_once(tmp_path, dbt_manifest) -> 
     )
     assert completed.stdout.splitlines()[-1:] == ["exit 0 True"], completed.stdout + completed.stderr
     assert runs.read_text() == "ran\n"  # the script ran once: not again inside the dbt command
+
+
+@pytest.mark.e2e
+def test_an_executing_command_writes_its_run_results_and_the_manifest_only_when_asked(
+    tmp_path, dbt_manifest
+) -> None:
+    """A forked build, run or test writes ``run_results.json`` as dbt's CLI does (and with its exit codes)
+    but skips serialising the manifest unless the caller asks for it."""
+    from transform.dbt import DbtManifestError, run_dbt
+
+    # An empty warehouse: the staging view's raw table does not exist, so the model fails (exit code 1).
+    lean = run_dbt(["run", "--select", "stg_jd__order_lines"], data_dir=tmp_path / "data",
+                   target_path=tmp_path / "lean", check=False)
+    assert lean.returncode == 1, lean.output
+    assert [(r["unique_id"], r["status"]) for r in lean.results()] == [("model.repurchase.stg_jd__order_lines", "error")]
+    assert "raw" in lean.results()[0]["message"].lower()
+    assert not (tmp_path / "lean" / "manifest.json").exists()
+    with pytest.raises(DbtManifestError, match="manifest=True"):
+        lean.manifest()
+
+    full = run_dbt(["run", "--select", "stg_jd__order_lines"], data_dir=tmp_path / "data",
+                   target_path=tmp_path / "full", check=False, manifest=True)
+    assert full.returncode == 1
+    assert full.results()[0]["unique_id"] == "model.repurchase.stg_jd__order_lines"
+    assert full.manifest()["nodes"]["model.repurchase.stg_jd__order_lines"]["schema"] == "staging"
+
+    # dbt itself failing (an unknown flag) is exit code 2, and leaves no results behind, not even old ones.
+    broken = run_dbt(["run", "--no-such-flag"], data_dir=tmp_path / "data", target_path=tmp_path / "lean",
+                     check=False)
+    assert broken.returncode == 2, broken.output
+    assert "no-such-flag" in broken.output
+    assert broken.results() == []
