@@ -58,7 +58,7 @@ spark-check: $(STAMP)
 # `make test` leaves them out (pyproject.toml addopts); CI runs them as a second step (.ci/run). Without a
 # Java runtime they skip and say why; with REPURCHASE_REQUIRE_SPARK=1 (as in CI) they fail instead.
 spark-check-tests: $(STAMP)
-	$(BIN)/python -m pytest -q -m spark tests/dbt/test_spark_equals_duckdb.py
+	$(BIN)/python -m pytest -q -m spark tests/dbt/test_portable_sql.py tests/dbt/test_spark_equals_duckdb.py
 
 clean:
 	rm -rf data dbt/target dbt/logs

@@ -106,3 +106,22 @@ def refreshed_demo(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path)
         # common temporary folder, the other waits for it and reads the same one.
         return shared_refreshed_demo(tmp_path_factory.getbasetemp().parent / "refreshed_demo")
     return refresh_demo(tmp_path_factory.mktemp("refreshed_demo") / "data")
+
+
+# Set (to anything but empty) where the Spark proof must run: a missing Java runtime fails the tests.
+REQUIRE_SPARK_ENV = "REPURCHASE_REQUIRE_SPARK"
+
+
+@pytest.fixture(scope="session")
+def spark_can_start() -> None:
+    """Skip (or, with ``$REPURCHASE_REQUIRE_SPARK``, fail) when no Java runtime can start a Spark session:
+    before the demo is built, which takes minutes (session scope, as ``refreshed_demo``'s: pytest sets up
+    wider-scoped fixtures first, then those of one scope in the order a test names them)."""
+    from transform.spark import java_problem
+
+    problem = java_problem()
+    if problem is None:
+        return
+    if os.environ.get(REQUIRE_SPARK_ENV):
+        pytest.fail(f"{REQUIRE_SPARK_ENV} is set but Spark cannot start: {problem}", pytrace=False)
+    pytest.skip(f"Spark needs a Java runtime: {problem} (.ci/run installs it)")

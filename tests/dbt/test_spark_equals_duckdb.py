@@ -14,8 +14,6 @@ set: then they fail, so a CI run (``.ci/run`` sets it) cannot pass on a proof th
 
 from __future__ import annotations
 
-import os
-
 import duckdb
 import pandas as pd
 import pytest
@@ -25,7 +23,6 @@ from transform.dbt import run_dbt
 from transform.spark import (
     SMALL_BUILD_ENV,
     export_raw_tables,
-    java_problem,
     register_raw_tables,
     spark_env,
 )
@@ -38,21 +35,6 @@ from transform.spark_compare import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark]
-# Set (to anything but empty) where the Spark proof must run: a missing Java runtime fails the tests.
-REQUIRE_SPARK_ENV = "REPURCHASE_REQUIRE_SPARK"
-
-
-@pytest.fixture(scope="session")
-def spark_can_start() -> None:
-    """Skip (or, with ``$REPURCHASE_REQUIRE_SPARK``, fail) when no Java runtime can start a Spark session:
-    before the demo is built, which takes minutes (session scope, as ``refreshed_demo``'s: pytest sets up
-    wider-scoped fixtures first, then those of one scope in the order a test names them)."""
-    problem = java_problem()
-    if problem is None:
-        return
-    if os.environ.get(REQUIRE_SPARK_ENV):
-        pytest.fail(f"{REQUIRE_SPARK_ENV} is set but Spark cannot start: {problem}", pytrace=False)
-    pytest.skip(f"Spark needs a Java runtime: {problem} (.ci/run installs it)")
 
 
 @pytest.fixture(scope="module")
