@@ -20,8 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -271,7 +270,7 @@ def _run_command(
         return process.returncode, printed, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
     from multiprocessing import forkserver
 
-    from transform.dbt_child import FORK_PRELOAD, run_forked
+    from transform.dbt_child import FORK_PRELOAD, main_module_not_rerun, run_forked
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(FORK_PRELOAD)
@@ -285,7 +284,7 @@ def _run_command(
         args=(command[1:], env, str(DBT_PROJECT_DIR), str(output), server_pid, manifest),
         daemon=False,
     )
-    with _main_module_not_rerun():
+    with main_module_not_rerun():
         child.start()
     child.join()
     usage = output.with_suffix(".usage")
@@ -296,26 +295,6 @@ def _run_command(
         output.unlink(missing_ok=True)
         usage.unlink(missing_ok=True)
     return child.exitcode if child.exitcode is not None else 1, printed, int(peak), float(cpu)
-
-
-@contextmanager
-def _main_module_not_rerun() -> Iterator[None]:
-    """Start a process without multiprocessing's re-run of the caller's main script in it.
-
-    multiprocessing hands every child it starts the caller's ``__main__`` to import again (as
-    ``__mp_main__``), for objects defined there. The dbt child needs nothing of it (its function lives in
-    :mod:`transform.dbt_child`): re-running it costs the script's imports in every command, and a script
-    or notebook without the ``if __name__ == "__main__"`` guard would run itself again inside the child
-    and fail it. While the child starts, ``__main__`` shows neither its file nor its spec."""
-    main = sys.modules["__main__"]
-    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__}
-    main.__dict__.pop("__file__", None)
-    main.__spec__ = None
-    try:
-        yield
-    finally:
-        main.__dict__.pop("__spec__", None)
-        main.__dict__.update(saved)
 
 
 def _forkable(executable: str) -> bool:

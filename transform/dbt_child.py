@@ -108,6 +108,31 @@ if __name__ == "__main__":
 FORK_PRELOAD = ["dbt.cli.main", "dbt.adapters.duckdb", "dbt.adapters.duckdb.impl", __name__]
 
 
+# Both sides of the fork server see the caller's ``__main__`` module: multiprocessing re-runs it in each
+# child it starts (main_module_not_rerun stops that), and pyspark's Connect module exits a process
+# whose ``__main__`` has no file (main_module_file gives it one). Both adjust ``__main__`` only while inside.
+
+
+@contextmanager
+def main_module_not_rerun() -> Iterator[None]:
+    """Start a process without multiprocessing's re-run of the caller's main script in it.
+
+    multiprocessing hands every child it starts the caller's ``__main__`` to import again (as
+    ``__mp_main__``), for objects defined there. The dbt child needs nothing of it (its function lives in
+    :mod:`transform.dbt_child`): re-running it costs the script's imports in every command, and a script
+    or notebook without the ``if __name__ == "__main__"`` guard would run itself again inside the child
+    and fail it. While the child starts, ``__main__`` shows neither its file nor its spec."""
+    main = sys.modules["__main__"]
+    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 @contextmanager
 def main_module_file(name: str) -> Iterator[None]:
     """Give ``__main__`` the file name ``name`` while inside, when it has none.
