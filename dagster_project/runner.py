@@ -11,7 +11,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from dagster import DagsterEventType, DagsterInstance, EventLogEntry, ExecuteInProcessResult
+from dagster import (
+    AssetSelection,
+    DagsterEventType,
+    DagsterInstance,
+    Definitions,
+    EventLogEntry,
+    ExecuteInProcessResult,
+)
 
 from .outcome import RunOutcome, SourceLoad
 
@@ -163,16 +170,22 @@ def run_refresh_all(
     as_of: str | None = None,
     full_refresh: bool = False,
     out: Printer = print,
+    selection: AssetSelection | None = None,
+    defs: Definitions | None = None,
 ) -> RunOutcome:
-    """Execute the ``refresh_all`` job in this process, recorded in ``instance``.
+    """Execute the ``refresh_all`` job in this process, recorded in ``instance``: all of it, or the assets
+    of ``selection`` with their checks (as the UI's "materialize selected"); the job of ``defs``, by default
+    the project's definitions.
 
     A pending full-refresh marker (``ingestion.set_aside``: raw rows were deleted since the last run) is
     honoured by the dbt step itself (any run does it); here it is only announced."""
     from core.paths import data_paths
     from ingestion.set_aside import pending_full_refresh
 
-    from .definitions import defs
     from .jobs import REFRESH_ALL
+
+    if defs is None:
+        from .definitions import defs
 
     paths = data_paths()  # the data directory the definitions' warehouse resource resolves to
     marker = pending_full_refresh(paths)
@@ -203,6 +216,7 @@ def run_refresh_all(
             run_id=run_id,
             raise_on_error=False,
             tags={"repurchase/trigger": "cli"},
+            asset_selection=None if selection is None else list(selection.resolve(defs.resolve_asset_graph())),
         )
     finally:
         printer.stop()

@@ -107,17 +107,10 @@ def _run(
 ) -> GatedRun:
     """Run ``refresh_all`` (of ``defs``, default the project's; all of it, or the assets of ``selection``
     with their checks) the way the CLI does."""
-    from dagster_project import definitions, runner
+    from dagster_project import runner
 
     with ephemeral_instance() as instance:
-        if defs is None and selection is None:
-            outcome = runner.run_refresh_all(instance, out=lambda _line: None)
-        else:
-            defs = defs or definitions.defs
-            job = defs.resolve_job_def("refresh_all")
-            keys = None if selection is None else list(selection.resolve(defs.resolve_asset_graph()))
-            result = job.execute_in_process(instance=instance, raise_on_error=False, asset_selection=keys)
-            outcome = runner._outcome(result)
+        outcome = runner.run_refresh_all(instance, out=lambda _line: None, selection=selection, defs=defs)
         materialized = set()
         checks = {}
         for record in instance.get_records_for_run(outcome.run_id).records:
@@ -190,6 +183,7 @@ def test_duplicate_order_id_in_one_file_is_quarantined_and_the_run_goes_on(
     passed, _severity, _metadata = run.checks[("raw/tmall", "gx_raw__tmall")]
     assert passed
     assert {fct_orders, AssetKey(["serving", "marts"])} <= run.materialized
+    assert AssetKey(["marts", "kpi_monthly"]) not in run.materialized  # outside the selection: not run
     assert current_version(run.paths.serving) != baseline.serving_version  # a new version was published
     con = duckdb.connect(str(copy.warehouse), read_only=True)
     try:
