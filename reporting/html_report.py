@@ -73,19 +73,44 @@ class Section:
 
 
 def _layout(
-    figure: go.Figure, title: str, *, width: int = WIDTH, height: int = 420, **axes: Any
+    figure: go.Figure,
+    title: str,
+    *,
+    width: int = WIDTH,
+    height: int = 420,
+    margin: Mapping[str, int] | None = None,
+    legend: Mapping[str, Any] | None = None,
+    **axes: Any,
 ) -> go.Figure:
+    """The report's one look: title, size, CJK-first font, white template; ``margin`` and ``legend`` change
+    only the keys they name."""
     figure.update_layout(
         title={"text": title, "x": 0.01, "font": {"size": 15}},
         width=width,
         height=height,
         font={"family": FONT_FAMILY, "size": 12},
-        margin={"l": 70, "r": 30, "t": 60, "b": 60},
+        margin={"l": 70, "r": 30, "t": 60, "b": 60, **(margin or {})},
         template="plotly_white",
-        legend={"orientation": "h", "y": -0.18},
+        legend={"orientation": "h", "y": -0.18, **(legend or {})},
         **axes,
     )
     return figure
+
+
+def _count_heatmap(grid: pd.DataFrame, x: list[Any], colorscale: str, hovertemplate: str) -> go.Figure:
+    """Customers per cell of ``grid`` (rows its index, columns ``x``), each cell labelled with its count."""
+    return go.Figure(
+        go.Heatmap(
+            z=grid.values,
+            x=x,
+            y=list(grid.index),
+            colorscale=colorscale,
+            text=grid.values,
+            texttemplate="%{text}",
+            colorbar={"title": "customers"},
+            hovertemplate=hovertemplate,
+        )
+    )
 
 
 def _flag(value: object) -> bool:
@@ -151,8 +176,10 @@ def _kpi_trends(trend: pd.DataFrame) -> Chart:
             )
         figure.update_yaxes(tickformat=fmt, row=row, col=col)
         figure.update_xaxes(tickformat="%Y-%m", row=row, col=col)
-    _layout(figure, title + " — grey: history incomplete", height=260 * rows)
-    figure.update_layout(legend={"orientation": "h", "y": -0.03, "yanchor": "top", "x": 0})
+    _layout(
+        figure, title + " — grey: history incomplete", height=260 * rows,
+        legend={"orientation": "h", "y": -0.03, "yanchor": "top", "x": 0},
+    )
     return Chart("kpi_trends", title, how, figure)
 
 
@@ -245,9 +272,9 @@ def _segment_mix(mix: pd.DataFrame) -> list[Chart]:
             )
         )
         _layout(
-            figure, f"{title} ({unit})", width=HALF, height=380, xaxis={"title": unit}, yaxis={"title": ""}
+            figure, f"{title} ({unit})", width=HALF, height=380, margin={"l": 110},
+            xaxis={"title": unit}, yaxis={"title": ""},
         )
-        figure.update_layout(margin={"l": 110})
         charts.append(Chart(chart_id, title, how, figure, half=True))
     return charts
 
@@ -261,20 +288,13 @@ def _segment_stage(long: pd.DataFrame, labels: Mapping[str, str]) -> Chart:
     stages += sorted(set(long["lifecycle_stage"].dropna()) - set(stages))
     grid = long.pivot_table(index="segment", columns="lifecycle_stage", values="customers", aggfunc="sum")
     grid = grid.reindex(columns=stages).fillna(0).astype(int)
-    figure = go.Figure(
-        go.Heatmap(
-            z=grid.values,
-            x=[labels.get(stage, stage) for stage in stages],
-            y=list(grid.index),
-            colorscale="Blues",
-            text=grid.values,
-            texttemplate="%{text}",
-            colorbar={"title": "customers"},
-            hovertemplate="%{y} · %{x}: %{z} customers<extra></extra>",
-        )
+    figure = _count_heatmap(
+        grid, [labels.get(stage, stage) for stage in stages], "Blues", "%{y} · %{x}: %{z} customers<extra></extra>"
     )
-    _layout(figure, title, height=420, xaxis={"title": "lifecycle stage", "side": "top"}, yaxis={"title": ""})
-    figure.update_layout(margin={"l": 110, "t": 90})
+    _layout(
+        figure, title, height=420, margin={"l": 110, "t": 90},
+        xaxis={"title": "lifecycle stage", "side": "top"}, yaxis={"title": ""},
+    )
     return Chart("segment_stage", title, how, figure)
 
 
@@ -372,10 +392,10 @@ def _cohorts(grid: pd.DataFrame) -> Chart:
         figure,
         title + " (%)",
         height=max(420, 22 * len(ylabels) + 140),
+        margin={"l": 150},
         xaxis={"title": "months since first purchase", "dtick": 1},
         yaxis={"title": "first-purchase month", "autorange": "reversed"},
     )
-    figure.update_layout(margin={"l": 150})
     return Chart("cohort_retention", title, how, figure)
 
 
@@ -417,8 +437,7 @@ def _funnels(funnel: pd.DataFrame) -> Chart:
                 row=index // cols + 1,
                 col=index % cols + 1,
             )
-    _layout(figure, title, height=330 * rows + 80)
-    figure.update_layout(legend={"orientation": "h", "y": 1.06, "x": 0.6})
+    _layout(figure, title, height=330 * rows + 80, legend={"orientation": "h", "y": 1.06, "x": 0.6})
     return Chart("campaign_funnel", title, how, figure)
 
 
@@ -472,9 +491,9 @@ def _uplift(ab: pd.DataFrame) -> Chart:
         title,
         height=max(320, 70 * len(labels) + 120),
         xaxis={"title": "uplift of conversion rate (percentage points)", "tickformat": ".1%"},
+        margin={"l": 260},
         yaxis={"title": "", "autorange": "reversed"},
     )
-    figure.update_layout(margin={"l": 260})
     return Chart("ab_uplift", title, how, figure)
 
 
@@ -552,27 +571,18 @@ def _tiers(counts: pd.DataFrame, versus: pd.DataFrame) -> list[Chart]:
         index="tier_label", columns="member_level_tier", values="customers", aggfunc="sum"
     )
     grid = grid.fillna(0).astype(int)
-    heat = go.Figure(
-        go.Heatmap(
-            z=grid.values,
-            x=list(grid.columns),
-            y=list(grid.index),
-            colorscale="Purples",
-            text=grid.values,
-            texttemplate="%{text}",
-            colorbar={"title": "customers"},
-            hovertemplate="computed %{y} · 会员等级 %{x}: %{z} customers<extra></extra>",
-        )
+    heat = _count_heatmap(
+        grid, list(grid.columns), "Purples", "computed %{y} · 会员等级 %{x}: %{z} customers<extra></extra>"
     )
     _layout(
         heat,
         "Computed tier vs merchant's 会员等级 (customers)",
         width=HALF,
         height=380,
+        margin={"l": 100},
         xaxis={"title": "会员等级 as a tier"},
         yaxis={"title": "computed tier"},
     )
-    heat.update_layout(margin={"l": 100})
     return [
         Chart("tiers", "Customers by member tier", how_t, figure, half=True),
         Chart("tier_vs_level", "Computed tier vs 会员等级", how_v, heat, half=True),
