@@ -33,19 +33,21 @@ def pytest_configure(config: pytest.Config) -> None:
         _SESSION_DBT_TARGET.append(target)
 
 
-# The slowest modules, slowest first (durations of a full run, `pytest --durations=0`). `make test` hands
-# modules to its two workers in collection order (`--dist loadscope --no-loadscope-reorder`), so the long
-# ones start first and the short ones fill the gaps at the end: both workers finish together. The first
-# one builds the session's refreshed demo while the second starts modules that do not need it. A module
-# not listed keeps its place after these.
+# The order modules start in. `make test` hands modules to its two workers in collection order (`--dist
+# loadscope --no-loadscope-reorder`). The first worker takes test_gating, which builds the session's
+# refreshed demo (about two minutes); the modules after it need no demo, so the second worker runs them
+# meanwhile instead of waiting on the demo's lock (test_webserver there waited 82 s). Then the slowest
+# first, so the short ones fill the gaps at the end and both workers finish together (durations of a
+# full run, `pytest --durations=0`). A module not listed keeps its place after these.
 SLOWEST_FIRST = (
     "tests/dagster_project/test_gating.py",  # builds the refreshed demo first
-    "tests/dbt/identity/test_identity_incremental.py",  # these two need no refreshed demo: the second
-    "tests/dbt/test_portable_sql.py",  # worker starts with them while the first builds it
-    "tests/dagster_project/test_webserver.py",
-    "tests/dbt/marts/test_incremental_customer_marts.py",
+    # need no refreshed demo: about three minutes of the second worker while the first builds it
+    "tests/dbt/identity/test_identity_incremental.py",
     "tests/dbt/identity/test_identity_stable_ids.py",
     "tests/scripts/test_bench_daily.py",
+    # from here on the demo is built
+    "tests/dagster_project/test_webserver.py",
+    "tests/dbt/marts/test_incremental_customer_marts.py",
     "tests/transform/test_backfill.py",
     "tests/dbt/test_incremental_facts.py",
     "tests/dbt/test_dbt_unit_tests.py",
