@@ -29,6 +29,42 @@ def test_backfill_days_and_bad_input(tmp_path: Path) -> None:
         copy_warehouse(tmp_path / "missing.duckdb", tmp_path / "copy.duckdb")
 
 
+def test_a_day_written_again_replaces_its_rows(tmp_path: Path) -> None:
+    """A day's snapshot written a second time (a backfill run again) replaces that day's rows, with the
+    new restated_at, and leaves the other days alone."""
+    from transform.backfill import append_snapshot
+
+    scratch, history = tmp_path / "scratch.duckdb", tmp_path / "history.duckdb"
+    day1, day2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
+
+    def scratch_rows(rows: list[tuple[str, int]]) -> None:
+        with duckdb.connect(str(scratch)) as con:
+            con.execute("create schema if not exists marts")
+            con.execute("create or replace table marts.customer_rfm (customer_id varchar, recency_days integer)")
+            con.executemany("insert into marts.customer_rfm values (?, ?)", rows)
+
+    def history_rows() -> list[tuple]:
+        with duckdb.connect(str(history), read_only=True) as con:
+            return con.execute(
+                "select snapshot_as_of, customer_id, recency_days from customer_rfm order by 1, 2"
+            ).fetchall()
+
+    scratch_rows([("C1", 10), ("C2", 20)])
+    assert append_snapshot(history, scratch, ["customer_rfm"], day1) == {"customer_rfm": 2}
+    assert append_snapshot(history, scratch, ["customer_rfm"], day2) == {"customer_rfm": 2}
+    with duckdb.connect(str(history), read_only=True) as con:
+        first_stamp = con.execute("select max(restated_at) from customer_rfm").fetchone()[0]
+    scratch_rows([("C1", 11)])
+    assert append_snapshot(history, scratch, ["customer_rfm"], day2) == {"customer_rfm": 1}
+    assert history_rows() == [(day1, "C1", 10), (day1, "C2", 20), (day2, "C1", 11)]
+    with duckdb.connect(str(history), read_only=True) as con:
+        stamps = con.execute(
+            "select snapshot_as_of, count(distinct restated_at), min(restated_at) from customer_rfm group by 1 order by 1"
+        ).fetchall()
+    assert [(day, count) for day, count, _ in stamps] == [(day1, 1), (day2, 1)]
+    assert stamps[1][2] >= first_stamp  # day 2 carries the second write's stamp
+
+
 def _identified_buyers_until(con: duckdb.DuckDBPyConnection, day: dt.date) -> int:
     """Customers in RFM scope as of ``day``: identified, with a purchase on or before it (from fct_orders)."""
     return con.execute(
@@ -62,7 +98,7 @@ def test_backfill_snapshots_past_days_and_leaves_today_alone(
     lines: list[str] = []
     days = backfill_as_of(data_dir, day1, day2, out=lines.append)
     assert [day.as_of for day in days] == [day1, day2]
-    backfill_as_of(data_dir, day2, out=lines.append)  # again: replaces that day, never duplicates it
+    # (A day backfilled again replaces its rows: test_a_day_written_again_replaces_its_rows.)
 
     history = duckdb.connect(str(history_path(data_dir)), read_only=True)
     try:
