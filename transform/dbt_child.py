@@ -45,9 +45,15 @@ def stop_with_parent(parent_pid: int | None = None) -> bool:
     """Ask the kernel to SIGTERM this process when its parent exits; False where unsupported.
 
     ``parent_pid`` (default ``$REPURCHASE_DBT_PARENT_PID``, set by whoever started this process) is the
-    parent expected: when this process has another, that parent died before the request took hold."""
+    parent expected: when this process has another, that parent died before the request took hold.
+
+    A process inherits its parent's ignored and blocked signals (through fork and exec). A parent that
+    ignores or blocks SIGTERM (some process managers and executors do while they run work) would make the
+    request a dead letter, so SIGTERM is set back to its default action and unblocked here first."""
     if not sys.platform.startswith("linux"):
         return False
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     libc_name = ctypes.util.find_library("c")
     if libc_name is None:
         return False

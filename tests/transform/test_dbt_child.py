@@ -17,10 +17,16 @@ from dagster_project.dead_runs import process_alive
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux only")
 
 # A parent that starts a child which arms the parent-death signal, as repurchase-dbt does before it
-# execs dbt, then prints the child's pid and waits to be killed.
+# execs dbt, then prints the child's pid and waits to be killed. Its SIGTERM (argv[1]) is left as it is,
+# ignored or blocked first: both are inherited through fork and exec, and would leave the parent-death
+# signal undelivered (the suite's worker once had it so).
 PARENT = textwrap.dedent(
     """
-    import subprocess, sys, time
+    import signal, subprocess, sys, time
+    if sys.argv[1] == "ignored":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    elif sys.argv[1] == "blocked":
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     child = subprocess.Popen([sys.executable, "-c",
         "from transform.dbt_child import stop_with_parent; import time; "
         "assert stop_with_parent(); print('armed', flush=True); time.sleep(600)"],
@@ -41,8 +47,9 @@ def _wait_until(predicate, ceiling: float = 60.0) -> bool:
     return predicate()
 
 
-def test_the_child_dies_with_its_killed_parent() -> None:
-    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+@pytest.mark.parametrize("parent_sigterm", ["default", "ignored", "blocked"])
+def test_the_child_dies_with_its_killed_parent(parent_sigterm: str) -> None:
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, parent_sigterm], stdout=subprocess.PIPE, text=True)
     try:
         child_pid = int(parent.stdout.readline())
         assert process_alive(child_pid)
