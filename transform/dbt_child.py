@@ -93,11 +93,38 @@ def in_data_dir(args: list[str], env: dict[str, str], cwd: Path) -> tuple[list[s
     return args, env, (cwd / data_dir).absolute()
 
 
+# Set (to anything but empty) by a caller of ``repurchase-dbt`` that reads an executing command's
+# run_results.json but not its manifest.json (the pipeline's dbt asset: dagster-dbt streams dbt's events
+# and has its own manifest): the command then runs as :func:`run_results_only`.
+RESULTS_ONLY_ENV = "REPURCHASE_DBT_RESULTS_ONLY"
+# dbt commands that run SQL on the warehouse and write run results (transform.dbt.EXECUTING_COMMANDS).
+EXECUTING_COMMANDS = ("build", "run", "test", "seed", "snapshot")
+
+
+def results_target(args: list[str], env: dict[str, str]) -> Path | None:
+    """The folder a command writes its run results to: ``--target-path``, else ``$DBT_TARGET_PATH``;
+    None when neither says (dbt's default folder)."""
+    given = next((args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--target-path"), None)
+    given = given or env.get(PATH_FLAGS["--target-path"])
+    return Path(given) if given else None
+
+
+def results_only(args: list[str], env: dict[str, str]) -> bool:
+    """Whether ``repurchase-dbt <args>`` runs as :func:`run_results_only`: asked for, an executing command
+    (the first argument that is not a flag) and a known target folder. Anything else is dbt's CLI as is."""
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    return bool(env.get(RESULTS_ONLY_ENV)) and command in EXECUTING_COMMANDS and results_target(args, env) is not None
+
+
 def main() -> None:
     stop_with_parent()
     args, env, cwd = in_data_dir(sys.argv[1:], dict(os.environ), Path.cwd())
     cwd.mkdir(parents=True, exist_ok=True)
     os.chdir(cwd)
+    if results_only(args, env):
+        os.environ.clear()
+        os.environ.update(env)
+        sys.exit(run_results_only(args))
     dbt = Path(sys.executable).with_name("dbt")
     os.execve(str(dbt), [str(dbt), *args], env)
 
@@ -162,7 +189,8 @@ def main_module_file(name: str) -> Iterator[None]:
 
 def run_results_only(args: list[str]) -> int:
     """Run ``dbt <args>`` (an executing command: build, run, test...) in this process and write its
-    ``run_results.json`` into its ``--target-path``, but not ``manifest.json``; return dbt's exit code.
+    ``run_results.json`` into its target folder (:func:`results_target`), but not ``manifest.json``;
+    return dbt's exit code.
 
     dbt serialises the whole manifest (~2 MB of JSON for this project) twice per command, after parsing
     and again at the end, plus its graph: about 3 s of CPU, most of a small command's fixed cost. A
@@ -173,8 +201,8 @@ def run_results_only(args: list[str]) -> int:
     from dbt.cli.exceptions import DbtInternalException, DbtUsageException
     from dbt.cli.main import dbtRunner
 
-    target = next((args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--target-path"), None)
-    results = Path(target) / "run_results.json" if target else None
+    target = results_target(args, dict(os.environ))
+    results = target / "run_results.json" if target else None
     if results is not None:
         results.unlink(missing_ok=True)  # never a previous command's results
     outcome = dbtRunner().invoke([*args, "--no-write-json"])

@@ -24,6 +24,7 @@ from transform.dbt import (
     prepare_dbt_manifest,
     split_as_of,
 )
+from transform.dbt_child import RESULTS_ONLY_ENV
 from transform.spark import (
     TARGETS,
     built_tables,
@@ -101,7 +102,9 @@ def _build(context, dbt: DbtCliResource, warehouse: WarehouseResource, run_setti
     # dagster-dbt passes this process's environment to dbt: point dbt's profile at the warehouse
     # resource's data directory, and hand it the as_of (transform.dbt.split_as_of), while dbt is launched.
     args, as_of_env = split_as_of(dbt_build_args(run_settings, full_refresh=full_refresh))
-    launch_env = {DATA_DIR_ENV: str(warehouse.paths.root), **as_of_env}
+    # dagster-dbt streams dbt's events and has the assets' manifest: dbt writes its run results to
+    # dbt/target/build but skips serialising the manifest (transform.dbt_child.RESULTS_ONLY_ENV).
+    launch_env = {DATA_DIR_ENV: str(warehouse.paths.root), RESULTS_ONLY_ENV: "1", **as_of_env}
     on_spark = engine() == "spark"
     if on_spark:
         # REPURCHASE_ENGINE=spark (README "Scaling out"): the raw tables go where Spark reads them and dbt

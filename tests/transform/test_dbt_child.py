@@ -3,6 +3,7 @@ included), so an orphaned dbt never keeps the warehouse's write lock."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -228,3 +229,33 @@ def test_an_executing_command_writes_its_run_results_and_the_manifest_only_when_
     assert broken.returncode == 2, broken.output
     assert "no-such-flag" in broken.output
     assert broken.results() == []
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("results_only", [True, False])
+def test_repurchase_dbt_asked_for_results_only_skips_the_manifest(tmp_path, results_only: bool) -> None:
+    """The pipeline's dbt asset runs ``repurchase-dbt`` with $REPURCHASE_DBT_RESULTS_ONLY and its target in
+    $DBT_TARGET_PATH (as dagster-dbt does): an executing command then writes run_results.json, with the
+    CLI's exit code, and no manifest.json; unasked, dbt writes both."""
+    from transform.dbt import DBT_PROJECT_DIR, dbt_env
+    from transform.dbt_child import RESULTS_ONLY_ENV
+
+    exe = os.path.join(os.path.dirname(sys.executable), "repurchase-dbt")
+    if not os.path.exists(exe):
+        pytest.skip("repurchase-dbt is not installed beside this Python (make install)")
+    target = tmp_path / "target"
+    env = {**dbt_env(tmp_path / "data"), "DBT_TARGET_PATH": str(target), "REPURCHASE_AS_OF": ""}
+    env.pop(RESULTS_ONLY_ENV, None)
+    if results_only:
+        env[RESULTS_ONLY_ENV] = "1"
+    # An empty warehouse: the staging view's raw table does not exist, so the model fails (exit code 1).
+    completed = subprocess.run(
+        [exe, "--no-use-colors", "run", "--select", "stg_jd__order_lines", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR)],
+        check=False, capture_output=True, text=True, timeout=600, env=env,
+    )
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "stg_jd__order_lines" in completed.stdout
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    assert [(r["unique_id"], r["status"]) for r in results] == [("model.repurchase.stg_jd__order_lines", "error")]
+    assert (target / "manifest.json").exists() is not results_only
