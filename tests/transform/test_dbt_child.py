@@ -232,11 +232,10 @@ def test_an_executing_command_writes_its_run_results_and_the_manifest_only_when_
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("results_only", [True, False])
-def test_repurchase_dbt_asked_for_results_only_skips_the_manifest(tmp_path, results_only: bool) -> None:
+def test_repurchase_dbt_asked_for_results_only_skips_the_manifest(tmp_path) -> None:
     """The pipeline's dbt asset runs ``repurchase-dbt`` with $REPURCHASE_DBT_RESULTS_ONLY and its target in
     $DBT_TARGET_PATH (as dagster-dbt does): an executing command then writes run_results.json, with the
-    CLI's exit code, and no manifest.json; unasked, dbt writes both."""
+    CLI's exit code, and no manifest.json. (Unasked it is dbt's CLI as is: ``results_only`` below.)"""
     from transform.dbt import DBT_PROJECT_DIR, dbt_env
     from transform.dbt_child import RESULTS_ONLY_ENV
 
@@ -245,9 +244,7 @@ def test_repurchase_dbt_asked_for_results_only_skips_the_manifest(tmp_path, resu
         pytest.skip("repurchase-dbt is not installed beside this Python (make install)")
     target = tmp_path / "target"
     env = {**dbt_env(tmp_path / "data"), "DBT_TARGET_PATH": str(target), "REPURCHASE_AS_OF": ""}
-    env.pop(RESULTS_ONLY_ENV, None)
-    if results_only:
-        env[RESULTS_ONLY_ENV] = "1"
+    env[RESULTS_ONLY_ENV] = "1"
     # An empty warehouse: the staging view's raw table does not exist, so the model fails (exit code 1).
     completed = subprocess.run(
         [exe, "--no-use-colors", "run", "--select", "stg_jd__order_lines", "--project-dir", str(DBT_PROJECT_DIR),
@@ -258,4 +255,16 @@ def test_repurchase_dbt_asked_for_results_only_skips_the_manifest(tmp_path, resu
     assert "stg_jd__order_lines" in completed.stdout
     results = json.loads((target / "run_results.json").read_text())["results"]
     assert [(r["unique_id"], r["status"]) for r in results] == [("model.repurchase.stg_jd__order_lines", "error")]
-    assert (target / "manifest.json").exists() is not results_only
+    assert not (target / "manifest.json").exists()
+
+
+def test_results_only_is_asked_for_an_executing_command_with_a_target() -> None:
+    from transform.dbt_child import RESULTS_ONLY_ENV, results_only
+
+    asked = {RESULTS_ONLY_ENV: "1", "DBT_TARGET_PATH": "/t"}
+    assert results_only(["--no-use-colors", "build", "--select", "x"], asked)
+    assert results_only(["test", "--target-path", "/elsewhere"], {RESULTS_ONLY_ENV: "1"})
+    assert not results_only(["build"], {"DBT_TARGET_PATH": "/t"})  # not asked: dbt's CLI as is
+    assert not results_only(["build"], {RESULTS_ONLY_ENV: "1"})  # no target folder known
+    assert not results_only(["parse"], asked)  # parse writes the manifest: that is what it is for
+    assert not results_only(["docs", "generate"], asked)
