@@ -10,8 +10,8 @@ files, the way a merchant would send them:
 (a) a Tmall file with the same order id twice (different contents) — the raw suite's one-row-per-order-
     per-file rule fails (staging would silently keep one of the two);
 (a') a WeChat Pay bill line without 商户订单号, run through the pipeline *without* the raw gates — dbt's
-    error-severity ``not_null`` test on ``stg_wechat_pay__transactions.transaction_line_key`` fails the dbt
-    step, and dbt skips everything downstream of it (defence in depth: the dbt tests block on their own);
+    error-severity ``not_null`` test on ``stg_wechat_pay__transactions.out_trade_no`` (the line key's
+    not-null: the key is null exactly when 商户订单号 is) fails the dbt step, and dbt skips everything downstream of it (defence in depth: the dbt tests block on their own);
 (b) a WeChat Pay bill line with no payer (用户标识 empty) — a null customer key: the raw suite's
     ``not null openid`` fails;
 (c) a Tmall file whose 订单编号 column is renamed — the file is rejected; a rejected file still in landing
@@ -225,7 +225,7 @@ def test_failed_dbt_key_test_stops_the_marts_without_raw_gates(
     _assert_nothing_downstream(run, baseline)
     assert not any(check.startswith("gx_") for _, check in run.checks)
     passed, severity, _ = run.checks[
-        ("staging/stg_wechat_pay__transactions", "not_null_stg_wechat_pay__transactions_transaction_line_key")
+        ("staging/stg_wechat_pay__transactions", "not_null_stg_wechat_pay__transactions_out_trade_no")
     ]
     assert (passed, severity) == (False, "ERROR")
     assert "dbt_models" in run.failed_steps

@@ -1,6 +1,7 @@
-"""fct_orders / fct_order_lines / fct_touch_events are incremental: a run after new export files (one POS
-month, one campaign's touch log) writes only the rows that are new or changed, and the tables then equal a
-full rebuild.
+"""fct_orders / fct_order_lines / fct_touch_events and int_touch_events_resolved (the touch events with
+their customer, under fct_touch_events) are incremental: a run after new export files (one POS month, one
+campaign's touch log) writes only the rows that are new or changed, and the tables then equal a full
+rebuild.
 
 What a run wrote is measured from DuckDB itself: rows keep their ``rowid`` unless rewritten, and rows
 (re)inserted get rowids above the table's previous maximum. The expected set is computed here from the
@@ -24,7 +25,8 @@ pytestmark = pytest.mark.e2e
 
 PEOPLE = 200
 SEED = 42
-FACTS = {"fct_orders": "order_key", "fct_order_lines": "order_line_key", "fct_touch_events": "event_key"}
+FACTS = {"marts.fct_orders": "order_key", "marts.fct_order_lines": "order_line_key",
+         "marts.fct_touch_events": "event_key", "intermediate.int_touch_events_resolved": "event_key"}  # fmt: skip
 SELECT = ("--select", "+fct_order_lines", "+fct_touch_events")
 HELD_BACK_CAMPAIGN = "touches_CMP2026EMAIL03.csv"  # the smallest campaign log of the demo
 
@@ -35,7 +37,7 @@ def snapshot(paths: DataPaths) -> dict[str, tuple[pd.DataFrame, int]]:
     try:
         out = {}
         for table in FACTS:
-            frame = con.execute(f"select rowid as _rowid, * from marts.{table}").df()
+            frame = con.execute(f"select rowid as _rowid, * from {table}").df()
             out[table] = (frame, int(frame["_rowid"].max()))
         return out
     finally:
@@ -59,6 +61,24 @@ def sorted_frame(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     return frame.drop(columns="_rowid").sort_values(key).reset_index(drop=True)
 
 
+def stale_touch_customer(paths: DataPaths) -> str:
+    """Give one resolved event of int_touch_events_resolved a customer id its identity no longer has, as an
+    identity merge since the last build would: the next run must find and rewrite that old event. Returns
+    its event_key."""
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        (event_key,) = con.execute(
+            "select min(event_key) from intermediate.int_touch_events_resolved where resolution_status = 'resolved'"
+        ).fetchone()
+        con.execute(
+            "update intermediate.int_touch_events_resolved set customer_id = 'C9999999999' where event_key = ?",
+            [event_key],
+        )
+        return event_key
+    finally:
+        con.close()
+
+
 def test_second_run_writes_only_new_and_changed_orders(data_dir: DataPaths, tmp_path: Path) -> None:
     generate(data_dir.root, people=PEOPLE, seed=SEED)
     newest = max((data_dir.landing / "pos").glob("pos_sales_*.csv"))
@@ -68,6 +88,7 @@ def test_second_run_writes_only_new_and_changed_orders(data_dir: DataPaths, tmp_
 
     load_raw(data_dir)
     dbt_run(*SELECT)
+    stale = stale_touch_customer(data_dir)
     first = snapshot(data_dir)
 
     for path in (newest, campaign):  # the new exports arrive
@@ -95,14 +116,22 @@ def test_second_run_writes_only_new_and_changed_orders(data_dir: DataPaths, tmp_
         # Proportional to the new file, not to the history.
         assert len(written) < 0.25 * len(after), (table, len(written), len(after))
         assert set(before[key]) - set(after[key]) <= set(before[key])  # vanished keys are allowed
-    new_orders = set(second["fct_orders"][0]["order_key"]) - set(first["fct_orders"][0]["order_key"])
+    orders_before, orders_after = first["marts.fct_orders"][0], second["marts.fct_orders"][0]
+    new_orders = set(orders_after["order_key"]) - set(orders_before["order_key"])
     # Each receipt of the new file is a new order, except returns that net against an earlier receipt.
     assert 0.9 * new_receipts <= len(new_orders) <= new_receipts, (len(new_orders), new_receipts)
+    # The old event whose customer went stale was rewritten with its customer again (the full rebuild below
+    # has it too), and only in the intermediate: the mart had never seen the stale id.
+    events_after = second["intermediate.int_touch_events_resolved"][0].set_index("event_key")
+    assert events_after.loc[stale, "_rowid"] > first["intermediate.int_touch_events_resolved"][1]
+    assert events_after.loc[stale, "customer_id"] not in (None, "C9999999999")
     # The new events are those of the campaign log that arrived, all of them.
-    events_before, events_after = first["fct_touch_events"][0], second["fct_touch_events"][0]
-    new_events = events_after[~events_after["event_key"].isin(events_before["event_key"])]
-    assert set(new_events["_file_name"]) == {f"touches/{HELD_BACK_CAMPAIGN}"}
-    assert len(new_events) == (events_after["_file_name"] == f"touches/{HELD_BACK_CAMPAIGN}").sum() > 0
+    for table in ("marts.fct_touch_events", "intermediate.int_touch_events_resolved"):
+        events_before, events_after = first[table][0], second[table][0]
+        new_events = events_after[~events_after["event_key"].isin(events_before["event_key"])]
+        assert set(new_events["_file_name"]) == {f"touches/{HELD_BACK_CAMPAIGN}"}, table
+        in_campaign_log = events_after["_file_name"] == f"touches/{HELD_BACK_CAMPAIGN}"
+        assert len(new_events) == in_campaign_log.sum() > 0, table
 
     # Same tables as a full rebuild of everything upstream; customer ids survive it (the identity map opts
     # out of full refreshes), so customer_id columns compare equal too.

@@ -27,6 +27,7 @@ import pytest
 from core.paths import DataPaths
 from demo.generator import generate
 from tests.helpers.incremental_runs import dbt_run, deliver_day_2, load_raw, write_pos, write_wechat
+from transform.dbt import EXCLUDED_RESOURCE_TYPES, run_dbt
 
 pytestmark = pytest.mark.e2e
 
@@ -51,6 +52,8 @@ POS_DAY_1 = [
 POS_DAY_2 = [
     "THHAND0004,退货,XSHAND0001,S001,沐光上海测试店,收银01,2026-10-20 15:00:00,,,6971234560059,温和防晒乳 SPF50+ 50ml,-1,50.00,0.00,-50.00,微信",
     "XSHAND0003,销售,,S001,沐光上海测试店,收银01,2026-10-01 09:30:00,,,6971234560066,补水面膜 5片装,1,30.00,0.00,30.00,微信",
+    # a receipt type no mapping knows (赠品, a gift): one bad line, which the day's tests must flag
+    "XSHAND0005,赠品,,S001,沐光上海测试店,收银01,2026-10-21 10:00:00,,,6971234560042,神经酰胺修护面霜 50g,1,0.00,0.00,0.00,微信",
 ]  # fmt: skip
 
 # (fields, summary fields): a payment of 200.00, then a refund of 80.00 of the same 商户订单号
@@ -131,6 +134,22 @@ def documents_of(frame: pd.DataFrame, column: str) -> pd.Series:
 
 def rows_by_key(frame: pd.DataFrame, key: str) -> dict[str, dict]:
     return frame.set_index(key).to_dict("index")
+
+
+def day_tests(*models: str) -> dict[object, tuple[str, int]]:
+    """``dbt test`` of the models' data tests: {test: (status, failing rows)}, a test given a name in the yml
+    by that name, any other (dbt names it `<kind>_<model>_...`) by (model, column, test kind)."""
+    excluded = [arg for kind in EXCLUDED_RESOURCE_TYPES for arg in ("--exclude-resource-type", kind)]
+    run = run_dbt(["test", *excluded, "--select", *models], check=False)
+    nodes = run.manifest()["nodes"]
+    outcomes = {}
+    for result in run.results():
+        node = nodes[result["unique_id"]]
+        kind = node["test_metadata"]["name"]
+        model = node["attached_node"].rsplit(".", 1)[-1]
+        name = (model, node["column_name"], kind) if node["name"].startswith(f"{kind}_") else node["name"]
+        outcomes[name] = (result["status"], result["failures"] or 0)
+    return outcomes
 
 
 def test_incremental_run_recomputes_only_touched_orders(data_dir: DataPaths, tmp_path: Path) -> None:
@@ -214,6 +233,16 @@ def test_incremental_run_recomputes_only_touched_orders(data_dir: DataPaths, tmp
     assert lines["pos:THHAND0002:1"]["order_key"] == "pos:XSHAND0003"
     assert (lines["pos:THHAND0004:1"]["order_key"], lines["pos:THHAND0004:1"]["line_amount"]) == (
         "pos:XSHAND0001", Decimal("-50.00"))  # fmt: skip
+
+    # (4) the day's data tests (the staging views' line and status rules live on these tables, limited to
+    # the rows the build wrote) flag the one bad line of the day: its receipt type 赠品 is unmapped, so the
+    # line's source_status and its order's order_status are `unknown`, one row each; every other test passes.
+    outcomes = day_tests(*TABLES)
+    assert outcomes.pop("pos_receipt_type_en_accepted_values") == ("warn", 1), outcomes
+    assert outcomes.pop(("int_orders_unioned", "order_status", "accepted_values")) == ("warn", 1), outcomes
+    assert outcomes and all(outcome == ("pass", 0) for outcome in outcomes.values()), outcomes
+    assert {"jd_sku_id_not_null", "jd_order_status_en_accepted_values", "tmall_order_status_en_accepted_values",
+            "wechat_pay_trade_state_en_accepted_values"} <= set(outcomes)  # fmt: skip
 
     # (1) both tables equal a full rebuild.
     dbt_run("--select", *TABLES, "--full-refresh")

@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized=incremental_materialization(),
+        unique_key='event_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 {#-
     Every touch event with the customer its recipient resolves to through the identity tables (a touch
     recipient is an identity node: phone, openid, unionid, member card or email; int_record_identity
@@ -6,15 +15,84 @@
     never identifies one), unusable_identifier (masked / invalid / recipient_issue: the identity rejection
     reason is kept) or no_identifier (no recipient at all).
     A `control` row is an assignment to the holdout group, never a send, whatever its event type.
+
+    Incremental (DECISIONLOG "Incremental models are selective"), the two patterns of the other
+    incremental models side by side, and equal to a full rebuild:
+      - new events: the staging events first loaded after the table's newest `_source_loaded_at` (the
+        watermark of identity_incremental_new_touches: staging keeps an event's first copy and an event is
+        immutable, its key a hash of its columns, so a later copy of an old event changes nothing);
+      - old events whose identity changed (a merge moved the recipient to another customer, a value
+        became a hub, the customer bought somewhere and is now known beyond touches): every event already
+        in the table meets today's identity again from its own columns, and only the rows that differ
+        from the stored ones are kept (incremental_changed_rows, as fct_touch_events does);
+    delete+insert on event_key replaces those; no other row is written. Raw rows are assumed never
+    deleted, and a change of this model's logic or columns needs a --full-refresh (on_schema_change fail),
+    as for the other incremental models.
 -#}
 
 with
 
 touches as (
 
-    select * from {{ ref('stg_touches__events') }}
+    select
+        event_key,
+        campaign_id,
+        campaign_name,
+        channel,
+        variant,
+        recipient_type,
+        recipient,
+        recipient_issue,
+        event_type,
+        event_time,
+        _file_name,
+        _loaded_at
+    from {{ ref('stg_touches__events') }}
+    {%- if is_incremental() %}
+    where _loaded_at > (
+        select coalesce(max(_source_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }}
+    )
+    {%- endif %}
 
 ),
+
+{%- if is_incremental() %}
+
+-- the events of earlier builds, from their own columns: their identity is looked up again below
+stored as (
+
+    select
+        event_key,
+        campaign_id,
+        campaign_name,
+        channel,
+        variant,
+        recipient_type,
+        recipient,
+        recipient_issue,
+        event_type,
+        event_time,
+        _file_name,
+        _source_loaded_at as _loaded_at
+    from {{ this }}
+
+),
+
+events as (
+
+    select * from touches
+    union all
+    select * from stored
+
+),
+{%- else %}
+
+events as (
+
+    select * from touches
+
+),
+{%- endif %}
 
 record_identity as (
 
@@ -36,9 +114,9 @@ customers_beyond_touches as (
 keyed as (
 
     select
-        touches.*,
-        'touches:' || touches.event_key as record_key
-    from touches
+        events.*,
+        'touches:' || events.event_key as record_key
+    from events
 
 ),
 
@@ -65,7 +143,8 @@ final as (
             else 'no recipient'
         end as unresolved_reason,
         customers_beyond_touches.customer_id is not null as is_customer_known_beyond_touches,
-        keyed._file_name
+        keyed._file_name,
+        cast(keyed._loaded_at as timestamp) as _source_loaded_at
     from keyed
     left join record_identity
         on record_identity.record_key = keyed.record_key
@@ -75,3 +154,7 @@ final as (
 )
 
 select * from final
+{%- if is_incremental() %}
+-- new events, and stored ones whose identity columns changed (macros/incremental_changes.sql)
+where {{ incremental_changed_rows('final', 'event_key') }}
+{%- endif %}

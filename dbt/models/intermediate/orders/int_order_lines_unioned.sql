@@ -21,6 +21,8 @@
     original receipt when that receipt is in the data, else to the return receipt's own row.
     line_amount: POS 实收金额 (paid_amount, negative for returns); JD 京东价 × 订购数量 (the export has no
     per-line paid amount: order-level discounts are not spread over lines).
+    source_status is the status staging mapped on the line (POS receipt_type_en, JD order_status_en): the
+    staging views' line tests are tested here, on the rows each build wrote (_orders__models.yml).
 
     Incremental (macros/orders_incremental.sql): a run recomputes only the lines of the receipts / orders
     whose export rows were loaded after the table's newest _source_loaded_at (per channel), plus the POS
@@ -59,6 +61,7 @@ pos_unioned as (
         pos_lines.receipt_no as source_line_document_id,
         pos_lines.line_number,
         pos_lines.receipt_type_en = 'return' as is_return,
+        pos_lines.receipt_type_en as source_status,
         pos_lines.sku_code as sku,
         pos_lines.sku_name,
         pos_lines.quantity,
@@ -78,6 +81,7 @@ jd_unioned as (
         order_id as source_line_document_id,
         line_number,
         false as is_return,
+        order_status_en as source_status,
         sku_id as sku,
         sku_name,
         cast(quantity as double) as quantity,
@@ -103,6 +107,7 @@ final as (
         source_line_document_id,
         cast(line_number as integer) as line_number,
         is_return,
+        source_status,
         sku,
         sku_name,
         cast(quantity as double) as quantity,

@@ -33,6 +33,10 @@
     refunded. Non-purchases have gross 0 unless money was paid (then refund = gross), so the sum of
     net_amount over all rows is the channel's net revenue.
     phone is the full normalised phone, null when the export masked it or the loader flagged it.
+    source_status is the status staging mapped from the export, before netting (POS receipt type, Tmall and
+    JD order status, WeChat Pay: `unknown` when a line's trade state is not mapped, else success / revoked
+    / refund by the order's lines): the staging views' status tests are tested here, on the rows each
+    build wrote (_orders__models.yml).
 
     Incremental (macros/orders_incremental.sql): a run recomputes only the orders whose export rows were
     loaded after the table's newest _source_loaded_at (per channel), plus the POS receipts linked to them
@@ -123,6 +127,7 @@ pos_sale_orders as (
         pos_sales.sold_at as ordered_at,
         pos_sales.sold_at as paid_at,
         pos_sales.receipt_type_en,
+        pos_sales.receipt_type_en as source_status,
         pos_sales.paid_amount as gross_amount,
         coalesce(pos_returned_by_original.refund_amount, 0) as refund_amount,
         pos_sales.quantity as item_count,
@@ -150,6 +155,7 @@ pos_orders as (
             when refund_amount > 0 and refund_amount >= gross_amount then 'returned'
             else 'completed'
         end as order_status,
+        source_status,
         gross_amount,
         refund_amount,
         item_count,
@@ -175,6 +181,7 @@ pos_orders as (
         sold_at as ordered_at,
         sold_at as paid_at,
         'returned' as order_status,
+        receipt_type_en as source_status,
         0 as gross_amount,
         returned_amount as refund_amount,
         quantity as item_count,
@@ -230,6 +237,7 @@ tmall_unioned as (
             when order_status_en = 'closed' and not was_paid then 'cancelled'
             else order_status_en
         end as order_status,
+        order_status_en as source_status,
         order_gross as gross_amount,
         order_refund as refund_amount,
         item_count,
@@ -282,6 +290,7 @@ jd_unioned as (
             when order_status_en = 'cancelled' and was_paid then 'refunded'
             else order_status_en
         end as order_status,
+        order_status_en as source_status,
         case when was_paid then order_paid_amount else 0 end as gross_amount,
         -- the export has no refund column: an order cancelled after payment was refunded in full
         case when was_paid and order_status_en = 'cancelled' then order_paid_amount else 0 end
@@ -334,6 +343,12 @@ wechat_unioned as (
             when refunded_amount > 0 then 'refunded'
             else 'unknown'
         end as order_status,
+        case
+            when has_unknown_state then 'unknown'
+            when has_payment then 'success'
+            when has_revocation then 'revoked'
+            else 'refund'
+        end as source_status,
         case when has_payment then paid_amount else 0 end as gross_amount,
         refunded_amount as refund_amount,
         cast(null as integer) as item_count,
@@ -371,6 +386,7 @@ final as (
         cast(ordered_at as timestamp) as ordered_at,
         cast(paid_at as timestamp) as paid_at,
         order_status,
+        source_status,
         cast(gross_amount as decimal(18, 2)) as gross_amount,
         cast(refund_amount as decimal(18, 2)) as refund_amount,
         cast(gross_amount - refund_amount as decimal(18, 2)) as net_amount,
