@@ -140,7 +140,7 @@ def day_tests(*models: str) -> dict[object, tuple[str, int]]:
     """``dbt test`` of the models' data tests: {test: (status, failing rows)}, a test given a name in the yml
     by that name, any other (dbt names it `<kind>_<model>_...`) by (model, column, test kind)."""
     excluded = [arg for kind in EXCLUDED_RESOURCE_TYPES for arg in ("--exclude-resource-type", kind)]
-    run = run_dbt(["test", *excluded, "--select", *models], check=False)
+    run = run_dbt(["test", *excluded, "--select", *models], check=False, manifest=True)  # names its tests
     nodes = run.manifest()["nodes"]
     outcomes = {}
     for result in run.results():
