@@ -30,22 +30,18 @@
     as for the other incremental models.
 -#}
 
+{#- An event's own columns: read from staging, and from this table for the stored events. -#}
+{%- set event_columns = [
+    'event_key', 'campaign_id', 'campaign_name', 'channel', 'variant', 'recipient_type', 'recipient',
+    'recipient_issue', 'event_type', 'event_time', '_file_name',
+] -%}
+
 with
 
 touches as (
 
     select
-        event_key,
-        campaign_id,
-        campaign_name,
-        channel,
-        variant,
-        recipient_type,
-        recipient,
-        recipient_issue,
-        event_type,
-        event_time,
-        _file_name,
+        {{ event_columns | join(',\n        ') }},
         _loaded_at
     from {{ ref('stg_touches__events') }}
     {%- if is_incremental() %}
@@ -62,17 +58,7 @@ touches as (
 stored as (
 
     select
-        event_key,
-        campaign_id,
-        campaign_name,
-        channel,
-        variant,
-        recipient_type,
-        recipient,
-        recipient_issue,
-        event_type,
-        event_time,
-        _file_name,
+        {{ event_columns | join(',\n        ') }},
         _source_loaded_at as _loaded_at
     from {{ this }}
 
