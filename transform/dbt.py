@@ -28,14 +28,15 @@ from typing import Any
 from core.paths import DATA_DIR_ENV, REPO_ROOT, data_paths
 from core.secrets import install_hash_key_in
 
+# EXECUTING_COMMANDS: dbt commands that run SQL on the warehouse (the keyed-hash key must be in place first).
+from transform.dbt_child import EXECUTING_COMMANDS, RESULTS_ONLY_ENV
+
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 # dbt's own folders inside the project, never inputs of a parse.
 _NOT_PROJECT_INPUTS = {"target", "logs", "dbt_packages"}
 # dbt unit tests check model code on hand-written rows: they belong to the test suite (`dbt test --select
 # test_type:unit`), not to every data refresh, where they would take about half of the dbt step.
 EXCLUDED_RESOURCE_TYPES = ("unit_test",)
-# dbt commands that run SQL on the warehouse: the keyed-hash key must be in place first.
-EXECUTING_COMMANDS = ("build", "run", "test", "seed", "snapshot")
 # Set (to anything) to run every dbt command as a subprocess instead of a fork (see _run_command).
 NO_FORK_ENV = "REPURCHASE_DBT_NO_FORK"
 
@@ -233,13 +234,12 @@ def run_dbt(
     if args and args[0] in EXECUTING_COMMANDS:
         install_hash_key_in(data_paths(data_dir))
     args, as_of_env = split_as_of(args)
-    full_env = {**dbt_env(data_dir, log_path=target), **as_of_env, **(env or {})}
+    full_env = {
+        **dbt_env(data_dir, log_path=target), **as_of_env, RESULTS_ONLY_ENV: "" if manifest else "1", **(env or {})
+    }
     parse_key = _parse_key(args)
     _seed_partial_parse(target, parse_key)
-    returncode, output, peak, cpu = _run_command(
-        dbt_command(args, target_path=target), full_env, target,
-        manifest=manifest or not args or args[0] not in EXECUTING_COMMANDS,
-    )
+    returncode, output, peak, cpu = _run_command(dbt_command(args, target_path=target), full_env, target)
     run = DbtRun(
         args=tuple(args), returncode=returncode, output=output, target_path=target, peak_rss_bytes=peak,
         cpu_seconds=cpu,
@@ -252,14 +252,12 @@ def run_dbt(
     return run
 
 
-def _run_command(
-    command: list[str], env: dict[str, str], target: Path, *, manifest: bool = True
-) -> tuple[int, str, int, float]:
+def _run_command(command: list[str], env: dict[str, str], target: Path) -> tuple[int, str, int, float]:
     """(exit code, what it printed, peak RSS in bytes, CPU seconds) of a dbt command line. The project's own dbt (the
     one beside this Python) is forked from the fork server that has it imported (see
-    :data:`transform.dbt_child.FORK_PRELOAD`) where the platform has one, writing ``manifest.json`` only
-    when asked; any other dbt runs as a subprocess and writes every artifact it writes. Either way the
-    command runs in the data directory and stops with this process."""
+    :data:`transform.dbt_child.FORK_PRELOAD`) where the platform has one; any other dbt runs as a
+    subprocess (``repurchase-dbt`` honours ``$REPURCHASE_DBT_RESULTS_ONLY`` as the fork does, a plain dbt
+    writes every artifact). Either way the command runs in the data directory and stops with this process."""
     if not _forkable(command[0]):
         with subprocess.Popen(
             command, cwd=DBT_PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -281,7 +279,7 @@ def _run_command(
     server_pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
     child = context.Process(
         target=run_forked,
-        args=(command[1:], env, str(DBT_PROJECT_DIR), str(output), server_pid, manifest),
+        args=(command[1:], env, str(DBT_PROJECT_DIR), str(output), server_pid),
         daemon=False,
     )
     with main_module_not_rerun():

@@ -93,11 +93,12 @@ def in_data_dir(args: list[str], env: dict[str, str], cwd: Path) -> tuple[list[s
     return args, env, (cwd / data_dir).absolute()
 
 
-# Set (to anything but empty) by a caller of ``repurchase-dbt`` that reads an executing command's
-# run_results.json but not its manifest.json (the pipeline's dbt asset: dagster-dbt streams dbt's events
-# and has its own manifest): the command then runs as :func:`run_results_only`.
+# Set (to anything but empty) by a caller that reads an executing command's run_results.json but not its
+# manifest.json (transform.dbt.run_dbt unless asked for the manifest; the pipeline's dbt asset: dagster-dbt
+# streams dbt's events and has its own manifest): the command, forked or started as ``repurchase-dbt``,
+# then runs as :func:`run_results_only`.
 RESULTS_ONLY_ENV = "REPURCHASE_DBT_RESULTS_ONLY"
-# dbt commands that run SQL on the warehouse and write run results (transform.dbt.EXECUTING_COMMANDS).
+# dbt commands that run SQL on the warehouse and write run results.
 EXECUTING_COMMANDS = ("build", "run", "test", "seed", "snapshot")
 
 
@@ -217,12 +218,10 @@ def run_results_only(args: list[str]) -> int:
     return 2 if outcome.exception is not None else 1
 
 
-def run_forked(
-    args: list[str], env: dict[str, str], cwd: str, output: str, server_pid: int | None, manifest: bool = True
-) -> None:
+def run_forked(args: list[str], env: dict[str, str], cwd: str, output: str, server_pid: int | None) -> None:
     """The body of a forked dbt command: output to the file ``output``, stopped with the fork server
     (which stops with the process that started it), then dbt's own command line entry point, or
-    :func:`run_results_only` when the caller does not want the ``manifest``."""
+    :func:`run_results_only` when the caller asked for it (:func:`results_only`), as ``main`` does."""
     # The fork server lives while some process holds the write end of its "alive" pipe: the process
     # that started it, and every fork (multiprocessing hands it over so that a fork can fork again).
     # Let go of it here, so the server stops when its starter dies and takes this command with it.
@@ -247,10 +246,9 @@ def run_forked(
     sys.argv = ["dbt", *args]
     try:
         with main_module_file("dbt"):  # as dbt started as a console script has
-            if manifest:
-                cli.main(args=args, prog_name="dbt")
-            else:
+            if results_only(args, env):
                 sys.exit(run_results_only(args))
+            cli.main(args=args, prog_name="dbt")
     finally:
         # The peak RSS (kB on Linux) and the CPU seconds (user + system, DuckDB's threads included) of this
         # command, beside its output: the caller is not its parent, so its rusage of children cannot see them.
