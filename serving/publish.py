@@ -38,7 +38,10 @@ in schema ``marts`` for the tables Python writes there), not guessed from their 
 column marked ``config: {meta: {pii: true}}`` is personal data and left out; a column the yml lists
 without it is published; a column the yml does not list at all stops the publish (nothing is switched),
 so a new column reaches BI tools only after someone has said what it holds. Every mart enforces its
-contract, so the yml lists exactly the columns the model builds.
+contract, so the yml lists exactly the columns the model builds. A column marked
+``config: {meta: {bookkeeping: true}}`` is the pipeline's own state kept in a mart's rows (when the row was
+written, the as_of and settings it was computed with: DECISIONLOG "Customer state is a model") and is left
+out as well: it says nothing about customers and differs between an incremental build and a full one.
 
 The same yml's descriptions become the table and column comments of ``serving.duckdb`` (``COMMENT ON``,
 which BI tools show beside the names; ``duckdb_tables()`` / ``duckdb_columns()`` read them back).
@@ -76,6 +79,8 @@ DEFAULT_KEEP_VERSIONS = 3
 MIN_KEEP_VERSIONS = 2
 # The column meta key (in the marts' dbt yml) that marks personal data, left out of the serving copy.
 PII_META_KEY = "pii"
+# The column meta key that marks pipeline bookkeeping in a mart's rows, also left out.
+BOOKKEEPING_META_KEY = "bookkeeping"
 # dbt resources whose declared columns say what may be published: the marts models, and sources declared
 # in the served schema for tables Python writes there (dbt/models/marts/repurchase/_clv_predicted__sources.yml).
 PUBLISHED_RESOURCE_TYPES = ("model", "source")
@@ -92,7 +97,7 @@ class PublishedVersion:
     path: Path  # versions/<version>
     database: Path  # the stable serving.duckdb
     tables: dict[str, int]  # table -> rows
-    dropped_columns: dict[str, list[str]]  # table -> columns declared personal data, left out
+    dropped_columns: dict[str, list[str]]  # table -> columns declared personal data or bookkeeping, left out
     bytes_written: int
     seconds: float
     removed_versions: list[str]
@@ -119,8 +124,9 @@ def mart_tables(con: duckdb.DuckDBPyConnection, schema: str = SERVED_SCHEMA) -> 
 
 def declared_columns(manifest: Mapping[str, Any], schema: str = SERVED_SCHEMA) -> dict[str, dict[str, bool]]:
     """What the dbt yml declares about the columns of every model in ``schema``, from a dbt manifest:
-    ``{table: {column: pii}}``. ``pii`` is the column's ``meta.pii`` (``config: {meta: {pii: true}}``):
-    true is personal data; false or absent is documented and publishable. Columns the yml does not list
+    ``{table: {column: left_out}}``. ``left_out`` is the column's ``meta.pii`` (``config: {meta: {pii:
+    true}}``: personal data) or its ``meta.bookkeeping`` (the pipeline's own state); false or absent is
+    documented and publishable. Columns the yml does not list
     are absent, and so are tables of other schemas (``restricted.customer_pii``). Besides models, a dbt
     *source* declared in ``schema`` counts: tables written into the marts by Python (the predictive-CLV
     marts) are declared that way."""
@@ -132,13 +138,14 @@ def declared_columns(manifest: Mapping[str, Any], schema: str = SERVED_SCHEMA) -
         columns: dict[str, bool] = {}
         for name, column in node.get("columns", {}).items():
             meta = {**(column.get("meta") or {}), **((column.get("config") or {}).get("meta") or {})}
-            pii = meta.get(PII_META_KEY, False)
-            if not isinstance(pii, bool):
-                raise ServingError(
-                    f"{node.get('patch_path') or node['original_file_path']}: column {table}.{name} has "
-                    f"meta {PII_META_KEY}: {pii!r}; write true (personal data, not published) or false"
-                )
-            columns[name] = pii
+            flags = {key: meta.get(key, False) for key in (PII_META_KEY, BOOKKEEPING_META_KEY)}
+            for key, flag in flags.items():
+                if not isinstance(flag, bool):
+                    raise ServingError(
+                        f"{node.get('patch_path') or node['original_file_path']}: column {table}.{name} has "
+                        f"meta {key}: {flag!r}; write true (not published) or false"
+                    )
+            columns[name] = any(flags.values())
         tables[table] = columns
     return tables
 

@@ -13,7 +13,9 @@
 
 {#- The columns compared are the model's contract columns (its YAML), so a column added to the model is
     compared too: with on_schema_change='append_new_columns' the existing rows get null there and every row
-    whose new value is not null is rewritten, which again equals a full rebuild. -#}
+    whose new value is not null is rewritten, which again equals a full rebuild. The build's bookkeeping
+    (`_built_*`: the stamp of the build that wrote the row, macros/last_build_rows.sql) is not compared:
+    it differs on every build, and a row is rewritten only when its values changed. -#}
 {% macro incremental_changed_rows(alias, key) -%}
     {%- if model.columns -%}
         {%- set names = model.columns.keys() | list -%}
@@ -24,17 +26,20 @@
         select 1
         from {{ this }} as existing
         where existing.{{ key }} = {{ alias }}.{{ key }}
-        {%- for name in names if name | lower != key | lower %}
+        {%- for name in names if name | lower != key | lower and not (name | lower).startswith('_built') %}
             and existing.{{ adapter.quote(name) }} is not distinct from {{ alias }}.{{ adapter.quote(name) }}
         {%- endfor %}
     )
 {%- endmacro %}
 
-{#- Post-hook: delete the rows whose key the upstream model no longer produces (no-op on a full build). -#}
-{% macro delete_vanished_keys(key, upstream) -%}
+{#- Post-hook: delete the rows whose key the upstream model no longer produces (no-op on a full build);
+    `where`: a condition on the upstream rows that still count (e.g. dated on or before as_of). -#}
+{% macro delete_vanished_keys(key, upstream, where=none) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where {{ key }} not in (select {{ key }} from {{ upstream }} where {{ key }} is not null)
+        where {{ key }} not in (
+            select {{ key }} from {{ upstream }} where {{ key }} is not null{% if where %} and ({{ where }}){% endif %}
+        )
     {%- else -%}
         select 1
     {%- endif -%}

@@ -2,67 +2,42 @@
     Customer-keyed incremental marts (customer_lifecycle, member_tier_history).
 
     Those marts are a function of each customer's purchases and of as_of. Between two daily builds most
-    customers' purchases do not change, so an incremental build recomputes only the customers whose
-    purchases changed (a new or re-exported order, a refund, an identity merge moving orders), plus what
-    the later as_of adds (the model decides: threshold crossings for the lifecycle, new snapshot dates for
-    the tiers). It recomputes everyone when the saved state cannot be trusted: no state yet, the model's
+    customers' orders do not change, so an incremental build recomputes only the customers whose orders
+    changed (a new or re-exported order, a refund, an identity merge moving orders), plus what the later
+    as_of adds (the model decides: threshold crossings for the lifecycle, new snapshot dates for the
+    tiers). It recomputes everyone when its earlier rows cannot be trusted: none yet, the model's
     settings (vars) changed, or as_of moved backwards (a backfill of a past day).
 
-    State kept between builds, per model, in the intermediate schema (never published to serving):
-      <model>__purchase_state   one row per customer with a purchase up to as_of: a fingerprint of their
-                                purchases (dates[, net amounts]; rows_fingerprint), first and
-                                last purchase day
-      <model>__build_state      one row: the as_of and the settings of the last build
-    A pre-hook writes this build's purchase state to `<model>__purchase_state_next`; the model compares it
-    with the saved one; a post-hook swaps it in. Hooks run in the model's transaction, so a failed build
-    keeps the old state and the old rows.
+    The state is in the dbt graph, not in tables a hook makes (DECISIONLOG "Customer state is a model"):
+      - int_customer_order_state: per customer, the fingerprints of their orders and when a build last
+        saw each change (purchases_changed_at, spend_changed_at);
+      - the mart's own rows: each carries the build that wrote it (`_built_at`), that build's as_of
+        (`_built_as_of`) and settings (`_built_settings`); bookkeeping, not served.
+    A build recomputes the customers whose change is later than the mart's newest `_built_at`: what it
+    has not seen yet, also after a build that failed or did not select it.
 -#}
 
-{% macro customer_state_relation(suffix) -%}
-    {{ return(api.Relation.create(
-        database=this.database,
-        schema=generate_schema_name('intermediate', model) | trim,
-        identifier=this.identifier ~ '__' ~ suffix,
-    )) }}
+{#- SQL (one row): the model's previous build, read from the rows written before this build (so the same
+    in the model's select and in its post-hook, after this build's rows went in): its stamp, its as_of,
+    and recompute_all, true when its rows cannot be reused (none, other settings, as_of moved back). -#}
+{% macro customer_state_previous_build(settings) -%}
+    select
+        max(_built_at) as built_at,
+        max(_built_as_of) as as_of_date,
+        (
+            max(_built_at) is null
+            or max(case when _built_settings <> '{{ settings }}' then 1 else 0 end) = 1
+            or {{ marts_as_of() }} < max(_built_as_of)
+        ) as recompute_all
+    from {{ this }}
+    where _built_at < {{ built_at() }}
 {%- endmacro %}
 
-{#- True when an incremental build can rely on the saved state (else every customer is recomputed). -#}
-{% macro customer_state_exists() -%}
-    {%- if not execute -%}{{ return(false) }}{%- endif -%}
-    {%- for suffix in ['purchase_state', 'build_state'] -%}
-        {%- set relation = customer_state_relation(suffix) -%}
-        {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
-            {{ return(false) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(true) }}
-{%- endmacro %}
-
-{#- Pre-hook: this build's purchase state. with_amounts: the state covers every order that moves money
-    (macros/marts_net_spend.sql: purchases and non-purchases, their dates, net amounts and purchase flag),
-    as the tiers' spend rule does; else the purchase dates only. -#}
-{% macro customer_state_write_next(with_amounts=false) -%}
-    {%- if config.get('materialized') != 'incremental' -%}{{ return('') }}{%- endif -%}
-    {%- set next_state = customer_state_relation('purchase_state_next') -%}
-    create schema if not exists {{ next_state.schema }};
-    create or replace table {{ next_state }} as
-    {%- if with_amounts %}
-    select
-        customer_id,
-        {{ rows_fingerprint(['order_date', 'net_amount', 'is_purchase']) }} as purchase_fingerprint,
-        min(case when is_purchase then order_date end) as first_purchase_date,
-        max(case when is_purchase then order_date end) as last_purchase_date
-    from ({{ marts_spend_orders() }}) as spend_orders
-    {%- else %}
-    select
-        customer_id,
-        {{ rows_fingerprint(['purchase_date']) }} as purchase_fingerprint,
-        min(purchase_date) as first_purchase_date,
-        max(purchase_date) as last_purchase_date
-    from {{ ref('repurchase_purchases') }}
-    {%- endif %}
-    where customer_id is not null
-    group by customer_id
+{#- The bookkeeping columns of a customer-keyed incremental mart's rows. -#}
+{% macro customer_state_bookkeeping(settings) -%}
+        {{ built_at() }} as _built_at,
+        cast({{ marts_as_of() }} as date) as _built_as_of,
+        cast('{{ settings }}' as {{ dbt.type_string() }}) as _built_settings
 {%- endmacro %}
 
 {#- Aggregate fingerprint of a set of rows (a multiset: two equal rows count twice), e.g. a customer's
@@ -89,56 +64,6 @@
     md5({{ sorted_list(row_text, ',') }})
 {%- endmacro %}
 
-{#- SQL boolean: every customer must be recomputed (settings changed or as_of moved backwards). Needs the
-    saved state (customer_state_exists()). -#}
-{% macro customer_state_full_rebuild(settings) -%}
-    (
-        select count(*) > 0
-        from {{ customer_state_relation('build_state') }} as saved_build
-        cross join {{ ref('repurchase_as_of') }} as current_as_of
-        where saved_build.settings <> '{{ settings }}'
-            or current_as_of.as_of_date < saved_build.as_of_date
-    )
-{%- endmacro %}
-
-{#- SQL boolean over a column of customer ids: the customer's purchases changed or are new. -#}
-{% macro customer_state_purchases_changed(customer_id_expr) -%}
-    {{ customer_id_expr }} in (
-        select next_state.customer_id
-        from {{ customer_state_relation('purchase_state_next') }} as next_state
-        left join {{ customer_state_relation('purchase_state') }} as saved_state
-            on saved_state.customer_id = next_state.customer_id
-        where saved_state.customer_id is null
-            or saved_state.purchase_fingerprint <> next_state.purchase_fingerprint
-    )
-{%- endmacro %}
-
-{#- SQL scalar: the as_of of the last build. -#}
-{% macro customer_state_saved_as_of() -%}
-    (select as_of_date from {{ customer_state_relation('build_state') }})
-{%- endmacro %}
-
-{#- Post-hook: delete the rows of customers without purchases any more (merged into another id, or none
-    up to as_of) on incremental builds, then keep this build's state. -#}
-{% macro customer_state_save(settings) -%}
-    {#- Built as a table (macro incremental_materialization: Spark), the model keeps no state. -#}
-    {%- if config.get('materialized') != 'incremental' -%}{{ return('') }}{%- endif -%}
-    {%- set next_state = customer_state_relation('purchase_state_next') -%}
-    {%- set purchase_state = customer_state_relation('purchase_state') -%}
-    {%- set build_state = customer_state_relation('build_state') -%}
-    {%- if is_incremental() %}
-    delete from {{ this }}
-    where customer_id not in (select customer_id from {{ next_state }});
-    {%- endif %}
-    drop table if exists {{ purchase_state }};
-    alter table {{ next_state }} rename to {{ purchase_state.identifier }};
-    create or replace table {{ build_state }} as
-    select
-        as_of_date,
-        cast('{{ settings }}' as {{ dbt.type_string() }}) as settings
-    from {{ ref('repurchase_as_of') }}
-{%- endmacro %}
-
 {#- The thresholds each model depends on, as one string: a change forces a full recompute. -#}
 {% macro lifecycle_settings() -%}
     {{- [var('lifecycle_new_days'), var('lifecycle_active_days'), var('lifecycle_silent_days'),
@@ -151,17 +76,29 @@
          var('tier_diamond_min_orders')] | join('|') -}}
 {%- endmacro %}
 
-{#- Pre-hook of member_tier_history (after customer_state_write_next): delete the snapshots the build
-    recomputes: those of customers whose purchases changed and every snapshot dated on or after the last
-    as_of; all of them when the state cannot be trusted. -#}
-{% macro tier_history_delete_stale() -%}
+{#- Post-hook of member_tier_history (strategy append): delete the earlier rows this build replaced: all
+    of them when recompute_all, else the snapshots dated on or after the previous as_of, those of
+    customers whose orders changed since, and those of customers without a purchase any more. -#}
+{% macro tier_history_delete_replaced() -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        {%- if customer_state_exists() %}
-        where {{ customer_state_full_rebuild(tier_settings()) }}
-            or snapshot_date >= {{ customer_state_saved_as_of() }}
-            or {{ customer_state_purchases_changed('customer_id') }}
-        {%- endif %}
+        where _built_at < {{ built_at() }}
+            and (
+                (select recompute_all from ({{ customer_state_previous_build(tier_settings()) }}) as previous_build)
+                or snapshot_date >= (
+                    select as_of_date from ({{ customer_state_previous_build(tier_settings()) }}) as previous_build
+                )
+                or customer_id in (
+                    select state.customer_id
+                    from {{ ref('int_customer_order_state') }} as state
+                    where state.spend_changed_at > (
+                        select built_at from ({{ customer_state_previous_build(tier_settings()) }}) as previous_build
+                    )
+                )
+                or customer_id not in (
+                    select customer_id from {{ ref('int_customer_order_state') }} where purchase_count > 0
+                )
+            )
     {%- else -%}
         select 1
     {%- endif -%}

@@ -45,8 +45,9 @@ def snapshot(paths: DataPaths) -> dict[str, tuple[pd.DataFrame, int]]:
 
 
 def changed_or_new(before: pd.DataFrame, after: pd.DataFrame, key: str) -> set[str]:
-    """Keys of ``after`` that are absent from ``before`` or whose row differs (nulls equal to nulls)."""
-    columns = [c for c in after.columns if c != "_rowid"]
+    """Keys of ``after`` that are absent from ``before`` or whose row differs (nulls equal to nulls), the
+    build's bookkeeping (`_built_at`: which build wrote the row) aside."""
+    columns = [c for c in after.columns if c != "_rowid" and not c.startswith("_built")]
     merged = after[columns].merge(before[columns], on=key, how="left", suffixes=("", "__old"), indicator=True)
     changed = merged["_merge"] == "left_only"
     for column in columns:
@@ -58,7 +59,8 @@ def changed_or_new(before: pd.DataFrame, after: pd.DataFrame, key: str) -> set[s
 
 
 def sorted_frame(frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    return frame.drop(columns="_rowid").sort_values(key).reset_index(drop=True)
+    bookkeeping = [c for c in frame.columns if c == "_rowid" or c.startswith("_built")]
+    return frame.drop(columns=bookkeeping).sort_values(key).reset_index(drop=True)
 
 
 def stale_touch_customer(paths: DataPaths) -> str:
@@ -112,6 +114,8 @@ def test_second_run_writes_only_new_and_changed_orders(data_dir: DataPaths, tmp_
         written = set(after.loc[after["_rowid"] > before_max, key])
         expected = changed_or_new(before, after, key)
         assert written == expected, (table, len(written), len(expected))
+        if "_built_at" in after.columns:  # the stamp marks exactly the rows this build wrote
+            assert set(after.loc[after["_built_at"] == after["_built_at"].max(), key]) == written, table
         print(f"{table}: {len(written)} of {len(after)} rows written ({len(set(before[key]))} before)")
         # Proportional to the new file, not to the history.
         assert len(written) < 0.25 * len(after), (table, len(written), len(after))

@@ -78,9 +78,17 @@ def test_every_mart_enforces_its_contract(manifest: dict[str, Any]) -> None:
 
 def test_personal_data_columns_are_the_decided_ones(manifest: dict[str, Any]) -> None:
     marts = declared_columns(manifest)
-    pii = {
-        (table, column) for table, columns in marts.items() for column, is_pii in columns.items() if is_pii
+    left_out = {
+        (table, column) for table, columns in marts.items() for column, is_left_out in columns.items() if is_left_out
     }
+    # Besides personal data, the marts' bookkeeping is left out: the `_built_*` columns of the incremental
+    # marts (which build wrote a row, its as_of and settings), and nothing else.
+    bookkeeping = {(table, column) for table, column in left_out if column.startswith("_built")}
+    assert {table for table, _ in bookkeeping} == {"fct_orders", "customer_lifecycle", "member_tier_history"}
+    for table, column in bookkeeping:
+        meta = _meta(_models(manifest, SERVED_SCHEMA)[table]["columns"][column])
+        assert meta.get("bookkeeping") is True and not meta.get(PII_META_KEY), (table, column)
+    pii = left_out - bookkeeping
     # The display form of the phone, the clear member card and the birthday are the personal data in the
     # marts (keyed hashes stand in for phones, a mask for the card, the fired trigger for the birthday);
     # they stay in the warehouse for restricted exports and the birthday trigger.
@@ -158,7 +166,10 @@ def test_publishing_leaves_every_pii_column_out(manifest: dict[str, Any], tmp_pa
     published = publish_serving_copy(warehouse, serving, version="v1")
 
     assert published.dropped_columns == {
-        "dim_customers": ["phone_masked", "member_card", "birth_month_day", "birth_year"]
+        "dim_customers": ["phone_masked", "member_card", "birth_month_day", "birth_year"],
+        "fct_orders": ["_built_at"],
+        "customer_lifecycle": ["_built_at", "_built_as_of", "_built_settings"],
+        "member_tier_history": ["_built_at", "_built_as_of", "_built_settings"],
     }
     declared = declared_columns(manifest)
     tables = _published_columns(serving)
@@ -222,3 +233,18 @@ def test_the_predictive_clv_marts_are_declared_in_the_project(manifest: dict[str
         "clv_holdout_check",
     } <= set(marts)
     assert not any(marts["customer_clv_predicted"].values())
+
+
+def test_bookkeeping_columns_are_left_out_and_must_be_true_or_false() -> None:
+    # A mart's bookkeeping (the stamp and inputs of the build that wrote a row: DECISIONLOG "Customer state
+    # is a model") is documented like any column and left out like personal data.
+    def manifest_with(meta: dict[str, Any]) -> dict[str, Any]:
+        columns = {"id": {"name": "id"}, "_built_at": {"name": "_built_at", "config": {"meta": meta}}}
+        node = {"resource_type": "model", "schema": "marts", "name": "fct_a", "columns": columns,
+                "original_file_path": "models/marts/fct_a.sql"}  # fmt: skip
+        return {"nodes": {"model.p.fct_a": node}}
+
+    assert declared_columns(manifest_with({"bookkeeping": True})) == {"fct_a": {"id": False, "_built_at": True}}
+    assert declared_columns(manifest_with({"bookkeeping": False})) == {"fct_a": {"id": False, "_built_at": False}}
+    with pytest.raises(ServingError, match=r"fct_a\._built_at has meta bookkeeping: 'yes'"):
+        declared_columns(manifest_with({"bookkeeping": "yes"}))

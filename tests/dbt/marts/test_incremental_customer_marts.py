@@ -30,10 +30,13 @@ from transform.dbt import run_dbt, vars_arg
 pytestmark = pytest.mark.e2e
 
 MARTS = {"customer_lifecycle": "spell_id", "member_tier_history": ["customer_id", "snapshot_date"]}
+STATE = "int_customer_order_state"  # per customer: what the two marts recompute from
+# when a build saw a customer's orders change: differs from a full rebuild by design
+STATE_STAMPS = ["purchases_changed_at", "spend_changed_at"]
 KPI_CELLS = {"int_kpi_monthly_cells": "month", "int_kpi_quarterly_cells": "quarter"}
 KPI_KEY = ["period_start", "dimension", "dimension_value"]
 SELECT = ("+customer_lifecycle", "+member_tier_history", *(f"+{name}" for name in KPI_CELLS))
-AS_OF_MODELS = ("repurchase_as_of", "repurchase_purchases", *MARTS, *KPI_CELLS)
+AS_OF_MODELS = ("repurchase_as_of", "repurchase_purchases", "fct_orders", STATE, *MARTS, *KPI_CELLS)
 
 
 def load(data_dir: Path) -> None:
@@ -149,7 +152,23 @@ def read_with_orders(data_dir: Path) -> tuple[dict[str, pd.DataFrame], pd.DataFr
 
 
 def canonical(rows: pd.DataFrame, key: str | list[str]) -> pd.DataFrame:
-    return rows.drop(columns="_kept").sort_values(key).reset_index(drop=True)
+    """The rows without the mark and the build's bookkeeping (`_built_*`: which build wrote a row, its as_of
+    and settings), sorted: what a full rebuild must equal."""
+    bookkeeping = [c for c in rows.columns if c == "_kept" or c.startswith("_built")]
+    return rows.drop(columns=bookkeeping).sort_values(key).reset_index(drop=True)
+
+
+def read_state(data_dir: Path) -> pd.DataFrame:
+    """int_customer_order_state, with `_last_build` per stamp column: the row's value is that build's stamp."""
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        rows = con.execute(f"select * from intermediate.{STATE}").df()
+    for column in STATE_STAMPS:
+        rows[f"{column}_last"] = rows[column] == rows["_built_at"].max()
+    return rows.sort_values("customer_id").reset_index(drop=True)
+
+
+def state_values(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[[c for c in rows.columns if not c.startswith("_built") and not c.startswith(tuple(STATE_STAMPS))]]
 
 
 def purchase_days(purchases: pd.DataFrame, with_amounts: bool) -> pd.Series:
@@ -205,6 +224,21 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     dbt(["run", "--select", *SELECT, *as_of_vars(day_2)], data_dir, work_dir)
     marts_2, purchases_2, orders_2 = read_with_orders(data_dir)
     cells_2 = read_kpi_cells(data_dir)
+    state_2 = read_state(data_dir)
+
+    # The state saw exactly the customers whose purchase days, or orders that move money, changed (pandas,
+    # from the marts' inputs of both builds), and holds every customer with an order up to as_of.
+    assert set(state_2["customer_id"]) == set(orders_2["customer_id"])
+    changed_purchases = changed_customers(purchases_1, purchases_2, with_amounts=False)
+    buyers = state_2["purchase_count"] > 0
+    assert set(state_2.loc[state_2["purchases_changed_at_last"] & buyers, "customer_id"]) == changed_purchases
+    changed_spend = changed_customers(orders_1, orders_2, with_amounts=True)
+    assert set(state_2.loc[state_2["spend_changed_at_last"], "customer_id"]) == changed_spend
+    assert 0 < len(changed_spend) < 0.5 * len(state_2), len(changed_spend)
+    # it recomputed (wrote) the day's customers, not everyone
+    written_state = state_2["_built_at"] == state_2["_built_at"].max()
+    assert changed_spend <= set(state_2.loc[written_state, "customer_id"])
+    assert written_state.sum() < 0.5 * len(state_2), written_state.sum()
 
     spells_1, spells_2 = marts_1["customer_lifecycle"], marts_2["customer_lifecycle"]
     rewritten = set(spells_2.loc[~spells_2["_kept"], "customer_id"])
@@ -243,10 +277,11 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
         # the data tests of the cells (where "__last_build__") see the rewritten rows
         assert cells["_last_build"].equals(~cells["_kept"]), name
 
-    dbt(["run", "--select", *MARTS, *KPI_CELLS, "--full-refresh", *as_of_vars(day_2)], data_dir, work_dir)
+    dbt(["run", "--select", STATE, *MARTS, *KPI_CELLS, "--full-refresh", *as_of_vars(day_2)], data_dir, work_dir)
     rebuilt, _ = read(data_dir)
     for name, key in MARTS.items():
         pd.testing.assert_frame_equal(canonical(marts_2[name], key), canonical(rebuilt[name], key), obj=name)
+    pd.testing.assert_frame_equal(state_values(state_2), state_values(read_state(data_dir)), obj=STATE)
     for name, rows in read_kpi_cells(data_dir).items():
         pd.testing.assert_frame_equal(
             cells_2[name].drop(columns=CELLS_BOOKKEEPING), rows.drop(columns=CELLS_BOOKKEEPING), obj=name
@@ -272,8 +307,12 @@ def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(
         dbt(["run", "--select", *AS_OF_MODELS, *args], data_dir, work_dir)
         incremental, purchases = read(data_dir)
         incremental_cells = read_kpi_cells(data_dir)
-        dbt(["run", "--select", *MARTS, *KPI_CELLS, "--full-refresh", *args], data_dir, work_dir)
+        incremental_state = read_state(data_dir)
+        dbt(["run", "--select", STATE, *MARTS, *KPI_CELLS, "--full-refresh", *args], data_dir, work_dir)
         rebuilt, _ = read(data_dir)
+        pd.testing.assert_frame_equal(
+            state_values(incremental_state), state_values(read_state(data_dir)), obj=f"{label}: {STATE}"
+        )
         for name, key in MARTS.items():
             pd.testing.assert_frame_equal(
                 canonical(incremental[name], key), canonical(rebuilt[name], key), obj=f"{label}: {name}"

@@ -45,7 +45,8 @@ final as (
         orders.net_amount,
         orders.item_count,
         orders.is_purchase,
-        coalesce(record_identity.identity_status, 'no_identifier') as identity_status
+        coalesce(record_identity.identity_status, 'no_identifier') as identity_status,
+        {{ built_at() }} as _built_at
     from orders
     left join record_identity
         on record_identity.record_key = orders.order_key

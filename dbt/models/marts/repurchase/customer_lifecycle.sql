@@ -13,17 +13,17 @@
     valid_to is inclusive; null for the spell in force on as_of (is_current).
 
     Incremental (the lifecycle snapshot): a build recomputes only the customers whose spells can have
-    changed since the last build — new or changed purchases, a threshold crossed between the last as_of
-    and this one — and replaces their rows (delete+insert on customer_id); see
-    macros/marts_customer_state.sql. It equals a full rebuild. -#}
+    changed since the last build — purchases changed since (int_customer_order_state), a threshold
+    crossed between the last as_of and this one — and replaces their rows (delete+insert on customer_id);
+    everyone when the vars changed or as_of moved back; customers without a purchase any more lose their
+    rows (post-hook). See macros/marts_customer_state.sql. It equals a full rebuild, bookkeeping aside. -#}
 {{
     config(
         materialized=incremental_materialization(),
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook="{{ customer_state_write_next() }}",
-        post_hook="{{ customer_state_save(lifecycle_settings()) }}",
+        post_hook="{{ delete_vanished_keys('customer_id', ref('int_customer_order_state'), 'purchase_count > 0') }}",
     )
 }}
 {%- set new_days = var('lifecycle_new_days') -%}
@@ -32,8 +32,7 @@
 {%- set loyal_tenure = var('lifecycle_loyal_min_tenure_days') -%}
 {%- set loyal_purchases = var('lifecycle_loyal_min_purchases') -%}
 
-{%- set incremental_build = is_incremental() -%}
-{%- set use_state = incremental_build and customer_state_exists() -%}
+-- depends_on: {{ ref('int_customer_order_state') }}
 
 with
 
@@ -43,32 +42,34 @@ as_of as (
 
 ),
 
-{% if incremental_build %}
-next_state as (
+{% if is_incremental() %}
+previous_build as (
 
-    select * from {{ customer_state_relation('purchase_state_next') }}
+    {{ customer_state_previous_build(lifecycle_settings()) }}
 
 ),
 
--- Customers whose spells can differ from the saved ones (everyone when the state cannot be trusted):
--- changed purchases, or a stage threshold day after the last build's as_of and up to this one.
+-- Customers whose spells can differ from the stored ones (everyone when those cannot be reused): purchases
+-- changed since the last build, or a stage threshold day after the last build's as_of and up to this one.
 affected_customers as (
 
-    select next_state.customer_id
-    from next_state
-    {% if use_state %}
+    select state.customer_id
+    from {{ ref('int_customer_order_state') }} as state
+    cross join previous_build
     cross join as_of
-    where {{ customer_state_full_rebuild(lifecycle_settings()) }}
-        or {{ customer_state_purchases_changed('next_state.customer_id') }}
-        {% for threshold_day in [
-            marts_add_days(new_days + 1, 'next_state.first_purchase_date'),
-            marts_add_days(loyal_tenure, 'next_state.first_purchase_date'),
-            marts_add_days(active_days + 1, 'next_state.last_purchase_date'),
-            marts_add_days(silent_days + 1, 'next_state.last_purchase_date'),
-        ] %}
-        or ({{ threshold_day }} > {{ customer_state_saved_as_of() }} and {{ threshold_day }} <= as_of.as_of_date)
-        {%- endfor %}
-    {% endif %}
+    where state.purchase_count > 0
+        and (
+            previous_build.recompute_all
+            or state.purchases_changed_at > previous_build.built_at
+            {% for threshold_day in [
+                marts_add_days(new_days + 1, 'state.first_purchase_date'),
+                marts_add_days(loyal_tenure, 'state.first_purchase_date'),
+                marts_add_days(active_days + 1, 'state.last_purchase_date'),
+                marts_add_days(silent_days + 1, 'state.last_purchase_date'),
+            ] %}
+            or ({{ threshold_day }} > previous_build.as_of_date and {{ threshold_day }} <= as_of.as_of_date)
+            {%- endfor %}
+        )
 
 ),
 
@@ -77,7 +78,7 @@ purchases as (
 
     select * from {{ ref('repurchase_purchases') }}
     where customer_id is not null
-    {% if incremental_build %}
+    {% if is_incremental() %}
         and customer_id in (select customer_id from affected_customers)
     {% endif %}
 
@@ -217,7 +218,8 @@ final as (
         cast(stage as {{ dbt.type_string() }}) as stage,
         cast(valid_from as date) as valid_from,
         cast({{ marts_add_days(-1, 'next_valid_from') }} as date) as valid_to,
-        cast(next_valid_from is null as boolean) as is_current
+        cast(next_valid_from is null as boolean) as is_current,
+        {{ customer_state_bookkeeping(lifecycle_settings()) }}
     from bounded
 
 )

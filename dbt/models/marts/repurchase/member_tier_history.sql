@@ -5,30 +5,44 @@
     absent from a snapshot had no purchase in its window (tier 'none'). Built without a range join: a purchase counts towards the
     snapshots at the ends of its own month and the next window-1 months, and towards as_of.
 
-    Incremental: past snapshots of a customer whose purchases did not change stay as they are. A build
-    deletes (pre-hook) and recomputes the snapshots of customers whose purchases changed, plus every
-    snapshot dated on or after the last build's as_of (the new day's as_of snapshot and any month end
-    passed since); everything when the tier vars changed or as_of moved back. Equals a full rebuild; see
-    macros/marts_customer_state.sql. -#}
+    Incremental: past snapshots of a customer whose orders did not change stay as they are. A build
+    recomputes the snapshots of customers whose orders changed since the last build
+    (int_customer_order_state.spend_changed_at), plus every snapshot dated on or after the last build's
+    as_of (the new day's as_of snapshot and any month end passed since); everything when the tier vars
+    changed or as_of moved back. It appends them, and a post-hook deletes the earlier rows they replace.
+    Equals a full rebuild, bookkeeping aside; see macros/marts_customer_state.sql. -#}
 {{
     config(
         materialized=incremental_materialization(),
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook=["{{ customer_state_write_next(with_amounts=true) }}", "{{ tier_history_delete_stale() }}"],
-        post_hook="{{ customer_state_save(tier_settings()) }}",
+        post_hook="{{ tier_history_delete_replaced() }}",
     )
 }}
 {%- set window_months = var('tier_window_months') -%}
-{%- set use_state = is_incremental() and customer_state_exists() -%}
-{%- if use_state -%}
-{%- set recompute_customer -%}
-    ({{ customer_state_full_rebuild(tier_settings()) }} or {{ customer_state_purchases_changed('customer_id') }})
-{%- endset -%}
-{%- endif %}
+
+-- depends_on: {{ ref('int_customer_order_state') }}
 
 with
 
+{% if is_incremental() %}
+previous_build as (
+
+    {{ customer_state_previous_build(tier_settings()) }}
+
+),
+
+recomputed_customers as (
+
+    select state.customer_id
+    from {{ ref('int_customer_order_state') }} as state
+    cross join previous_build
+    where previous_build.recompute_all
+        or state.spend_changed_at > previous_build.built_at
+
+),
+
+{% endif %}
 purchases as (
 
     -- every order that moves money (the one net-spend rule, macros/marts_net_spend.sql); purchase_date is
@@ -36,11 +50,13 @@ purchases as (
     select customer_id, order_date as purchase_date, net_amount, is_purchase
     from ({{ marts_spend_orders() }}) as spend_orders
     where customer_id is not null
-    {% if use_state %}
+    {% if is_incremental() %}
         -- unchanged customers only need the purchases that reach a snapshot on or after the last as_of
         and (
-            {{ recompute_customer }}
-            or purchase_date > {{ marts_add_months(-window_months, customer_state_saved_as_of()) }}
+            customer_id in (select customer_id from recomputed_customers)
+            or purchase_date > (
+                select {{ marts_add_months(-window_months, 'as_of_date') }} from previous_build
+            )
         )
     {% endif %}
 
@@ -126,13 +142,14 @@ final as (
         cast(snapshot_date as date) as snapshot_date,
         cast(rolling_spend as decimal(18, 2)) as rolling_spend,
         cast(rolling_orders as integer) as rolling_orders,
-        cast({{ marts_member_tier('rolling_spend', 'rolling_orders') }} as {{ dbt.type_string() }}) as tier
+        cast({{ marts_member_tier('rolling_spend', 'rolling_orders') }} as {{ dbt.type_string() }}) as tier,
+        {{ customer_state_bookkeeping(tier_settings()) }}
     from snapshots
 
 )
 
 select * from final
-{% if use_state %}
-where {{ recompute_customer }}
-    or snapshot_date >= {{ customer_state_saved_as_of() }}
+{% if is_incremental() %}
+where customer_id in (select customer_id from recomputed_customers)
+    or snapshot_date >= (select as_of_date from previous_build)
 {% endif %}

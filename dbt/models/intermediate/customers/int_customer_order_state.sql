@@ -1,0 +1,179 @@
+{#-
+    One row per customer with an order on or before as_of (fct_orders, every order that moves money:
+    macros/marts_net_spend.sql): what the customer-keyed incremental marts (customer_lifecycle,
+    member_tier_history) need to know to recompute only the customers whose orders changed. The state
+    is this model's rows, in the dbt graph (DECISIONLOG "Customer state is a model"):
+
+      purchase_fingerprint  the customer's purchase days (rows_fingerprint; null without a purchase)
+      spend_fingerprint     day, net amount and purchase flag of every order (the tiers' spend rule)
+      purchases_changed_at  when a build last saw purchase_fingerprint change (the build's stamp)
+      spend_changed_at      the same for spend_fingerprint
+      _built_at, _built_as_of  the build that wrote the row, and its as_of
+
+    A consumer recomputes the customers whose *_changed_at is later than its own newest `_built_at`: the
+    changes it has not seen, also when it failed or was not selected in between.
+
+    Incremental (proportional to the day): a build recomputes the customers
+      - of an order fct_orders wrote since this model's last build (fct_orders._built_at), or dated after
+        the last build's as_of (a later as_of brings older-exported orders into scope);
+      - whose number of orders changed (an order moved to another customer by an identity merge, or
+        vanished): a count per customer, no fingerprint;
+    and everyone when as_of moved back (a backfill of a past day). Customers without an order any more
+    are deleted (post-hook). Equals a full rebuild, stamps aside (tests/dbt/marts/test_incremental_customer_marts.py).
+-#}
+{{
+    config(
+        materialized=incremental_materialization(),
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ delete_vanished_keys('customer_id', ref('fct_orders'), 'cast(ordered_at as date) <= ' ~ marts_as_of()) }}",
+    )
+}}
+
+with
+
+as_of as (
+
+    select as_of_date from {{ ref('repurchase_as_of') }}
+
+),
+
+orders as (
+
+    select
+        orders.customer_id,
+        cast(orders.ordered_at as date) as order_date,
+        orders.net_amount,
+        orders.is_purchase,
+        orders._built_at
+    from {{ ref('fct_orders') }} as orders
+    cross join as_of
+    where orders.customer_id is not null
+        and cast(orders.ordered_at as date) <= as_of.as_of_date
+
+),
+
+{% if is_incremental() %}
+previous as (
+
+    select * from {{ this }}
+
+),
+
+previous_build as (
+
+    select max(_built_at) as built_at, max(_built_as_of) as as_of_date from previous
+
+),
+
+order_counts as (
+
+    select customer_id, count(*) as order_count
+    from orders
+    group by customer_id
+
+),
+
+affected_customers as (
+
+    select orders.customer_id
+    from orders
+    cross join previous_build
+    cross join as_of
+    where previous_build.built_at is null
+        or as_of.as_of_date < previous_build.as_of_date
+        or orders._built_at > previous_build.built_at
+        or orders.order_date > previous_build.as_of_date
+    union
+    select order_counts.customer_id
+    from order_counts
+    left join previous
+        on previous.customer_id = order_counts.customer_id
+    where previous.order_count is distinct from order_counts.order_count
+
+),
+
+{% endif %}
+spend_state as (
+
+    select
+        orders.customer_id,
+        count(*) as order_count,
+        {{ rows_fingerprint(['orders.order_date', 'orders.net_amount', 'orders.is_purchase']) }} as spend_fingerprint
+    from orders
+    {% if is_incremental() %}
+    where orders.customer_id in (select customer_id from affected_customers)
+    {% endif %}
+    group by orders.customer_id
+
+),
+
+purchase_state as (
+
+    select
+        orders.customer_id,
+        count(*) as purchase_count,
+        {{ rows_fingerprint(['orders.order_date']) }} as purchase_fingerprint,
+        min(orders.order_date) as first_purchase_date,
+        max(orders.order_date) as last_purchase_date
+    from orders
+    where orders.is_purchase
+    {% if is_incremental() %}
+        and orders.customer_id in (select customer_id from affected_customers)
+    {% endif %}
+    group by orders.customer_id
+
+),
+
+state as (
+
+    select
+        spend_state.*,
+        coalesce(purchase_state.purchase_count, 0) as purchase_count,
+        purchase_state.purchase_fingerprint,
+        purchase_state.first_purchase_date,
+        purchase_state.last_purchase_date
+    from spend_state
+    left join purchase_state
+        on purchase_state.customer_id = spend_state.customer_id
+
+),
+
+final as (
+
+    select
+        cast(state.customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(state.order_count as integer) as order_count,
+        cast(state.purchase_count as integer) as purchase_count,
+        cast(state.purchase_fingerprint as {{ dbt.type_string() }}) as purchase_fingerprint,
+        cast(state.spend_fingerprint as {{ dbt.type_string() }}) as spend_fingerprint,
+        cast(state.first_purchase_date as date) as first_purchase_date,
+        cast(state.last_purchase_date as date) as last_purchase_date,
+        {% if is_incremental() %}
+        cast(case
+            when previous.customer_id is not null
+                and previous.purchase_fingerprint is not distinct from state.purchase_fingerprint
+                then previous.purchases_changed_at
+            else {{ built_at() }}
+        end as timestamp) as purchases_changed_at,
+        cast(case
+            when previous.spend_fingerprint = state.spend_fingerprint then previous.spend_changed_at
+            else {{ built_at() }}
+        end as timestamp) as spend_changed_at,
+        {% else %}
+        cast({{ built_at() }} as timestamp) as purchases_changed_at,
+        cast({{ built_at() }} as timestamp) as spend_changed_at,
+        {% endif %}
+        cast({{ built_at() }} as timestamp) as _built_at,
+        cast(as_of.as_of_date as date) as _built_as_of
+    from state
+    cross join as_of
+    {% if is_incremental() %}
+    left join previous
+        on previous.customer_id = state.customer_id
+    {% endif %}
+
+)
+
+select * from final
