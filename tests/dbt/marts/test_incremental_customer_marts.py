@@ -263,6 +263,10 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     assert 0 < len(written) < 0.2 * len(tiers_2), (len(written), len(tiers_2))
     assert (tiers_2["snapshot_date"] == pd.Timestamp(day_2)).sum() > 0  # the new as_of snapshot
     assert (tiers_2["snapshot_date"] == pd.Timestamp(day_1)).sum() == 0  # day 1 is no month end
+    # the data tests of both marts (where "__last_build__") see exactly the rows this build wrote
+    for name in MARTS:
+        rows = marts_2[name]
+        assert (rows["_built_at"] == rows["_built_at"].max()).equals(~rows["_kept"]), name
 
     # KPI cells: the periods whose window holds a changed purchase or return (the new export's days, old
     # orders an identity merge moved), or that end on or after the earlier as_of; the others kept.
