@@ -74,8 +74,29 @@ integers as (
 
 ),
 
+{% if is_incremental() %}
+-- The month ends on or after the last build's as_of and before this one (usually none or one): the only
+-- month-end snapshots a customer whose orders did not change can gain.
+new_month_ends as (
+
+    select distinct new_ends.snapshot_date
+    from (
+        select {{ marts_period_end('month', marts_add_months('integers.n', 'previous_build.as_of_date')) }}
+            as snapshot_date
+        from previous_build
+        cross join ({{ marts_integers(3) }}) as integers
+    ) as new_ends
+    cross join previous_build
+    cross join as_of
+    where new_ends.snapshot_date >= previous_build.as_of_date
+        and new_ends.snapshot_date < as_of.as_of_date
+
+),
+
+{% endif %}
 month_end_candidates as (
 
+    -- each purchase counts towards the ends of its own month and the next window-1 months
     select
         purchases.customer_id,
         purchases.purchase_date,
@@ -86,6 +107,22 @@ month_end_candidates as (
     from purchases
     cross join integers
     where integers.n < {{ window_months }}
+    {% if is_incremental() %}
+        and purchases.customer_id in (select customer_id from recomputed_customers)
+    union all
+    -- the other customers: only towards the new month ends (not window_months candidates per purchase)
+    select
+        purchases.customer_id,
+        purchases.purchase_date,
+        purchases.net_amount,
+        purchases.is_purchase,
+        new_month_ends.snapshot_date
+    from purchases
+    inner join new_month_ends
+        on purchases.purchase_date <= new_month_ends.snapshot_date
+        and purchases.purchase_date > {{ marts_add_months(-window_months, 'new_month_ends.snapshot_date') }}
+    where purchases.customer_id not in (select customer_id from recomputed_customers)
+    {% endif %}
 
 ),
 
