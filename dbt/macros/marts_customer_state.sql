@@ -33,6 +33,24 @@
     where _built_at < {{ built_at() }}
 {%- endmacro %}
 
+{#- SQL (one row, column state_as_of): the as_of int_customer_order_state was last built for; stops the
+    build when that is not this build's as_of (a selection that left the state out would read a stale one:
+    missed changes, or customers whose purchases all lie after an earlier as_of). -#}
+{% macro customer_state_as_of_check() -%}
+    select
+        case
+            when max(state._built_as_of) = max(as_of.as_of_date) then max(state._built_as_of)
+            else {{ raise_data_error(
+                "'int_customer_order_state was built for as_of ' || coalesce(cast(max(state._built_as_of) as "
+                ~ dbt.type_string() ~ "), 'none') || ', not for this build''s ' || cast(max(as_of.as_of_date) as "
+                ~ dbt.type_string() ~ ") || ': build it in the same run as the models that read it (dbt build "
+                ~ "--select +" ~ this.identifier ~ ")'"
+            ) }}
+        end as state_as_of
+    from {{ ref('int_customer_order_state') }} as state
+    cross join {{ ref('repurchase_as_of') }} as as_of
+{%- endmacro %}
+
 {#- The bookkeeping columns of a customer-keyed incremental mart's rows. -#}
 {% macro customer_state_bookkeeping(settings) -%}
         {{ built_at() }} as _built_at,

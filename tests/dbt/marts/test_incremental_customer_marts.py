@@ -158,6 +158,17 @@ def canonical(rows: pd.DataFrame, key: str | list[str]) -> pd.DataFrame:
     return rows.drop(columns=bookkeeping).sort_values(key).reset_index(drop=True)
 
 
+def read_purchases(data_dir: Path) -> pd.DataFrame:
+    """repurchase_purchases (incremental, by customer) without its bookkeeping, sorted; `_last_build` = the
+    row carries the newest stamp."""
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        rows = con.execute(
+            "select * exclude (_built_at, _built_as_of), _built_at = max(_built_at) over () as _last_build "
+            "from marts.repurchase_purchases"
+        ).df()
+    return rows.sort_values("order_key").reset_index(drop=True)
+
+
 def read_state(data_dir: Path) -> pd.DataFrame:
     """int_customer_order_state, with `_last_build` per stamp column: the row's value is that build's stamp."""
     with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
@@ -225,6 +236,7 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     marts_2, purchases_2, orders_2 = read_with_orders(data_dir)
     cells_2 = read_kpi_cells(data_dir)
     state_2 = read_state(data_dir)
+    purchases_table_2 = read_purchases(data_dir)
 
     # The state saw exactly the customers whose purchase days, or orders that move money, changed (pandas,
     # from the marts' inputs of both builds), and holds every customer with an order up to as_of.
@@ -235,6 +247,11 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     changed_spend = changed_customers(orders_1, orders_2, with_amounts=True)
     assert set(state_2.loc[state_2["spend_changed_at_last"], "customer_id"]) == changed_spend
     assert 0 < len(changed_spend) < 0.5 * len(state_2), len(changed_spend)
+    # repurchase_purchases rewrote the purchases of the customers whose purchases or orders changed (and the
+    # day's unresolved purchases), not everyone's
+    written_purchases = purchases_table_2[purchases_table_2["_last_build"]]
+    assert changed_purchases <= set(written_purchases["customer_id"].dropna())
+    assert 0 < len(written_purchases) < 0.5 * len(purchases_table_2), len(written_purchases)
     # it recomputed (wrote) the day's customers, not everyone
     written_state = state_2["_built_at"] == state_2["_built_at"].max()
     assert changed_spend <= set(state_2.loc[written_state, "customer_id"])
@@ -281,8 +298,12 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
         # the data tests of the cells (where "__last_build__") see the rewritten rows
         assert cells["_last_build"].equals(~cells["_kept"]), name
 
-    dbt(["run", "--select", STATE, *MARTS, *KPI_CELLS, "--full-refresh", *as_of_vars(day_2)], data_dir, work_dir)
+    dbt(["run", "--select", "repurchase_purchases", STATE, *MARTS, *KPI_CELLS, "--full-refresh", *as_of_vars(day_2)],
+        data_dir, work_dir)
     rebuilt, _ = read(data_dir)
+    pd.testing.assert_frame_equal(
+        purchases_table_2.drop(columns="_last_build"), read_purchases(data_dir).drop(columns="_last_build")
+    )
     for name, key in MARTS.items():
         pd.testing.assert_frame_equal(canonical(marts_2[name], key), canonical(rebuilt[name], key), obj=name)
     pd.testing.assert_frame_equal(state_values(state_2), state_values(read_state(data_dir)), obj=STATE)
@@ -312,8 +333,13 @@ def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(
         incremental, purchases = read(data_dir)
         incremental_cells = read_kpi_cells(data_dir)
         incremental_state = read_state(data_dir)
-        dbt(["run", "--select", STATE, *MARTS, *KPI_CELLS, "--full-refresh", *args], data_dir, work_dir)
+        incremental_purchases = read_purchases(data_dir).drop(columns="_last_build")
+        dbt(["run", "--select", "repurchase_purchases", STATE, *MARTS, *KPI_CELLS, "--full-refresh", *args],
+            data_dir, work_dir)
         rebuilt, _ = read(data_dir)
+        pd.testing.assert_frame_equal(
+            incremental_purchases, read_purchases(data_dir).drop(columns="_last_build"), obj=f"{label}: purchases"
+        )
         pd.testing.assert_frame_equal(
             state_values(incremental_state), state_values(read_state(data_dir)), obj=f"{label}: {STATE}"
         )

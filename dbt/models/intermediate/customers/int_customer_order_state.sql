@@ -18,7 +18,9 @@
         the last build's as_of (a later as_of brings older-exported orders into scope);
       - whose number of orders changed (an order moved to another customer by an identity merge, or
         vanished): a count per customer, no fingerprint;
-    and everyone when as_of moved back (a backfill of a past day). Customers without an order any more
+    and everyone when as_of moved back (a backfill of a past day); and always its first customer, so the
+    newest `_built_as_of` says which as_of the state is for (a consumer stops on a state built for another
+    as_of: a selection that left the state out). Customers without an order any more
     are deleted (post-hook). Equals a full rebuild, stamps aside (tests/dbt/marts/test_incremental_customer_marts.py).
 -#}
 {{
@@ -91,6 +93,10 @@ affected_customers as (
     left join previous
         on previous.customer_id = order_counts.customer_id
     where previous.order_count is distinct from order_counts.order_count
+    -- and always the first customer, so that the newest _built_as_of is the as_of of the last build,
+    -- which the consumers check (customer_state_as_of_check)
+    union
+    select min(customer_id) from order_counts
 
 ),
 

@@ -57,7 +57,9 @@ affected_customers as (
     from {{ ref('int_customer_order_state') }} as state
     cross join previous_build
     cross join as_of
+    cross join ({{ customer_state_as_of_check() }}) as state_check
     where state.purchase_count > 0
+        and state_check.state_as_of is not null
         and (
             previous_build.recompute_all
             or state.purchases_changed_at > previous_build.built_at

@@ -37,8 +37,9 @@ recomputed_customers as (
     select state.customer_id
     from {{ ref('int_customer_order_state') }} as state
     cross join previous_build
-    where previous_build.recompute_all
-        or state.spend_changed_at > previous_build.built_at
+    cross join ({{ customer_state_as_of_check() }}) as state_check
+    where state_check.state_as_of is not null
+        and (previous_build.recompute_all or state.spend_changed_at > previous_build.built_at)
 
 ),
 
