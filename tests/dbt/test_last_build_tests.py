@@ -32,7 +32,9 @@ def manifest(dbt_manifest: Path) -> dict[str, Any]:
 
 
 def _models(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {node["unique_id"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    return {
+        node["unique_id"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"
+    }
 
 
 def test_the_stamped_models_are_the_decided_ones(manifest: dict[str, Any]) -> None:
@@ -61,4 +63,6 @@ def test_data_tests_of_stamped_models_check_the_last_build(manifest: dict[str, A
     assert wrong == []
     # the check above saw each model's tests (a test that cannot fail is no test)
     assert all({"not_null"} <= kinds for kinds in seen.values()), seen
-    assert {"fct_orders", "fct_order_lines"} <= {name for name, kinds in seen.items() if UNRESTRICTED in kinds}
+    assert {"fct_orders", "fct_order_lines"} <= {
+        name for name, kinds in seen.items() if UNRESTRICTED in kinds
+    }

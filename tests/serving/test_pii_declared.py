@@ -85,7 +85,9 @@ def test_personal_data_columns_are_the_decided_ones(manifest: dict[str, Any]) ->
     # marts (which build wrote a row, its as_of and settings), and nothing else.
     bookkeeping = {(table, column) for table, column in left_out if column.startswith("_built")}
     assert bookkeeping == {
-        ("fct_orders", "_built_at"), ("fct_order_lines", "_built_at"), ("fct_touch_events", "_built_at"),
+        ("fct_orders", "_built_at"),
+        ("fct_order_lines", "_built_at"),
+        ("fct_touch_events", "_built_at"),
         *(("customer_lifecycle", column) for column in ("_built_at", "_built_as_of", "_built_settings")),
         *(("member_tier_history", column) for column in ("_built_at", "_built_as_of", "_built_settings")),
     }
