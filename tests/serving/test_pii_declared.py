@@ -84,8 +84,14 @@ def test_personal_data_columns_are_the_decided_ones(manifest: dict[str, Any]) ->
     # Besides personal data, the marts' bookkeeping is left out: the `_built_*` columns of the incremental
     # marts (which build wrote a row, its as_of and settings), and nothing else.
     bookkeeping = {(table, column) for table, column in left_out if column.startswith("_built")}
-    assert {table for table, _ in bookkeeping} == {
-        "fct_orders", "repurchase_purchases", "customer_lifecycle", "member_tier_history"
+    assert bookkeeping == {
+        ("fct_orders", "_built_at"),
+        ("fct_order_lines", "_built_at"),
+        ("fct_touch_events", "_built_at"),
+        ("repurchase_purchases", "_built_at"),
+        ("repurchase_purchases", "_built_as_of"),
+        *(("customer_lifecycle", column) for column in ("_built_at", "_built_as_of", "_built_settings")),
+        *(("member_tier_history", column) for column in ("_built_at", "_built_as_of", "_built_settings")),
     }
     for table, column in bookkeeping:
         meta = _meta(_models(manifest, SERVED_SCHEMA)[table]["columns"][column])
@@ -171,6 +177,8 @@ def test_publishing_leaves_every_pii_column_out(manifest: dict[str, Any], tmp_pa
         "dim_customers": ["phone_masked", "member_card", "birth_month_day", "birth_year"],
         "fct_orders": ["_built_at"],
         "repurchase_purchases": ["_built_at", "_built_as_of"],
+        "fct_order_lines": ["_built_at"],
+        "fct_touch_events": ["_built_at"],
         "customer_lifecycle": ["_built_at", "_built_as_of", "_built_settings"],
         "member_tier_history": ["_built_at", "_built_as_of", "_built_settings"],
     }

@@ -25,12 +25,15 @@
         became a hub, the customer bought somewhere and is now known beyond touches): every event already
         in the table meets today's identity again from its own columns, and only the rows that differ
         from the stored ones are kept (incremental_changed_rows, as fct_touch_events does);
-    delete+insert on event_key replaces those; no other row is written. Raw rows are assumed never
-    deleted, and a change of this model's logic or columns needs a --full-refresh (on_schema_change fail),
-    as for the other incremental models.
+    delete+insert on event_key replaces those; no other row is written, and the rows written carry this
+    build's `_built_at` (macros/last_build_rows.sql: the data tests check those rows). Raw rows are
+    assumed never deleted, and a change of this model's logic or columns needs a --full-refresh
+    (on_schema_change fail), as for the other incremental models.
 -#}
 
-{#- An event's own columns: read from staging, and from this table for the stored events. -#}
+{#- An event's own columns: read from staging, and from this table for the stored events. The stamp
+    `_built_at` is not one: a stored event is looked up again without it, gets this build's stamp only if
+    it is written, and incremental_changed_rows does not compare it (bookkeeping). -#}
 {%- set event_columns = [
     'event_key', 'campaign_id', 'campaign_name', 'channel', 'variant', 'recipient_type', 'recipient',
     'recipient_issue', 'event_type', 'event_time', '_file_name',
@@ -130,7 +133,8 @@ final as (
         end as unresolved_reason,
         customers_beyond_touches.customer_id is not null as is_customer_known_beyond_touches,
         keyed._file_name,
-        cast(keyed._loaded_at as timestamp) as _source_loaded_at
+        cast(keyed._loaded_at as timestamp) as _source_loaded_at,
+        {{ built_at() }} as _built_at
     from keyed
     left join record_identity
         on record_identity.record_key = keyed.record_key

@@ -42,7 +42,8 @@ final as (
         cast(resolution_status as {{ dbt.type_string() }}) as resolution_status,
         cast(unresolved_reason as {{ dbt.type_string() }}) as unresolved_reason,
         cast(is_customer_known_beyond_touches as boolean) as is_customer_known_beyond_touches,
-        cast(_file_name as {{ dbt.type_string() }}) as _file_name
+        cast(_file_name as {{ dbt.type_string() }}) as _file_name,
+        {{ built_at() }} as _built_at
     from events
 
 )

@@ -40,7 +40,8 @@ final as (
         lines.quantity,
         lines.unit_price,
         lines.line_amount,
-        orders.ordered_at
+        orders.ordered_at,
+        {{ built_at() }} as _built_at
     from lines
     left join orders
         on orders.order_key = lines.order_key

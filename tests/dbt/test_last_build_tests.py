@@ -1,0 +1,69 @@
+"""The incremental models stamp the rows each build writes (``_built_at``, macros/last_build_rows.sql), and
+their data tests check those rows only (``where: "__last_build__"``): a full build tests every row, a day
+the rows it wrote (DECISIONLOG "Incremental models are selective"). Checked on the dbt manifest, so a test
+declared without the restriction (or a yml mapping whose second ``config:`` silently replaces the first)
+shows here, not as a slower day.
+
+``relationships`` tests on the marts stay unrestricted: they are the safety net against a parent dropping a
+key while old child rows, which no build rewrote, still point to it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+LAST_BUILD = "__last_build__"
+# The models that stamp their rows (written out here by hand).
+STAMPED = {
+    "int_orders_unioned", "int_order_lines_unioned", "int_customer_order_state", "int_kpi_monthly_cells",
+    "int_kpi_quarterly_cells", "int_touch_events_resolved",
+    "fct_orders", "fct_order_lines", "fct_touch_events", "repurchase_purchases", "customer_lifecycle",
+    "member_tier_history",
+}  # fmt: skip
+UNRESTRICTED = "relationships"
+
+
+@pytest.fixture(scope="module")
+def manifest(dbt_manifest: Path) -> dict[str, Any]:
+    return json.loads(dbt_manifest.read_text(encoding="utf-8"))
+
+
+def _models(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        node["unique_id"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"
+    }
+
+
+def test_the_stamped_models_are_the_decided_ones(manifest: dict[str, Any]) -> None:
+    stamped = {node["name"] for node in _models(manifest).values() if "_built_at" in node["columns"]}
+    assert stamped == STAMPED
+
+
+def test_data_tests_of_stamped_models_check_the_last_build(manifest: dict[str, Any]) -> None:
+    models = _models(manifest)
+    seen: dict[str, set[str]] = {name: set() for name in STAMPED}
+    wrong = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test" or not node.get("test_metadata"):
+            continue
+        model = models.get(node.get("attached_node") or "")
+        if model is None or model["name"] not in STAMPED:
+            continue
+        kind = node["test_metadata"]["name"]
+        seen[model["name"]].add(kind)
+        where = node["config"].get("where") or ""
+        if kind == UNRESTRICTED and model["schema"] == "marts":
+            if where:
+                wrong.append(f"{node['name']}: where {where!r} (relationships stay unrestricted)")
+        elif LAST_BUILD not in where:
+            wrong.append(f"{node['name']}: where {where!r}")
+    assert wrong == []
+    # the check above saw each model's tests (a test that cannot fail is no test)
+    assert all({"not_null"} <= kinds for kinds in seen.values()), seen
+    assert {"fct_orders", "fct_order_lines"} <= {
+        name for name, kinds in seen.items() if UNRESTRICTED in kinds
+    }
