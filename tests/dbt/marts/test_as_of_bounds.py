@@ -46,7 +46,7 @@ def test_an_as_of_outside_the_data_stops_the_model(data_dir, tmp_path, as_of, me
 
 
 def test_the_bounds_themselves_build(data_dir, tmp_path) -> None:
-    for as_of in ("2025-01-15", "2025-08-28"):
+    for day, as_of in enumerate(("2025-01-15", "2025-08-28")):
         run = run_dbt(
             ["run", "--select", "repurchase_as_of", "--vars", f"{{as_of: '{as_of}'}}"],
             data_dir=data_dir,
@@ -54,8 +54,10 @@ def test_the_bounds_themselves_build(data_dir, tmp_path) -> None:
         )
         assert run.success
         # as_of travels as an env var (transform.dbt.split_as_of): a new day is no reason to parse the
-        # whole project again.
-        assert "Unable to do partial parsing" not in run.output
+        # whole project again. (The first command in a fresh target folder may parse in full when no
+        # earlier parse of this session is there to start from: that depends on the order tests run in.)
+        if day > 0:
+            assert "Unable to do partial parsing" not in run.output
         with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
             assert con.execute(
                 "select cast(as_of_date as varchar), as_of_source from marts.repurchase_as_of"
