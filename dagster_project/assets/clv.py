@@ -131,13 +131,15 @@ CHURN_RISK_KEY = AssetKey(["marts", CHURN_RISK_TABLE])
     deps=[
         AssetKey(["marts", CUSTOMER_CLV_PREDICTED]),
         AssetKey(["marts", "activation_triggers"]),
+        AssetKey(["intermediate", "int_touch_eligibility"]),
         AssetKey(["marts", "repurchase_as_of"]),
     ],
     description=(
         "The churn_risk trigger: valuable customers (segment important_*, or clv_rank in the top "
         "trigger_churn_risk_top_clv_share) whose p_alive is below trigger_churn_risk_max_p_alive and who "
-        "fired no other trigger on as_of, with activation_triggers' channel, suppression and cap rules "
-        "(prediction/churn_risk.py). exports/triggers sends its sent rows."
+        "fired no other trigger on as_of, with the channel, suppression and cap of int_touch_eligibility "
+        "(the rules activation_triggers reads too; prediction/churn_risk.py). exports/triggers sends its "
+        "sent rows."
     ),
 )
 def activation_triggers_churn_risk(warehouse: WarehouseResource) -> MaterializeResult:

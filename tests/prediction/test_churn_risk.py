@@ -1,4 +1,11 @@
-"""The churn_risk trigger on tiny hand-made tables; every expected value worked out by hand below."""
+"""The churn_risk trigger on tiny hand-made tables; every expected value worked out by hand below.
+
+churn_risk reads its channel, suppression and cap from ``intermediate.int_touch_eligibility``, the dbt
+model that holds the send rules for activation_triggers too. The tests build that table from the hand-made
+inputs with the model's own SQL (``dbt compile`` once per module, run on the test's warehouse), so the
+outcomes below are those of the real rules; the last test runs activation_triggers' compiled SQL as well
+and checks that both consumers decide the same for the same customer situation.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +17,25 @@ import pytest
 
 from prediction.churn_risk import CHURN_RISK_TABLE, ChurnRiskSettings, refresh_churn_risk_triggers
 from reporting.trigger_exports import trigger_summary_lines, write_trigger_exports
-from transform.dbt import project_var
+from transform.dbt import project_var, run_dbt
+
+# dbt compile (a parse): slow-ish, not in `pytest -m "not e2e"`
+pytestmark = pytest.mark.e2e
 
 AS_OF = dt.date(2026, 6, 30)
 SETTINGS = ChurnRiskSettings(
     max_p_alive=0.3,
     top_clv_share=0.2,  # 10 customers: clv_rank 1 and 2 are valuable
-    channel_preference=("wecom", "sms", "email"),
-    cap_days=7,
-    cap_touches=2,
-    failure_suppress_days=30,
     priority=8,
 )
+# The send rules' vars the expected values below assume (int_touch_eligibility is compiled with the
+# project's vars): preference wecom > sms > email, 2 touches in 7 days, failures suppress for 30 days.
+SEND_RULE_VARS = {
+    "touch_channel_preference": ["wecom", "sms", "email"],
+    "touch_cap_days": 7,
+    "touch_cap_touches": 2,
+    "touch_delivery_failure_suppress_days": 30,
+}
 
 # customer, p_alive, clv_rank, segment_code, wecom friend, sms (phone + consent), email
 CUSTOMERS = [
@@ -38,10 +52,32 @@ CUSTOMERS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The compiled SQL of int_touch_eligibility and activation_triggers (relations "warehouse"."<schema>"...)."""
+    assert {name: project_var(name) for name in SEND_RULE_VARS} == SEND_RULE_VARS
+    root = tmp_path_factory.mktemp("churn_risk_dbt")
+    (root / "data").mkdir()
+    target = root / "target"
+    run_dbt(["compile", "--select", "int_touch_eligibility", "activation_triggers"],
+            data_dir=root / "data", target_path=target)  # fmt: skip
+    models = target / "compiled" / "repurchase" / "models"
+    return {
+        "int_touch_eligibility": (models / "intermediate/activation/int_touch_eligibility.sql").read_text(),
+        "activation_triggers": (models / "marts/activation/activation_triggers.sql").read_text(),
+    }
+
+
+def _build(con, compiled: dict[str, str], model: str, schema: str) -> None:
+    con.execute(f"create or replace table {schema}.{model} as {compiled[model]}")
+
+
 @pytest.fixture
-def con():
-    con = duckdb.connect()
-    for schema in ("marts", "intermediate", "raw"):
+def con(tmp_path):
+    # a file named warehouse.duckdb: the database name the compiled SQL qualifies its relations with
+    (tmp_path / "db").mkdir()
+    con = duckdb.connect(str(tmp_path / "db" / "warehouse.duckdb"))
+    for schema in ("marts", "intermediate", "raw", "staging"):
         con.execute(f"create schema {schema}")
     con.execute("create table marts.repurchase_as_of as select ?::date as as_of_date", [AS_OF])
     con.execute(
@@ -71,6 +107,17 @@ def con():
         "create table marts.activation_triggers as select 'c03' as customer_id, 'birthday' as trigger_code"
     )
     con.execute(
+        "create table intermediate.int_activation_triggers_fired as select 'c03' as customer_id, "
+        "?::date as as_of_date, 'birthday' as trigger_code, 'birthday today' as fired_reason",
+        [AS_OF],
+    )
+    # the purchases customer_clv_predicted was fitted on (int_touch_eligibility's population)
+    con.execute(
+        "create table marts.repurchase_purchases as select customer_id, 'o' || customer_id as order_key, "
+        "'pos' as channel, 's1' as shop_id, timestamp '2026-03-01 10:00:00' as ordered_at, "
+        "date '2026-03-01' as purchase_date from marts.customer_clv_predicted"
+    )
+    con.execute(
         "create table marts.fct_touch_events (customer_id varchar, channel varchar, event_type varchar, "
         "event_date date, is_control boolean)"
     )
@@ -92,26 +139,33 @@ def con():
             ('2026-06-29', 'c06', 'birthday', 'email', now()),
             ('2026-06-23', 'c06', 'birthday', 'email', now())  -- 7 days before as_of: outside the window
     """)
+    con.execute("create view staging.stg_raw__touch_send_log as select * from raw._touch_send_log")
     yield con
     con.close()
 
 
-def _outcomes(con) -> dict[str, tuple[str | None, str | None, int]]:
-    refresh_churn_risk_triggers(con, SETTINGS)
+def _refresh(con, compiled: dict[str, str]):
+    """What the pipeline runs: dbt's int_touch_eligibility, then the churn_risk step."""
+    _build(con, compiled, "int_touch_eligibility", "intermediate")
+    return refresh_churn_risk_triggers(con, SETTINGS)
+
+
+def _outcomes(con, compiled) -> dict[str, tuple[str | None, str | None, int]]:
+    _refresh(con, compiled)
     rows = con.execute(
         f"select customer_id, channel, suppressed_reason, prior_touches_in_cap_window from marts.{CHURN_RISK_TABLE}"
     ).fetchall()
     return {customer: tuple(rest) for customer, *rest in rows}
 
 
-def test_fires_below_threshold_among_valuable_only(con):
-    outcomes = _outcomes(con)
+def test_fires_below_threshold_among_valuable_only(con, compiled):
+    outcomes = _outcomes(con, compiled)
     # c02 at the threshold, c09 / c10 above it, c05 not valuable, c03 fired another trigger today
     assert set(outcomes) == {"c01", "c04", "c06", "c07", "c08"}
 
 
-def test_channel_suppression_and_cap(con):
-    assert _outcomes(con) == {
+def test_channel_suppression_and_cap(con, compiled):
+    assert _outcomes(con, compiled) == {
         "c01": ("wecom", None, 0),
         "c04": (None, "frequency_cap", 2),  # 06-25 and 06-29 are within the 7 days ending 06-30
         "c06": ("email", None, 1),  # 06-23 is not: one touch, under the cap of 2
@@ -120,16 +174,16 @@ def test_channel_suppression_and_cap(con):
     }
 
 
-def test_campaign_sends_count_and_control_group(con):
+def test_campaign_sends_count_and_control_group(con, compiled):
     con.execute("insert into marts.fct_touch_events values ('c06', 'sms', 'sent', '2026-06-28', false)")
     con.execute("insert into marts.campaign_assignments values ('c01', true, '2026-06-28', '2026-07-05')")
-    outcomes = _outcomes(con)
+    outcomes = _outcomes(con, compiled)
     assert outcomes["c06"] == (None, "frequency_cap", 2)
     assert outcomes["c01"] == (None, "control_group", 0)
 
 
-def test_table_has_the_mart_columns(con):
-    refresh_churn_risk_triggers(con, SETTINGS)
+def test_table_has_the_mart_columns(con, compiled):
+    _refresh(con, compiled)
     row = con.execute(
         f"select trigger_code, trigger_priority, as_of_date, is_sent from marts.{CHURN_RISK_TABLE} "
         "where customer_id = 'c01'"
@@ -143,8 +197,8 @@ def test_settings_from_project_vars():
     assert settings.priority == 8
 
 
-def test_trigger_exports_send_churn_risk_with_the_dbt_triggers(con, tmp_path):
-    refresh_churn_risk_triggers(con, SETTINGS)
+def test_trigger_exports_send_churn_risk_with_the_dbt_triggers(con, compiled, tmp_path):
+    _refresh(con, compiled)
     # a dbt trigger of today, in the mart's columns (c03 fired birthday, sent by wecom)
     con.execute("drop table marts.activation_triggers")
     con.execute(f"""
@@ -185,9 +239,9 @@ def test_trigger_exports_send_churn_risk_with_the_dbt_triggers(con, tmp_path):
     ]
 
 
-def test_exports_leave_out_churn_risk_rows_of_another_as_of(con, tmp_path):
+def test_exports_leave_out_churn_risk_rows_of_another_as_of(con, compiled, tmp_path):
     """A dbt rerun for another day without the CLV step leaves yesterday's churn_risk rows: not sent."""
-    refresh_churn_risk_triggers(con, SETTINGS)
+    _refresh(con, compiled)
     con.execute("drop table marts.activation_triggers")
     con.execute(
         f"create table marts.activation_triggers as select * from marts.{CHURN_RISK_TABLE} where false"
@@ -202,3 +256,81 @@ def test_exports_leave_out_churn_risk_rows_of_another_as_of(con, tmp_path):
         "select count(*) from raw._touch_send_log where as_of_date > '2026-06-29'"
     ).fetchone() == (0,)
     assert trigger_summary_lines(con) == []
+
+
+# One customer situation each (wecom friend, sms (phone + consent), email, touch events, send log days,
+# open holdout), given twice: to t_<name>, who fires birthday in dbt (one trigger: its touch is the day's
+# first, as churn_risk's always is), and to k_<name>, a churn_risk candidate. Hand-computed outcome
+# (channel, suppressed_reason, prior touches in the cap window), the same for both.
+SITUATIONS = {
+    "wecom": ((True, True, True, [], [], False), ("wecom", None, 0)),
+    "fallback": ((True, True, False, [("wecom", "bounced", "2026-06-20")], [], False), ("sms", None, 0)),
+    "complained": (
+        (False, True, False, [("sms", "complained", "2025-01-01")], [], False),
+        (None, "complained", 0),
+    ),
+    "holdout": ((False, False, True, [], [], True), (None, "control_group", 0)),
+    "unreachable": ((False, False, False, [], [], False), (None, "unreachable", 0)),
+    "capped": (
+        (False, True, False, [("sms", "sent", "2026-06-27")], ["2026-06-26"], False),
+        (None, "frequency_cap", 2),
+    ),
+    "one_left": ((False, False, True, [], ["2026-06-29", "2026-06-23"], False), ("email", None, 1)),
+}
+
+
+def test_activation_triggers_and_churn_risk_decide_alike(con, compiled):
+    for name, ((wecom, sms, email, events, sends, holdout), _) in SITUATIONS.items():
+        for customer in (f"t_{name}", f"k_{name}"):
+            con.execute(
+                "insert into marts.dim_customers values (?, ?, ?, ?, 100)",
+                [customer, wecom, f"h{customer}" if sms else None, sms],
+            )
+            if email:
+                con.execute(
+                    "insert into intermediate.int_customer_identifiers values (?, 'email')", [customer]
+                )
+            for channel, event_type, day in events:
+                con.execute(
+                    "insert into marts.fct_touch_events values (?, ?, ?, ?, false)",
+                    [customer, channel, event_type, day],
+                )
+            for day in sends:
+                con.execute(
+                    "insert into raw._touch_send_log values (?, ?, 'birthday', 'sms', now())", [day, customer]
+                )
+            if holdout:
+                con.execute(
+                    "insert into marts.campaign_assignments values (?, true, '2026-06-28', '2026-07-05')",
+                    [customer],
+                )
+        con.execute("insert into intermediate.int_activation_triggers_fired values (?, ?, 'birthday', 'r')",
+                    [f"t_{name}", AS_OF])  # fmt: skip
+        con.execute("insert into marts.customer_clv_predicted values (?, 0.1, 99)", [f"k_{name}"])
+        con.execute(
+            "insert into marts.customer_rfm values (?, '客户', 'important_value', 'silent', '唤醒')",
+            [f"k_{name}"],
+        )
+        con.execute("insert into marts.repurchase_purchases select ?, 'o', 'pos', 's1', now(), date '2026-03-01'",
+                    [f"k_{name}"])  # fmt: skip
+    # activation_triggers' other inputs, empty
+    con.execute("create table marts.member_tiers (customer_id varchar, tier varchar)")
+    con.execute(
+        "create table marts.fct_order_lines (order_key varchar, sku_name varchar, line_amount double, is_return boolean)"
+    )
+    _build(con, compiled, "int_touch_eligibility", "intermediate")
+    con.execute("drop table marts.activation_triggers")
+    _build(con, compiled, "activation_triggers", "marts")
+    refresh_churn_risk_triggers(con, SETTINGS)
+
+    def decided(table: str, prefix: str) -> dict[str, tuple]:
+        rows = con.execute(
+            f"select customer_id, channel, suppressed_reason, prior_touches_in_cap_window from marts.{table} "
+            "where starts_with(customer_id, ?)",
+            [f"{prefix}_"],
+        ).fetchall()
+        return {customer.removeprefix(prefix + "_"): tuple(rest) for customer, *rest in rows}
+
+    expected = {name: outcome for name, (_, outcome) in SITUATIONS.items()}
+    assert decided("activation_triggers", "t") == expected
+    assert decided(CHURN_RISK_TABLE, "k") == expected

@@ -37,7 +37,8 @@ def test_demo_trigger_exports_touch_each_customer_once_per_trigger(refreshed_dem
         ).fetchone()[0]
     as_of = purchase_day + dt.timedelta(days=30)
     run_dbt(
-        ["run", "--select", "repurchase_as_of", "int_activation_triggers_fired", "activation_triggers",
+        ["run", "--select", "repurchase_as_of", "int_activation_triggers_fired", "int_touch_eligibility",
+         "activation_triggers",
          *vars_arg({"as_of": as_of.isoformat()})],
         data_dir=paths.root, target_path=tmp_path / "target",
     )  # fmt: skip
