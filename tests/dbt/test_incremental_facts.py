@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from core.paths import DataPaths
+from core.secrets import HASH_KEY_ENV
 from demo.generator import generate
 from tests.helpers.incremental_runs import dbt_run, dbt_test, load_raw
 
@@ -81,7 +82,9 @@ def stale_touch_customer(paths: DataPaths) -> str:
         con.close()
 
 
-def test_second_run_writes_only_new_and_changed_orders(data_dir: DataPaths, tmp_path: Path) -> None:
+def test_second_run_writes_only_new_and_changed_orders(
+    data_dir: DataPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     generate(data_dir.root, people=PEOPLE, seed=SEED)
     newest = max((data_dir.landing / "pos").glob("pos_sales_*.csv"))
     campaign = data_dir.landing / "touches" / HELD_BACK_CAMPAIGN
@@ -154,3 +157,17 @@ def test_second_run_writes_only_new_and_changed_orders(data_dir: DataPaths, tmp_
         pd.testing.assert_frame_equal(
             sorted_frame(second[table][0], key), sorted_frame(rebuilt[table][0], key), check_dtype=True
         )
+
+    # fct_touch_events reads only the events int_touch_events_resolved wrote since its own last build; a new
+    # hash key changes every recipient hash, and the next run rewrites them all (it makes one stored hash
+    # again to tell), as a full rebuild would.
+    touches, key = "marts.fct_touch_events", FACTS["marts.fct_touch_events"]
+    monkeypatch.setenv(HASH_KEY_ENV, "another deployment's key")  # run_dbt installs it in the warehouse
+    dbt_run("--select", "fct_touch_events")
+    rotated = snapshot(data_dir)[touches][0]
+    hashed = rotated["recipient_hash"].notna()
+    assert hashed.sum() > 0
+    old_hashes = rebuilt[touches][0].set_index(key)["recipient_hash"]
+    assert (rotated.loc[hashed, "recipient_hash"] != rotated.loc[hashed, key].map(old_hashes)).all()
+    dbt_run("--select", "fct_touch_events", "--full-refresh")
+    pd.testing.assert_frame_equal(sorted_frame(rotated, key), sorted_frame(snapshot(data_dir)[touches][0], key))

@@ -14,13 +14,50 @@
     itself is personal data and stays in staging: this mart carries its salted hash.
     Incremental by change detection like fct_orders (macros/incremental_changes.sql): a run writes the new
     day's events and the old ones whose customer changed (an identity merge), and equals a full rebuild.
+    A row depends on its int_touch_events_resolved row and the hash key only, so a run reads the events
+    that model wrote after this table's newest `_built_at` (the new and re-resolved ones: DECISIONLOG
+    "Customer state is a model"), not all of them; all of them when the hash key changed (one stored
+    hash is made again to tell).
 -#}
 
 with
 
+{% if is_incremental() %}
+previous_build as (
+
+    select max(_built_at) as built_at from {{ this }}
+
+),
+
+-- 1 when a stored recipient hash is what today's key makes of its recipient (or nothing is stored), else 0
+same_hash_key as (
+
+    select coalesce(min(case when stored.recipient_hash = {{ pii_hash('resolved.recipient') }} then 1 else 0 end), 1)
+        as same_key
+    from (
+        select event_key, recipient_hash
+        from {{ this }}
+        where recipient_hash is not null
+        order by event_key
+        limit 1
+    ) as stored
+    inner join {{ ref('int_touch_events_resolved') }} as resolved
+        on resolved.event_key = stored.event_key
+
+),
+
+{% endif %}
 events as (
 
-    select * from {{ ref('int_touch_events_resolved') }}
+    select resolved.*
+    from {{ ref('int_touch_events_resolved') }} as resolved
+    {% if is_incremental() %}
+    cross join previous_build
+    cross join same_hash_key
+    where previous_build.built_at is null
+        or same_hash_key.same_key = 0
+        or resolved._built_at > previous_build.built_at
+    {% endif %}
 
 ),
 
