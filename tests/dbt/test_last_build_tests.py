@@ -22,7 +22,7 @@ STAMPED = {
     "int_orders_unioned", "int_order_lines_unioned", "int_customer_order_state", "int_kpi_monthly_cells",
     "int_kpi_quarterly_cells", "int_touch_events_resolved",
     "fct_orders", "fct_order_lines", "fct_touch_events", "repurchase_purchases", "customer_lifecycle",
-    "member_tier_history",
+    "lifecycle_transitions", "member_tier_history",
 }  # fmt: skip
 UNRESTRICTED = "relationships"
 

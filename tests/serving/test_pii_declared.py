@@ -90,6 +90,7 @@ def test_personal_data_columns_are_the_decided_ones(manifest: dict[str, Any]) ->
         ("fct_touch_events", "_built_at"),
         ("repurchase_purchases", "_built_at"),
         ("repurchase_purchases", "_built_as_of"),
+        ("lifecycle_transitions", "_built_at"),
         *(("customer_lifecycle", column) for column in ("_built_at", "_built_as_of", "_built_settings")),
         *(("member_tier_history", column) for column in ("_built_at", "_built_as_of", "_built_settings")),
     }
@@ -177,6 +178,7 @@ def test_publishing_leaves_every_pii_column_out(manifest: dict[str, Any], tmp_pa
         "dim_customers": ["phone_masked", "member_card", "birth_month_day", "birth_year"],
         "fct_orders": ["_built_at"],
         "repurchase_purchases": ["_built_at", "_built_as_of"],
+        "lifecycle_transitions": ["_built_at"],
         "fct_order_lines": ["_built_at"],
         "fct_touch_events": ["_built_at"],
         "customer_lifecycle": ["_built_at", "_built_as_of", "_built_settings"],

@@ -35,8 +35,9 @@ STATE = "int_customer_order_state"  # per customer: what the two marts recompute
 STATE_STAMPS = ["purchases_changed_at", "spend_changed_at"]
 KPI_CELLS = {"int_kpi_monthly_cells": "month", "int_kpi_quarterly_cells": "quarter"}
 KPI_KEY = ["period_start", "dimension", "dimension_value"]
-SELECT = ("+customer_lifecycle", "+member_tier_history", *(f"+{name}" for name in KPI_CELLS))
-AS_OF_MODELS = ("repurchase_as_of", "repurchase_purchases", "fct_orders", STATE, *MARTS, *KPI_CELLS)
+SELECT = ("+lifecycle_transitions", "+member_tier_history", *(f"+{name}" for name in KPI_CELLS))
+AS_OF_MODELS = ("repurchase_as_of", "repurchase_purchases", "fct_orders", STATE, *MARTS, "lifecycle_transitions",
+                *KPI_CELLS)
 
 
 def load(data_dir: Path) -> None:
@@ -169,6 +170,17 @@ def read_purchases(data_dir: Path) -> pd.DataFrame:
     return rows.sort_values("order_key").reset_index(drop=True)
 
 
+def read_transitions(data_dir: Path) -> pd.DataFrame:
+    """lifecycle_transitions (incremental, by customer) without its stamp, sorted; `_last_build` = the row
+    carries the newest stamp."""
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        rows = con.execute(
+            "select * exclude (_built_at), _built_at = max(_built_at) over () as _last_build "
+            "from marts.lifecycle_transitions"
+        ).df()
+    return rows.sort_values(["customer_id", "day"]).reset_index(drop=True)
+
+
 def read_state(data_dir: Path) -> pd.DataFrame:
     """int_customer_order_state, with `_last_build` per stamp column: the row's value is that build's stamp."""
     with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
@@ -263,6 +275,9 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     assert rewritten == expected
     customers = spells_2["customer_id"].nunique()
     assert 0 < len(rewritten) < 0.5 * customers, (len(rewritten), customers)
+    # lifecycle_transitions rewrote exactly those customers (its newest stamp), nobody else.
+    transitions_2 = read_transitions(data_dir)
+    assert set(transitions_2.loc[transitions_2["_last_build"], "customer_id"]) == rewritten
     # Untouched customers kept their rows as they were.
     kept = spells_1[~spells_1["customer_id"].isin(rewritten)]
     assert set(kept["spell_id"]) <= set(spells_2.loc[spells_2["_kept"], "spell_id"])
@@ -298,8 +313,11 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
         # the data tests of the cells (where "__last_build__") see the rewritten rows
         assert cells["_last_build"].equals(~cells["_kept"]), name
 
-    dbt(["run", "--select", "repurchase_purchases", STATE, *MARTS, *KPI_CELLS, "--full-refresh", *as_of_vars(day_2)],
-        data_dir, work_dir)
+    dbt(["run", "--select", "repurchase_purchases", STATE, *MARTS, "lifecycle_transitions", *KPI_CELLS,
+         "--full-refresh", *as_of_vars(day_2)], data_dir, work_dir)
+    pd.testing.assert_frame_equal(
+        transitions_2.drop(columns="_last_build"), read_transitions(data_dir).drop(columns="_last_build")
+    )
     rebuilt, _ = read(data_dir)
     pd.testing.assert_frame_equal(
         purchases_table_2.drop(columns="_last_build"), read_purchases(data_dir).drop(columns="_last_build")
@@ -334,8 +352,12 @@ def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(
         incremental_cells = read_kpi_cells(data_dir)
         incremental_state = read_state(data_dir)
         incremental_purchases = read_purchases(data_dir).drop(columns="_last_build")
-        dbt(["run", "--select", "repurchase_purchases", STATE, *MARTS, *KPI_CELLS, "--full-refresh", *args],
-            data_dir, work_dir)
+        incremental_transitions = read_transitions(data_dir).drop(columns="_last_build")
+        dbt(["run", "--select", "repurchase_purchases", STATE, *MARTS, "lifecycle_transitions", *KPI_CELLS,
+             "--full-refresh", *args], data_dir, work_dir)
+        pd.testing.assert_frame_equal(
+            incremental_transitions, read_transitions(data_dir).drop(columns="_last_build"), obj=f"{label}: transitions"
+        )
         rebuilt, _ = read(data_dir)
         pd.testing.assert_frame_equal(
             incremental_purchases, read_purchases(data_dir).drop(columns="_last_build"), obj=f"{label}: purchases"
