@@ -130,9 +130,16 @@ def _close(left: object, right: object) -> bool:
     return math.isclose(float(left), float(right), rel_tol=RELATIVE_TOLERANCE, abs_tol=ABSOLUTE_TOLERANCE)
 
 
+# When the build that wrote a row ran (macros/last_build_rows.sql): bookkeeping that differs between any two
+# builds, so never compared. The other bookkeeping columns (the build's as_of and settings) are.
+BUILD_STAMP = "_built_at"
+
+
 def table_differences(duckdb_rows: pd.DataFrame, spark_rows: pd.DataFrame, *, limit: int = 5) -> list[str]:
     """What differs between two versions of one table (empty when equal row for row): missing or extra
-    columns, the row counts, then up to ``limit`` differing values."""
+    columns, the row counts, then up to ``limit`` differing values. The build stamp is left out."""
+    duckdb_rows = duckdb_rows.drop(columns=[BUILD_STAMP], errors="ignore")
+    spark_rows = spark_rows.drop(columns=[BUILD_STAMP], errors="ignore")
     if set(duckdb_rows.columns) != set(spark_rows.columns):
         only_duckdb = sorted(set(duckdb_rows.columns) - set(spark_rows.columns))
         only_spark = sorted(set(spark_rows.columns) - set(duckdb_rows.columns))

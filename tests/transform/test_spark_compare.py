@@ -34,3 +34,14 @@ def test_ids_above_2_to_the_63_are_compared_exactly(tmp_path) -> None:
     assert table_differences(off_by_one, spark_rows) == [
         f"row 0 column identifier_id: DuckDB '{NEIGHBOUR}', Spark '{ID}'"
     ]
+
+
+def test_the_build_stamp_is_not_compared() -> None:
+    # Each engine stamps the rows it writes with the time its build ran (`_built_at`); the rest must equal.
+    duckdb_rows = pd.DataFrame({"order_key": ["a"], "_built_at": ["2026-12-02 12:43:14"], "_built_as_of": ["2026-10-31"]})
+    spark_rows = duckdb_rows.assign(_built_at=["2026-12-02 12:43:48"])
+    assert table_differences(duckdb_rows, spark_rows) == []
+    other_as_of = spark_rows.assign(_built_as_of=["2026-10-30"])
+    assert table_differences(duckdb_rows, other_as_of) == [
+        "row 0 column _built_as_of: DuckDB '2026-10-31', Spark '2026-10-30'"
+    ]
