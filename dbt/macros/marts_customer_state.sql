@@ -19,14 +19,17 @@
 
 {#- SQL (one row): the model's previous build, read from the rows written before this build (so the same
     in the model's select and in its post-hook, after this build's rows went in): its stamp, its as_of,
-    and recompute_all, true when its rows cannot be reused (none, other settings, as_of moved back). -#}
-{% macro customer_state_previous_build(settings) -%}
+    and recompute_all, true when its rows cannot be reused (none, other settings, as_of moved back).
+    settings none: the model has no settings (no `_built_settings` column). -#}
+{% macro customer_state_previous_build(settings=none) -%}
     select
         max(_built_at) as built_at,
         max(_built_as_of) as as_of_date,
         (
             max(_built_at) is null
+            {%- if settings is not none %}
             or max(case when _built_settings <> '{{ settings }}' then 1 else 0 end) = 1
+            {%- endif %}
             or {{ marts_as_of() }} < max(_built_as_of)
         ) as recompute_all
     from {{ this }}

@@ -38,11 +38,7 @@ as_of as (
 {% if is_incremental() %}
 previous_build as (
 
-    select
-        max(_built_at) as built_at,
-        max(_built_as_of) as as_of_date,
-        (max(_built_at) is null or {{ marts_as_of() }} < max(_built_as_of)) as recompute_all
-    from {{ this }}
+    {{ customer_state_previous_build() }}
 
 ),
 
