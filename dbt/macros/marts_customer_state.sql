@@ -103,20 +103,17 @@
 {% macro tier_history_delete_replaced() -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where _built_at < {{ built_at() }}
+        using ({{ customer_state_previous_build(tier_settings()) }}) as previous_build
+        where {{ this }}._built_at < {{ built_at() }}
             and (
-                (select recompute_all from ({{ customer_state_previous_build(tier_settings()) }}) as previous_build)
-                or snapshot_date >= (
-                    select as_of_date from ({{ customer_state_previous_build(tier_settings()) }}) as previous_build
-                )
-                or customer_id in (
+                previous_build.recompute_all
+                or {{ this }}.snapshot_date >= previous_build.as_of_date
+                or {{ this }}.customer_id in (
                     select state.customer_id
                     from {{ ref('int_customer_order_state') }} as state
-                    where state.spend_changed_at > (
-                        select built_at from ({{ customer_state_previous_build(tier_settings()) }}) as previous_build
-                    )
+                    where state.spend_changed_at > previous_build.built_at
                 )
-                or customer_id not in (
+                or {{ this }}.customer_id not in (
                     select customer_id from {{ ref('int_customer_order_state') }} where purchase_count > 0
                 )
             )
