@@ -483,8 +483,7 @@ clv_windows as (
 
 clv as (
 
-    {{ marts_clv_window('dimensioned', 'clv_windows', 'money_back_dimensioned', period,
-                        candidate_periods='build_periods' if incremental else none) }}
+    {{ marts_clv_window('dimensioned', 'clv_windows', 'money_back_dimensioned', period) }}
 
 ),
 
@@ -690,28 +689,42 @@ select * from final
     window_end. Returns dimension, dimension_value, window_key, window_customers, window_orders,
     window_revenue (windows with no identified purchase are absent).
 
-    period ('month', 'quarter'; the KPI marts): the windows are one per period, window_end within the
-    period (its end, or as_of) and period_start <= window_end. A purchase on day p can then only fall in
-    the windows of the periods starting from p's period to 12 months later (window_end >= p puts the
-    period at or after p's; period_start <= window_end < p + 12 months puts it at most 12 months after),
-    so each purchase is joined to those 13 (months) or 5 (quarters) candidate periods by key, and the
-    range condition keeps the true windows. Without it, the join on dimension alone paired every purchase
-    with every period of its dimension value before filtering: a cost growing with the square of the
-    history. candidate_periods (a relation with period_start, e.g. the few periods an incremental KPI
-    build recomputes): each purchase is paired with those of them among its candidates only (a range join
-    on a handful of rows), not expanded 13-fold first: a day that recomputes the current month reads 12
-    months of purchases once instead of 13 times. -#}
-{% macro marts_clv_window(purchases_cte, windows_cte, money_back_cte=none, period=none, candidate_periods=none) -%}
+    period ('month', 'quarter'; the KPI marts): the windows are one per period, so a purchase falls in
+    up to 13 (months) or 5 (quarters) of them. The join is keyed by month: each window is listed once per
+    month it touches (the 13 calendar months from window_end - 12 months to window_end; a handful of rows
+    per period), each row meets the windows of its own month by key (its month is computed once per
+    row), and the range condition keeps the true windows. Without a key the join on dimension alone
+    paired every purchase with every period of its dimension value before filtering: a cost growing with
+    the square of the history. The window's start is computed once per window, not per pair: month
+    arithmetic in the join condition, evaluated on ~32M candidate pairs at 1M people, tripled the cost of
+    kpi_monthly. -#}
+{% macro marts_clv_window(purchases_cte, windows_cte, money_back_cte=none, period=none) -%}
     {%- set in_window -%}
         on p.dimension = w.dimension
         and p.dimension_value = w.dimension_value
         {%- if period %}
-        and p.candidate_period = w.period_start
+        and p.purchase_month = w.covered_month
         {%- endif %}
         and p.purchase_date <= w.window_end
-        and p.purchase_date > {{ marts_add_months(-12, 'w.window_end') }}
+        and p.purchase_date > w.window_after
     where p.customer_id is not null
     group by w.dimension, w.dimension_value, w.period_start, p.customer_id
+    {%- endset -%}
+    {%- set windows -%}
+    (
+        select
+            windows.*,
+            {{ marts_add_months(-12, 'windows.window_end') }} as window_after
+            {%- if period %},
+            {{ marts_add_months('steps.n', marts_period_start('month', marts_add_months(-12, 'windows.window_end'))) }}
+                as covered_month
+            {%- endif %}
+        from {{ windows_cte }} as windows
+        {%- if period %}
+        cross join ({{ marts_integers(2) }}) as steps
+        where steps.n <= 12
+        {%- endif %}
+    )
     {%- endset -%}
     select
         window_customers.dimension,
@@ -725,16 +738,16 @@ select * from final
     from (
         select w.dimension, w.dimension_value, w.period_start as window_key, p.customer_id,
             count(*) as orders, sum(p.net_amount) as revenue
-        from {{ windows_cte }} as w
-        inner join {{ marts_clv_candidates(purchases_cte, period, candidate_periods) }} as p
+        from {{ windows }} as w
+        inner join {{ marts_clv_rows(purchases_cte, period) }} as p
         {{ in_window }}
     ) as window_customers
     {%- if money_back_cte %}
     left join (
         select w.dimension, w.dimension_value, w.period_start as window_key, p.customer_id,
             sum(p.net_amount) as money_back
-        from {{ windows_cte }} as w
-        inner join {{ marts_clv_candidates(money_back_cte, period, candidate_periods) }} as p
+        from {{ windows }} as w
+        inner join {{ marts_clv_rows(money_back_cte, period) }} as p
         {{ in_window }}
     ) as customer_money_back
         on customer_money_back.dimension = window_customers.dimension
@@ -745,35 +758,16 @@ select * from final
     group by window_customers.dimension, window_customers.dimension_value, window_customers.window_key
 {%- endmacro %}
 
-{#- The rows of relation (identified ones only) as marts_clv_window joins them: as they are without a
-    period; with one, each row once per candidate period (candidate_period: the start of the row's
-    period and of the following periods up to 12 months later; with candidate_periods, only those of them
-    that are in it). -#}
-{% macro marts_clv_candidates(relation, period=none, candidate_periods=none) -%}
-    {%- if period and candidate_periods -%}
+{#- The rows of relation as marts_clv_window joins them: as they are without a period; with one, the
+    identified rows with purchase_month, the month of purchase_date (the windows' join key). -#}
+{% macro marts_clv_rows(relation, period=none) -%}
+    {%- if period -%}
     (
         select
             rows_in_scope.*,
-            candidates.period_start as candidate_period
+            {{ marts_period_start('month', 'rows_in_scope.purchase_date') }} as purchase_month
         from {{ relation }} as rows_in_scope
-        inner join {{ candidate_periods }} as candidates
-            on candidates.period_start >= {{ marts_period_start(period, 'rows_in_scope.purchase_date') }}
-            and candidates.period_start
-                <= {{ marts_add_months(12, marts_period_start(period, 'rows_in_scope.purchase_date')) }}
         where rows_in_scope.customer_id is not null
-    )
-    {%- elif period -%}
-    (
-        select
-            rows_in_scope.*,
-            {{ marts_add_months(
-                {'month': 1, 'quarter': 3}[period] ~ ' * steps.n',
-                marts_period_start(period, 'rows_in_scope.purchase_date'),
-            ) }} as candidate_period
-        from {{ relation }} as rows_in_scope
-        cross join ({{ marts_integers(2) }}) as steps
-        where rows_in_scope.customer_id is not null
-            and steps.n <= {{ 12 // {'month': 1, 'quarter': 3}[period] }}
     )
     {%- else -%}
     {{ relation }}
