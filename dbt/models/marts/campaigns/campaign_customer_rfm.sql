@@ -34,7 +34,7 @@ purchases as (
 
 ),
 
-campaigns as (
+first_sends as (
 
     select
         campaign_id,
@@ -45,6 +45,18 @@ campaigns as (
         ) as first_send_at
     from events
     group by campaign_id
+
+),
+
+{#- The send day and the RFM window's start, computed once per campaign (not per order of the history). -#}
+campaigns as (
+
+    select
+        campaign_id,
+        first_send_at,
+        cast(first_send_at as date) as send_date,
+        {{ marts_add_days(-window_days, 'cast(first_send_at as date)') }} as window_after
+    from first_sends
 
 ),
 
@@ -60,24 +72,21 @@ history as (
 
     select
         campaigns.campaign_id,
-        cast(campaigns.first_send_at as date) as send_date,
+        campaigns.send_date,
         purchases.customer_id,
         max(case when purchases.is_purchase then purchases.purchase_date end) as last_purchase_date,
         sum(case
             when purchases.is_purchase
-                and purchases.purchase_date > {{ marts_add_days(-window_days, 'cast(campaigns.first_send_at as date)') }}
+                and purchases.purchase_date > campaigns.window_after
                 then 1 else 0
         end) as frequency,
-        {{ marts_net_spend(
-            "case when purchases.purchase_date > "
-            ~ marts_add_days(-window_days, 'cast(campaigns.first_send_at as date)')
-            ~ " then purchases.net_amount end"
-        ) }} as monetary,
+        {{ marts_net_spend('case when purchases.purchase_date > campaigns.window_after then purchases.net_amount end') }}
+            as monetary,
         {{ marts_net_spend('purchases.net_amount') }} as lifetime_spend
     from campaigns
     inner join purchases
         on purchases.ordered_at < campaigns.first_send_at
-    group by campaigns.campaign_id, cast(campaigns.first_send_at as date), purchases.customer_id
+    group by campaigns.campaign_id, campaigns.send_date, purchases.customer_id
     -- a customer whose only orders before the send are not purchases has no prior purchase
     having sum(case when purchases.is_purchase then 1 else 0 end) > 0
 
