@@ -83,10 +83,12 @@ class Freshness:
 @dataclass(frozen=True)
 class OrderChannel:
     """A source whose rows are orders: ``channel`` is its name in dbt (``int_orders_unioned.channel``),
-    ``natural_key`` the raw column identifying an order (the unit the incremental models recompute)."""
+    ``natural_key`` the raw column identifying an order (the unit the incremental models recompute),
+    ``has_lines`` whether its export has one row per item line (``int_order_lines_unioned`` reads it)."""
 
     channel: str
     natural_key: str
+    has_lines: bool = False
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,7 @@ REGISTRY: tuple[Source, ...] = (
             "paid_amount": (-LINE_LIMIT, LINE_LIMIT),
         },
         phone_columns=(PhoneColumn("phone"),),
-        order=OrderChannel(channel="pos", natural_key="receipt_no"),
+        order=OrderChannel(channel="pos", natural_key="receipt_no", has_lines=True),
     ),
     Source(
         name="tmall",
@@ -316,7 +318,7 @@ REGISTRY: tuple[Source, ...] = (
             "payable_amount": (0, ORDER_LIMIT),
         },
         phone_columns=(PhoneColumn("phone"),),
-        order=OrderChannel(channel="jd", natural_key="order_id"),
+        order=OrderChannel(channel="jd", natural_key="order_id", has_lines=True),
     ),
     Source(
         name="wechat_members",
@@ -436,10 +438,11 @@ def get_source(name: str) -> Source:
         raise ValueError(f"unknown source {name!r}; known: {', '.join(SOURCE_NAMES)}") from None
 
 
-def order_channels() -> list[dict[str, str]]:
-    """The order channels as dbt's ``var('order_channels')`` lists them: channel, raw source, natural key."""
+def order_channels() -> list[dict[str, str | bool]]:
+    """The order channels as dbt's ``var('order_channels')`` lists them: channel, raw source, natural key,
+    whether the export has item lines."""
     return [
-        {"channel": s.order.channel, "source": s.name, "key": s.order.natural_key}
+        {"channel": s.order.channel, "source": s.name, "key": s.order.natural_key, "has_lines": s.order.has_lines}
         for s in REGISTRY
         if s.order is not None
     ]

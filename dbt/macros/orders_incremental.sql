@@ -65,6 +65,11 @@
     {{- return(var('order_channels')) -}}
 {%- endmacro -%}
 
+{#- The names of the order channels whose exports have item lines (int_order_lines_unioned), in order. -#}
+{%- macro order_line_channels() -%}
+    {{- return(order_channels() | selectattr('has_lines') | map(attribute='channel') | list) -}}
+{%- endmacro -%}
+
 {#- Each channel's raw source and natural key, by channel name. -#}
 {%- macro orders_incremental_sources() -%}
     {%- set found = {} -%}

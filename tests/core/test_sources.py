@@ -118,11 +118,21 @@ def test_dbt_order_channels_are_the_registry_order_channels() -> None:
     project = yaml.safe_load((DBT / "dbt_project.yml").read_text("utf-8"))
     assert project["vars"]["order_channels"] == order_channels()
     assert order_channels() == [
-        {"channel": "pos", "source": "pos", "key": "receipt_no"},
-        {"channel": "tmall", "source": "tmall", "key": "order_id"},
-        {"channel": "jd", "source": "jd", "key": "order_id"},
-        {"channel": "wechat", "source": "wechat_pay", "key": "out_trade_no"},
+        {"channel": "pos", "source": "pos", "key": "receipt_no", "has_lines": True},
+        {"channel": "tmall", "source": "tmall", "key": "order_id", "has_lines": False},
+        {"channel": "jd", "source": "jd", "key": "order_id", "has_lines": True},
+        {"channel": "wechat", "source": "wechat_pay", "key": "out_trade_no", "has_lines": False},
     ]
+
+
+def test_the_order_lines_model_reads_the_channels_with_lines() -> None:
+    """int_order_lines_unioned's hooks take their channels from the var (no list written in the model), and
+    its body unions exactly the channels the registry says have item lines."""
+    text = (DBT / "models" / "intermediate" / "orders" / "int_order_lines_unioned.sql").read_text("utf-8")
+    config = text.split("{#-", 1)[0]
+    assert config.count("order_line_channels()") == 3 and "'pos'" not in config
+    for spec in order_channels():
+        assert (f"'{spec['channel']}' as channel" in text) == spec["has_lines"], spec
 
 
 @pytest.mark.parametrize("macro", ["orders_incremental.sql", "identity_incremental.sql"])

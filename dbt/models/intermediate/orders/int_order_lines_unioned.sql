@@ -4,18 +4,18 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook=[
-            "{{ orders_incremental_prepare(['pos', 'jd']) }}",
+            "{{ orders_incremental_prepare(order_line_channels()) }}",
             "{{ orders_incremental_delete('source_line_document_id') }}",
-            "{{ orders_incremental_scope(['pos', 'jd']) }}",
+            "{{ orders_incremental_scope(order_line_channels()) }}",
         ],
-        post_hook="{{ orders_incremental_cleanup(['pos', 'jd']) }}",
+        post_hook="{{ orders_incremental_cleanup(order_line_channels()) }}",
     )
 }}
 
 {#-
-    One row per order line, for the channels whose exports have lines: POS receipt lines (returns
-    included, negative) and JD order lines. Tmall exports one row per order and WeChat Pay bills carry
-    no items, so they have no lines here.
+    One row per order line, for the channels whose exports have lines (has_lines in var order_channels:
+    order_line_channels()): POS receipt lines (returns included, negative) and JD order lines. Tmall
+    exports one row per order and WeChat Pay bills carry no items, so they have no lines here.
 
     order_key is the order the line counts towards (int_orders_unioned): a POS return line belongs to its
     original receipt when that receipt is in the data, else to the return receipt's own row.
