@@ -82,7 +82,13 @@ fired as (
 ),
 decided as (
     select
-        fired.customer_id,
+        -- a fired customer without a row of the send rules would otherwise vanish from the day's list
+        coalesce(
+            eligibility.customer_id,
+            error('churn_risk: customer ' || fired.customer_id || ' fired but has no row in '
+                || '{INTERMEDIATE}.{ELIGIBILITY_TABLE} (the send rules): that model was built from other data '
+                || 'than customer_clv_predicted; run the whole job (repurchase run) so both read the same orders')
+        ) as customer_id,
         fired.fired_reason,
         eligibility.channel,
         eligibility.prior_touches_in_cap_window as prior_touches,
@@ -92,7 +98,7 @@ decided as (
             when 1 > eligibility.cap_touches_left then 'frequency_cap'
         end as suppressed_reason
     from fired
-    inner join {INTERMEDIATE}.{ELIGIBILITY_TABLE} as eligibility
+    left join {INTERMEDIATE}.{ELIGIBILITY_TABLE} as eligibility
         on eligibility.customer_id = fired.customer_id
 )
 select

@@ -182,6 +182,15 @@ def test_campaign_sends_count_and_control_group(con, compiled):
     assert outcomes["c01"] == (None, "control_group", 0)
 
 
+def test_a_fired_customer_without_send_rules_stops_the_step(con, compiled):
+    """int_touch_eligibility built from other data than the CLV (c01 missing): a clear error, not a
+    silently shorter list."""
+    _build(con, compiled, "int_touch_eligibility", "intermediate")
+    con.execute("delete from intermediate.int_touch_eligibility where customer_id = 'c01'")
+    with pytest.raises(duckdb.Error, match="customer c01 fired but has no row in intermediate.int_touch_eligibility"):
+        refresh_churn_risk_triggers(con, SETTINGS)
+
+
 def test_table_has_the_mart_columns(con, compiled):
     _refresh(con, compiled)
     row = con.execute(
