@@ -82,6 +82,25 @@ def stale_touch_customer(paths: DataPaths) -> str:
         con.close()
 
 
+def stale_order_customer(paths: DataPaths) -> str:
+    """Give one old resolved order with lines, in fct_orders and in fct_order_lines, a customer id its
+    identity no longer has, as if both were built before an identity merge: the next run must rewrite the
+    order (fct_orders compares every order with today's identity) and, through the order's new stamp, its
+    lines. Returns its order_key."""
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        (order_key,) = con.execute(
+            "select min(o.order_key) from marts.fct_orders as o "
+            "where o.customer_id is not null "
+            "and o.order_key in (select order_key from marts.fct_order_lines)"
+        ).fetchone()
+        for table in ("marts.fct_orders", "marts.fct_order_lines"):
+            con.execute(f"update {table} set customer_id = 'C9999999999' where order_key = ?", [order_key])
+        return order_key
+    finally:
+        con.close()
+
+
 def test_second_run_writes_only_new_and_changed_orders(
     data_dir: DataPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -94,6 +113,7 @@ def test_second_run_writes_only_new_and_changed_orders(
     load_raw(data_dir)
     dbt_run(*SELECT)
     stale = stale_touch_customer(data_dir)
+    stale_order = stale_order_customer(data_dir)
     first = snapshot(data_dir)
 
     for path in (newest, campaign):  # the new exports arrive
@@ -136,6 +156,11 @@ def test_second_run_writes_only_new_and_changed_orders(
     events_after = second["intermediate.int_touch_events_resolved"][0].set_index("event_key")
     assert events_after.loc[stale, "_rowid"] > first["intermediate.int_touch_events_resolved"][1]
     assert events_after.loc[stale, "customer_id"] not in (None, "C9999999999")
+    # The old order whose customer went stale was rewritten with its customer again, and so were its lines.
+    for table in ("marts.fct_orders", "marts.fct_order_lines"):
+        rows = second[table][0].loc[lambda frame: frame["order_key"] == stale_order]
+        assert len(rows) > 0 and (rows["_rowid"] > first[table][1]).all(), table
+        assert rows["customer_id"].notna().all() and (rows["customer_id"] != "C9999999999").all(), table
     # The new events are those of the campaign log that arrived, all of them.
     for table in ("marts.fct_touch_events", "intermediate.int_touch_events_resolved"):
         events_before, events_after = first[table][0], second[table][0]

@@ -8,13 +8,43 @@
     )
 }}
 
-{#- One row per order line (POS receipt lines, JD order lines) with the order's customer. -#}
+{#-
+    One row per order line (POS receipt lines, JD order lines) with the order's customer.
+    Incremental by change detection like fct_orders (macros/incremental_changes.sql). A row depends on its
+    int_order_lines_unioned row and its order's fct_orders row (customer_id, ordered_at) only, so a run
+    reads the lines that model wrote after this table's newest `_built_at` and the lines of the orders
+    fct_orders wrote after it (new, changed or moved by an identity merge: DECISIONLOG "Customer state is
+    a model"), not all of them, and writes those that differ from the stored rows.
+-#}
 
 with
 
+{% if is_incremental() %}
+previous_build as (
+
+    select max(_built_at) as built_at from {{ this }}
+
+),
+
+changed_orders as (
+
+    select order_key
+    from {{ ref('fct_orders') }}
+    where _built_at > (select built_at from previous_build)
+
+),
+
+{% endif %}
 lines as (
 
-    select * from {{ ref('int_order_lines_unioned') }}
+    select unioned.*
+    from {{ ref('int_order_lines_unioned') }} as unioned
+    {% if is_incremental() %}
+    cross join previous_build
+    where previous_build.built_at is null
+        or unioned._built_at > previous_build.built_at
+        or unioned.order_key in (select order_key from changed_orders)
+    {% endif %}
 
 ),
 
