@@ -33,3 +33,22 @@
         {{ return(relation) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Chaining on stamps (DECISIONLOG "Customer state is a model"): an incremental model whose rows depend on
+    upstream rows that carry `_built_at` reads only what upstream wrote after its own newest stamp. Both
+    macros go inside `{% if is_incremental() %}` (a macro must not call is_incremental() itself: unit tests
+    override it in the model only). The model's own newest stamp: -#}
+{% macro last_build_stamp() -%}
+    (select max(_built_at) from {{ this }})
+{%- endmacro %}
+
+{#- A predicate on an upstream row (alias): written after this model's last build, or this model has no
+    stamped row yet (everything is new to it). -#}
+{% macro written_since_last_build(alias) -%}
+    ({{ last_build_stamp() }} is null or {{ alias }}._built_at > {{ last_build_stamp() }})
+{%- endmacro %}
+
+{#- The keys of the rows `relation` wrote after this model's last build (a subquery). -#}
+{% macro keys_written_since_last_build(relation, key) -%}
+    select {{ key }} from {{ relation }} where _built_at > {{ last_build_stamp() }}
+{%- endmacro %}

@@ -1,7 +1,8 @@
-"""fct_orders / fct_order_lines / fct_touch_events and int_touch_events_resolved (the touch events with
-their customer, under fct_touch_events) are incremental: a run after new export files (one POS month, one
-campaign's touch log) writes only the rows that are new or changed, and the tables then equal a full
-rebuild.
+"""fct_orders / fct_order_lines / fct_touch_events, int_touch_events_resolved (the touch events with
+their customer, under fct_touch_events) and int_record_identity_changes (each record's identity outcome
+with the build that last changed it, which fct_orders and the touch events read) are incremental: a run
+after new export files (one POS month, one campaign's touch log) writes only the rows that are new or
+changed, and the tables then equal a full rebuild.
 
 What a run wrote is measured from DuckDB itself: rows keep their ``rowid`` unless rewritten, and rows
 (re)inserted get rowids above the table's previous maximum. The expected set is computed here from the
@@ -27,9 +28,11 @@ pytestmark = pytest.mark.e2e
 PEOPLE = 200
 SEED = 42
 FACTS = {"marts.fct_orders": "order_key", "marts.fct_order_lines": "order_line_key",
-         "marts.fct_touch_events": "event_key", "intermediate.int_touch_events_resolved": "event_key"}  # fmt: skip
+         "marts.fct_touch_events": "event_key", "intermediate.int_touch_events_resolved": "event_key",
+         "intermediate.int_record_identity_changes": "record_key"}  # fmt: skip
 SELECT = ("--select", "+fct_order_lines", "+fct_touch_events")
 HELD_BACK_CAMPAIGN = "touches_CMP2026EMAIL03.csv"  # the smallest campaign log of the demo
+RESENT_CAMPAIGN = "touches_CMP2026SMS01.csv"  # loaded on the first run, exported again before the second
 
 
 def snapshot(paths: DataPaths) -> dict[str, tuple[pd.DataFrame, int]]:
@@ -64,29 +67,42 @@ def sorted_frame(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     return frame.drop(columns=bookkeeping).sort_values(key).reset_index(drop=True)
 
 
+STALE_CUSTOMER = "C9999999999"
+
+
+def stale_record(con: duckdb.DuckDBPyConnection, record_key: str) -> None:
+    """The stored identity outcome of one record, as the build before an identity merge left it: a customer
+    id its identity no longer has (int_record_identity_changes compares today's outcome with it)."""
+    con.execute(
+        "update intermediate.int_record_identity_changes set customer_id = ? where record_key = ?",
+        [STALE_CUSTOMER, record_key],
+    )
+
+
 def stale_touch_customer(paths: DataPaths) -> str:
-    """Give one resolved event of int_touch_events_resolved a customer id its identity no longer has, as an
-    identity merge since the last build would: the next run must find and rewrite that old event. Returns
-    its event_key."""
+    """Give one resolved event of int_touch_events_resolved, and its record's stored identity outcome, a
+    customer id its identity no longer has, as an identity merge since the last build would: the next run
+    must find and rewrite that old event. Returns its event_key."""
     con = duckdb.connect(str(paths.warehouse))
     try:
         (event_key,) = con.execute(
             "select min(event_key) from intermediate.int_touch_events_resolved where resolution_status = 'resolved'"
         ).fetchone()
         con.execute(
-            "update intermediate.int_touch_events_resolved set customer_id = 'C9999999999' where event_key = ?",
-            [event_key],
+            "update intermediate.int_touch_events_resolved set customer_id = ? where event_key = ?",
+            [STALE_CUSTOMER, event_key],
         )
+        stale_record(con, f"touches:{event_key}")
         return event_key
     finally:
         con.close()
 
 
 def stale_order_customer(paths: DataPaths) -> str:
-    """Give one old resolved order with lines, in fct_orders and in fct_order_lines, a customer id its
-    identity no longer has, as if both were built before an identity merge: the next run must rewrite the
-    order (fct_orders compares every order with today's identity) and, through the order's new stamp, its
-    lines. Returns its order_key."""
+    """Give one old resolved order with lines, in fct_orders, fct_order_lines and its record's stored
+    identity outcome, a customer id its identity no longer has, as if all were built before an identity
+    merge: the next run must rewrite the record's outcome, then the order (its record's new stamp) and its
+    lines (the order's new stamp). Returns its order_key."""
     con = duckdb.connect(str(paths.warehouse))
     try:
         (order_key,) = con.execute(
@@ -95,7 +111,8 @@ def stale_order_customer(paths: DataPaths) -> str:
             "and o.order_key in (select order_key from marts.fct_order_lines)"
         ).fetchone()
         for table in ("marts.fct_orders", "marts.fct_order_lines"):
-            con.execute(f"update {table} set customer_id = 'C9999999999' where order_key = ?", [order_key])
+            con.execute(f"update {table} set customer_id = ? where order_key = ?", [STALE_CUSTOMER, order_key])
+        stale_record(con, order_key)
         return order_key
     finally:
         con.close()
@@ -118,6 +135,11 @@ def test_second_run_writes_only_new_and_changed_orders(
 
     for path in (newest, campaign):  # the new exports arrive
         shutil.move(tmp_path / path.name, path)
+    # with a re-export of an old campaign log (its rows in another order): copies of stored events, which
+    # change nothing (staging keeps an event's first copy)
+    old_log = data_dir.landing / "touches" / RESENT_CAMPAIGN
+    header, *rows = old_log.read_text("utf-8").splitlines()
+    (old_log.parent / f"resent_{RESENT_CAMPAIGN}").write_text("\n".join([header, *reversed(rows)]) + "\n", "utf-8")
     load_raw(data_dir)
     dbt_run(*SELECT)
     second = snapshot(data_dir)
@@ -155,12 +177,12 @@ def test_second_run_writes_only_new_and_changed_orders(
     # has it too), and only in the intermediate: the mart had never seen the stale id.
     events_after = second["intermediate.int_touch_events_resolved"][0].set_index("event_key")
     assert events_after.loc[stale, "_rowid"] > first["intermediate.int_touch_events_resolved"][1]
-    assert events_after.loc[stale, "customer_id"] not in (None, "C9999999999")
+    assert events_after.loc[stale, "customer_id"] not in (None, STALE_CUSTOMER)
     # The old order whose customer went stale was rewritten with its customer again, and so were its lines.
     for table in ("marts.fct_orders", "marts.fct_order_lines"):
         rows = second[table][0].loc[lambda frame: frame["order_key"] == stale_order]
         assert len(rows) > 0 and (rows["_rowid"] > first[table][1]).all(), table
-        assert rows["customer_id"].notna().all() and (rows["customer_id"] != "C9999999999").all(), table
+        assert rows["customer_id"].notna().all() and (rows["customer_id"] != STALE_CUSTOMER).all(), table
     # The new events are those of the campaign log that arrived, all of them.
     for table in ("marts.fct_touch_events", "intermediate.int_touch_events_resolved"):
         events_before, events_after = first[table][0], second[table][0]

@@ -20,7 +20,7 @@ LAST_BUILD = "__last_build__"
 # The models that stamp their rows (written out here by hand).
 STAMPED = {
     "int_orders_unioned", "int_order_lines_unioned", "int_customer_order_state", "int_kpi_monthly_cells",
-    "int_kpi_quarterly_cells", "int_touch_events_resolved",
+    "int_kpi_quarterly_cells", "int_touch_events_resolved", "int_record_identity_changes",
     "fct_orders", "fct_order_lines", "fct_touch_events", "repurchase_purchases", "customer_lifecycle",
     "lifecycle_transitions", "member_tier_history",
 }  # fmt: skip

@@ -9,8 +9,8 @@
 
 {#-
     Every touch event with the customer its recipient resolves to through the identity tables (a touch
-    recipient is an identity node: phone, openid, unionid, member card or email; int_record_identity
-    gives the touch record's customer, or why none resolved). An unresolved recipient keeps its row with
+    recipient is an identity node: phone, openid, unionid, member card or email; int_record_identity,
+    through int_record_identity_changes, gives the touch record's customer, or why none resolved). An unresolved recipient keeps its row with
     customer_id null and a resolution_status saying why: hub_only (the value is shared by many people and
     never identifies one), unusable_identifier (masked / invalid / recipient_issue: the identity rejection
     reason is kept) or no_identifier (no recipient at all).
@@ -20,16 +20,20 @@
     incremental models side by side, and equal to a full rebuild:
       - new events: the staging events first loaded after the table's newest `_source_loaded_at` (the
         watermark of identity_incremental_new_touches: staging keeps an event's first copy and an event is
-        immutable, its key a hash of its columns, so a later copy of an old event changes nothing);
+        immutable, its key a hash of its columns, so a later copy of an old event changes nothing), read
+        with staging's rule from the raw rows loaded after the watermark, less the events already here;
       - old events whose identity changed (a merge moved the recipient to another customer, a value
-        became a hub, the customer bought somewhere and is now known beyond touches): every event already
-        in the table meets today's identity again from its own columns, and only the rows that differ
-        from the stored ones are kept (incremental_changed_rows, as fct_touch_events does);
+        became a hub, the customer bought somewhere and is now known beyond touches): the stored events
+        whose record int_record_identity_changes stamped after this table's newest `_built_at` meet
+        today's identity again from their own columns, and only the rows that differ from the stored ones
+        are kept (incremental_changed_rows, as fct_touch_events does);
     delete+insert on event_key replaces those; no other row is written, and the rows written carry this
     build's `_built_at` (macros/last_build_rows.sql: the data tests check those rows). Raw rows are
     assumed never deleted, and a change of this model's logic or columns needs a --full-refresh
     (on_schema_change fail), as for the other incremental models.
 -#}
+
+/* depends_on: {{ ref('stg_touches__events') }}, {{ source('raw', 'touches') }} (read directly by an incremental run) */
 
 {#- An event's own columns: read from staging, and from this table for the stored events. The stamp
     `_built_at` is not one: a stored event is looked up again without it, gets this build's stamp only if
@@ -46,24 +50,34 @@ touches as (
     select
         {{ event_columns | join(',\n        ') }},
         _loaded_at
-    from {{ ref('stg_touches__events') }}
     {%- if is_incremental() %}
-    where _loaded_at > (
-        select coalesce(max(_source_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }}
+    -- staging's events from the raw rows loaded after the watermark only, less the events already here
+    -- (macros/staging_touches.sql: the same rule as stg_touches__events, filtered on the raw scan)
+    from ({{ stg_touches_events(
+        loaded_after="(select coalesce(max(_source_loaded_at), cast('1900-01-01' as timestamp)) from " ~ this ~ ")"
+    ) }}) as staged
+    where not exists (
+        select 1 from {{ this }} as stored where stored.event_key = staged.event_key
     )
+    {%- else %}
+    from {{ ref('stg_touches__events') }}
     {%- endif %}
 
 ),
 
 {%- if is_incremental() %}
 
--- the events of earlier builds, from their own columns: their identity is looked up again below
+-- the events of earlier builds whose record's identity outcome changed since this table's last build
+-- (int_record_identity_changes), from their own columns: their identity is looked up again below
 stored as (
 
     select
         {{ event_columns | join(',\n        ') }},
         _source_loaded_at as _loaded_at
     from {{ this }}
+    where 'touches:' || event_key in (
+        {{ keys_written_since_last_build(ref('int_record_identity_changes'), 'record_key') }}
+    )
 
 ),
 
@@ -85,18 +99,7 @@ events as (
 
 record_identity as (
 
-    select * from {{ ref('int_record_identity') }}
-
-),
-
--- customers seen somewhere else than in touch logs (a customer known only as a touch recipient has no
--- orders or member row to convert through): those with a resolved record that is not a touch event
-customers_beyond_touches as (
-
-    select distinct customer_id
-    from record_identity
-    where identity_status = 'resolved'
-        and record_key not like 'touches:%'
+    select * from {{ ref('int_record_identity_changes') }}
 
 ),
 
@@ -131,15 +134,13 @@ final as (
             when 'unusable_identifier' then record_identity.rejection_reason
             else 'no recipient'
         end as unresolved_reason,
-        customers_beyond_touches.customer_id is not null as is_customer_known_beyond_touches,
+        coalesce(record_identity.is_customer_known_beyond_touches, false) as is_customer_known_beyond_touches,
         keyed._file_name,
         cast(keyed._loaded_at as timestamp) as _source_loaded_at,
         {{ built_at() }} as _built_at
     from keyed
     left join record_identity
         on record_identity.record_key = keyed.record_key
-    left join customers_beyond_touches
-        on customers_beyond_touches.customer_id = record_identity.customer_id
 
 )
 

@@ -19,31 +19,13 @@
 
 with
 
-{% if is_incremental() %}
-previous_build as (
-
-    select max(_built_at) as built_at from {{ this }}
-
-),
-
-changed_orders as (
-
-    select order_key
-    from {{ ref('fct_orders') }}
-    where _built_at > (select built_at from previous_build)
-
-),
-
-{% endif %}
 lines as (
 
     select unioned.*
     from {{ ref('int_order_lines_unioned') }} as unioned
     {% if is_incremental() %}
-    cross join previous_build
-    where previous_build.built_at is null
-        or unioned._built_at > previous_build.built_at
-        or unioned.order_key in (select order_key from changed_orders)
+    where {{ written_since_last_build('unioned') }}
+        or unioned.order_key in ({{ keys_written_since_last_build(ref('fct_orders'), 'order_key') }})
     {% endif %}
 
 ),

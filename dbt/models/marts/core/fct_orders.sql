@@ -12,19 +12,33 @@
     One row per order of every channel with its customer (null when none of the order's identifiers
     resolves: such orders still count in channel revenue; identity_status says why). No personal
     identifiers here: phones, nicks, accounts and openids stay in intermediate / restricted tables.
+    Incremental by change detection (macros/incremental_changes.sql). A row depends on its
+    int_orders_unioned row and its record's identity outcome only, so a run reads the orders that model
+    wrote after this table's newest `_built_at` and the orders whose record int_record_identity_changes
+    stamped after it, not every order joined to today's identity again, and writes those that differ
+    from the stored rows.
 -#}
 
 with
 
 orders as (
 
-    select * from {{ ref('int_orders_unioned') }}
+    select unioned.*
+    from {{ ref('int_orders_unioned') }} as unioned
+    {% if is_incremental() %}
+    -- orders that model wrote since, and orders whose record's identity outcome changed since (an identity
+    -- merge, a new hub)
+    where {{ written_since_last_build('unioned') }}
+        or unioned.order_key in (
+            {{ keys_written_since_last_build(ref('int_record_identity_changes'), 'record_key') }}
+        )
+    {% endif %}
 
 ),
 
 record_identity as (
 
-    select * from {{ ref('int_record_identity') }}
+    select * from {{ ref('int_record_identity_changes') }}
 
 ),
 
