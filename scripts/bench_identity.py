@@ -218,6 +218,8 @@ def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dic
     con.execute(
         """
         create or replace table intermediate.int_orders_unioned as
+        -- stamped as built when loaded (fct_orders reads the orders written since its own last build)
+        select unioned.*, unioned._source_loaded_at as _built_at from (
         select
             'pos:' || receipt_no as order_key, 'pos' as channel, store_code as shop_id, store_code as shop_name,
             receipt_no as source_order_id, sold_at as ordered_at, sold_at as paid_at, 'completed' as order_status,
@@ -241,6 +243,7 @@ def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dic
         select 'wechat:' || out_trade_no, 'wechat', '1900012345', null, out_trade_no, traded_at, traded_at,
             'completed', 80.00, 0, 80.00, null, true, null, null, null, null, null, openid, app_id, _loaded_at
         from staging.stg_wechat_pay__transactions
+        ) as unioned
         """
     )
     counts = {}

@@ -3,6 +3,8 @@
     (overlapping logs, a re-sent file) is one event: rows equal on every canonical column are collapsed,
     keeping the first loaded copy's lineage.
 
+    raw_touches: the raw relation (source('raw', 'touches'), passed by the model so that each model names
+    its source itself).
     loaded_after (an SQL expression, e.g. a scalar subquery): only the raw rows loaded after it are read,
     with the filter on the raw scan itself. An incremental reader uses it instead of filtering the view:
     a filter on the view's output cannot pass below its row_number() (it would change the ranking), so
@@ -10,14 +12,14 @@
     point, an event's first copy is its first copy overall when no earlier row has its key: the reader
     drops the keys it already holds (int_touch_events_resolved).
 -#}
-{% macro stg_touches_events(loaded_after=none) -%}
+{% macro stg_touches_events(raw_touches, loaded_after=none) -%}
 {%- set event_columns = [
     'campaign_id', 'campaign_name', 'channel', 'variant', 'recipient_type', 'recipient',
     'recipient_issue', 'event_type', 'event_time',
 ] -%}
 
 with source as (
-    select * from {{ source('raw', 'touches') }}
+    select * from {{ raw_touches }}
     {%- if loaded_after %}
     where _loaded_at > {{ loaded_after }}
     {%- endif %}

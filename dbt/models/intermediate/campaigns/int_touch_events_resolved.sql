@@ -33,7 +33,9 @@
     (on_schema_change fail), as for the other incremental models.
 -#}
 
-/* depends_on: {{ ref('stg_touches__events') }}, {{ source('raw', 'touches') }} (read directly by an incremental run) */
+{#- The raw touches an incremental run reads with staging's rule (named here, so dbt sees the source on
+    every build). -#}
+{%- set raw_touches = source('raw', 'touches') -%}
 
 {#- An event's own columns: read from staging, and from this table for the stored events. The stamp
     `_built_at` is not one: a stored event is looked up again without it, gets this build's stamp only if
@@ -54,7 +56,8 @@ touches as (
     -- staging's events from the raw rows loaded after the watermark only, less the events already here
     -- (macros/staging_touches.sql: the same rule as stg_touches__events, filtered on the raw scan)
     from ({{ stg_touches_events(
-        loaded_after="(select coalesce(max(_source_loaded_at), cast('1900-01-01' as timestamp)) from " ~ this ~ ")"
+        raw_touches,
+        loaded_after="(select coalesce(max(_source_loaded_at), cast('1900-01-01' as timestamp)) from " ~ this ~ ")",
     ) }}) as staged
     where not exists (
         select 1 from {{ this }} as stored where stored.event_key = staged.event_key
