@@ -4,7 +4,8 @@
     strength. identifier_id / record_id are the 64-bit ids of the keys, computed once in
     int_identifier_candidates (incremental) so the graph steps join and group on integers; a data test
     proves the ids injective on the data (a collision fails the build, it never merges two identifiers
-    silently). A view: the graph steps read a few integer columns of the candidates, no copy is written.
+    silently). A view: the graph steps read a few integer columns of the candidates, no copy is written;
+    identifier_key (the node name) is derived here, the candidates store only the value.
 -#}
 
 with
@@ -22,7 +23,7 @@ final as (
         record_id,
         identifier_type,
         identifier_value,
-        identifier_key,
+        identifier_type || ':' || identifier_value as identifier_key,
         strength_rank,
         source,
         record_key,
