@@ -27,7 +27,7 @@ final as (
         nodes.record_count
     from nodes
     inner join id_map
-        on id_map.identifier_key = nodes.identifier_key
+        on id_map.identifier_id = nodes.identifier_id
 
 )
 
