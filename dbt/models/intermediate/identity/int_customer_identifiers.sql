@@ -1,3 +1,9 @@
+{{
+    config(
+        pre_hook="{{ identity_text_compression() }}",
+        post_hook="{{ identity_text_compression_reset() }}",
+    )
+}}
 {#- The current customer of every identity node (hubs and rejected values have none). -#}
 
 with
