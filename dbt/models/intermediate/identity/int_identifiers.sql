@@ -29,7 +29,9 @@ final as (
         record_key,
         seen_at
     from candidates
-    where rejection_reason is null
+    -- = rejection_reason is null (only a usable observation has an id): the graph steps that read this
+    -- view scan an integer column's validity instead of a text column
+    where identifier_id is not null
 
 )
 
