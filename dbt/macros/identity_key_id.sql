@@ -35,3 +35,21 @@
         {%- do adapter.drop_relation(identity_label_table(pass_number)) -%}
     {%- endfor -%}
 {%- endmacro %}
+
+{#- Pre-hook of customer_identifier_map: a map written before the map carried identifier_id gains the
+    column, filled from its identifier_key (the same identity_key_id the nodes use); customer ids and
+    every other column are untouched, so no full refresh is needed (the map opts out of them anyway).
+    A no-op once the column is filled. On Spark the map is rebuilt as a table: nothing to migrate. -#}
+{% macro identity_map_add_identifier_id() -%}
+    {{ return(adapter.dispatch('identity_map_add_identifier_id')()) }}
+{%- endmacro %}
+
+{% macro default__identity_map_add_identifier_id() -%}
+    {%- if is_incremental() -%}
+        alter table {{ this }} add column if not exists identifier_id ubigint;
+        update {{ this }} set identifier_id = {{ identity_key_id('identifier_key') }} where identifier_id is null
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__identity_map_add_identifier_id() -%}
+{%- endmacro %}

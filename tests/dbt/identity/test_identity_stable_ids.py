@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import duckdb
@@ -97,3 +98,28 @@ def test_ids_are_stable_and_a_merge_keeps_the_older_id(world: tuple[Path, Path])
     _build(data_dir, work, data_tests=False)
     assert _ids(data_dir) == after
     assert _query(data_dir, "select count(*) from marts.customer_merges") == [(1,)]
+
+
+def _key_id(key: str) -> int:
+    """identity_key_id computed here: the first 8 bytes of the key's md5, read little-endian."""
+    return int.from_bytes(hashlib.md5(key.encode()).digest()[:8], "little")
+
+
+def test_a_map_written_before_identifier_id_keeps_its_ids(world: tuple[Path, Path]) -> None:
+    """A warehouse whose map predates its identifier_id column gains the column on the next run, filled
+    with each key's id, and no customer id changes (the map opts out of full refreshes)."""
+    data_dir, work = world
+    _build(data_dir, work, data_tests=False)
+    before = _ids(data_dir)
+    old_columns = "select * exclude (identifier_id) from intermediate.customer_identifier_map order by 1"
+    map_before = _query(data_dir, old_columns)
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    con.execute("alter table intermediate.customer_identifier_map drop column identifier_id")  # the old layout
+    con.close()
+
+    _build(data_dir, work)  # with the data tests (unique, not_null identifier_id)
+    assert _ids(data_dir) == before
+    rows = _query(data_dir, "select identifier_key, identifier_id from intermediate.customer_identifier_map")
+    assert len(rows) == len(map_before) > 0
+    assert {key: identifier_id for key, identifier_id in rows} == {key: _key_id(key) for key, _ in rows}
+    assert _query(data_dir, old_columns) == map_before  # no row rewritten

@@ -2,9 +2,11 @@
     config(
         materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
-        unique_key='identifier_key',
+        unique_key='identifier_id',
         full_refresh=false,
         on_schema_change='fail',
+        pre_hook=["{{ identity_map_add_identifier_id() }}", "{{ identity_text_compression() }}"],
+        post_hook="{{ identity_text_compression_reset() }}",
     )
 }}
 {#-
@@ -14,6 +16,9 @@
     components without an earlier id get new ids 'C' + 10 digits, minted in a deterministic order
     (first seen, then smallest identifier key). When a component split off from the one that keeps an id, it gets a
     new id. Only new or changed rows are written; full refresh is disabled so ids are never re-minted.
+    identifier_id (the node's 64-bit id, identity_key_id of identifier_key) is the key the previous state
+    is joined on (integers, not text); a map written before it existed gains it in the pre-hook
+    (macros/identity_key_id.sql, identity_map_add_identifier_id), its ids untouched.
 -#}
 
 {%- set run_ts = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as timestamp)" %}
@@ -23,10 +28,10 @@ with
 previous as (
 
     {% if is_incremental() %}
-    select identifier_key, customer_id, original_customer_id, first_assigned_at from {{ this }}
+    select identifier_id, customer_id, original_customer_id, first_assigned_at from {{ this }}
     {% else %}
     select
-        cast(null as {{ dbt.type_string() }}) as identifier_key,
+        {{ identity_key_id('cast(null as ' ~ dbt.type_string() ~ ')') }} as identifier_id,
         cast(null as {{ dbt.type_string() }}) as customer_id,
         cast(null as {{ dbt.type_string() }}) as original_customer_id,
         cast(null as timestamp) as first_assigned_at
@@ -38,6 +43,7 @@ previous as (
 components as (
 
     select
+        nodes.identifier_id,
         nodes.identifier_key,
         components.component_id,
         nodes.identifier_type,
@@ -49,17 +55,21 @@ components as (
     inner join {{ ref('int_identity_nodes') }} as nodes
         on nodes.identifier_id = components.identifier_id
     left join previous
-        on previous.identifier_key = nodes.identifier_key
+        on previous.identifier_id = nodes.identifier_id
 
 ),
 
+-- how many identifiers of each component carried each earlier id (a group-by, not a window over every
+-- identifier: on a daily run nearly every identifier has one)
 previous_ids as (
 
     select
         component_id,
-        previous_customer_id as customer_id
+        previous_customer_id as customer_id,
+        count(*) as carriers
     from components
     where previous_customer_id is not null
+    group by component_id, previous_customer_id
 
 ),
 
@@ -68,17 +78,10 @@ claims as (
 
     select
         component_id,
-        customer_id as claimed_id,
-        count(*) as carriers
-    from (
-        select
-            component_id,
-            customer_id,
-            min(customer_id) over (partition by component_id) as oldest_id
-        from previous_ids
-    ) as with_oldest
-    where customer_id = oldest_id
-    group by component_id, customer_id
+        min(customer_id) as claimed_id,
+        min_by(carriers, customer_id) as carriers
+    from previous_ids
+    group by component_id
 
 ),
 
@@ -97,15 +100,15 @@ kept as (
 
 ),
 
+-- every id is 'C' + 10 digits (minted below), so the greatest string is the greatest number
 last_sequence as (
 
-    select coalesce(max(cast(substr(id, 2) as bigint)), 0) as last_seq
+    select coalesce(cast(substr(max(id), 2) as bigint), 0) as last_seq
     from (
-        select customer_id as id from previous
+        select max(customer_id) as id from previous
         union all
-        select original_customer_id from previous
+        select max(original_customer_id) from previous
     ) as ids
-    where id is not null
 
 ),
 
@@ -150,6 +153,7 @@ assigned as (
 current_rows as (
 
     select
+        components.identifier_id,
         components.identifier_key,
         components.identifier_type,
         assigned.customer_id,
@@ -176,7 +180,8 @@ final as (
             else 'split'
         end as change_type,
         coalesce(first_assigned_at, {{ run_ts }}) as first_assigned_at,
-        {{ run_ts }} as updated_at
+        {{ run_ts }} as updated_at,
+        identifier_id
     from current_rows
     where previous_customer_id is null
         or previous_customer_id <> customer_id

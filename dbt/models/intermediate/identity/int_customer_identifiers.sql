@@ -1,3 +1,9 @@
+{{
+    config(
+        pre_hook="{{ identity_text_compression() }}",
+        post_hook="{{ identity_text_compression_reset() }}",
+    )
+}}
 {#- The current customer of every identity node (hubs and rejected values have none). -#}
 
 with
@@ -27,7 +33,7 @@ final as (
         nodes.record_count
     from nodes
     inner join id_map
-        on id_map.identifier_key = nodes.identifier_key
+        on id_map.identifier_id = nodes.identifier_id
 
 )
 

@@ -7,8 +7,12 @@
             "{{ identity_incremental_prepare() }}",
             "{{ identity_incremental_delete() }}",
             "{{ identity_incremental_scope() }}",
+            "{{ identity_text_compression() }}",
         ],
-        post_hook="{{ identity_incremental_cleanup() }}",
+        post_hook=[
+            "{{ identity_incremental_cleanup() }}",
+            "{{ identity_text_compression_reset() }}",
+        ],
     )
 }}
 {#-
@@ -233,30 +237,24 @@ checked as (
 
 ),
 
-keyed as (
-
-    select
-        *,
-        identifier_type || ':' || identifier_value as identifier_key
-    from checked
-
-),
-
+-- the key (identifier_type:identifier_value) is hashed here and not stored: int_identifiers derives it,
+-- and a second high-cardinality text column per observation cost more to write than the rest of a row
 final as (
 
     select
-        case when rejection_reason is null then {{ identity_key_id('identifier_key') }} end as identifier_id,
+        case
+            when rejection_reason is null then {{ identity_key_id("identifier_type || ':' || identifier_value") }}
+        end as identifier_id,
         {{ identity_key_id('record_key') }} as record_id,
         identifier_type,
         identifier_value,
-        identifier_key,
         {{ identifier_strength_rank('identifier_type') }} as strength_rank,
         source,
         record_key,
         seen_at,
         rejection_reason,
         cast(loaded_at as timestamp) as _source_loaded_at
-    from keyed
+    from checked
 
 )
 

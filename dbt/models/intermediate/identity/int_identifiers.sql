@@ -4,7 +4,8 @@
     strength. identifier_id / record_id are the 64-bit ids of the keys, computed once in
     int_identifier_candidates (incremental) so the graph steps join and group on integers; a data test
     proves the ids injective on the data (a collision fails the build, it never merges two identifiers
-    silently). A view: the graph steps read a few integer columns of the candidates, no copy is written.
+    silently). A view: the graph steps read a few integer columns of the candidates, no copy is written;
+    identifier_key (the node name) is derived here, the candidates store only the value.
 -#}
 
 with
@@ -22,13 +23,15 @@ final as (
         record_id,
         identifier_type,
         identifier_value,
-        identifier_key,
+        identifier_type || ':' || identifier_value as identifier_key,
         strength_rank,
         source,
         record_key,
         seen_at
     from candidates
-    where rejection_reason is null
+    -- = rejection_reason is null (only a usable observation has an id): the graph steps that read this
+    -- view scan an integer column's validity instead of a text column
+    where identifier_id is not null
 
 )
 

@@ -43,8 +43,10 @@ def node_indexes(nodes: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, int
 
     The ids are looked up in ascending order (searchsorted on sorted needles walks both arrays once
     instead of jumping around 3M nodes per edge: ~3x faster at bench scale), then put back in place.
+    The order of equal ids does not matter (they get one index), so the sort need not be stable:
+    numpy's default introsort takes half the time of its stable sort on 3M ids.
     """
-    order = np.argsort(wanted, kind="stable")
+    order = np.argsort(wanted)
     ordered = wanted[order]
     found = np.searchsorted(nodes, ordered)
     inside = found < nodes.size

@@ -1,10 +1,20 @@
-{#- The identity graph's nodes: every usable identifier value that is not a hub. -#}
+{{
+    config(
+        pre_hook="{{ identity_text_compression() }}",
+        post_hook="{{ identity_text_compression_reset() }}",
+    )
+}}
+{#-
+    The identity graph's nodes: every usable identifier value that is not a hub. The value (short: most
+    fit DuckDB's inline strings) is carried through the grouping and the key built once per node.
+-#}
 
 with
 
 identifiers as (
 
-    select * from {{ ref('int_identifiers') }}
+    select identifier_id, identifier_type, identifier_value, strength_rank, seen_at
+    from {{ ref('int_identifiers') }}
 
 ),
 
@@ -14,12 +24,12 @@ hubs as (
 
 ),
 
-final as (
+grouped as (
 
     select
         identifiers.identifier_id,
-        any_value(identifiers.identifier_key) as identifier_key,
         any_value(identifiers.identifier_type) as identifier_type,
+        any_value(identifiers.identifier_value) as identifier_value,
         min(identifiers.strength_rank) as strength_rank,
         min(identifiers.seen_at) as first_seen_at,
         max(identifiers.seen_at) as last_seen_at,
@@ -29,6 +39,20 @@ final as (
         on hubs.identifier_id = identifiers.identifier_id
     where hubs.identifier_id is null
     group by identifiers.identifier_id
+
+),
+
+final as (
+
+    select
+        identifier_id,
+        identifier_type || ':' || identifier_value as identifier_key,
+        identifier_type,
+        strength_rank,
+        first_seen_at,
+        last_seen_at,
+        record_count
+    from grouped
 
 )
 

@@ -22,7 +22,7 @@ id_map as (
 
 nodes as (
 
-    select identifier_id, identifier_key, identifier_type from {{ ref('int_identity_nodes') }}
+    select identifier_id, identifier_type from {{ ref('int_identity_nodes') }}
 
 ),
 
@@ -42,7 +42,7 @@ moved as (
         id_map.updated_at as merged_at
     from id_map
     inner join nodes
-        on nodes.identifier_key = id_map.identifier_key
+        on nodes.identifier_id = id_map.identifier_id
     where id_map.change_type = 'merged'
     {% if is_incremental() %}
         and id_map.updated_at > (select coalesce(max(merged_at), cast('1900-01-01' as timestamp)) from {{ this }})
