@@ -5,8 +5,7 @@
         unique_key='identifier_id',
         full_refresh=false,
         on_schema_change='fail',
-        pre_hook=["{{ identity_map_add_identifier_id() }}", "{{ identity_text_compression() }}"],
-        post_hook="{{ identity_text_compression_reset() }}",
+        pre_hook="{{ identity_map_add_identifier_id() }}",
     )
 }}
 {#-

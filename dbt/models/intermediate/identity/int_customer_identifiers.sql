@@ -1,9 +1,3 @@
-{{
-    config(
-        pre_hook="{{ identity_text_compression() }}",
-        post_hook="{{ identity_text_compression_reset() }}",
-    )
-}}
 {#- The current customer of every identity node (hubs and rejected values have none). -#}
 
 with

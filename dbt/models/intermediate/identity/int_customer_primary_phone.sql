@@ -1,9 +1,3 @@
-{{
-    config(
-        pre_hook="{{ identity_text_compression() }}",
-        post_hook="{{ identity_text_compression_reset() }}",
-    )
-}}
 {#-
     Each customer's primary phone: the one seen on most records, then most recently (restricted layer).
     dim_customers hashes and masks it; customer_pii carries it in full: one rule, so both always agree.

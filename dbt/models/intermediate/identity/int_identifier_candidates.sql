@@ -7,12 +7,8 @@
             "{{ identity_incremental_prepare() }}",
             "{{ identity_incremental_delete() }}",
             "{{ identity_incremental_scope() }}",
-            "{{ identity_text_compression() }}",
         ],
-        post_hook=[
-            "{{ identity_incremental_cleanup() }}",
-            "{{ identity_text_compression_reset() }}",
-        ],
+        post_hook="{{ identity_incremental_cleanup() }}",
     )
 }}
 {#-

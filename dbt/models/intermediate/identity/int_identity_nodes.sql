@@ -1,9 +1,3 @@
-{{
-    config(
-        pre_hook="{{ identity_text_compression() }}",
-        post_hook="{{ identity_text_compression_reset() }}",
-    )
-}}
 {#-
     The identity graph's nodes: every usable identifier value that is not a hub. The value (short: most
     fit DuckDB's inline strings) is carried through the grouping and the key built once per node.

@@ -1,9 +1,3 @@
-{{
-    config(
-        pre_hook="{{ identity_text_compression() }}",
-        post_hook="{{ identity_text_compression_reset() }}",
-    )
-}}
 {#-
     The identity outcome of every source record that carried at least one identifier observation
     (usable or rejected): its customer when one resolves, else why not. identity_status:
