@@ -35,7 +35,7 @@
 {%- endmacro %}
 
 {#- Chaining on stamps (DECISIONLOG "Customer state is a model"): an incremental model whose rows depend on
-    upstream rows that carry `_built_at` reads only what upstream wrote after its own newest stamp. Both
+    upstream rows that carry `_built_at` reads only what upstream wrote after its own newest stamp. These
     macros go inside `{% if is_incremental() %}` (a macro must not call is_incremental() itself: unit tests
     override it in the model only). The model's own newest stamp: -#}
 {% macro last_build_stamp() -%}

@@ -10,10 +10,11 @@
 {#-
     Every touch event with the customer its recipient resolves to through the identity tables (a touch
     recipient is an identity node: phone, openid, unionid, member card or email; int_record_identity,
-    through int_record_identity_changes, gives the touch record's customer, or why none resolved). An unresolved recipient keeps its row with
-    customer_id null and a resolution_status saying why: hub_only (the value is shared by many people and
-    never identifies one), unusable_identifier (masked / invalid / recipient_issue: the identity rejection
-    reason is kept) or no_identifier (no recipient at all).
+    read through int_record_identity_changes, gives the touch record's customer, or why none resolved).
+    An unresolved recipient keeps its row with customer_id null and a resolution_status saying why:
+    hub_only (the value is shared by many people and never identifies one), unusable_identifier (masked /
+    invalid / recipient_issue: the identity rejection reason is kept) or no_identifier (no recipient at
+    all).
     A `control` row is an assignment to the holdout group, never a send, whatever its event type.
 
     Incremental (DECISIONLOG "Incremental models are selective"), the two patterns of the other
