@@ -23,12 +23,6 @@
 with
 
 {% if is_incremental() %}
-previous_build as (
-
-    select max(_built_at) as built_at from {{ this }}
-
-),
-
 -- 1 when a stored recipient hash is what today's key makes of its recipient (or nothing is stored), else 0
 same_hash_key as (
 
@@ -52,11 +46,9 @@ events as (
     select resolved.*
     from {{ ref('int_touch_events_resolved') }} as resolved
     {% if is_incremental() %}
-    cross join previous_build
     cross join same_hash_key
-    where previous_build.built_at is null
-        or same_hash_key.same_key = 0
-        or resolved._built_at > previous_build.built_at
+    where same_hash_key.same_key = 0
+        or {{ written_since_last_build('resolved') }}
     {% endif %}
 
 ),
