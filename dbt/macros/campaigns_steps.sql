@@ -49,3 +49,14 @@
 {% macro campaigns_on_or_before_as_of(time_expr) -%}
     cast({{ time_expr }} as date) <= {{ marts_as_of() }}
 {%- endmacro %}
+
+{#- Touch reachability, written once (int_touch_eligibility's channel choice and activation_audience's
+    columns): a dim_customers row (alias) reaches SMS with a phone and SMS consent, WeCom as a WeCom
+    friend; false when unknown. -#}
+{% macro touch_reaches_sms(customers) -%}
+    coalesce({{ customers }}.phone_hash is not null and {{ customers }}.sms_consent, false)
+{%- endmacro %}
+
+{% macro touch_reaches_wecom(customers) -%}
+    coalesce({{ customers }}.wecom_friend, false)
+{%- endmacro %}

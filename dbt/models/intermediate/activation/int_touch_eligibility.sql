@@ -93,8 +93,8 @@ reach as (
 
     select
         population.customer_id,
-        coalesce(customers.wecom_friend, false) as reaches_wecom,
-        coalesce(customers.phone_hash is not null and customers.sms_consent, false) as reaches_sms,
+        {{ touch_reaches_wecom('customers') }} as reaches_wecom,
+        {{ touch_reaches_sms('customers') }} as reaches_sms,
         emails.customer_id is not null as reaches_email
     from population
     left join customers

@@ -42,8 +42,8 @@ reach as (
         stages.stage as lifecycle_stage,
         tiers.tier as member_tier,
         customers.phone_hash,
-        coalesce(customers.phone_hash is not null and customers.sms_consent, false) as sms_reachable,
-        coalesce(customers.wecom_friend, false) as wecom_reachable,
+        {{ touch_reaches_sms('customers') }} as sms_reachable,
+        {{ touch_reaches_wecom('customers') }} as wecom_reachable,
         coalesce(customers.wechat_follow_status = 'subscribed', false) as follows_official_account
     from rfm
     left join stages
