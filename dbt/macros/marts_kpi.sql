@@ -69,11 +69,17 @@
 {%- set fingerprinted = cells is none -%}
 {%- set incremental = fingerprinted and is_incremental() -%}
 
+{#- The purchases are read from the table by each use (a CTE read several times is materialized whole;
+    the uses over all rows need two or three of its columns). -#}
+{%- set purchases_table = ref('repurchase_purchases') %}
+
 with
 
 purchases as (
 
-    select * from {{ ref('repurchase_purchases') }}
+    select order_key, customer_id, channel, shop_id, purchase_date, net_amount, customer_purchase_seq,
+        first_purchase_date
+    from {{ ref('repurchase_purchases') }}
 
 ),
 
@@ -135,7 +141,7 @@ periods as (
                 {{ marts_period_start(period, 'min(order_date)') }} as first_period,
                 min(case when is_purchase then order_date end) as data_start
             from (
-                select purchase_date as order_date, true as is_purchase from purchases
+                select purchase_date as order_date, true as is_purchase from {{ purchases_table }}
                 union all
                 select purchase_date, false from money_back
             ) as dated_orders
@@ -148,13 +154,24 @@ periods as (
 
 dated_rows as (
 
-    select customer_id, channel, shop_id, purchase_date from purchases
+    select customer_id, channel, shop_id, purchase_date from {{ purchases_table }}
     union all
     select customer_id, channel, shop_id, purchase_date from money_back
 
 ),
 
-{#- First period of each dimension value (from all rows: a value's rows start there). -#}
+{#- First period of each dimension value (from all rows: a value's rows start there), from each
+    channel's and shop's (and customer's, for the segments) first day: a group-by on the columns themselves
+    before the dimension values are formed. -#}
+first_days as (
+
+    select
+        {{- ' customer_id,' if 'rfm_segment' in dimensions }} channel, shop_id, min(purchase_date) as purchase_date
+    from dated_rows
+    group by {{ 'customer_id, ' if 'rfm_segment' in dimensions }}channel, shop_id
+
+),
+
 dimension_values as (
 
     select
@@ -162,7 +179,7 @@ dimension_values as (
         dimension_value,
         {{ marts_period_start(period, 'min(purchase_date)') }} as first_period
     from (
-        {{ marts_kpi_dimensioned('dated_rows', 'segments', dimensions) }}
+        {{ marts_kpi_dimensioned('first_days', 'segments', dimensions) }}
     ) as dimensioned_rows
     group by dimension, dimension_value
 
@@ -191,7 +208,7 @@ month_inputs as (
     from (
         select order_key, customer_id, channel, shop_id, purchase_date, net_amount, customer_purchase_seq,
             first_purchase_date, true as is_purchase
-        from purchases
+        from {{ purchases_table }}
         union all
         select order_key, customer_id, channel, shop_id, purchase_date, net_amount, null, null, false
         from money_back
@@ -317,18 +334,24 @@ money_back_dimensioned as (
 
 ),
 
+{#- The rows of the periods being built (dimensioned also holds the 13 months before them, for the CLV
+    window and the retention start). -#}
 cells as (
 
     select
         dimension,
         dimension_value,
-        {{ marts_period_start(period, 'purchase_date') }} as period_start,
+        period_start,
         customer_id,
         purchase_date,
         customer_purchase_seq,
         first_purchase_date,
         net_amount
-    from dimensioned
+    from (
+        select dimensioned.*, {{ marts_period_start(period, 'purchase_date') }} as period_start
+        from dimensioned
+    ) as dated
+    where period_start in (select period_start from build_periods)
 
 ),
 
@@ -370,11 +393,15 @@ cell_money_back as (
     select
         dimension,
         dimension_value,
-        {{ marts_period_start(period, 'purchase_date') }} as period_start,
+        period_start,
         sum(net_amount) as money_back,
         sum(case when customer_id is not null then net_amount else 0 end) as identified_money_back
-    from money_back_dimensioned
-    group by dimension, dimension_value, {{ marts_period_start(period, 'purchase_date') }}
+    from (
+        select money_back_dimensioned.*, {{ marts_period_start(period, 'purchase_date') }} as period_start
+        from money_back_dimensioned
+    ) as dated
+    where period_start in (select period_start from build_periods)
+    group by dimension, dimension_value, period_start
 
 ),
 
@@ -396,7 +423,8 @@ customer_metrics as (
 
 {#- Reference days are period ends (<= as_of) and as_of itself. A purchase on day p makes its customer
     active on every reference day in [p, p + active_days]: the period end of p's period, the one after
-    it (a 30-day window can reach two month ends) and as_of. -#}
+    it (a 30-day window can reach two month ends) and as_of. Only the reference days of the periods
+    being built are kept before the customers are made distinct. -#}
 reference_candidates as (
 
     select dimension, dimension_value, customer_id, purchase_date,
@@ -429,6 +457,11 @@ active_on as (
         and reference_candidates.ref_day
             <= {{ marts_add_days(active_days, 'reference_candidates.purchase_date') }}
         and reference_candidates.ref_day <= as_of.as_of_date
+        and reference_candidates.ref_day in (
+            select start_ref from build_periods
+            union
+            select end_ref from build_periods
+        )
 
 ),
 
