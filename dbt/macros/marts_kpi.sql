@@ -199,18 +199,20 @@ all_grid as (
 
 {%- if fingerprinted %}
 
+{#- Each month's fingerprint: the purchases' stored row fingerprints (written with each purchase row,
+    repurchase_purchases._row_fingerprint) and the money-back orders' (few, fingerprinted here). -#}
 month_inputs as (
 
     select
         {{ marts_period_start('month', 'purchase_date') }} as month_start,
-        {{ rows_fingerprint(['order_key', 'customer_id', 'channel', 'shop_id', 'purchase_date', 'net_amount',
-                             'customer_purchase_seq', 'first_purchase_date', 'is_purchase']) }} as fingerprint
+        {{ fingerprint_sum('row_fingerprint') }} as fingerprint
     from (
-        select order_key, customer_id, channel, shop_id, purchase_date, net_amount, customer_purchase_seq,
-            first_purchase_date, true as is_purchase
+        select purchase_date, _row_fingerprint as row_fingerprint
         from {{ purchases_table }}
         union all
-        select order_key, customer_id, channel, shop_id, purchase_date, net_amount, null, null, false
+        select purchase_date,
+            cast({{ row_fingerprint(['order_key', 'customer_id', 'channel', 'shop_id', 'purchase_date',
+                                     'net_amount', "'money_back'"]) }} as decimal(20, 0))
         from money_back
     ) as dated_rows
     group by {{ marts_period_start('month', 'purchase_date') }}

@@ -125,6 +125,9 @@ final as (
         cast(net_amount as decimal(18, 2)) as net_amount,
         cast(customer_purchase_seq as integer) as customer_purchase_seq,
         cast(first_purchase_date as date) as first_purchase_date,
+        cast({{ row_fingerprint(['order_key', 'customer_id', 'channel', 'shop_id', 'ordered_at', 'purchase_date',
+                                 'net_amount', 'customer_purchase_seq', 'first_purchase_date']) }} as decimal(20, 0))
+            as _row_fingerprint,
         {{ built_at() }} as _built_at,
         cast(as_of.as_of_date as date) as _built_as_of
     from sequenced
