@@ -105,11 +105,20 @@ month_end_candidates as (
         purchases.is_purchase,
         {{ marts_period_end('month', marts_add_months('integers.n', 'purchases.purchase_date')) }}
             as snapshot_date
+    {%- if is_incremental() %}
+    -- the recomputed customers' purchases are picked before the cross join (as a filter after it, the
+    -- semi-join probed every purchase x month: 17M rows at 1M people on a day with no change)
+    from (
+        select purchases.*
+        from purchases
+        where purchases.customer_id in (select customer_id from recomputed_customers)
+    ) as purchases
+    {%- else %}
     from purchases
+    {%- endif %}
     cross join integers
     where integers.n < {{ window_months }}
     {% if is_incremental() %}
-        and purchases.customer_id in (select customer_id from recomputed_customers)
     union all
     -- the other customers: only towards the new month ends (not window_months candidates per purchase)
     select
