@@ -38,20 +38,33 @@
 
 {#- SQL (one row, column state_as_of): the as_of int_customer_order_state was last built for; stops the
     build when that is not this build's as_of (a selection that left the state out would read a stale one:
-    missed changes, or customers whose purchases all lie after an earlier as_of). -#}
+    missed changes, or customers whose purchases all lie after an earlier as_of). An empty state is this
+    as_of's when no identified customer has an order on or before it (a warehouse of members only, an
+    as_of before the first order). -#}
 {% macro customer_state_as_of_check() -%}
     select
         case
-            when max(state._built_as_of) = max(as_of.as_of_date) then max(state._built_as_of)
+            when state.built_as_of = as_of.as_of_date then state.built_as_of
+            when state.built_as_of is null and identified_orders.orders = 0 then as_of.as_of_date
             else {{ raise_data_error(
-                "'int_customer_order_state was built for as_of ' || coalesce(cast(max(state._built_as_of) as "
-                ~ dbt.type_string() ~ "), 'none') || ', not for this build''s ' || cast(max(as_of.as_of_date) as "
+                "'int_customer_order_state was built for as_of ' || coalesce(cast(state.built_as_of as "
+                ~ dbt.type_string() ~ "), 'none') || ', not for this build''s ' || cast(as_of.as_of_date as "
                 ~ dbt.type_string() ~ ") || ': build it in the same run as the models that read it (dbt build "
                 ~ "--select +" ~ this.identifier ~ ")'"
             ) }}
         end as state_as_of
-    from {{ ref('int_customer_order_state') }} as state
+    from (select max(_built_as_of) as built_as_of from {{ ref('int_customer_order_state') }}) as state
     cross join {{ ref('repurchase_as_of') }} as as_of
+    cross join (
+        select count(*) as orders
+        from (
+            select 1 as found
+            from {{ ref('fct_orders') }} as orders
+            where orders.customer_id is not null
+                and cast(orders.ordered_at as date) <= {{ marts_as_of() }}
+            limit 1
+        ) as first_order
+    ) as identified_orders
 {%- endmacro %}
 
 {#- The bookkeeping columns of a customer-keyed incremental mart's rows. -#}

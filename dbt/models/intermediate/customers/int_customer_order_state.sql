@@ -8,6 +8,9 @@
       spend_fingerprint     day, net amount and purchase flag of every order (the tiers' spend rule)
       purchases_changed_at  when a build last saw purchase_fingerprint change (the build's stamp)
       spend_changed_at      the same for spend_fingerprint
+      net_spend, channels, first_purchase_at, first_channel, preferred_channel, preferred_store...
+                            the customer's order totals as dim_customers shows them (computed here, for
+                            the recomputed customers only, instead of from every order every day)
       _built_at, _built_as_of  the build that wrote the row, and its as_of
 
     A consumer recomputes the customers whose *_changed_at is later than its own newest `_built_at`: the
@@ -45,6 +48,11 @@ orders as (
 
     select
         orders.customer_id,
+        orders.order_key,
+        orders.channel,
+        orders.shop_id,
+        orders.shop_name,
+        orders.ordered_at,
         cast(orders.ordered_at as date) as order_date,
         orders.net_amount,
         orders.is_purchase,
@@ -101,34 +109,89 @@ affected_customers as (
 ),
 
 {% endif %}
-spend_state as (
+-- the orders of the customers recomputed (everyone's on a full build)
+scoped_orders as (
 
-    select
-        orders.customer_id,
-        count(*) as order_count,
-        {{ rows_fingerprint(['orders.order_date', 'orders.net_amount', 'orders.is_purchase']) }} as spend_fingerprint
+    select *
     from orders
     {% if is_incremental() %}
     where orders.customer_id in (select customer_id from affected_customers)
     {% endif %}
-    group by orders.customer_id
+
+),
+
+spend_state as (
+
+    select
+        customer_id,
+        count(*) as order_count,
+        {{ rows_fingerprint(['order_date', 'net_amount', 'is_purchase']) }} as spend_fingerprint,
+        {{ marts_net_spend('net_amount') }} as net_spend,
+        {{ distinct_sorted_list('channel', ',') }} as channels,
+        count(distinct channel) as channel_count
+    from scoped_orders
+    group by customer_id
 
 ),
 
 purchase_state as (
 
     select
-        orders.customer_id,
+        customer_id,
         count(*) as purchase_count,
-        {{ rows_fingerprint(['orders.order_date']) }} as purchase_fingerprint,
-        min(orders.order_date) as first_purchase_date,
-        max(orders.order_date) as last_purchase_date
-    from orders
-    where orders.is_purchase
-    {% if is_incremental() %}
-        and orders.customer_id in (select customer_id from affected_customers)
-    {% endif %}
-    group by orders.customer_id
+        {{ rows_fingerprint(['order_date']) }} as purchase_fingerprint,
+        min(order_date) as first_purchase_date,
+        max(order_date) as last_purchase_date,
+        min(ordered_at) as first_purchase_at,
+        max(ordered_at) as last_purchase_at,
+        min_by(channel, cast(ordered_at as {{ dbt.type_string() }}) || order_key) as first_channel
+    from scoped_orders
+    where is_purchase
+    group by customer_id
+
+),
+
+{#- The channel and the store (shop name, else shop id) with the most purchases, then the most net amount,
+    then the first by name. -#}
+preferred_channel as (
+
+    select customer_id, channel as preferred_channel
+    from (
+        select
+            *,
+            row_number() over (
+                partition by customer_id order by purchases desc, net_amount desc, channel
+            ) as preference_rank
+        from (
+            select customer_id, channel, count(*) as purchases, sum(net_amount) as net_amount
+            from scoped_orders
+            where is_purchase
+            group by customer_id, channel
+        ) as channel_purchases
+    ) as ranked
+    where preference_rank = 1
+
+),
+
+preferred_store as (
+
+    select customer_id, store as preferred_store
+    from (
+        select
+            *,
+            row_number() over (
+                partition by customer_id order by purchases desc, net_amount desc, store
+            ) as preference_rank
+        from (
+            select customer_id, coalesce(shop_name, shop_id) as store, count(*) as purchases,
+                sum(net_amount) as net_amount
+            from scoped_orders
+            where is_purchase
+                and coalesce(shop_name, shop_id) is not null
+            group by customer_id, coalesce(shop_name, shop_id)
+        ) as store_purchases
+    ) as ranked
+    where preference_rank = 1
 
 ),
 
@@ -139,10 +202,19 @@ state as (
         coalesce(purchase_state.purchase_count, 0) as purchase_count,
         purchase_state.purchase_fingerprint,
         purchase_state.first_purchase_date,
-        purchase_state.last_purchase_date
+        purchase_state.last_purchase_date,
+        purchase_state.first_purchase_at,
+        purchase_state.last_purchase_at,
+        purchase_state.first_channel,
+        preferred_channel.preferred_channel,
+        preferred_store.preferred_store
     from spend_state
     left join purchase_state
         on purchase_state.customer_id = spend_state.customer_id
+    left join preferred_channel
+        on preferred_channel.customer_id = spend_state.customer_id
+    left join preferred_store
+        on preferred_store.customer_id = spend_state.customer_id
 
 ),
 
@@ -156,6 +228,14 @@ final as (
         cast(state.spend_fingerprint as {{ dbt.type_string() }}) as spend_fingerprint,
         cast(state.first_purchase_date as date) as first_purchase_date,
         cast(state.last_purchase_date as date) as last_purchase_date,
+        cast(state.net_spend as decimal(18, 2)) as net_spend,
+        cast(state.channels as {{ dbt.type_string() }}) as channels,
+        cast(state.channel_count as integer) as channel_count,
+        cast(state.first_purchase_at as timestamp) as first_purchase_at,
+        cast(state.last_purchase_at as timestamp) as last_purchase_at,
+        cast(state.first_channel as {{ dbt.type_string() }}) as first_channel,
+        cast(state.preferred_channel as {{ dbt.type_string() }}) as preferred_channel,
+        cast(state.preferred_store as {{ dbt.type_string() }}) as preferred_store,
         {% if is_incremental() %}
         cast(case
             when previous.customer_id is not null

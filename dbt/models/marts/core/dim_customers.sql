@@ -14,10 +14,16 @@ customer_identifiers as (
 
 ),
 
-orders as (
+{#- The customer's order totals (net spend, channels, purchases, preferred channel and store) are kept
+    per customer by int_customer_order_state, which recomputes only the customers whose orders changed; it
+    must have been built for this as_of (customer_state_as_of_check: a selection that left it out stops the
+    build instead of showing another day's totals). -#}
+order_state as (
 
-    select * from ({{ marts_spend_orders() }}) as spend_orders
-    where customer_id is not null
+    select state.*
+    from {{ ref('int_customer_order_state') }} as state
+    cross join ({{ customer_state_as_of_check() }}) as state_check
+    where state_check.state_as_of is not null
 
 ),
 
@@ -47,84 +53,6 @@ customers as (
 primary_phone as (
 
     select * from {{ ref('int_customer_primary_phone') }}
-
-),
-
-purchases as (
-
-    select * from orders where is_purchase
-
-),
-
-order_totals as (
-
-    select
-        customer_id,
-        {{ marts_net_spend('net_amount') }} as net_spend,
-        {{ distinct_sorted_list('channel', ',') }} as channels,
-        count(distinct channel) as channel_count
-    from orders
-    group by customer_id
-
-),
-
-purchase_totals as (
-
-    select
-        customer_id,
-        count(*) as purchase_count,
-        min(ordered_at) as first_purchase_at,
-        max(ordered_at) as last_purchase_at,
-        min_by(channel, cast(ordered_at as {{ dbt.type_string() }}) || order_key) as first_channel
-    from purchases
-    group by customer_id
-
-),
-
-channel_purchases as (
-
-    select customer_id, channel, count(*) as purchases, sum(net_amount) as net_amount
-    from purchases
-    group by customer_id, channel
-
-),
-
-preferred_channel as (
-
-    select customer_id, channel as preferred_channel
-    from (
-        select
-            *,
-            row_number() over (
-                partition by customer_id order by purchases desc, net_amount desc, channel
-            ) as preference_rank
-        from channel_purchases
-    ) as ranked
-    where preference_rank = 1
-
-),
-
-store_purchases as (
-
-    select customer_id, coalesce(shop_name, shop_id) as store, count(*) as purchases, sum(net_amount) as net_amount
-    from purchases
-    where coalesce(shop_name, shop_id) is not null
-    group by customer_id, coalesce(shop_name, shop_id)
-
-),
-
-preferred_store as (
-
-    select customer_id, store as preferred_store
-    from (
-        select
-            *,
-            row_number() over (
-                partition by customer_id order by purchases desc, net_amount desc, store
-            ) as preference_rank
-        from store_purchases
-    ) as ranked
-    where preference_rank = 1
 
 ),
 
@@ -195,22 +123,22 @@ final as (
         customers.customer_id,
         case when primary_phone.phone is not null then {{ pii_hash('primary_phone.phone') }} end as phone_hash,
         {{ mask_identifier("'phone'", 'primary_phone.phone') }} as phone_masked,
-        order_totals.channels,
-        cast(coalesce(order_totals.channel_count, 0) as integer) as channel_count,
+        order_state.channels,
+        cast(coalesce(order_state.channel_count, 0) as integer) as channel_count,
         cast(customers.identifier_count as integer) as identifier_count,
         customers.first_seen_at,
-        purchase_totals.first_purchase_at,
-        purchase_totals.last_purchase_at,
-        cast(coalesce(purchase_totals.purchase_count, 0) as integer) as purchase_count,
-        cast(coalesce(order_totals.net_spend, 0) as decimal(18, 2)) as net_spend,
+        order_state.first_purchase_at,
+        order_state.last_purchase_at,
+        cast(coalesce(order_state.purchase_count, 0) as integer) as purchase_count,
+        cast(coalesce(order_state.net_spend, 0) as decimal(18, 2)) as net_spend,
         {{ decimal_from_double(
-            'case when purchase_totals.purchase_count > 0
-                then order_totals.net_spend / cast(purchase_totals.purchase_count as double)
+            'case when order_state.purchase_count > 0
+                then order_state.net_spend / cast(order_state.purchase_count as double)
             end', 18, 2
         ) }} as average_order_value,
-        purchase_totals.first_channel,
-        preferred_channel.preferred_channel,
-        preferred_store.preferred_store,
+        order_state.first_channel,
+        order_state.preferred_channel,
+        order_state.preferred_store,
         member_flags.wechat_follow_status,
         coalesce(member_profile.member_card, any_card.member_card) as member_card,
         {{ mask_member_card('coalesce(member_profile.member_card, any_card.member_card)') }}
@@ -224,10 +152,7 @@ final as (
         member_flags.birth_year
     from customers
     left join primary_phone on primary_phone.customer_id = customers.customer_id
-    left join order_totals on order_totals.customer_id = customers.customer_id
-    left join purchase_totals on purchase_totals.customer_id = customers.customer_id
-    left join preferred_channel on preferred_channel.customer_id = customers.customer_id
-    left join preferred_store on preferred_store.customer_id = customers.customer_id
+    left join order_state on order_state.customer_id = customers.customer_id
     left join member_profile on member_profile.customer_id = customers.customer_id
     left join member_flags on member_flags.customer_id = customers.customer_id
     left join any_card on any_card.customer_id = customers.customer_id

@@ -33,6 +33,7 @@
 {%- set loyal_purchases = var('lifecycle_loyal_min_purchases') -%}
 
 -- depends_on: {{ ref('int_customer_order_state') }}
+-- depends_on: {{ ref('fct_orders') }}
 
 with
 
