@@ -734,7 +734,7 @@ select * from final
     arithmetic in the join condition, evaluated on ~32M candidate pairs at 1M people, tripled the cost of
     kpi_monthly. -#}
 {% macro marts_clv_window(purchases_cte, windows_cte, money_back_cte=none, period=none) -%}
-    {%- set in_window -%}
+    {%- set join_on -%}
         on p.dimension = w.dimension
         and p.dimension_value = w.dimension_value
         {%- if period %}
@@ -742,8 +742,6 @@ select * from final
         {%- endif %}
         and p.purchase_date <= w.window_end
         and p.purchase_date > w.window_after
-    where p.customer_id is not null
-    group by w.dimension, w.dimension_value, w.period_start, p.customer_id
     {%- endset -%}
     {%- set windows -%}
     (
@@ -761,36 +759,104 @@ select * from final
         {%- endif %}
     )
     {%- endset -%}
-    select
-        window_customers.dimension,
-        window_customers.dimension_value,
-        window_customers.window_key,
-        count(*) as window_customers,
-        sum(window_customers.orders) as window_orders,
-        sum({{ marts_net_spend_floor(
-            'window_customers.revenue' ~ (' + coalesce(customer_money_back.money_back, 0)' if money_back_cte else '')
-        ) }}) as window_revenue
+    {#- The customers (in scope) whose window spend can be other than the plain sum of their purchases: a
+        money-back row in scope, or a purchase below 0. The floor of the net-spend rule may bite for them
+        only. -#}
+    {%- set floored -%}
+    (
+        select distinct dimension, dimension_value, customer_id
+        from {{ purchases_cte }}
+        where customer_id is not null
+            and net_amount < 0
+        {%- if money_back_cte %}
+        union
+        select distinct dimension, dimension_value, customer_id
+        from {{ money_back_cte }}
+        where customer_id is not null
+        {%- endif %}
+    )
+    {%- endset -%}
+    {#- The other customers' purchases, each with the day of the customer's previous purchase in scope. -#}
+    {%- set sequenced -%}
+    (
+        select
+            rows_in_scope.*,
+            lag(rows_in_scope.purchase_date) over (
+                partition by rows_in_scope.dimension, rows_in_scope.dimension_value, rows_in_scope.customer_id
+                order by rows_in_scope.purchase_date
+            ) as previous_purchase_date
+        from {{ marts_clv_rows(purchases_cte, period) }} as rows_in_scope
+        left join {{ floored }} as floored_customers
+            on floored_customers.dimension = rows_in_scope.dimension
+            and floored_customers.dimension_value = rows_in_scope.dimension_value
+            and floored_customers.customer_id = rows_in_scope.customer_id
+        where rows_in_scope.customer_id is not null
+            and floored_customers.customer_id is null
+    )
+    {%- endset -%}
+    select dimension, dimension_value, window_key,
+        sum(window_customers) as window_customers,
+        sum(window_orders) as window_orders,
+        sum(window_revenue) as window_revenue
     from (
-        select w.dimension, w.dimension_value, w.period_start as window_key, p.customer_id,
-            count(*) as orders, sum(p.net_amount) as revenue
+        {# Most customers: their spend in a window is the sum of their purchases in it, so the window's
+            totals are sums over purchases, and a customer is counted once, on their first purchase in the
+            window (the previous one lies at or before the window's start). No group per customer. #}
+        select w.dimension, w.dimension_value, w.period_start as window_key,
+            sum(case
+                when p.previous_purchase_date is null or p.previous_purchase_date <= w.window_after then 1
+                else 0
+            end) as window_customers,
+            count(*) as window_orders,
+            sum(p.net_amount) as window_revenue
         from {{ windows }} as w
-        inner join {{ marts_clv_rows(purchases_cte, period) }} as p
-        {{ in_window }}
-    ) as window_customers
-    {%- if money_back_cte %}
-    left join (
-        select w.dimension, w.dimension_value, w.period_start as window_key, p.customer_id,
-            sum(p.net_amount) as money_back
-        from {{ windows }} as w
-        inner join {{ marts_clv_rows(money_back_cte, period) }} as p
-        {{ in_window }}
-    ) as customer_money_back
-        on customer_money_back.dimension = window_customers.dimension
-        and customer_money_back.dimension_value = window_customers.dimension_value
-        and customer_money_back.window_key = window_customers.window_key
-        and customer_money_back.customer_id = window_customers.customer_id
-    {%- endif %}
-    group by window_customers.dimension, window_customers.dimension_value, window_customers.window_key
+        inner join {{ sequenced }} as p
+        {{ join_on }}
+        group by w.dimension, w.dimension_value, w.period_start
+        union all
+        {# The others: each customer's spend in the window, money back included, floored at 0. #}
+        select
+            window_customers.dimension,
+            window_customers.dimension_value,
+            window_customers.window_key,
+            count(*) as window_customers,
+            sum(window_customers.orders) as window_orders,
+            sum({{ marts_net_spend_floor(
+                'window_customers.revenue' ~ (' + coalesce(customer_money_back.money_back, 0)' if money_back_cte else '')
+            ) }}) as window_revenue
+        from (
+            select w.dimension, w.dimension_value, w.period_start as window_key, p.customer_id,
+                count(*) as orders, sum(p.net_amount) as revenue
+            from {{ windows }} as w
+            inner join (
+                select rows_in_scope.*
+                from {{ marts_clv_rows(purchases_cte, period) }} as rows_in_scope
+                inner join {{ floored }} as floored_customers
+                    on floored_customers.dimension = rows_in_scope.dimension
+                    and floored_customers.dimension_value = rows_in_scope.dimension_value
+                    and floored_customers.customer_id = rows_in_scope.customer_id
+            ) as p
+            {{ join_on }}
+            group by w.dimension, w.dimension_value, w.period_start, p.customer_id
+        ) as window_customers
+        {%- if money_back_cte %}
+        left join (
+            select w.dimension, w.dimension_value, w.period_start as window_key, p.customer_id,
+                sum(p.net_amount) as money_back
+            from {{ windows }} as w
+            inner join {{ marts_clv_rows(money_back_cte, period) }} as p
+            {{ join_on }}
+            where p.customer_id is not null
+            group by w.dimension, w.dimension_value, w.period_start, p.customer_id
+        ) as customer_money_back
+            on customer_money_back.dimension = window_customers.dimension
+            and customer_money_back.dimension_value = window_customers.dimension_value
+            and customer_money_back.window_key = window_customers.window_key
+            and customer_money_back.customer_id = window_customers.customer_id
+        {%- endif %}
+        group by window_customers.dimension, window_customers.dimension_value, window_customers.window_key
+    ) as window_parts
+    group by dimension, dimension_value, window_key
 {%- endmacro %}
 
 {#- The rows of relation as marts_clv_window joins them: as they are without a period; with one, the
