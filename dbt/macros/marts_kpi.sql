@@ -518,7 +518,10 @@ clv_windows as (
 
 clv as (
 
-    {{ marts_clv_window('dimensioned', 'clv_windows', 'money_back_dimensioned', period) }}
+    {#- Counting customers per purchase pays when a purchase meets many windows (every period is built:
+        13 per purchase); a day's cells build one or two periods, where a group per customer is cheaper
+        than ranking 13 months of purchases. -#}
+    {{ marts_clv_window('dimensioned', 'clv_windows', 'money_back_dimensioned', period, per_purchase=not incremental) }}
 
 ),
 
@@ -733,7 +736,7 @@ select * from final
     the square of the history. The window's start is computed once per window, not per pair: month
     arithmetic in the join condition, evaluated on ~32M candidate pairs at 1M people, tripled the cost of
     kpi_monthly. -#}
-{% macro marts_clv_window(purchases_cte, windows_cte, money_back_cte=none, period=none) -%}
+{% macro marts_clv_window(purchases_cte, windows_cte, money_back_cte=none, period=none, per_purchase=false) -%}
     {%- set join_on -%}
         on p.dimension = w.dimension
         and p.dimension_value = w.dimension_value
@@ -799,6 +802,7 @@ select * from final
         sum(window_orders) as window_orders,
         sum(window_revenue) as window_revenue
     from (
+        {%- if per_purchase %}
         {# Most customers: their spend in a window is the sum of their purchases in it, so the window's
             totals are sums over purchases, and a customer is counted once, on their first purchase in the
             window (the previous one lies at or before the window's start). No group per customer. #}
@@ -814,7 +818,9 @@ select * from final
         {{ join_on }}
         group by w.dimension, w.dimension_value, w.period_start
         union all
-        {# The others: each customer's spend in the window, money back included, floored at 0. #}
+        {%- endif %}
+        {# The others (everyone without per_purchase): each customer's spend in the window, money back
+            included, floored at 0. #}
         select
             window_customers.dimension,
             window_customers.dimension_value,
@@ -831,10 +837,14 @@ select * from final
             inner join (
                 select rows_in_scope.*
                 from {{ marts_clv_rows(purchases_cte, period) }} as rows_in_scope
+                {%- if per_purchase %}
                 inner join {{ floored }} as floored_customers
                     on floored_customers.dimension = rows_in_scope.dimension
                     and floored_customers.dimension_value = rows_in_scope.dimension_value
                     and floored_customers.customer_id = rows_in_scope.customer_id
+                {%- else %}
+                where rows_in_scope.customer_id is not null
+                {%- endif %}
             ) as p
             {{ join_on }}
             group by w.dimension, w.dimension_value, w.period_start, p.customer_id
