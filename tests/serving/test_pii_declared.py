@@ -82,9 +82,11 @@ def test_personal_data_columns_are_the_decided_ones(manifest: dict[str, Any]) ->
         (table, column) for table, columns in marts.items() for column, is_left_out in columns.items() if is_left_out
     }
     # Besides personal data, the marts' bookkeeping is left out: the `_built_*` columns of the incremental
-    # marts (which build wrote a row, its as_of and settings), and nothing else.
-    bookkeeping = {(table, column) for table, column in left_out if column.startswith("_built")}
+    # marts (which build wrote a row, its as_of and settings), the purchases' stored row fingerprint (what
+    # the KPI cells sum per month), and nothing else.
+    bookkeeping = {(table, column) for table, column in left_out if column.startswith("_")}
     assert bookkeeping == {
+        ("repurchase_purchases", "_row_fingerprint"),
         ("fct_orders", "_built_at"),
         ("fct_order_lines", "_built_at"),
         ("fct_touch_events", "_built_at"),
@@ -177,7 +179,7 @@ def test_publishing_leaves_every_pii_column_out(manifest: dict[str, Any], tmp_pa
     assert published.dropped_columns == {
         "dim_customers": ["phone_masked", "member_card", "birth_month_day", "birth_year"],
         "fct_orders": ["_built_at"],
-        "repurchase_purchases": ["_built_at", "_built_as_of"],
+        "repurchase_purchases": ["_row_fingerprint", "_built_at", "_built_as_of"],
         "lifecycle_transitions": ["_built_at"],
         "fct_order_lines": ["_built_at"],
         "fct_touch_events": ["_built_at"],
