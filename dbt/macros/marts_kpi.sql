@@ -735,7 +735,13 @@ select * from final
     paired every purchase with every period of its dimension value before filtering: a cost growing with
     the square of the history. The window's start is computed once per window, not per pair: month
     arithmetic in the join condition, evaluated on ~32M candidate pairs at 1M people, tripled the cost of
-    kpi_monthly. -#}
+    kpi_monthly.
+
+    per_purchase (for many windows per purchase: every period built): a customer whose window spend is the
+    plain sum of their purchases is counted on their first purchase in the window, and the window's
+    totals are sums over purchases; only the others are grouped per customer for the floor. Without it
+    every customer is grouped per window (cheaper for one or two windows: a day's cells, clv_by_segment).
+    DECISIONLOG "A day's KPI cells, CLV windows and customer totals read only what the day changed". -#}
 {% macro marts_clv_window(purchases_cte, windows_cte, money_back_cte=none, period=none, per_purchase=false) -%}
     {%- set join_on -%}
         on p.dimension = w.dimension
@@ -762,6 +768,7 @@ select * from final
         {%- endif %}
     )
     {%- endset -%}
+    {%- if per_purchase %}
     {#- The customers (in scope) whose window spend can be other than the plain sum of their purchases: a
         money-back row in scope, or a purchase below 0. The floor of the net-spend rule may bite for them
         only. -#}
@@ -797,6 +804,7 @@ select * from final
             and floored_customers.customer_id is null
     )
     {%- endset -%}
+    {%- endif %}
     select dimension, dimension_value, window_key,
         sum(window_customers) as window_customers,
         sum(window_orders) as window_orders,
