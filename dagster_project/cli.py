@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from core.paths import DATA_DIR_ENV, REPO_ROOT, SOURCES, DataPaths, data_paths
@@ -276,9 +276,29 @@ def run_pipeline(paths: DataPaths, *, as_of: str | None, full_refresh: bool = Fa
         say()
         for step, message in outcome.failed_steps.items() or {"(run)": "the run failed"}.items():
             say(f"FAILED step {step}: {message}")
+        hint = upgrade_hint(outcome.failed_steps.values(), full_refresh=full_refresh)
+        if hint:
+            say(hint)
         return 1
     record_good_run(paths, before, run_id=outcome.run_id, checks_passed=outcome.checks_passed)
     return 0
+
+
+# What dbt-core says when an incremental table's columns are not the model's (on_schema_change 'fail').
+SCHEMA_OUT_OF_SYNC = "schemas on this incremental model are out of sync"
+
+
+def upgrade_hint(messages: Iterable[str], *, full_refresh: bool) -> str | None:
+    """What to do when a run failed because a warehouse built by an earlier version has other columns in an
+    incremental table than the models now write (dbt names the model; this says the fix), else None."""
+    if full_refresh or not any(SCHEMA_OUT_OF_SYNC in message for message in messages):
+        return None
+    return (
+        "The warehouse was built by an earlier version of the platform, whose incremental tables have other "
+        "columns than the models now write (the model is named above). Run `repurchase run --full-refresh` "
+        "once: it rebuilds them from the raw exports and keeps every customer id (README: Upgrading a "
+        "warehouse)."
+    )
 
 
 def _nothing_changed(paths: DataPaths, as_of: str | None) -> bool:

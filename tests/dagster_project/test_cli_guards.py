@@ -70,3 +70,22 @@ def test_a_full_disk_is_one_line(data_dir, capsys, monkeypatch) -> None:
     assert cli.main(["run"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("ERROR: No space left on device: ") and out.count("\n") == 1
+
+
+# dbt-core 1.11's failure text when an incremental table has a column the model no longer writes, as a run
+# on a warehouse built before issue 17's identity round printed it (copied from that run's output).
+SCHEMA_CHANGE_FAILURE = """Compilation Error in model int_identifier_candidates (models/intermediate/identity/int_identifier_candidates.sql)
+                The source and target schemas on this incremental model are out of sync!
+                They can be reconciled in several ways:
+                  - set the `on_schema_change` config to either append_new_columns or sync_all_columns, depending on your situation.
+                  - Re-run the incremental model with `full_refresh: True` to update the target schema.
+                Additional troubleshooting context:
+                   Target columns not in source: [DuckDBColumn(column='identifier_key', dtype='VARCHAR')]"""
+
+
+def test_a_warehouse_from_an_earlier_version_is_told_to_run_a_full_refresh() -> None:
+    hint = cli.upgrade_hint(["dbt build failed", SCHEMA_CHANGE_FAILURE], full_refresh=False)
+    assert hint is not None and "repurchase run --full-refresh" in hint and "keeps every customer id" in hint
+    # nothing to add to other failures, or when the run already was a full refresh
+    assert cli.upgrade_hint(["Failure in test unique_fct_orders_order_key"], full_refresh=False) is None
+    assert cli.upgrade_hint([SCHEMA_CHANGE_FAILURE], full_refresh=True) is None
