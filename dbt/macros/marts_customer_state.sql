@@ -76,17 +76,13 @@
 
 {#- Aggregate fingerprint of a set of rows (a multiset: two equal rows count twice), e.g. a customer's
     purchases or a month's purchases (the KPI cells, macros/marts_kpi.sql). Null values count as a marker
-    distinct from any text. DuckDB: the sum (fingerprint_sum) of 64 bits of each row's md5 — one
-    pass, order-free; two different row sets collide with a probability of about 2^-64 (DuckDB's hash() is
-    not used: it collides on structured keys, see identity_key_id). Spark: md5 of the sorted list of the
-    rows (sorted_list), slower but portable. Stored as a string either way, so a state saved by another
-    fingerprint method compares unequal (everything is recomputed) instead of failing a cast. -#}
+    distinct from any text. The sum (fingerprint_sum, decimal(38, 0)) of 64 bits of each row's md5
+    (identity_key_id, dispatched) — one pass, order-free, the same on DuckDB and Spark; two different row
+    sets collide with a probability of about 2^-64 (DuckDB's hash() is not used: it collides on structured
+    keys, see identity_key_id). Stored as a string, so a state saved by another fingerprint method compares
+    unequal (everything is recomputed) instead of failing a cast. -#}
 {% macro rows_fingerprint(columns) -%}
-    {{- return(adapter.dispatch('rows_fingerprint')(row_text(columns))) -}}
-{%- endmacro %}
-
-{% macro default__rows_fingerprint(row_text) -%}
-    {{ fingerprint_sum(identity_key_id(row_text)) }}
+    {{- fingerprint_sum(row_fingerprint(columns)) -}}
 {%- endmacro %}
 
 {#- One row's values as text, the input of its fingerprint (a null is the marker \N, which no text value
