@@ -7,15 +7,17 @@
                             which (the alphabetically first when several)
     A record absent from this model carried no identifier at all (consumers call it no_identifier).
     fct_orders and the touch events read this one rule; int_record_customers is its resolved rows.
-    One pass over the observations, grouped by the integer record_id (usable and rejected together), with
-    the customer joined on the integer identifier_id.
+    One pass over the observations, grouped by record_key (usable and rejected together), with the customer
+    joined on the integer identifier_id. Grouped by the key itself, not by the integer record_id: the key
+    is an output, and carrying it through an integer grouping (any_value of a 20-40 character string per
+    group) cost twice the whole text grouping at 1M people (4.1 vs 2.0 s for 9.8M observations).
 -#}
 
 with
 
 observations as (
 
-    select record_id, record_key, identifier_id, rejection_reason
+    select record_key, identifier_id, rejection_reason
     from {{ ref('int_identifier_candidates') }}
 
 ),
@@ -33,7 +35,7 @@ customer_identifiers as (
 records as (
 
     select
-        any_value(observations.record_key) as record_key,
+        observations.record_key,
         min(customer_identifiers.customer_id) as customer_id,
         max(customer_identifiers.customer_id) as last_customer_id,
         bool_or(observations.rejection_reason is null) as has_usable_identifier,
@@ -41,7 +43,7 @@ records as (
     from observations
     left join customer_identifiers
         on customer_identifiers.identifier_id = observations.identifier_id
-    group by observations.record_id
+    group by observations.record_key
 
 ),
 
