@@ -2,7 +2,8 @@
 their data tests check those rows only (``where: "__last_build__"``): a full build tests every row, a day
 the rows it wrote (DECISIONLOG "Incremental models are selective"). Checked on the dbt manifest, so a test
 declared without the restriction (or a yml mapping whose second ``config:`` silently replaces the first)
-shows here, not as a slower day.
+shows here, not as a slower day. A test comparing the last build's rows with every row (the identity
+hash injectivity: a new key against the old ones) names the rows in its `checked_rows` argument instead.
 
 ``relationships`` tests on the marts stay unrestricted: they are the safety net against a parent dropping a
 key while old child rows, which no build rewrote, still point to it.
@@ -22,8 +23,10 @@ STAMPED = {
     "int_orders_unioned", "int_order_lines_unioned", "int_customer_order_state", "int_kpi_monthly_cells",
     "int_kpi_quarterly_cells", "int_touch_events_resolved", "int_record_identity_changes",
     "fct_orders", "fct_order_lines", "fct_touch_events", "repurchase_purchases", "customer_lifecycle",
-    "lifecycle_transitions", "member_tier_history",
+    "lifecycle_transitions", "member_tier_history", "int_identifier_candidates", "int_identifiers",
 }  # fmt: skip
+# A test that compares the last build's rows with every row takes the placeholder as an argument.
+CHECKED_ROWS = "checked_rows"
 UNRESTRICTED = "relationships"
 
 
@@ -55,7 +58,7 @@ def test_data_tests_of_stamped_models_check_the_last_build(manifest: dict[str, A
             continue
         kind = node["test_metadata"]["name"]
         seen[model["name"]].add(kind)
-        where = node["config"].get("where") or ""
+        where = node["config"].get("where") or node["test_metadata"]["kwargs"].get(CHECKED_ROWS) or ""
         if kind == UNRESTRICTED and model["schema"] == "marts":
             if where:
                 wrong.append(f"{node['name']}: where {where!r} (relationships stay unrestricted)")

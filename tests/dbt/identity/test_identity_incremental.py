@@ -34,6 +34,7 @@ from tests.helpers.incremental_runs import (
     write_pos,
     write_wechat,
 )
+from transform.dbt import run_dbt
 
 pytestmark = pytest.mark.e2e
 
@@ -88,7 +89,14 @@ def query(paths: DataPaths, sql: str) -> pd.DataFrame:
 
 
 def snapshot(paths: DataPaths) -> dict[str, pd.DataFrame]:
-    return {table: query(paths, f"select * from intermediate.{table}") for table in TABLES}
+    """Every table, without the build stamp (`_built_at`: which build wrote the row, the one column an
+    incremental run and a full rebuild may differ in; the stamps are checked on their own)."""
+    return {
+        table: query(paths, f"select * exclude (_built_at) from intermediate.{table}")
+        if table != "int_identifiers_rejected"
+        else query(paths, f"select * from intermediate.{table}")
+        for table in TABLES
+    }
 
 
 def execute(paths: DataPaths, sql: str, parameters: list[str]) -> None:
@@ -175,13 +183,14 @@ def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tm
     # run alone, the model would read order rows older than the loads: it refuses, before deleting
     output = dbt_run("--select", "int_identifier_candidates", succeeds=False)
     assert "int_orders_unioned does not reflect the latest raw order loads" in output
-    unchanged = query(data_dir, "select * from intermediate.int_identifier_candidates")
+    unchanged = query(data_dir, "select * exclude (_built_at) from intermediate.int_identifier_candidates")
     pd.testing.assert_frame_equal(sorted_frame(unchanged), sorted_frame(candidates_1))
     execute(data_dir, "update intermediate.int_identifier_candidates set source = source || ?", [MARK])
     # the day's run in two steps so the marks can be read (and removed) before the tables over the
     # candidates are built from them; int_identifiers and int_identifiers_rejected are full tables
     dbt_run("--select", "+int_identifier_candidates")
-    marked = query(data_dir, "select * from intermediate.int_identifier_candidates")
+    marked = query(data_dir, "select * exclude (_built_at) from intermediate.int_identifier_candidates")
+    stamps = query(data_dir, "select source, _built_at from intermediate.int_identifier_candidates")
     execute(
         data_dir,
         "update intermediate.int_identifier_candidates "
@@ -206,6 +215,9 @@ def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tm
     # proportional to the new files (1 month of 24 per order channel, one touch log of 4, the member
     # export of the last year), not to the history
     rewritten = int((~kept).sum())
+    # the rows the run wrote, and only those, carry its stamp (the observation tests check those rows)
+    newest = stamps["_built_at"] == stamps["_built_at"].max()
+    assert newest.equals(~stamps["source"].str.endswith(MARK))
     assert 0 < rewritten < 0.3 * len(marked), (rewritten, len(marked))
     print(f"int_identifier_candidates: {rewritten} of {len(marked)} rows rewritten")
 
@@ -230,3 +242,62 @@ def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tm
             sorted_frame(second[table]), sorted_frame(rebuilt[table]), check_dtype=True, obj=table
         )
     dbt_test("--select", *TABLES)
+
+    # (4) the injectivity tests check the ids of the last build's rows against every row. Make
+    # pos:XSIDHAND0001 the only record of the last build, then give its phone the id of another key, or
+    # the record the id of another record: each test fails. Two old rows sharing an id (both from earlier
+    # builds, whose tests saw them when they were new) are not checked again.
+    execute(
+        data_dir,
+        "update intermediate.int_identifier_candidates set _built_at = _built_at - interval 1 day "
+        "where record_key <> ?",
+        ["pos:XSIDHAND0001"],
+    )
+    old = query(
+        data_dir,
+        "select identifier_id, record_id, record_key from intermediate.int_identifiers "
+        "where record_key like 'tmall:%' and identifier_type <> 'phone' "
+        "qualify row_number() over (partition by record_key order by identifier_id) = 1 order by record_key limit 2",
+    )
+    assert len(old) == 2 and old["record_key"].nunique() == 2, old
+    injective = ["--select", "int_identifiers,test_name:identity_hash_is_injective"]
+    assert injectivity_failures(injective) == []
+    for column, value in (("identifier_id", old["identifier_id"][0]), ("record_id", old["record_id"][0])):
+        backup = query(
+            data_dir,
+            f"select {column} from intermediate.int_identifier_candidates "
+            "where record_key = 'pos:XSIDHAND0001' and identifier_type = 'phone'",
+        )
+        execute(
+            data_dir,
+            f"update intermediate.int_identifier_candidates set {column} = ? "
+            "where record_key = 'pos:XSIDHAND0001' and identifier_type = 'phone'",
+            [str(value)],
+        )
+        failures = injectivity_failures(injective)
+        assert len(failures) == 1 and f"{column}__" in failures[0], failures
+        execute(
+            data_dir,
+            f"update intermediate.int_identifier_candidates set {column} = ? "
+            "where record_key = 'pos:XSIDHAND0001' and identifier_type = 'phone'",
+            [str(backup[column][0])],
+        )
+    execute(
+        data_dir,
+        "update intermediate.int_identifier_candidates set identifier_id = ? where record_key = ? "
+        "and identifier_id is not null",
+        [str(old["identifier_id"][0]), old["record_key"][1]],
+    )
+    shared = query(
+        data_dir,
+        "select identifier_id from intermediate.int_identifiers group by identifier_id "
+        "having count(distinct identifier_key) > 1",
+    )
+    assert shared["identifier_id"].tolist() == [old["identifier_id"][0]]
+    assert injectivity_failures(injective) == []
+
+
+def injectivity_failures(select: list[str]) -> list[str]:
+    run = run_dbt(["test", *select], check=False)
+    assert run.results(), run.output[-4000:]
+    return run.failures()

@@ -24,6 +24,8 @@
     touch events) whose inputs were loaded after the table's newest _source_loaded_at, and equals a full
     rebuild. The logic below is the full build's; an incremental run only filters the inputs to the
     affected keys. _source_loaded_at = the _loaded_at of the input row (for an order: the order's own).
+    _built_at = the build that wrote the row (macros/last_build_rows.sql): the observation tests on
+    int_identifiers check the rows of the last build, and the ids those rows carry against every row.
 -#}
 
 with
@@ -249,7 +251,8 @@ final as (
         record_key,
         seen_at,
         rejection_reason,
-        cast(loaded_at as timestamp) as _source_loaded_at
+        cast(loaded_at as timestamp) as _source_loaded_at,
+        {{ built_at() }} as _built_at
     from checked
 
 )

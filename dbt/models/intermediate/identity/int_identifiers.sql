@@ -5,7 +5,8 @@
     int_identifier_candidates (incremental) so the graph steps join and group on integers; a data test
     proves the ids injective on the data (a collision fails the build, it never merges two identifiers
     silently). A view: the graph steps read a few integer columns of the candidates, no copy is written;
-    identifier_key (the node name) is derived here, the candidates store only the value.
+    identifier_key (the node name) is derived here, the candidates store only the value. _built_at: the
+    build that wrote the observation; the data tests check the last build's rows (a full build's are all).
 -#}
 
 with
@@ -27,7 +28,8 @@ final as (
         strength_rank,
         source,
         record_key,
-        seen_at
+        seen_at,
+        _built_at
     from candidates
     -- = rejection_reason is null (only a usable observation has an id): the graph steps that read this
     -- view scan an integer column's validity instead of a text column
