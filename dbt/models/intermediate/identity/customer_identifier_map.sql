@@ -61,32 +61,14 @@ nodes as (
 
 ),
 
-{%- if is_incremental() %}
-
--- the nodes the map has not held yet (read from the table, not from `previous`: a third use of that CTE
--- would have it materialized with its keys)
-new_nodes as (
-
-    select nodes.identifier_id
-    from {{ ref('int_identity_nodes') }} as nodes
-    left join {{ this }} as mapped
-        on mapped.identifier_id = nodes.identifier_id
-    where mapped.identifier_id is null
-
-),
-{%- endif %}
-
--- their keys (on a first run, every identifier's): an id stands for one key, which the injectivity tests
--- on int_identifiers prove before the map is built, so any_value (a third cheaper than min here)
+-- the keys of the identifiers the map has not held yet (an id stands for one key: the injectivity tests
+-- on int_identifiers)
 new_keys as (
 
-    select identifiers.identifier_id, any_value(identifiers.identifier_key) as identifier_key
-    from {{ ref('int_identifiers') }} as identifiers
-    {%- if is_incremental() %}
-    inner join new_nodes
-        on new_nodes.identifier_id = identifiers.identifier_id
-    {%- endif %}
-    group by identifiers.identifier_id
+    select identifier_id, min(identifier_key) as identifier_key
+    from {{ ref('int_identifiers') }}
+    where identifier_id in (select identifier_id from nodes where previous_identifier_key is null)
+    group by identifier_id
 
 ),
 
