@@ -71,7 +71,7 @@ def test_identity_clusters_and_customer_ids_equal_duckdb(spark_build) -> None:
         duckdb_components = con.execute(
             "select nodes.identifier_key, components.component_id "
             "from intermediate.int_identity_components as components "
-            "inner join intermediate.int_customer_identifiers as nodes using (identifier_id)"
+            "inner join intermediate.int_identity_nodes as nodes using (identifier_id)"
         ).df()
     spark_map = read_spark_table(paths, "intermediate", "customer_identifier_map")[["identifier_key", "customer_id"]]
     assert table_differences(duckdb_map, spark_map) == []
@@ -79,7 +79,7 @@ def test_identity_clusters_and_customer_ids_equal_duckdb(spark_build) -> None:
     # The same clusters: component ids are the smallest identifier id of the cluster in both engines (the
     # same 64-bit md5 ids), so the partitions of identifier keys are equal.
     spark_components = read_spark_table(paths, "intermediate", "int_identity_components_sql")
-    spark_nodes = read_spark_table(paths, "intermediate", "int_customer_identifiers")[["identifier_id", "identifier_key"]]
+    spark_nodes = read_spark_table(paths, "intermediate", "int_identity_nodes")[["identifier_id", "identifier_key"]]
     spark_components = spark_components.merge(spark_nodes, on="identifier_id")[["identifier_key", "component_id"]]
     assert table_differences(duckdb_components, spark_components) == []
     clusters = duckdb_components.groupby("component_id")["identifier_key"].size()
@@ -90,14 +90,12 @@ def test_identity_key_ids_equal_duckdb(spark_build) -> None:
     # identity_key_id on Spark (hex of md5's first 8 bytes read little-endian) equals DuckDB's md5_number bits.
     warehouse, paths = spark_build
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        duckdb_nodes = con.execute(
-            "select identifier_key, identifier_id from intermediate.int_customer_identifiers"
-        ).df()
+        duckdb_nodes = con.execute("select identifier_key, identifier_id from intermediate.int_identity_nodes").df()
         expected = con.execute(
             "select cast(md5_number('jd:1') & cast(18446744073709551615 as uhugeint) as ubigint)"
         ).fetchone()[0]
     assert expected == 0x877C32E598E310E1  # md5('jd:1') = e110e398e5327c87…, read little-endian
-    spark_nodes = read_spark_table(paths, "intermediate", "int_customer_identifiers")[["identifier_key", "identifier_id"]]
+    spark_nodes = read_spark_table(paths, "intermediate", "int_identity_nodes")[["identifier_key", "identifier_id"]]
     merged = duckdb_nodes.merge(spark_nodes, on="identifier_key", suffixes=("_duckdb", "_spark"))
     assert len(merged) == len(duckdb_nodes) > 0
     assert (merged["identifier_id_duckdb"].map(int) == merged["identifier_id_spark"].map(int)).all()

@@ -17,9 +17,7 @@
     new id. Only new or changed rows are written; full refresh is disabled so ids are never re-minted.
     identifier_id (the node's 64-bit id, identity_key_id of identifier_key) is the key the previous state
     is joined on (integers, not text); a map written before it existed gains it in the pre-hook
-    (macros/identity_key_id.sql, identity_map_add_identifier_id), its ids untouched. The nodes carry no
-    key: an identifier the map holds keeps its stored key, a new one's is looked up in int_identifiers
-    (on a first run, every node's).
+    (macros/identity_key_id.sql, identity_map_add_identifier_id), its ids untouched.
 -#}
 
 {%- set run_ts = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as timestamp)" %}
@@ -29,11 +27,10 @@ with
 previous as (
 
     {% if is_incremental() %}
-    select identifier_id, identifier_key, customer_id, original_customer_id, first_assigned_at from {{ this }}
+    select identifier_id, customer_id, original_customer_id, first_assigned_at from {{ this }}
     {% else %}
     select
         {{ identity_key_id('cast(null as ' ~ dbt.type_string() ~ ')') }} as identifier_id,
-        cast(null as {{ dbt.type_string() }}) as identifier_key,
         cast(null as {{ dbt.type_string() }}) as customer_id,
         cast(null as {{ dbt.type_string() }}) as original_customer_id,
         cast(null as timestamp) as first_assigned_at
@@ -42,14 +39,14 @@ previous as (
 
 ),
 
-nodes as (
+components as (
 
     select
         nodes.identifier_id,
+        nodes.identifier_key,
         components.component_id,
         nodes.identifier_type,
         nodes.first_seen_at,
-        previous.identifier_key as previous_identifier_key,
         previous.customer_id as previous_customer_id,
         previous.original_customer_id,
         previous.first_assigned_at
@@ -58,28 +55,6 @@ nodes as (
         on nodes.identifier_id = components.identifier_id
     left join previous
         on previous.identifier_id = nodes.identifier_id
-
-),
-
--- the keys of the identifiers the map has not held yet (an id stands for one key: the injectivity tests
--- on int_identifiers)
-new_keys as (
-
-    select identifier_id, min(identifier_key) as identifier_key
-    from {{ ref('int_identifiers') }}
-    where identifier_id in (select identifier_id from nodes where previous_identifier_key is null)
-    group by identifier_id
-
-),
-
-components as (
-
-    select
-        nodes.*,
-        coalesce(nodes.previous_identifier_key, new_keys.identifier_key) as identifier_key
-    from nodes
-    left join new_keys
-        on new_keys.identifier_id = nodes.identifier_id
 
 ),
 

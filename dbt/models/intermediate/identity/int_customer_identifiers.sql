@@ -18,7 +18,7 @@ final as (
 
     select
         nodes.identifier_id,
-        id_map.identifier_key,
+        nodes.identifier_key,
         nodes.identifier_type,
         nodes.strength_rank,
         id_map.customer_id,
