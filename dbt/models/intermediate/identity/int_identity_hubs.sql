@@ -48,9 +48,12 @@ candidate_records as (
 
 ),
 
+-- not made distinct: a record's repeated sightings (a payer on each bill line of its payment: 7% of the
+-- observations at 1M people, at most 3 of one value) only repeat that record's rows in the self-join below,
+-- whose distinct removes them; a distinct here cost a third of the model (3.2 vs 2.2 s at 1M, in process)
 record_identifiers as (
 
-    select distinct identifiers.identifier_id, identifiers.identifier_type, identifiers.record_id
+    select identifiers.identifier_id, identifiers.identifier_type, identifiers.record_id
     from identifiers
     inner join candidate_records
         on candidate_records.record_id = identifiers.record_id
