@@ -27,7 +27,7 @@
     where {{ id_column }} in (
         select {{ id_column }}
         from {{ model }}
-        where {{ checked_rows | replace('__last_build__', '_built_at = (select max(_built_at) from ' ~ model ~ ')') }}
+        where {{ last_build_where(checked_rows, model) }}
     )
     {%- endif %}
     group by {{ id_column }}

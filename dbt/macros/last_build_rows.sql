@@ -18,15 +18,18 @@
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
 {%- endmacro %}
 
+{#- A test predicate with `__last_build__` standing for the rows of `relation`'s last build. -#}
+{% macro last_build_where(where, relation) -%}
+    {%- if where and '__last_build__' in where -%}
+        {{- return(where | replace('__last_build__', '_built_at = (select max(_built_at) from ' ~ relation ~ ')')) -}}
+    {%- endif -%}
+    {{- return(where) -}}
+{%- endmacro %}
+
 {#- dbt's get_where_subquery (the relation a data test reads), with `__last_build__` in `where` standing for
     the rows of the relation's last build. -#}
 {% macro get_where_subquery(relation) -%}
-    {%- set where = config.get('where') -%}
-    {%- if where and '__last_build__' in where -%}
-        {%- set where = where | replace(
-            '__last_build__', '_built_at = (select max(_built_at) from ' ~ relation ~ ')'
-        ) -%}
-    {%- endif -%}
+    {%- set where = last_build_where(config.get('where'), relation) -%}
     {%- if where -%}
         {{ return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') }}
     {%- else -%}
