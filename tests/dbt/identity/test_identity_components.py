@@ -56,3 +56,19 @@ def test_components_relation_reads_duckdb_relations() -> None:
     table = components_relation(con, nodes, edges)
     assert table.column("identifier_id").to_pylist() == [3, 5, 7]
     assert table.column("component_id").to_pylist() == [3, 5, 5]
+
+
+def test_component_ids_look_edge_ends_up_on_the_given_connection_and_leave_nothing_behind() -> None:
+    # 4-2 and 2-8 link 2, 4, 8; 6 alone; the lookup runs on the model's connection, registering its two
+    # arrays only for the query
+    con = duckdb.connect()
+    nodes, components = component_ids(
+        np.array([8, 6, 4, 2], dtype=np.uint64),
+        np.array([4, 2], dtype=np.uint64),
+        np.array([2, 8], dtype=np.uint64),
+        con,
+    )
+    assert nodes.tolist() == [2, 4, 6, 8]
+    assert components.tolist() == [2, 2, 6, 2]
+    assert con.execute("select count(*) from duckdb_views() where not internal").fetchone()[0] == 0
+    assert con.execute("select count(*) from duckdb_tables()").fetchone()[0] == 0
