@@ -34,7 +34,7 @@ def test_bench_identity_tiny(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "bench" / "data" / "warehouse.duckdb"), read_only=True)
     try:
         resolved = dict(con.sql(
-            "select record_key, customer_id from intermediate.int_record_identity where identity_status = 'resolved'"
+            "select record_key, customer_id from intermediate.int_record_customers"
         ).fetchall())
         exported = con.sql(f"select * from read_parquet('{tmp_path / 'peer' / 'records.parquet'}')").fetchall()
         columns = con.sql(f"describe select * from read_parquet('{tmp_path / 'peer' / 'records.parquet'}')").fetchall()

@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#-
     The identity outcome of every source record that carried at least one identifier observation
     (usable or rejected): its customer when one resolves, else why not. identity_status:
@@ -6,7 +7,9 @@
       unusable_identifier   only rejected values (masked, placeholder, invalid...): rejection_reason says
                             which (the alphabetically first when several)
     A record absent from this model carried no identifier at all (consumers call it no_identifier).
-    fct_orders and the touch events read this one rule; int_record_customers is its resolved rows.
+    fct_orders and the touch events read this one rule through int_record_identity_changes, which stores
+    it (this model is a view: the changes model is its only reader, and a table of its own cost a 5.4M-row
+    write a day at 1M people); int_record_customers is the resolved rows stored there.
     One pass over the observations, grouped by record_key (usable and rejected together), with the customer
     joined on the integer identifier_id. Grouped by the key itself, not by the integer record_id: the key
     is an output, and carrying it through an integer grouping (any_value of a 20-40 character string per
