@@ -70,3 +70,24 @@
         when 'churned' then '流失'
     end
 {%- endmacro %}
+
+{#- A campaign's RFM aggregates of one customer's orders before the send, grouped by campaign and customer
+    (int_campaign_rfm_cuts over every customer, campaign_customer_rfm over the audience): the last purchase
+    day, the purchases in the RFM window (after `campaigns`.window_after) and their net spend by the one
+    net-spend rule. `purchases` holds the orders that move money (is_purchase, purchase_date, net_amount).
+    Use with campaigns_rfm_has_purchase() as the group's having: a customer whose only orders before the
+    send are not purchases has no prior purchase. -#}
+{% macro campaigns_rfm_history_columns(campaigns, purchases='purchases') -%}
+    max(case when {{ purchases }}.is_purchase then {{ purchases }}.purchase_date end) as last_purchase_date,
+        sum(case
+            when {{ purchases }}.is_purchase
+                and {{ purchases }}.purchase_date > {{ campaigns }}.window_after
+                then 1 else 0
+        end) as frequency,
+        {{ marts_net_spend('case when ' ~ purchases ~ '.purchase_date > ' ~ campaigns ~ '.window_after then ' ~ purchases ~ '.net_amount end') }}
+            as monetary
+{%- endmacro %}
+
+{% macro campaigns_rfm_has_purchase(purchases='purchases') -%}
+    sum(case when {{ purchases }}.is_purchase then 1 else 0 end) > 0
+{%- endmacro %}

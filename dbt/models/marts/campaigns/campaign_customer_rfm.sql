@@ -10,9 +10,11 @@
     customer_rfm (macros/marts_net_spend.sql: returns before the send included, floored at 0); a customer
     without a purchase in the window whose lifetime spend before the send exceeds
     rfm_winback_min_lifetime_spend is high M (important_winback).
+    The first send and the cuts come from int_campaign_rfm_cuts, which keeps them per campaign (their
+    quantiles group every purchase before the send: a pass over the history per campaign, recomputed only
+    when a purchase before that send changes); here only the audience's purchases are grouped.
 -#}
 {%- set window_days = var('rfm_window_days') -%}
-{%- set q = var('rfm_cut_quantile') -%}
 
 with
 
@@ -34,29 +36,19 @@ purchases as (
 
 ),
 
-first_sends as (
-
-    select
-        campaign_id,
-        -- first send; a campaign with only holdout rows is dated by its first assignment
-        coalesce(
-            min(case when not is_control then event_time end),
-            min(event_time)
-        ) as first_send_at
-    from events
-    group by campaign_id
-
-),
-
-{#- The send day and the RFM window's start, computed once per campaign (not per order of the history). -#}
+{#- Each campaign's first send and cuts (int_campaign_rfm_cuts: the quantiles over every customer with a
+    purchase before the send, kept per campaign), with the send day and the RFM window's start. -#}
 campaigns as (
 
     select
         campaign_id,
         first_send_at,
         cast(first_send_at as date) as send_date,
-        {{ marts_add_days(-window_days, 'cast(first_send_at as date)') }} as window_after
-    from first_sends
+        {{ marts_add_days(-window_days, 'cast(first_send_at as date)') }} as window_after,
+        recency_cut,
+        frequency_cut,
+        monetary_cut
+    from {{ ref('int_campaign_rfm_cuts') }}
 
 ),
 
@@ -68,27 +60,23 @@ audience as (
 
 ),
 
+{#- The audience's purchases before the send (the cuts are the campaign's, over every customer). -#}
 history as (
 
     select
         campaigns.campaign_id,
         campaigns.send_date,
         purchases.customer_id,
-        max(case when purchases.is_purchase then purchases.purchase_date end) as last_purchase_date,
-        sum(case
-            when purchases.is_purchase
-                and purchases.purchase_date > campaigns.window_after
-                then 1 else 0
-        end) as frequency,
-        {{ marts_net_spend('case when purchases.purchase_date > campaigns.window_after then purchases.net_amount end') }}
-            as monetary,
+        {{ campaigns_rfm_history_columns('campaigns') }},
         {{ marts_net_spend('purchases.net_amount') }} as lifetime_spend
     from campaigns
+    inner join audience
+        on audience.campaign_id = campaigns.campaign_id
     inner join purchases
-        on purchases.ordered_at < campaigns.first_send_at
+        on purchases.customer_id = audience.customer_id
+        and purchases.ordered_at < campaigns.first_send_at
     group by campaigns.campaign_id, campaigns.send_date, purchases.customer_id
-    -- a customer whose only orders before the send are not purchases has no prior purchase
-    having sum(case when purchases.is_purchase then 1 else 0 end) > 0
+    having {{ campaigns_rfm_has_purchase() }}
 
 ),
 
@@ -101,38 +89,17 @@ with_recency as (
 
 ),
 
-quantiles as (
-
-    select
-        campaign_id,
-        {{ marts_percentile('recency_days', q) }} as recency_quantile,
-        {{ marts_percentile('frequency', q) }} as frequency_quantile,
-        {{ marts_percentile('monetary', q) }} as monetary_quantile
-    from with_recency
-    group by campaign_id
-
-),
-
-cuts as (
-
-    select
-        campaign_id,
-        {{ marts_rfm_cut_columns() }}
-    from quantiles
-
-),
-
 flagged as (
 
     select
         with_recency.*,
-        with_recency.recency_days < cuts.recency_cut as is_recent,
-        with_recency.frequency > cuts.frequency_cut as is_high_frequency,
-        {{ marts_rfm_high_monetary('with_recency.monetary', 'cuts.monetary_cut', 'with_recency.frequency',
+        with_recency.recency_days < campaigns.recency_cut as is_recent,
+        with_recency.frequency > campaigns.frequency_cut as is_high_frequency,
+        {{ marts_rfm_high_monetary('with_recency.monetary', 'campaigns.monetary_cut', 'with_recency.frequency',
                                    'with_recency.lifetime_spend') }} as is_high_monetary
     from with_recency
-    inner join cuts
-        on cuts.campaign_id = with_recency.campaign_id
+    inner join campaigns
+        on campaigns.campaign_id = with_recency.campaign_id
 
 ),
 

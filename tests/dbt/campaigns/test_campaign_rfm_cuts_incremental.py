@@ -1,0 +1,111 @@
+"""int_campaign_rfm_cuts keeps each campaign's RFM cuts and recomputes a campaign only when what they
+depend on changed: a purchase before its first send. A run after a POS export with one purchase dated
+between two campaigns' sends rewrites exactly the campaigns sent after it; a run with nothing new rewrites
+none; an as_of before a campaign's first event deletes it. Each time the cuts and campaign_customer_rfm
+equal a full rebuild.
+
+Which campaigns a build rewrote is read from the rows' `_built_at` (the stamp of the build that wrote the
+row). The campaigns expected to be rewritten come from the touch events' first sends, computed here in
+pandas, and the purchase's time, independently of the model's SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from core.paths import DataPaths
+from demo.generator import generate
+from tests.helpers.incremental_runs import dbt_run, load_raw, write_pos
+from transform.dbt import vars_arg
+
+pytestmark = pytest.mark.e2e
+
+PEOPLE = 200
+SEED = 42
+CUTS = "intermediate.int_campaign_rfm_cuts"
+RFM = "marts.campaign_customer_rfm"
+SELECT = ("--select", "+campaign_customer_rfm")
+
+
+def read(paths: DataPaths, table: str) -> pd.DataFrame:
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        return con.execute(f"select * from {table}").df()
+    finally:
+        con.close()
+
+
+def first_sends(paths: DataPaths, as_of: dt.date | None = None) -> pd.Series:
+    """Each campaign's first send by the touch events: its first non-holdout event (its first event when
+    it has only holdout rows), counting events on or before as_of."""
+    events = read(paths, "marts.fct_touch_events")
+    if as_of is not None:
+        events = events[events["event_time"].dt.date <= as_of]
+    sends = events[~events["is_control"]].groupby("campaign_id")["event_time"].min()
+    return sends.combine_first(events.groupby("campaign_id")["event_time"].min()).sort_values()
+
+
+def rewritten(cuts: pd.DataFrame, previous: pd.DataFrame) -> set[str]:
+    """Campaigns whose row the last build wrote: its stamp is newer than every stamp before it."""
+    return set(cuts.loc[cuts["_built_at"] > previous["_built_at"].max(), "campaign_id"])
+
+
+def without_bookkeeping(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    return frame.drop(columns=[c for c in frame.columns if c.startswith("_built")]).sort_values(key).reset_index(
+        drop=True
+    )
+
+
+def assert_equals_full_rebuild(paths: DataPaths, *extra: str) -> None:
+    incremental = {table: read(paths, table) for table in (CUTS, RFM)}
+    dbt_run(*SELECT, *extra, "--full-refresh")
+    for table, key in ((CUTS, ["campaign_id"]), (RFM, ["campaign_id", "customer_id"])):
+        rebuilt = read(paths, table)
+        pd.testing.assert_frame_equal(without_bookkeeping(incremental[table], key), without_bookkeeping(rebuilt, key))
+
+
+def test_cuts_are_recomputed_only_for_campaigns_sent_after_a_changed_purchase(data_dir: DataPaths) -> None:
+    generate(data_dir.root, people=PEOPLE, seed=SEED)
+    load_raw(data_dir)
+    dbt_run(*SELECT)
+    day_1 = read(data_dir, CUTS)
+    sends = first_sends(data_dir)
+    assert set(day_1["campaign_id"]) == set(sends.index) and len(sends) >= 3
+    assert day_1["recency_cut"].notna().all()  # every demo campaign has customers who bought before it
+
+    # nothing new: no campaign is recomputed
+    dbt_run(*SELECT)
+    unchanged = read(data_dir, CUTS)
+    assert rewritten(unchanged, day_1) == set()
+    assert without_bookkeeping(unchanged, ["campaign_id"]).equals(without_bookkeeping(day_1, ["campaign_id"]))
+
+    # a POS export with one purchase by a new customer, the day after the second campaign's send: the
+    # campaigns sent later see one more customer with a purchase before their send, the others nothing new
+    bought_at = dt.datetime.combine(sends.iloc[1].date() + dt.timedelta(days=1), dt.time(12, 0))
+    expected = set(sends[sends > bought_at].index)
+    assert expected and expected != set(sends.index)
+    write_pos(
+        data_dir.landing / "pos" / "pos_handmade_late_receipt.csv",
+        [f"XSCUTHAND0001,销售,,S001,沐光上海测试店,收银01,{bought_at:%Y-%m-%d %H:%M:%S},,13912345670,"
+         "6971234560042,神经酰胺修护面霜 50g,1,100.00,0.00,100.00,微信"],
+    )  # fmt: skip
+    load_raw(data_dir, expect_handmade=True)
+    dbt_run(*SELECT)
+    after_receipt = read(data_dir, CUTS)
+    assert rewritten(after_receipt, unchanged) == expected
+    assert_equals_full_rebuild(data_dir)
+
+    # as_of the day before the last campaign's first event: that campaign is gone, the others kept
+    latest = sends.index[-1]
+    as_of = read(data_dir, "marts.fct_touch_events").query("campaign_id == @latest")["event_time"].min().date()
+    as_of -= dt.timedelta(days=1)
+    before = read(data_dir, CUTS)
+    dbt_run(*SELECT, *vars_arg({"as_of": as_of.isoformat()}))
+    moved_back = read(data_dir, CUTS)
+    assert set(moved_back["campaign_id"]) == set(first_sends(data_dir, as_of).index) == set(sends.index) - {latest}
+    assert rewritten(moved_back, before) == set()  # the sends before it had no purchase after as_of before them
+    assert_equals_full_rebuild(data_dir, *vars_arg({"as_of": as_of.isoformat()}))
