@@ -45,6 +45,7 @@ SLOWEST_FIRST = (
     "tests/dbt/identity/test_identity_incremental.py",
     "tests/dbt/identity/test_identity_stable_ids.py",
     "tests/scripts/test_bench_daily.py",
+    "tests/dbt/campaigns/test_campaign_rfm_cuts_incremental.py",
     # from here on the demo is built
     "tests/dagster_project/test_webserver.py",
     "tests/dbt/marts/test_incremental_customer_marts.py",
