@@ -78,7 +78,7 @@ with
 purchases as (
 
     select order_key, customer_id, channel, shop_id, purchase_date, net_amount, customer_purchase_seq,
-        first_purchase_date
+        first_purchase_date, previous_purchase_date
     from {{ ref('repurchase_purchases') }}
 
 ),
@@ -521,7 +521,10 @@ clv as (
     {#- Counting customers per purchase pays when a purchase meets many windows (every period is built:
         13 per purchase); a day's cells build one or two periods, where a group per customer is cheaper
         than ranking 13 months of purchases. -#}
-    {{ marts_clv_window('dimensioned', 'clv_windows', 'money_back_dimensioned', period, per_purchase=not incremental) }}
+    {#- A customer's rows share one dimension value in the overall and rfm_segment rows: there the previous
+        purchase in scope is the customer's previous purchase, stored with each purchase. -#}
+    {{ marts_clv_window('dimensioned', 'clv_windows', 'money_back_dimensioned', period, per_purchase=not incremental,
+                        stored_previous=(dimensions | reject('in', ['overall', 'rfm_segment']) | list | length == 0)) }}
 
 ),
 
@@ -741,8 +744,13 @@ select * from final
     plain sum of their purchases is counted on their first purchase in the window, and the window's
     totals are sums over purchases; only the others are grouped per customer for the floor. Without it
     every customer is grouped per window (cheaper for one or two windows: a day's cells, clv_by_segment).
-    DECISIONLOG "A day's KPI cells, CLV windows and customer totals read only what the day changed". -#}
-{% macro marts_clv_window(purchases_cte, windows_cte, money_back_cte=none, period=none, per_purchase=false) -%}
+    DECISIONLOG "A day's KPI cells, CLV windows and customer totals read only what the day changed".
+    stored_previous (with per_purchase; only where each customer's rows are all in scope under one
+    dimension value: the overall and rfm_segment rows of the marts): the first purchase in a window is
+    found by the purchases' stored previous_purchase_date (repurchase_purchases) instead of a window
+    function over every row in scope. -#}
+{% macro marts_clv_window(purchases_cte, windows_cte, money_back_cte=none, period=none, per_purchase=false,
+                          stored_previous=false) -%}
     {%- set join_on -%}
         on p.dimension = w.dimension
         and p.dimension_value = w.dimension_value
@@ -786,15 +794,21 @@ select * from final
         {%- endif %}
     )
     {%- endset -%}
-    {#- The other customers' purchases, each with the day of the customer's previous purchase in scope. -#}
+    {#- The other customers' purchases, each with the day of the customer's previous purchase in scope: with
+        stored_previous, the purchases' own previous_purchase_date (every purchase of a customer is in
+        scope, under one dimension value), else a window over the rows in scope. -#}
     {%- set sequenced -%}
     (
         select
             rows_in_scope.*,
+            {%- if stored_previous %}
+            rows_in_scope.previous_purchase_date as previous_in_scope
+            {%- else %}
             lag(rows_in_scope.purchase_date) over (
                 partition by rows_in_scope.dimension, rows_in_scope.dimension_value, rows_in_scope.customer_id
                 order by rows_in_scope.purchase_date
-            ) as previous_purchase_date
+            ) as previous_in_scope
+            {%- endif %}
         from {{ marts_clv_rows(purchases_cte, period) }} as rows_in_scope
         left join {{ floored }} as floored_customers
             on floored_customers.dimension = rows_in_scope.dimension
@@ -816,7 +830,7 @@ select * from final
             window (the previous one lies at or before the window's start). No group per customer. #}
         select w.dimension, w.dimension_value, w.period_start as window_key,
             sum(case
-                when p.previous_purchase_date is null or p.previous_purchase_date <= w.window_after then 1
+                when p.previous_in_scope is null or p.previous_in_scope <= w.window_after then 1
                 else 0
             end) as window_customers,
             count(*) as window_orders,

@@ -108,7 +108,10 @@ sequenced as (
         end as customer_purchase_seq,
         case when customer_id is not null then
             min(purchase_date) over (partition by customer_id)
-        end as first_purchase_date
+        end as first_purchase_date,
+        case when customer_id is not null then
+            lag(purchase_date) over (partition by customer_id order by ordered_at, order_key)
+        end as previous_purchase_date
     from purchases
 
 ),
@@ -125,8 +128,10 @@ final as (
         cast(net_amount as decimal(18, 2)) as net_amount,
         cast(customer_purchase_seq as integer) as customer_purchase_seq,
         cast(first_purchase_date as date) as first_purchase_date,
+        cast(previous_purchase_date as date) as previous_purchase_date,
         cast({{ row_fingerprint(['order_key', 'customer_id', 'channel', 'shop_id', 'ordered_at', 'purchase_date',
-                                 'net_amount', 'customer_purchase_seq', 'first_purchase_date']) }} as decimal(20, 0))
+                                 'net_amount', 'customer_purchase_seq', 'first_purchase_date',
+                                 'previous_purchase_date']) }} as decimal(20, 0))
             as _row_fingerprint,
         {{ built_at() }} as _built_at,
         cast(as_of.as_of_date as date) as _built_as_of
