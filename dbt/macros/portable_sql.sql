@@ -130,3 +130,21 @@
 {% macro spark__decimal_from_double(expr, precision, scale) -%}
     cast(round(cast({{ expr }} as double) * {{ 10 ** scale }}) / {{ 10 ** scale }} as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}
+
+{#- Aggregate: the values of `value_columns` (column names) on the group's row with the smallest
+    (`order_columns`...) tuple, as one struct whose fields are named by those columns (`.column` reads
+    one). One aggregate instead of a row_number window, its filter and a join back to the group-by:
+    campaign_assignments' first event of each campaign and customer, 2.0 -> 1.4 s over 1.9M touch events
+    at 1M people. The order columns must not be null (no engine agrees on where a null field sorts in a
+    struct) and must break every tie. DuckDB compares row values, Spark structs. -#}
+{% macro first_row_by(value_columns, order_columns) -%}
+    {{- return(adapter.dispatch('first_row_by')(value_columns, order_columns)) -}}
+{%- endmacro %}
+
+{% macro default__first_row_by(value_columns, order_columns) -%}
+    min_by(struct_pack({{ value_columns | join(', ') }}), row({{ order_columns | join(', ') }}))
+{%- endmacro %}
+
+{% macro spark__first_row_by(value_columns, order_columns) -%}
+    min_by(struct({{ value_columns | join(', ') }}), struct({{ order_columns | join(', ') }}))
+{%- endmacro %}

@@ -43,31 +43,15 @@ segments as (
 
 ),
 
-ranked as (
-
-    select
-        events.*,
-        row_number() over (
-            partition by campaign_id, customer_id
-            order by event_time, is_control, event_key
-        ) as event_rank
-    from events
-
-),
-
-firsts as (
-
-    select campaign_id, customer_id, campaign_name, channel, variant, is_control
-    from ranked
-    where event_rank = 1
-
-),
-
 per_customer as (
 
     select
         campaign_id,
         customer_id,
+        {{ first_row_by(
+            ['campaign_name', 'channel', 'variant', 'is_control'],
+            ['event_time', 'is_control', 'event_key']
+        ) }} as first_event,
         count(distinct coalesce(variant, '')) as variant_count,
         min(case when not is_control then event_time end) as first_treated_event_at,
         min(case when is_control then event_time end) as first_control_event_at,
@@ -81,24 +65,28 @@ per_customer as (
 
 ),
 
+-- the assignment is the customer's earliest event in the campaign (at the same moment a treated event before
+-- a control row, then the smaller event_key: every tie broken, as the model's description says)
 assigned as (
 
     select
-        firsts.*,
-        per_customer.variant_count,
+        campaign_id,
+        customer_id,
+        first_event.campaign_name,
+        first_event.channel,
+        first_event.variant,
+        first_event.is_control,
+        variant_count,
         case
-            when firsts.is_control then per_customer.first_control_event_at
-            else per_customer.first_treated_event_at
+            when first_event.is_control then first_control_event_at
+            else first_treated_event_at
         end as first_touch_at,
-        per_customer.is_sent,
-        per_customer.is_delivered,
-        per_customer.is_opened,
-        per_customer.is_clicked,
-        per_customer.is_added_to_cart
-    from firsts
-    inner join per_customer
-        on per_customer.campaign_id = firsts.campaign_id
-        and per_customer.customer_id = firsts.customer_id
+        is_sent,
+        is_delivered,
+        is_opened,
+        is_clicked,
+        is_added_to_cart
+    from per_customer
 
 ),
 
