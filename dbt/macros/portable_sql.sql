@@ -131,20 +131,39 @@
     cast(round(cast({{ expr }} as double) * {{ 10 ** scale }}) / {{ 10 ** scale }} as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}
 
-{#- Aggregate: the values of `value_columns` (column names) on the group's row with the smallest
-    (`order_columns`...) tuple, as one struct whose fields are named by those columns (`.column` reads
-    one). One aggregate instead of a row_number window, its filter and a join back to the group-by:
+{#- Aggregate: `value` on the group's row with the smallest (`order_columns`...) tuple, compared column by
+    column (an arg-min over a row value: no key built by concatenating text or by 128-bit arithmetic).
+    The order columns must not be null (no engine agrees on where a null field sorts in a row value) and
+    must break every tie. DuckDB compares row values, Spark structs. -#}
+{% macro min_by_row(value, order_columns) -%}
+    {{- return(adapter.dispatch('min_by_row')(value, order_columns)) -}}
+{%- endmacro %}
+
+{% macro default__min_by_row(value, order_columns) -%}
+    min_by({{ value }}, row({{ order_columns | join(', ') }}))
+{%- endmacro %}
+
+{% macro spark__min_by_row(value, order_columns) -%}
+    min_by({{ value }}, struct({{ order_columns | join(', ') }}))
+{%- endmacro %}
+
+{#- A struct of `columns` (column names), its fields named by them (`.column` reads one). -#}
+{% macro struct_of(columns) -%}
+    {{- return(adapter.dispatch('struct_of')(columns)) -}}
+{%- endmacro %}
+
+{% macro default__struct_of(columns) -%}
+    struct_pack({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__struct_of(columns) -%}
+    struct({{ columns | join(', ') }})
+{%- endmacro %}
+
+{#- Aggregate: the values of `value_columns` on the group's first row by `order_columns` (min_by_row), as
+    one struct. One aggregate instead of a row_number window, its filter and a join back to the group-by:
     campaign_assignments' first event of each campaign and customer, 2.0 -> 1.4 s over 1.9M touch events
-    at 1M people. The order columns must not be null (no engine agrees on where a null field sorts in a
-    struct) and must break every tie. DuckDB compares row values, Spark structs. -#}
+    at 1M people. -#}
 {% macro first_row_by(value_columns, order_columns) -%}
-    {{- return(adapter.dispatch('first_row_by')(value_columns, order_columns)) -}}
-{%- endmacro %}
-
-{% macro default__first_row_by(value_columns, order_columns) -%}
-    min_by(struct_pack({{ value_columns | join(', ') }}), row({{ order_columns | join(', ') }}))
-{%- endmacro %}
-
-{% macro spark__first_row_by(value_columns, order_columns) -%}
-    min_by(struct({{ value_columns | join(', ') }}), struct({{ order_columns | join(', ') }}))
+    {{- min_by_row(struct_of(value_columns), order_columns) -}}
 {%- endmacro %}
