@@ -147,6 +147,21 @@
     min_by({{ value }}, struct({{ order_columns | join(', ') }}))
 {%- endmacro %}
 
+{#- Aggregate: `value` on the group's row with the largest (`order_columns`...) tuple (as min_by_row). A
+    text key such as `cast(ts as text) || key` orders wrongly within a second: DuckDB and Spark write
+    `10:00:00.5` for a time with a fraction, which sorts below `10:00:00` followed by a letter. -#}
+{% macro max_by_row(value, order_columns) -%}
+    {{- return(adapter.dispatch('max_by_row')(value, order_columns)) -}}
+{%- endmacro %}
+
+{% macro default__max_by_row(value, order_columns) -%}
+    max_by({{ value }}, row({{ order_columns | join(', ') }}))
+{%- endmacro %}
+
+{% macro spark__max_by_row(value, order_columns) -%}
+    max_by({{ value }}, struct({{ order_columns | join(', ') }}))
+{%- endmacro %}
+
 {#- A struct of `columns` (column names), its fields named by them (`.column` reads one). -#}
 {% macro struct_of(columns) -%}
     {{- return(adapter.dispatch('struct_of')(columns)) -}}

@@ -144,7 +144,7 @@ purchase_state as (
         max(order_date) as last_purchase_date,
         min(ordered_at) as first_purchase_at,
         max(ordered_at) as last_purchase_at,
-        min_by(channel, cast(ordered_at as {{ dbt.type_string() }}) || order_key) as first_channel
+        {{ min_by_row('channel', ['ordered_at', 'order_key']) }} as first_channel
     from scoped_orders
     where is_purchase
     group by customer_id

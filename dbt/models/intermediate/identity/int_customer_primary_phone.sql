@@ -15,10 +15,7 @@ final as (
 
     select
         customer_id,
-        max_by(
-            {{ identifier_value_of('identifier_key') }},
-            lpad(cast(record_count as {{ dbt.type_string() }}), 12, '0') || cast(last_seen_at as {{ dbt.type_string() }}) || identifier_key
-        ) as phone
+        {{ max_by_row(identifier_value_of('identifier_key'), ['record_count', 'last_seen_at', 'identifier_key']) }} as phone
     from customer_identifiers
     where identifier_type = 'phone'
     group by customer_id

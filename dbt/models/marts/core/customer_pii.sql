@@ -46,7 +46,7 @@ emails as (
 
     select
         customer_id,
-        max_by({{ identifier_value_of('identifier_key') }}, cast(last_seen_at as {{ dbt.type_string() }}) || identifier_key) as email
+        {{ max_by_row(identifier_value_of('identifier_key'), ['last_seen_at', 'identifier_key']) }} as email
     from customer_identifiers
     where identifier_type = 'email'
     group by customer_id
@@ -71,8 +71,8 @@ latest_address as (
 
     select
         record_customers.customer_id,
-        max_by(addressed_orders.name, cast(addressed_orders.ordered_at as {{ dbt.type_string() }}) || addressed_orders.record_key) as name,
-        max_by(addressed_orders.address, cast(addressed_orders.ordered_at as {{ dbt.type_string() }}) || addressed_orders.record_key) as address
+        {{ max_by_row('addressed_orders.name', ['addressed_orders.ordered_at', 'addressed_orders.record_key']) }} as name,
+        {{ max_by_row('addressed_orders.address', ['addressed_orders.ordered_at', 'addressed_orders.record_key']) }} as address
     from addressed_orders
     inner join record_customers
         on record_customers.record_key = addressed_orders.record_key
