@@ -134,32 +134,24 @@
 {#- Aggregate: `value` on the group's row with the smallest (`order_columns`...) tuple, compared column by
     column (an arg-min over a row value: no key built by concatenating text or by 128-bit arithmetic).
     The order columns must not be null (no engine agrees on where a null field sorts in a row value) and
-    must break every tie. DuckDB compares row values, Spark structs. -#}
+    must break every tie. DuckDB compares row values, Spark structs. A text key such as
+    `cast(ts as text) || key` would order wrongly within a second: DuckDB and Spark write `10:00:00.5` for
+    a time with a fraction, which sorts below `10:00:00` followed by a letter. -#}
 {% macro min_by_row(value, order_columns) -%}
-    {{- return(adapter.dispatch('min_by_row')(value, order_columns)) -}}
+    {{- return(adapter.dispatch('aggregate_by_row')('min_by', value, order_columns)) -}}
 {%- endmacro %}
 
-{% macro default__min_by_row(value, order_columns) -%}
-    min_by({{ value }}, row({{ order_columns | join(', ') }}))
-{%- endmacro %}
-
-{% macro spark__min_by_row(value, order_columns) -%}
-    min_by({{ value }}, struct({{ order_columns | join(', ') }}))
-{%- endmacro %}
-
-{#- Aggregate: `value` on the group's row with the largest (`order_columns`...) tuple (as min_by_row). A
-    text key such as `cast(ts as text) || key` orders wrongly within a second: DuckDB and Spark write
-    `10:00:00.5` for a time with a fraction, which sorts below `10:00:00` followed by a letter. -#}
+{#- Aggregate: `value` on the group's row with the largest (`order_columns`...) tuple (as min_by_row). -#}
 {% macro max_by_row(value, order_columns) -%}
-    {{- return(adapter.dispatch('max_by_row')(value, order_columns)) -}}
+    {{- return(adapter.dispatch('aggregate_by_row')('max_by', value, order_columns)) -}}
 {%- endmacro %}
 
-{% macro default__max_by_row(value, order_columns) -%}
-    max_by({{ value }}, row({{ order_columns | join(', ') }}))
+{% macro default__aggregate_by_row(aggregate, value, order_columns) -%}
+    {{ aggregate }}({{ value }}, row({{ order_columns | join(', ') }}))
 {%- endmacro %}
 
-{% macro spark__max_by_row(value, order_columns) -%}
-    max_by({{ value }}, struct({{ order_columns | join(', ') }}))
+{% macro spark__aggregate_by_row(aggregate, value, order_columns) -%}
+    {{ aggregate }}({{ value }}, struct({{ order_columns | join(', ') }}))
 {%- endmacro %}
 
 {#- A struct of `columns` (column names), its fields named by them (`.column` reads one). -#}
