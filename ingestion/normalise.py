@@ -229,7 +229,8 @@ def normalise_phone(s: pd.Series) -> PhoneResult:
     """Phones → 11-digit mainland mobile (``^1[3-9]\\d{9}$``) or NA, with a masked flag and an issue.
 
     Accepts ``13812345678``, ``+86 138 1234 5678``, ``138-1234-5678``, ``86-13812345678``, ``0086…``,
-    full-width digits and ``="…"``. Masked numbers (``138****5678``) → NA, masked, 'masked'; cashier
+    full-width digits, ``="…"`` and a number column written as floats (``13812345678.0``; any other
+    decimal number is invalid). Masked numbers (``138****5678``) → NA, masked, 'masked'; cashier
     placeholders (13800000000, 13888888888, one digit repeated, 12345678901 …) → NA, 'placeholder';
     a number with another country code (``+1 415 555 0123``, ``0044 …``) → NA, 'foreign' (this platform keys
     people on mainland mobiles; ``+1 4155550123`` must not pass as the mainland ``14155550123``);
@@ -237,6 +238,13 @@ def normalise_phone(s: pd.Series) -> PhoneResult:
     """
     arr = _prepared(s)
     present = _mask(pc.is_valid(arr))
+    if _any(arr, ".0"):
+        # a number column written as floats (13812345678.0): the digits are whole, the ".0" is the writer's
+        arr = pc.replace_substring_regex(arr, r"^(\+?\d+)\.0+$", r"\1")
+    # any other number with a decimal point (1381234567.8) is no phone: dropping its point would make one
+    decimal = np.zeros(len(arr), dtype=bool)
+    if _any(arr, "."):
+        decimal = _mask(pc.match_substring_regex(arr, r"^\+?\d+\.\d+$"))
     compact = pc.replace_substring_regex(arr, r"[\s\-().·/]", "")
     masked = _mask(pc.match_substring_regex(compact, r"\*|[xX]{3,}")) & present
     foreign = _mask(pc.match_substring_regex(compact, r"^(?:\+|00)\d")) & present & ~masked
@@ -251,7 +259,7 @@ def normalise_phone(s: pd.Series) -> PhoneResult:
     listed = _mask(pc.is_in(digits, value_set=pa.array(_PLACEHOLDERS)))
     placeholder = (same_digit | tail_repeat | listed) & present & ~masked & ~foreign
     valid = _mask(pc.match_substring_regex(digits, r"^1[3-9]\d{9}$")) & present & ~masked & ~placeholder
-    valid &= ~foreign
+    valid &= ~foreign & ~decimal
     invalid = present & ~masked & ~placeholder & ~valid & ~foreign
     codes = np.select([masked, placeholder, foreign, invalid], [1, 2, 3, 4], default=0)
     issue = coded_text(codes, (None, "masked", "placeholder", "foreign", "invalid"), s.index)
@@ -365,17 +373,56 @@ _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y%m%d %H:%
                  "%Y%m%d")
 
 
+# 12-hour clocks: a Chinese locale writes 上午 / 下午 between the date and the time (Excel and WPS with the
+# Windows long-time format "tt h:mm:ss": 2025/3/1 下午 3:05:07), an English one AM / PM after the time.
+_PM = r"下午|(?i:\d\s*p\.?m\.?)$"
+_AM = r"上午|(?i:\d\s*a\.?m\.?)$"
+_MERIDIEM = r"\s*(?:上午|下午)\s*|(?i:\s*[ap]\.?m\.?)$"
+_HOUR_US = 3_600_000_000
+
+
+def _strip_meridiem(arr: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """The times without their 上午/下午 or AM/PM, and per row +1 (afternoon), -1 (morning) or 0 (none)."""
+    chinese = bool(pc.any(pc.invert(pc.string_is_ascii(arr))).as_py()) and _any(arr, "午")
+    latin = bool(pc.any(pc.match_substring(arr, "m", ignore_case=True)).as_py()) and bool(
+        pc.any(pc.match_substring_regex(arr, r"(?i)\d\s*[ap]\.?m\.?$")).as_py()
+    )
+    if not (chinese or latin):  # the usual column: two cheap scans
+        return arr, np.zeros(len(arr), dtype=np.int8)
+    pm = _mask(pc.match_substring_regex(arr, _PM))
+    am = _mask(pc.match_substring_regex(arr, _AM))
+    meridiem = np.where(pm & ~am, 1, np.where(am & ~pm, -1, 0)).astype(np.int8)
+    meridiem[pm & am] = 2  # both: contradictory, unparseable
+    stripped = pc.utf8_trim(pc.replace_substring_regex(arr, _MERIDIEM, " "), characters=" ")
+    return pc.if_else(pa.array(meridiem != 0), stripped, arr), meridiem
+
+
+def _apply_meridiem(micros: np.ndarray, meridiem: np.ndarray, arr: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """12-hour times to 24-hour: 下午 3:05 is 15:05, 上午 12:30 is 00:30; 下午 15:05 stays 15:05. A
+    morning hour above 12, a 12-hour marker without a time of day, or both markers are unparseable."""
+    parsed = micros != np.iinfo(np.int64).min
+    hour = np.where(parsed, (micros // _HOUR_US) % 24, -1)
+    with_time = _mask(pc.match_substring(arr, ":"))
+    afternoon = parsed & (meridiem == 1) & (hour < 12)
+    midnight = parsed & (meridiem == -1) & (hour == 12)
+    out = micros + afternoon * (12 * _HOUR_US) - midnight * (12 * _HOUR_US)
+    bad = parsed & (meridiem != 0) & (((meridiem == -1) & (hour > 12)) | ~with_time | (meridiem == 2))
+    return out, bad
+
+
 def parse_time(s: pd.Series) -> Normalised:
     """Beijing times → naive datetime64[us]. Unparseable, non-empty cells give NaT and an issue.
 
     Accepts ``2025-03-01 12:00:00``, ``2025/3/1 12:00``, ``2025年3月1日 12:00``, ``2025-03-01``,
-    ``2025-03-01T12:00:00``, fractional seconds, Excel serial day numbers (``45717.5``, days since
-    1899-12-30) and the text of datetimes read from xlsx cells. A value with an explicit zone
-    (``…Z``, ``…+00:00``) is converted to Beijing time. Impossible dates (2025-02-30) are unparseable.
+    ``2025-03-01T12:00:00``, fractional seconds, 12-hour times (``2025/3/1 下午 3:05:07``, ``3:05:07 PM``),
+    Excel serial day numbers (``45717.5``, days since 1899-12-30) and the text of datetimes read from xlsx
+    cells. A value with an explicit zone (``…Z``, ``…+00:00``) is converted to Beijing time. Impossible
+    dates (2025-02-30) and a morning hour above 12 (``上午 15:05``) are unparseable.
     """
     original = arrow(s)
     arr = _prepared(s)
     present = _mask(pc.is_valid(arr))
+    arr, meridiem = _strip_meridiem(arr)
     arr = _replace_literal(arr, "/", "-")
     def chinese(a: pa.ChunkedArray) -> pa.ChunkedArray:
         for char, repl in (("年", "-"), ("月", "-"), ("日", " "), ("时", ":"), ("分", ":"), ("秒", "")):
@@ -433,18 +480,20 @@ def parse_time(s: pd.Series) -> Normalised:
         vals = chosen.to_numpy().astype(np.int64)
         micros[idx] = np.where(chosen.notna().to_numpy(), vals, micros[idx])
 
+    bad = np.zeros(n, dtype=bool)
+    if meridiem.any():
+        micros, bad = _apply_meridiem(micros, meridiem, arr)
     out = pd.Series(micros.view("datetime64[us]"), index=s.index)
     got = out.notna().to_numpy()
     # strptime rolls impossible dates over (02-30 → 03-02): only days 1-3 can be the result of that,
     # so only those rows are checked against the day written in the text.
     parsed_day = out.dt.day.to_numpy(dtype=np.float64, na_value=np.nan)
     suspect = got & ~serial & (parsed_day <= 3)
-    bad = np.zeros(n, dtype=bool)
     if suspect.any():
         idx = np.flatnonzero(suspect)
         written = pc.extract_regex(arr.take(pa.array(idx)), r"^\d{4}-?\d{1,2}-?(?P<d>\d{1,2})(?:\D|$)")
         day = _digits_to_int(pc.struct_field(written, "d"))
-        bad[idx] = _mask(pc.is_valid(written)) & (day != parsed_day[idx])
+        bad[idx] |= _mask(pc.is_valid(written)) & (day != parsed_day[idx])
     years = out.dt.year.to_numpy(dtype=np.float64, na_value=np.nan)
     bad |= got & ((years < 1900) | (years > 2999))  # 1900-1999 and the far future: implausible_times
     if bad.any():

@@ -108,6 +108,28 @@ def test_pos_alias_headers_and_xlsx_dates(tmp_path: Path) -> None:
     assert f["_row_number"].tolist() == [2, 3]
 
 
+def test_pos_excel_resaved_twelve_hour_times_and_float_phones(tmp_path: Path) -> None:
+    """A POS export opened and saved again in Excel / WPS on a Chinese-locale PC: times in the locale's
+    12-hour form (上午 / 下午), the phone column turned into numbers written as floats (.0)."""
+    path = tmp_path / "pos_resaved.csv"
+    path.write_bytes(
+        (
+            "单据号,销售时间,实收金额,会员手机\n"
+            "A1,2025/3/1 下午 3:05:07,10,13812345678.0\n"
+            "A2,2025/3/1 上午 12:30:00,10,1381234567.0\n"
+            "A3,2025/3/1 上午 13:05:00,10,13912345678\n"
+        ).encode("utf-8-sig")
+    )
+    res = parse("pos", path)
+    f = res.frame
+    assert f["receipt_no"].tolist() == ["A1", "A2"]
+    assert f["sold_at"].tolist() == [pd.Timestamp("2025-03-01 15:05:07"), pd.Timestamp("2025-03-01 00:30:00")]
+    assert f["phone"].tolist()[0] == "13812345678"
+    # ten digits and a ".0" is not a phone (dropping the point would have made 13812345670)
+    assert pd.isna(f["phone"].iloc[1]) and f["phone_issue"].iloc[1] == "invalid"
+    assert res.rejects["reason"].tolist() == ["销售时间: unparseable time (2025/3/1 上午 13:05:00)"]
+
+
 def test_pos_phone_masked_and_invalid_columns(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_bytes(

@@ -52,6 +52,12 @@ def test_clean_id(raw: str, expected: str | None, issue: str | None) -> None:
         ("008613812345678", "13812345678", False, None),
         ("１３９１２３４５６７８", "13912345678", False, None),
         ('="15912345678"', "15912345678", False, None),
+        ("13812345678.0", "13812345678", False, None),  # a number column written as floats
+        ("+8613812345678.00", "13812345678", False, None),
+        ("138.1234.5678", "13812345678", False, None),  # dots between groups
+        ("1381234567.0", None, False, "invalid"),  # ten digits: the ".0" is not an eleventh
+        ("1381234567.8", None, False, "invalid"),  # a decimal number, not a dotted phone
+        ("1.38123E+10", None, False, "invalid"),  # Excel's scientific form: digits lost
         ("138****5678", None, True, "masked"),
         ("13800000000", None, False, "placeholder"),
         ("13888888888", None, False, "placeholder"),
@@ -122,6 +128,17 @@ def test_parse_money_unparseable_and_empty() -> None:
         ("45717", dt.datetime(2025, 3, 1)),
         ("2025-03-01T04:00:00Z", dt.datetime(2025, 3, 1, 12, 0)),  # UTC → Beijing
         ("２０２５－０３－０１ １２：００", dt.datetime(2025, 3, 1, 12, 0)),
+        # 12-hour clocks: Excel / WPS in a Chinese locale, and English exports
+        ("2025/3/1 下午 3:05:07", dt.datetime(2025, 3, 1, 15, 5, 7)),
+        ("2025/3/1下午3:05", dt.datetime(2025, 3, 1, 15, 5)),
+        ("2025/3/1 上午 9:05", dt.datetime(2025, 3, 1, 9, 5)),
+        ("2025/3/1 下午 12:30", dt.datetime(2025, 3, 1, 12, 30)),
+        ("2025/3/1 上午 12:30", dt.datetime(2025, 3, 1, 0, 30)),
+        ("2025/3/1 下午 15:05", dt.datetime(2025, 3, 1, 15, 5)),  # a 24-hour time with 下午 stays
+        ("2025年3月1日 下午3:05", dt.datetime(2025, 3, 1, 15, 5)),
+        ("2025/3/1 3:05:07 PM", dt.datetime(2025, 3, 1, 15, 5, 7)),
+        ("2025-03-01 12:05 am", dt.datetime(2025, 3, 1, 0, 5)),
+        ("2025-03-01 3:05 p.m.", dt.datetime(2025, 3, 1, 15, 5)),
     ],
 )
 def test_parse_time(raw: str, expected: dt.datetime) -> None:
@@ -136,6 +153,15 @@ def test_parse_time_rejects_garbage_and_impossible_dates() -> None:
     assert res.issue.tolist()[:2] == ["unparseable time (yesterday)", "unparseable time (2025-02-30 10:00:00)"]
     assert pd.isna(res.issue.iloc[2])
     assert res.issue.iloc[3] == "unparseable time (0000-00-00 00:00:00)"
+
+
+def test_parse_time_rejects_contradictory_twelve_hour_times() -> None:
+    """A 12-hour marker is never guessed around: a morning hour above 12, a marker without a time, both
+    markers, or an impossible date with a marker are unparseable (the row is quarantined with its text)."""
+    raw = ("2025/3/5 上午 13:05", "2025/3/5 下午", "2025/3/5 下午 上午 3:05", "2025/2/30 下午 3:05", "中午 12:30")
+    res = nz.parse_time(s(*raw))
+    assert res.values.isna().all()
+    assert res.issue.tolist() == [f"unparseable time ({text})" for text in raw]
 
 
 def test_parse_bool() -> None:
