@@ -20,9 +20,10 @@ import pyarrow.compute as pc
 
 STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
 
-# Cells that mean "no value" in exports.
-NULL_TOKENS = ("-", "--", "---", "null", "NULL", "Null", "None", "none", "nan", "NaN", "N/A", "n/a", "#N/A",
-               "无", "暂无")
+# Cells that mean "no value" in exports, full-width forms included (matched before width folding): dashes
+# (hyphen, en and em dash, Chinese ——), a lone slash, null words.
+NULL_TOKENS = ("-", "--", "---", "－", "–", "—", "——", "/", "／", "null", "NULL", "Null", "None", "none", "nan",
+               "NaN", "N/A", "n/a", "#N/A", "无", "暂无")
 
 _HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _HALF_WIDTH.update({0x3000: 0x20, 0xFFE5: 0xA5})

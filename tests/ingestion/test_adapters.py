@@ -182,6 +182,25 @@ def test_tmall_masked_nick_statuses_and_aliases(tmp_path: Path) -> None:
     assert res.rejects["row_number"].tolist() == [6]
 
 
+def test_tmall_dash_and_slash_mean_no_value(tmp_path: Path) -> None:
+    """A sheet edited by hand types —— or / for "none" (no refund, not yet paid, no phone): the cells are
+    empty, the orders load, nothing is quarantined."""
+    text = (
+        "订单编号,买家会员名,总金额,买家实际支付金额,订单状态,联系手机,订单创建时间,订单付款时间,退款金额\n"
+        "3321000011112222401,buyer_a,80.00,80.00,交易成功,／,2025-03-01 10:00:00,2025-03-01 10:01:00,——\n"
+        "3321000011112222402,buyer_b,50.00,—,等待买家付款,-,2025-03-02 10:00:00,/,/\n"
+    )
+    path = tmp_path / "tmall_edited.csv"
+    path.write_bytes(text.encode("utf-8"))
+    res = parse("tmall", path)
+    assert res.rejects.empty, res.rejects["reason"].tolist()
+    f = res.frame
+    assert f["order_id"].tolist() == ["3321000011112222401", "3321000011112222402"]
+    assert f["paid_amount"].iloc[0] == 80.0 and pd.isna(f["paid_amount"].iloc[1])
+    assert f["refund_amount"].isna().all() and f["paid_at"].isna().tolist() == [False, True]
+    assert f["phone"].isna().all() and f["phone_issue"].isna().all()
+
+
 # ----------------------------------------------------------------------------------------------- jd
 def test_jd_lines(tmp_path: Path) -> None:
     text = (

@@ -106,6 +106,18 @@ def test_parse_money(raw: str, value: float) -> None:
     assert pd.isna(res.issue.iloc[0])
 
 
+def test_no_value_cells_are_empty_not_unparseable() -> None:
+    """A dash or slash typed for "none" (a refund column of an Excel / WPS sheet) is an empty cell: no
+    value, no issue, so an optional column never sends its row to quarantine."""
+    tokens = ("-", "－", "–", "—", "——", "/", "／", " — ", "N/A", "暂无")
+    money = nz.parse_money(s(*tokens))
+    assert np.isnan(money.values.to_numpy()).all() and money.issue.isna().all(), money.issue.tolist()
+    ids = nz.clean_id(s(*tokens))
+    assert ids.values.isna().all() and ids.issue.isna().all()
+    time = nz.parse_time(s(*tokens))
+    assert time.values.isna().all() and time.issue.isna().all()
+
+
 def test_parse_money_unparseable_and_empty() -> None:
     res = nz.parse_money(s("abc", "", None, "12.3.4"))
     assert np.isnan(res.values.to_numpy()).all()
