@@ -33,13 +33,33 @@
 {%- endmacro %}
 
 {#- Post-hook: delete the rows whose key the upstream model no longer produces (no-op on a full build);
-    `where`: a condition on the upstream rows that still count (e.g. dated on or before as_of). -#}
-{% macro delete_vanished_keys(key, upstream, where=none) -%}
+    `where`: a condition on the upstream rows that still count (e.g. dated on or before as_of).
+    `counted` (the key is unique in both tables): after the build's insert this table holds every key
+    the upstream produces, so it holds another key exactly when it has more rows. The hook counts both
+    first (metadata and one scanned column) and runs the delete, an anti-join of every stored key
+    against every upstream key, only when the counts differ: on most days nothing vanished, and the
+    anti-join cost 0.56–0.83 s per model at 1M people for nothing. -#}
+{% macro delete_vanished_keys(key, upstream, where=none, counted=false) -%}
     {%- if is_incremental() -%}
+        {%- set upstream_keys -%}
+            select {{ key }} from {{ upstream }} where {{ key }} is not null{% if where %} and ({{ where }}){% endif %}
+        {%- endset -%}
+        {%- set vanished = true -%}
+        {%- if counted and execute -%}
+            {%- set counts = run_query(
+                'select (select count(*) from ' ~ this ~ ') as stored_rows, '
+                ~ '(select count(*) from (' ~ upstream_keys ~ ') as produced) as produced_rows'
+            ) -%}
+            {%- set vanished = counts.rows[0][0] != counts.rows[0][1] -%}
+        {%- endif -%}
+        {%- if vanished -%}
         delete from {{ this }}
         where {{ key }} not in (
-            select {{ key }} from {{ upstream }} where {{ key }} is not null{% if where %} and ({{ where }}){% endif %}
+            {{ upstream_keys }}
         )
+        {%- else -%}
+        select 1
+        {%- endif -%}
     {%- else -%}
         select 1
     {%- endif -%}

@@ -2,7 +2,9 @@
 their customer, under fct_touch_events) and int_record_identity_changes (each record's identity outcome
 with the build that last changed it, which fct_orders and the touch events read) are incremental: a run
 after new export files (one POS month, one campaign's touch log) writes only the rows that are new or
-changed, and the tables then equal a full rebuild.
+changed, and the tables then equal a full rebuild. An order can also vanish: a stand-alone POS return
+loaded on the first run becomes part of its sale when the sale arrives on the second, and the run deletes
+its order from fct_orders (delete_vanished_keys).
 
 What a run wrote is measured from DuckDB itself: rows keep their ``rowid`` unless rewritten, and rows
 (re)inserted get rowids above the table's previous maximum. The expected set is computed here from the
@@ -21,7 +23,7 @@ import pytest
 from core.paths import DataPaths
 from core.secrets import HASH_KEY_ENV
 from demo.generator import generate
-from tests.helpers.incremental_runs import dbt_run, dbt_test, load_raw
+from tests.helpers.incremental_runs import dbt_run, dbt_test, load_raw, write_pos
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +35,10 @@ FACTS = {"marts.fct_orders": "order_key", "marts.fct_order_lines": "order_line_k
 SELECT = ("--select", "+fct_order_lines", "+fct_touch_events")
 HELD_BACK_CAMPAIGN = "touches_CMP2026EMAIL03.csv"  # the smallest campaign log of the demo
 RESENT_CAMPAIGN = "touches_CMP2026SMS01.csv"  # loaded on the first run, exported again before the second
+# A return of 30.00 loaded on the first run whose sale is not in the data yet (its own order then), and the
+# sale, which arrives with the second run's files: the return nets against it and its order vanishes.
+LATE_SALE_RETURN = ["THVANISH01,退货,XSVANISH01,S001,沐光上海测试店,收银01,2026-10-03 11:00:00,,,6971234560066,补水面膜 5片装,-1,30.00,0.00,-30.00,微信"]  # fmt: skip
+LATE_SALE = ["XSVANISH01,销售,,S001,沐光上海测试店,收银01,2026-10-01 09:30:00,,,6971234560066,补水面膜 5片装,1,30.00,0.00,30.00,微信"]  # fmt: skip
 
 
 def snapshot(paths: DataPaths) -> dict[str, tuple[pd.DataFrame, int]]:
@@ -127,6 +133,7 @@ def test_second_run_writes_only_new_and_changed_orders(
     for path in (newest, campaign):
         shutil.move(path, tmp_path / path.name)
 
+    write_pos(data_dir.landing / "pos" / "pos_handmade_return.csv", LATE_SALE_RETURN)
     load_raw(data_dir)
     dbt_run(*SELECT)
     stale = stale_touch_customer(data_dir)
@@ -135,6 +142,8 @@ def test_second_run_writes_only_new_and_changed_orders(
 
     for path in (newest, campaign):  # the new exports arrive
         shutil.move(tmp_path / path.name, path)
+    late_sale = data_dir.landing / "pos" / "pos_handmade_sale.csv"
+    write_pos(late_sale, LATE_SALE)
     # with a re-export of an old campaign log (its rows in another order): copies of stored events, which
     # change nothing (staging keeps an event's first copy)
     old_log = data_dir.landing / "touches" / RESENT_CAMPAIGN
@@ -147,7 +156,8 @@ def test_second_run_writes_only_new_and_changed_orders(
     con = duckdb.connect(str(data_dir.warehouse), read_only=True)
     try:
         new_receipts = con.execute(
-            "select count(distinct receipt_no) from raw.pos where _file_name = ?", [f"pos/{newest.name}"]
+            "select count(distinct receipt_no) from raw.pos where _file_name in (?, ?)",
+            [f"pos/{newest.name}", f"pos/{late_sale.name}"],
         ).fetchone()[0]
     finally:
         con.close()
@@ -171,8 +181,14 @@ def test_second_run_writes_only_new_and_changed_orders(
         assert set(before[key]) - set(after[key]) <= set(before[key])  # vanished keys are allowed
     orders_before, orders_after = first["marts.fct_orders"][0], second["marts.fct_orders"][0]
     new_orders = set(orders_after["order_key"]) - set(orders_before["order_key"])
-    # Each receipt of the new file is a new order, except returns that net against an earlier receipt.
+    # Each receipt of the new files is a new order, except returns that net against an earlier receipt.
     assert 0.9 * new_receipts <= len(new_orders) <= new_receipts, (len(new_orders), new_receipts)
+    # The stand-alone return of the first run vanished into its sale: its order is deleted, its line now
+    # belongs to the sale (the full rebuild below has the same).
+    assert "pos:THVANISH01" in set(orders_before["order_key"]) and "pos:XSVANISH01" in new_orders
+    assert "pos:THVANISH01" not in set(orders_after["order_key"])
+    lines_after = second["marts.fct_order_lines"][0].set_index("order_line_key")
+    assert lines_after.loc["pos:THVANISH01:1", "order_key"] == "pos:XSVANISH01"
     # The old event whose customer went stale was rewritten with its customer again (the full rebuild below
     # has it too), and only in the intermediate: the mart had never seen the stale id.
     events_after = second["intermediate.int_touch_events_resolved"][0].set_index("event_key")

@@ -4,7 +4,7 @@
         unique_key='event_key',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        post_hook="{{ delete_vanished_keys('event_key', ref('int_touch_events_resolved')) }}",
+        post_hook="{{ delete_vanished_keys('event_key', ref('int_touch_events_resolved'), counted=true) }}",
     )
 }}
 

@@ -4,7 +4,7 @@
         unique_key='order_line_key',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        post_hook="{{ delete_vanished_keys('order_line_key', ref('int_order_lines_unioned')) }}",
+        post_hook="{{ delete_vanished_keys('order_line_key', ref('int_order_lines_unioned'), counted=true) }}",
     )
 }}
 

@@ -4,7 +4,7 @@
         unique_key='order_key',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        post_hook="{{ delete_vanished_keys('order_key', ref('int_orders_unioned')) }}",
+        post_hook="{{ delete_vanished_keys('order_key', ref('int_orders_unioned'), counted=true) }}",
     )
 }}
 

@@ -15,7 +15,7 @@
         unique_key='order_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ delete_vanished_keys('order_key', ref('fct_orders'), 'is_purchase and cast(ordered_at as date) <= ' ~ marts_as_of()) }}",
+        post_hook="{{ delete_vanished_keys('order_key', ref('fct_orders'), 'is_purchase and cast(ordered_at as date) <= ' ~ marts_as_of(), counted=true) }}",
     )
 }}
 
