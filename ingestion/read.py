@@ -2,6 +2,8 @@
 
 - The format is sniffed from the bytes, not trusted from the extension: a zip (``PK``) is an xlsx
   whatever its name (``.xls`` renamed), a legacy BIFF/OLE2 ``.xls`` is rejected with a clear message.
+  Many shop and ERP systems' "export to Excel" writes an HTML table or tab-separated text named ``.xls``
+  (Excel opens both): the table's cells (every ``<table>``, in order) or the text are read, with a note.
 - The encoding is detected, never assumed: UTF-8 BOM → utf-8-sig, valid UTF-8 → utf-8, else GB18030
   (a superset of GBK); bytes that are neither → :class:`FileRejected`.
 - Every cell is text, so ids are never mangled by the reader. CSV goes through pandas' C parser over the
@@ -26,8 +28,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +57,7 @@ class Grid:
 
     cells: pd.DataFrame  # columns 0..k-1, str dtype, no NA
     row_numbers: np.ndarray  # int64, 1-based line (CSV) or Excel row (xlsx) where each row starts
-    kind: str  # "csv" / "xlsx"
+    kind: str  # "csv" / "xlsx" / "html"
     encoding: str | None = None
     sheet: str | None = None
 
@@ -78,8 +82,18 @@ class Table:
 
 
 # ------------------------------------------------------------------------------------------ bytes
+def _markup_start(data: bytes) -> bytes:
+    """The first bytes of a markup file, lower-cased, after a BOM and leading white space (UTF-8 or GBK:
+    the tags are ASCII either way)."""
+    head = data[:512]
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    return head.lstrip().lower()
+
+
 def sniff_kind(data: bytes, name: str) -> str:
-    """'xlsx' for a zip container, 'csv' for text; anything else → FileRejected naming the file."""
+    """'xlsx' for a zip container, 'html' for an HTML table named .xls / .xlsx, 'csv' for text (a .csv,
+    or a .xls / .xlsx that is delimited text); anything else → FileRejected naming the file."""
     if data.startswith(ZIP_MAGIC):
         return "xlsx"
     if data.startswith(OLE2_MAGIC):
@@ -87,14 +101,97 @@ def sniff_kind(data: bytes, name: str) -> str:
             f"{name}: unsupported format: a legacy Excel 97-2003 (BIFF) workbook or an encrypted xlsx; "
             "open it in Excel and save it as .xlsx or .csv"
         )
-    if data.startswith(b"%PDF") or data[:9].lower().startswith((b"<html", b"<!doctype", b"<?xml")):
+    start = _markup_start(data)
+    excel_name = Path(name).suffix.lower() in (".xlsx", ".xls")
+    if excel_name and start.startswith((b"<html", b"<!doctype html", b"<table", b"<meta", b"<head", b"<body")):
+        return "html"
+    if data.startswith(b"%PDF") or start.startswith((b"<html", b"<!doctype", b"<?xml")):
         what = "a PDF document" if data.startswith(b"%PDF") else "an HTML/XML page"
         raise FileRejected(
             f"{name}: unsupported format: {what}, not a CSV or an xlsx workbook; export the data as .csv or .xlsx"
         )
-    if Path(name).suffix.lower() in (".xlsx", ".xls"):
-        raise FileRejected(f"{name}: unsupported format: named {Path(name).suffix} but not an Excel workbook")
     return "csv"
+
+
+def excel_name_note(name: str, kind: str) -> str | None:
+    """The note for a file whose name says Excel but whose bytes are an HTML table or text."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".xlsx", ".xls") or kind == "xlsx":
+        return None
+    what = "an HTML table" if kind == "html" else "delimited text"
+    return f"named {suffix} but is {what} (an export to Excel writes that): read as such"
+
+
+class _TableCells(HTMLParser):
+    """The rows of every ``<table>`` of an HTML page, in order: each cell's text (``<br>`` as a line
+    break, entities decoded); a ``colspan`` cell is followed by empty cells so the columns stay aligned."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._span = 1
+        self._skip = 0  # inside <script> / <style>
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag == "tr":
+            self._end_row()
+            self._row = []
+        elif tag in ("td", "th"):
+            self._end_cell()
+            if self._row is None:
+                self._row = []
+            self._cell = []
+            span = dict(attrs).get("colspan") or "1"
+            self._span = int(span) if span.strip().isdigit() and 0 < int(span) <= 1000 else 1
+        elif tag == "br" and self._cell is not None:
+            self._cell.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in ("td", "th"):
+            self._end_cell()
+        elif tag in ("tr", "table"):
+            self._end_row()
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None and not self._skip:
+            self._cell.append(re.sub(r"[ \t\r\n\xa0]+", " ", data))  # white space as a browser shows it
+
+    def _end_cell(self) -> None:
+        if self._cell is not None and self._row is not None:
+            text = "\n".join(line.strip() for line in "".join(self._cell).split("\n")).strip()
+            self._row.extend([text] + [""] * (self._span - 1))
+        self._cell = None
+        self._span = 1
+
+    def _end_row(self) -> None:
+        self._end_cell()
+        if self._row is not None:
+            self.rows.append(self._row)
+        self._row = None
+
+
+def read_html_grid(data: bytes, name: str) -> Grid:
+    """The cells of the tables of an HTML page (an "Excel" export that is HTML) as a grid; row numbers
+    count the table rows from 1. No table → FileRejected."""
+    text, encoding = _utf8_text(data, name)
+    parser = _TableCells()
+    parser.feed(text.decode("utf-8", errors="replace"))
+    parser.close()
+    parser._end_row()
+    rows = [row for row in parser.rows if row]
+    if not _has_cells(rows):
+        raise FileRejected(f"{name}: an HTML page without a table of data; export the data as .csv or .xlsx")
+    width = max(len(row) for row in rows)
+    cells = pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object).astype(STR)
+    cells.columns = range(width)
+    return Grid(cells=_trim_empty_columns(cells), row_numbers=np.arange(1, len(rows) + 1, dtype=np.int64),
+                kind="html", encoding=encoding)
 
 
 def detect_encoding(data: bytes, name: str) -> str:
@@ -341,6 +438,8 @@ def read_grid(path: Path, name: str | None = None) -> Grid:
     kind = sniff_kind(data, name)
     if kind == "xlsx":
         return read_xlsx_grid(path, name)
+    if kind == "html":
+        return read_html_grid(data, name)
     return read_csv_grid(data, name)
 
 
@@ -600,19 +699,27 @@ def read_body(path: Path, name: str, known_keys: Collection[str], min_matches: i
         raise FileRejected(f"{name}: cannot read the file ({exc.strerror})") from None
     if _is_blank(data):
         raise FileRejected(f"{name}: empty file")
-    if sniff_kind(data, name) == "xlsx":
+    kind = sniff_kind(data, name)
+    if kind == "xlsx":
         return _xlsx_body(path, name, known_keys, min_matches, prefix, required)
+    expected = [label for label, _ in required]
+    name_note = excel_name_note(name, kind)
+    if kind == "html":
+        body = _grid_body(read_html_grid(data, name), name, known_keys, min_matches, prefix, expected)
+        if name_note:
+            body.notes.append(name_note)
+        return body
     text, encoding = _utf8_text(data, name)
     del data
     text, nul_note = _strip_nul(text)
     if not text.strip():
         raise FileRejected(f"{name}: empty file (no text)")
-    expected = [label for label, _ in required]
     body = _fast_csv_body(text, name, encoding, known_keys, min_matches, prefix, expected)
     if body is None:
         body = _grid_body(_csv_grid(text, name, encoding), name, known_keys, min_matches, prefix, expected)
-    if nul_note:
-        body.notes.append(nul_note)
+    for note in (name_note, nul_note):
+        if note:
+            body.notes.append(note)
     return body
 
 

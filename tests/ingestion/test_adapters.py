@@ -108,6 +108,39 @@ def test_pos_alias_headers_and_xlsx_dates(tmp_path: Path) -> None:
     assert f["_row_number"].tolist() == [2, 3]
 
 
+POS_HTML_XLS = """<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+<style>td {mso-number-format:"\\@";}</style></head><body>
+<table border="1">
+<tr><td colspan="5">销售明细报表</td></tr>
+<tr><th>单据号</th><th>销售时间</th><th>实收金额</th><th>会员手机号</th><th>备注</th></tr>
+<tr><td>202503010001</td><td>2025-03-01 10:00:00</td><td>1,299.00</td><td>13812345678</td><td>A &amp; B<br>第二行</td></tr>
+<tr>
+  <td>
+    202503010002
+  </td><td>2025/3/1 下午 3:05</td><td>&yen;12.50</td><td>&nbsp;</td><td></td></tr>
+<tr><td>合计</td><td></td><td>1311.50</td><td></td><td></td></tr>
+</table></body></html>
+"""
+
+
+def test_pos_html_table_saved_as_xls(tmp_path: Path) -> None:
+    """A POS / ERP "export to Excel" that is an HTML table in GBK named .xls: read like a sheet (title row
+    skipped, total row reconciled, table row numbers), with a note saying what the file really is."""
+    path = tmp_path / "pos_2025-03.xls"
+    path.write_bytes(POS_HTML_XLS.encode("gbk"))
+    res = parse("pos", path)
+    f = res.frame
+    assert f["receipt_no"].tolist() == ["202503010001", "202503010002"]
+    assert f["sold_at"].tolist() == [pd.Timestamp("2025-03-01 10:00:00"), pd.Timestamp("2025-03-01 15:05:00")]
+    assert f["paid_amount"].tolist() == [1299.0, 12.5]
+    assert f["phone"].iloc[0] == "13812345678" and pd.isna(f["phone"].iloc[1])
+    assert f["_row_number"].tolist() == [3, 4]
+    assert json.loads(f["_extra"].iloc[0]) == {"备注": "A & B\n第二行"}
+    assert res.rejects.empty
+    assert "named .xls but is an HTML table (an export to Excel writes that): read as such" in res.notes
+    assert any(note.startswith("total row (line 5) reconciled") for note in res.notes), res.notes
+
+
 def test_pos_excel_resaved_twelve_hour_times_and_float_phones(tmp_path: Path) -> None:
     """A POS export opened and saved again in Excel / WPS on a Chinese-locale PC: times in the locale's
     12-hour form (上午 / 下午), the phone column turned into numbers written as floats (.0)."""

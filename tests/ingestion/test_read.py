@@ -101,7 +101,8 @@ def test_xlsx_and_renamed_xls_with_date_cells(tmp_path: Path) -> None:
         ("broken.xlsx", b"PK\x03\x04\x14\x00\x00\x00truncated", "truncated or corrupt xlsx"),
         ("empty.csv", b"", "empty file"),
         ("blank.csv", b"\n\n  \n", "empty file"),
-        ("fake.xlsx", "单据号,实收金额\n1,2\n".encode(), "not an Excel workbook"),
+        ("page.xls", "<html><body><p>导出失败，请重试</p></body></html>".encode(), "HTML page without a table"),
+        ("report.pdf.xlsx", b"%PDF-1.7\n%binary", "a PDF document"),
     ],
 )
 def test_whole_file_problems_are_rejected_with_file_name(
@@ -113,6 +114,34 @@ def test_whole_file_problems_are_rejected_with_file_name(
         table(path)
     assert err.value.message.startswith(f"pos/{name}: ")
     assert message in err.value.message
+
+
+def test_text_and_html_named_excel_are_read(tmp_path: Path) -> None:
+    """An "export to Excel" that wrote tab-separated text or an HTML table under a .xls / .xlsx name (Excel
+    opens both) is read as what it is, with a note; the HTML table's title row, colspan, <br>, entities and
+    the white space of pretty-printed cells are handled as a browser shows them."""
+    text = tmp_path / "pos.xlsx"
+    text.write_bytes("单据号\t实收金额\n1\t2\n".encode("gbk"))
+    t = table(text)
+    assert t.headers == ["单据号", "实收金额"] and t.data.values.tolist() == [["1", "2"]]
+    assert t.notes == ["named .xlsx but is delimited text (an export to Excel writes that): read as such"]
+
+    html = tmp_path / "pos.xls"
+    html.write_bytes(
+        (
+            '<html><head><meta charset="utf-8"><style>td {mso-number-format:"\\@";}</style></head><body>\n'
+            '<table><tr><td colspan="3">销售明细报表</td></tr>\n'
+            "<tr><th>单据号</th><th>实收金额</th><th>备注</th></tr>\n"
+            "<tr>\n  <td>\n    ０１２３\n  </td><td>1,299.00</td><td>A &amp; B<br>第二行</td></tr>\n"
+            "<tr><td>0124</td><td>&yen;5</td><td>&nbsp;</td></tr>\n"
+            "</table></body></html>"
+        ).encode()
+    )
+    t = table(html)
+    assert t.headers == ["单据号", "实收金额", "备注"]
+    assert t.data.values.tolist() == [["０１２３", "1,299.00", "A & B\n第二行"], ["0124", "¥5", ""]]
+    assert t.row_numbers.tolist() == [3, 4]  # table rows, the title row first
+    assert "named .xls but is an HTML table (an export to Excel writes that): read as such" in t.notes
 
 
 def test_no_header_found(tmp_path: Path) -> None:
