@@ -96,6 +96,29 @@ def test_adapters_know_the_registry_status_values() -> None:
     assert set(touches.EVENT_TYPE_SPELLINGS) == set(spec.status_set("event_type"))
 
 
+# (staging model, its Jinja mapping's name, source, registry column): the native values the loader accepts
+# without a note must each be mapped to an English label by staging, or they become 'unknown' there (a JD
+# 已完成 order would not count as a purchase).
+STAGING_MAPPINGS = [
+    ("staging/jd/stg_jd__order_lines.sql", "order_statuses", "jd", "order_status"),
+    ("staging/tmall/stg_tmall__orders.sql", "order_statuses", "tmall", "order_status"),
+    ("staging/wechat_members/stg_wechat_members__members.sql", "follow_statuses", "wechat_members", "follow_status"),
+]
+
+
+@pytest.mark.parametrize(("model", "mapping", "source", "column"), STAGING_MAPPINGS)
+def test_staging_maps_every_value_the_registry_knows(model: str, mapping: str, source: str, column: str) -> None:
+    import ast
+    import re
+
+    sql = (REPO_ROOT / "dbt" / "models" / model).read_text(encoding="utf-8")
+    found = re.search(r"\{%-?\s*set " + mapping + r" = (\{.*?\})\s*-?%\}", sql, flags=re.S)
+    assert found, f"{model}: no `set {mapping} = {{...}}`"
+    mapped = ast.literal_eval(found.group(1))
+    known = get_source(source).status_set(column)
+    assert set(known) <= set(mapped), (model, sorted(set(known) - set(mapped)))
+
+
 def test_rows_the_adapters_quarantine_for_an_empty_value_are_not_null_in_the_registry() -> None:
     # A column the adapter must fill on every loaded row is one the gate can require not null.
     for source in REGISTRY:

@@ -6,12 +6,21 @@
     file that has it (its status is the latest known). Within one order the same SKU can legitimately
     appear on two lines, so a line is keyed by its position: (order_id, line_number).
 -#}
+{#- Every status the source registry knows (core/sources.py JD_STATUSES; tests/core/test_sources.py keeps
+    the two equal): the JD back office's own words and the variants other export versions write. -#}
 {%- set order_statuses = {
     '完成': 'completed',
+    '已完成': 'completed',
+    '已收货': 'completed',
     '已取消': 'cancelled',
+    '取消': 'cancelled',
     '等待出库': 'paid',
+    '正在出库': 'paid',
+    '等待发货': 'paid',
     '等待确认收货': 'shipped',
     '锁定': 'locked',
+    '暂停': 'locked',
+    '等待付款': 'unpaid',
 } -%}
 
 with source as (

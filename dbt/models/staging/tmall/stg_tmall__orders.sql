@@ -2,6 +2,8 @@
     One row per Tmall/Taobao order. An order re-exported in several files is taken from the most
     recently loaded file: its status and refund are the latest known.
 -#}
+{#- Every status the source registry knows (core/sources.py TMALL_STATUSES; tests/core/test_sources.py
+    keeps the two equal), with the ASCII-comma spellings. -#}
 {%- set order_statuses = {
     '交易成功': 'completed',
     '交易关闭': 'closed',
@@ -10,6 +12,9 @@
     '买家已付款,等待卖家发货': 'paid',
     '卖家已发货，等待买家确认': 'shipped',
     '卖家已发货,等待买家确认': 'shipped',
+    '卖家部分发货': 'shipped',
+    '买家已付款': 'paid',
+    '卖家已发货': 'shipped',
 } -%}
 
 with source as (

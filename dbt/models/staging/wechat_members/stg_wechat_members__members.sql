@@ -2,7 +2,15 @@
     One row per WeChat member / follower (openid). A member exported in several files is taken from the
     most recently loaded file: follow status, level, points and consents are the latest known.
 -#}
-{%- set follow_statuses = {'关注': 'subscribed', '取消关注': 'unsubscribed'} -%}
+{#- Every follow status the source registry knows (core/sources.py FOLLOW_STATUSES; tests/core/test_sources.py
+    keeps the two equal). -#}
+{%- set follow_statuses = {
+    '关注': 'subscribed',
+    '已关注': 'subscribed',
+    '取消关注': 'unsubscribed',
+    '已取消关注': 'unsubscribed',
+    '未关注': 'unsubscribed',
+} -%}
 
 with source as (
     select * from {{ source('raw', 'wechat_members') }}
