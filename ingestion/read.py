@@ -175,6 +175,10 @@ class _TableCells(HTMLParser):
             self.rows.append(self._row)
         self._row = None
 
+    def close(self) -> None:
+        super().close()
+        self._end_row()  # a last row without its closing tags
+
 
 def read_html_grid(data: bytes, name: str) -> Grid:
     """The cells of the tables of an HTML page (an "Excel" export that is HTML) as a grid; row numbers
@@ -183,15 +187,10 @@ def read_html_grid(data: bytes, name: str) -> Grid:
     parser = _TableCells()
     parser.feed(text.decode("utf-8", errors="replace"))
     parser.close()
-    parser._end_row()
     rows = [row for row in parser.rows if row]
     if not _has_cells(rows):
         raise FileRejected(f"{name}: an HTML page without a table of data; export the data as .csv or .xlsx")
-    width = max(len(row) for row in rows)
-    cells = pd.DataFrame([row + [""] * (width - len(row)) for row in rows], dtype=object).astype(STR)
-    cells.columns = range(width)
-    return Grid(cells=_trim_empty_columns(cells), row_numbers=np.arange(1, len(rows) + 1, dtype=np.int64),
-                kind="html", encoding=encoding)
+    return _rows_to_grid(rows, None, kind="html", encoding=encoding)
 
 
 def detect_encoding(data: bytes, name: str) -> str:
@@ -361,15 +360,18 @@ def _has_cells(rows: list[list[object]]) -> bool:
     return any(any(c not in ("", None) for c in row) for row in rows)
 
 
-def _rows_to_grid(rows: list[list[object]], sheet_name: str | None) -> Grid:
+def _rows_to_grid(rows: list[list[object]], sheet_name: str | None, kind: str = "xlsx",
+                  encoding: str | None = None) -> Grid:
+    """A grid of rows of cell values (a sheet's, or an HTML table's: ragged rows are padded)."""
     frame = pd.DataFrame(rows, dtype=object)
     cells = pd.DataFrame(
         {i: frame[c].map(_cell_text, na_action="ignore").fillna("") for i, c in enumerate(frame.columns)}
     ).astype(STR)
     return Grid(
         cells=_trim_empty_columns(cells),
-        row_numbers=np.arange(1, len(cells) + 1, dtype=np.int64),  # Excel row numbers (from row 1)
-        kind="xlsx",
+        row_numbers=np.arange(1, len(cells) + 1, dtype=np.int64),  # Excel (or table) row numbers, from 1
+        kind=kind,
+        encoding=encoding,
         sheet=sheet_name,
     )
 
