@@ -1,7 +1,8 @@
 """Read a merchant export (CSV or XLSX) into a grid of text cells, then find its header and data rows.
 
 - The format is sniffed from the bytes, not trusted from the extension: a zip (``PK``) is an xlsx
-  whatever its name (``.xls`` renamed), a legacy BIFF/OLE2 ``.xls`` is rejected with a clear message.
+  whatever its name (``.xls`` renamed); an OLE2 file is an Excel 97-2003 (BIFF) ``.xls``, read like an
+  xlsx (calamine reads both), or a password-protected workbook, rejected with what to do.
   Many shop and ERP systems' "export to Excel" writes an HTML table or tab-separated text named ``.xls``
   (Excel opens both): the table's cells (every ``<table>``, in order) or the text are read, with a note.
 - The encoding is detected, never assumed: UTF-8 BOM → utf-8-sig, valid UTF-8 → utf-8, else GB18030
@@ -92,15 +93,13 @@ def _markup_start(data: bytes) -> bytes:
 
 
 def sniff_kind(data: bytes, name: str) -> str:
-    """'xlsx' for a zip container, 'html' for an HTML table named .xls / .xlsx, 'csv' for text (a .csv,
-    or a .xls / .xlsx that is delimited text); anything else → FileRejected naming the file."""
+    """'xlsx' for a zip container, 'xls' for an OLE2 one (an Excel 97-2003 workbook), 'html' for an HTML
+    table named .xls / .xlsx, 'csv' for text (a .csv, or a .xls / .xlsx that is delimited text); anything
+    else → FileRejected naming the file."""
     if data.startswith(ZIP_MAGIC):
         return "xlsx"
     if data.startswith(OLE2_MAGIC):
-        raise FileRejected(
-            f"{name}: unsupported format: a legacy Excel 97-2003 (BIFF) workbook or an encrypted xlsx; "
-            "open it in Excel and save it as .xlsx or .csv"
-        )
+        return "xls"
     start = _markup_start(data)
     excel_name = Path(name).suffix.lower() in (".xlsx", ".xls")
     if excel_name and start.startswith((b"<html", b"<!doctype html", b"<table", b"<meta", b"<head", b"<body")):
@@ -116,7 +115,7 @@ def sniff_kind(data: bytes, name: str) -> str:
 def excel_name_note(name: str, kind: str) -> str | None:
     """The note for a file whose name says Excel but whose bytes are an HTML table or text."""
     suffix = Path(name).suffix.lower()
-    if suffix not in (".xlsx", ".xls") or kind == "xlsx":
+    if suffix not in (".xlsx", ".xls") or kind in ("xlsx", "xls"):
         return None
     what = "an HTML table" if kind == "html" else "delimited text"
     return f"named {suffix} but is {what} (an export to Excel writes that): read as such"
@@ -386,6 +385,12 @@ def iter_xlsx_grids(path: Path, name: str) -> Iterator[Grid]:
         sheets = sheets or list(workbook.sheet_names)
         sheet_rows = [(s, workbook.get_sheet_by_name(s).to_python(skip_empty_area=False)) for s in sheets[:1]]
     except Exception as calamine_error:  # noqa: BLE001 - any reader failure means a damaged workbook
+        if path.read_bytes()[:8] == OLE2_MAGIC:  # openpyxl reads no OLE2 file: nothing else to try
+            raise FileRejected(
+                f"{name}: an Excel 97-2003 (.xls) file that cannot be read ({calamine_error}): a password-"
+                "protected or damaged workbook; open it in Excel, remove the password and save it as .xlsx "
+                "or .csv"
+            ) from None
         try:
             rows, sheet_name = _openpyxl_rows(path)
         except Exception:  # noqa: BLE001
@@ -438,7 +443,7 @@ def read_grid(path: Path, name: str | None = None) -> Grid:
     if _is_blank(data):
         raise FileRejected(f"{name}: empty file")
     kind = sniff_kind(data, name)
-    if kind == "xlsx":
+    if kind in ("xlsx", "xls"):
         return read_xlsx_grid(path, name)
     if kind == "html":
         return read_html_grid(data, name)
@@ -702,7 +707,7 @@ def read_body(path: Path, name: str, known_keys: Collection[str], min_matches: i
     if _is_blank(data):
         raise FileRejected(f"{name}: empty file")
     kind = sniff_kind(data, name)
-    if kind == "xlsx":
+    if kind in ("xlsx", "xls"):
         return _xlsx_body(path, name, known_keys, min_matches, prefix, required)
     expected = [label for label, _ in required]
     name_note = excel_name_note(name, kind)

@@ -123,6 +123,28 @@ POS_HTML_XLS = """<html><head><meta http-equiv="Content-Type" content="text/html
 """
 
 
+FIXTURES = Path(__file__).parent / "fixtures" / "exports"
+
+
+def test_pos_legacy_excel_97_2003_xls() -> None:
+    """An Excel 97-2003 (BIFF8) .xls, as older POS and ERP systems export: read like an xlsx (title row,
+    a date cell, a number cell for the phone, a 12-hour text time, a total row). The fixture (5.6 KB) was
+    written once with xlwt 1.3.0, which is not a dependency: sheet 销售明细, row 1 销售明细报表, row 2 the
+    header 单据号 销售时间 实收金额 会员手机号 数量, row 3 "202503010001", the date 2025-03-01 15:05:07,
+    1299.0, the number 13812345678, 2; row 4 "202503010002", "2025/3/1 下午 3:06", "¥12.50",
+    "138 1234 5679", 1; row 5 合计 with 1311.5 under 实收金额."""
+    res = parse("pos", FIXTURES / "pos_legacy_biff8.xls")
+    f = res.frame
+    assert f["receipt_no"].tolist() == ["202503010001", "202503010002"]
+    assert f["sold_at"].tolist() == [pd.Timestamp("2025-03-01 15:05:07"), pd.Timestamp("2025-03-01 15:06:00")]
+    assert f["paid_amount"].tolist() == [1299.0, 12.5]
+    assert f["phone"].tolist() == ["13812345678", "13812345679"]
+    assert f["quantity"].tolist() == [2.0, 1.0]
+    assert f["_row_number"].tolist() == [3, 4]
+    assert res.rejects.empty
+    assert "total row (line 5) reconciled with the 2 lines: 实收金额 1311.50" in res.notes
+
+
 def test_pos_html_table_saved_as_xls(tmp_path: Path) -> None:
     """A POS / ERP "export to Excel" that is an HTML table in GBK named .xls: read like a sheet (title row
     skipped, total row reconciled, table row numbers), with a note saying what the file really is."""

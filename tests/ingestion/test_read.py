@@ -97,7 +97,7 @@ def test_xlsx_and_renamed_xls_with_date_cells(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("legacy.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "legacy Excel 97-2003"),
+        ("locked.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "password-protected or damaged"),
         ("broken.xlsx", b"PK\x03\x04\x14\x00\x00\x00truncated", "truncated or corrupt xlsx"),
         ("empty.csv", b"", "empty file"),
         ("blank.csv", b"\n\n  \n", "empty file"),
