@@ -3,8 +3,9 @@
 - The format is sniffed from the bytes, not trusted from the extension: a zip (``PK``) is an xlsx
   whatever its name (``.xls`` renamed); an OLE2 file is an Excel 97-2003 (BIFF) ``.xls``, read like an
   xlsx (calamine reads both), or a password-protected workbook, rejected with what to do.
-  Many shop and ERP systems' "export to Excel" writes an HTML table or tab-separated text named ``.xls``
-  (Excel opens both): the table's cells (every ``<table>``, in order) or the text are read, with a note.
+  Many shop and ERP systems' "export to Excel" writes an HTML table, an Excel 2003 XML spreadsheet or
+  tab-separated text named ``.xls`` (Excel opens all three): the table's cells (every ``<table>``, in
+  order), the XML's worksheets (as a workbook's) or the text are read, with a note.
 - The encoding is detected, never assumed: UTF-8 BOM → utf-8-sig, valid UTF-8 → utf-8, else GB18030
   (a superset of GBK); bytes that are neither → :class:`FileRejected`.
 - Every cell is text, so ids are never mangled by the reader. CSV goes through pandas' C parser over the
@@ -94,8 +95,8 @@ def _markup_start(data: bytes) -> bytes:
 
 def sniff_kind(data: bytes, name: str) -> str:
     """'xlsx' for a zip container, 'xls' for an OLE2 one (an Excel 97-2003 workbook), 'html' for an HTML
-    table named .xls / .xlsx, 'csv' for text (a .csv, or a .xls / .xlsx that is delimited text); anything
-    else → FileRejected naming the file."""
+    table and 'spreadsheetml' for an Excel 2003 XML spreadsheet named .xls / .xlsx, 'csv' for text (a
+    .csv, or a .xls / .xlsx that is delimited text); anything else → FileRejected naming the file."""
     if data.startswith(ZIP_MAGIC):
         return "xlsx"
     if data.startswith(OLE2_MAGIC):
@@ -104,6 +105,8 @@ def sniff_kind(data: bytes, name: str) -> str:
     excel_name = Path(name).suffix.lower() in (".xlsx", ".xls")
     if excel_name and start.startswith((b"<html", b"<!doctype html", b"<table", b"<meta", b"<head", b"<body")):
         return "html"
+    if excel_name and start.startswith(b"<?xml") and SPREADSHEET_ML_NAMESPACE.encode() in data[:4096]:
+        return "spreadsheetml"
     if data.startswith(b"%PDF") or start.startswith((b"<html", b"<!doctype", b"<?xml")):
         what = "a PDF document" if data.startswith(b"%PDF") else "an HTML/XML page"
         raise FileRejected(
@@ -117,7 +120,7 @@ def excel_name_note(name: str, kind: str) -> str | None:
     suffix = Path(name).suffix.lower()
     if suffix not in (".xlsx", ".xls") or kind in ("xlsx", "xls"):
         return None
-    what = "an HTML table" if kind == "html" else "delimited text"
+    what = {"html": "an HTML table", "spreadsheetml": "an Excel 2003 XML spreadsheet"}.get(kind, "delimited text")
     return f"named {suffix} but is {what} (an export to Excel writes that): read as such"
 
 
@@ -177,6 +180,51 @@ class _TableCells(HTMLParser):
     def close(self) -> None:
         super().close()
         self._end_row()  # a last row without its closing tags
+
+
+SPREADSHEET_ML_NAMESPACE = "urn:schemas-microsoft-com:office:spreadsheet"
+
+
+def iter_spreadsheetml_grids(data: bytes, name: str) -> Iterator[Grid]:
+    """Every non-empty worksheet of an Excel 2003 XML spreadsheet (``<Workbook>`` of ``<Worksheet>``,
+    ``<Row>``, ``<Cell>``, ``<Data>``), in order. A cell's ``ss:Index`` skips to its column and
+    ``ss:MergeAcross`` is followed by empty cells, as in a sheet; a row's ``ss:Index`` skips rows. The
+    XML is parsed with the standard library (expat limits entity expansion). Unreadable XML →
+    FileRejected."""
+    import xml.etree.ElementTree as ET
+
+    ns = "{" + SPREADSHEET_ML_NAMESPACE + "}"
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise FileRejected(f"{name}: an Excel 2003 XML spreadsheet that cannot be read ({exc}); "
+                           "export it again or save it as .xlsx") from None
+    found = False
+    for sheet in root.iter(f"{ns}Worksheet"):
+        rows: list[list[object]] = []
+        for row in sheet.iter(f"{ns}Row"):
+            index = row.get(f"{ns}Index")
+            if index and index.isdigit():
+                rows.extend([] for _ in range(int(index) - 1 - len(rows)))
+            cells: list[object] = []
+            for cell in row.iter(f"{ns}Cell"):
+                at = cell.get(f"{ns}Index")
+                if at and at.isdigit():
+                    cells.extend([""] * (int(at) - 1 - len(cells)))
+                datum = cell.find(f"{ns}Data")
+                text = "".join(datum.itertext()) if datum is not None else ""
+                if datum is not None and datum.get(f"{ns}Type") == "DateTime" and text:
+                    text = text.replace("T", " ").removesuffix(".000")
+                cells.append(text)
+                merge = cell.get(f"{ns}MergeAcross")
+                if merge and merge.isdigit():
+                    cells.extend([""] * int(merge))
+            rows.append(cells)
+        if _has_cells(rows):
+            found = True
+            yield _rows_to_grid(rows, sheet.get(f"{ns}Name"), kind="spreadsheetml")
+    if not found:
+        raise FileRejected(f"{name}: empty file (the XML spreadsheet has no cells)")
 
 
 def read_html_grid(data: bytes, name: str) -> Grid:
@@ -447,6 +495,8 @@ def read_grid(path: Path, name: str | None = None) -> Grid:
         return read_xlsx_grid(path, name)
     if kind == "html":
         return read_html_grid(data, name)
+    if kind == "spreadsheetml":
+        return next(iter_spreadsheetml_grids(data, name))
     return read_csv_grid(data, name)
 
 
@@ -668,8 +718,8 @@ def _missing(header_cells: Sequence[str], required: Required) -> list[str]:
     return [label for label, wanted in required if not keys & set(wanted)]
 
 
-def _xlsx_body(path: Path, name: str, known_keys: Collection[str], min_matches: int, prefix: str | None,
-               required: Required) -> _Body:
+def _xlsx_body(grids: Iterator[Grid], name: str, known_keys: Collection[str], min_matches: int,
+               prefix: str | None, required: Required) -> _Body:
     """The first sheet whose header row has every required column (summary / 说明 sheets before it are
     skipped, with a note); failing that, the first sheet with a header (the adapter then names what is
     missing); no header anywhere → the first sheet's error."""
@@ -677,7 +727,7 @@ def _xlsx_body(path: Path, name: str, known_keys: Collection[str], min_matches: 
     first_error: FileRejected | None = None
     fallback: _Body | None = None
     skipped: list[str] = []
-    for number, grid in enumerate(iter_xlsx_grids(path, name), start=1):
+    for number, grid in enumerate(grids, start=1):
         try:
             body = _grid_body(grid, name, known_keys, min_matches, prefix, expected)
         except FileRejected as exc:
@@ -708,9 +758,14 @@ def read_body(path: Path, name: str, known_keys: Collection[str], min_matches: i
         raise FileRejected(f"{name}: empty file")
     kind = sniff_kind(data, name)
     if kind in ("xlsx", "xls"):
-        return _xlsx_body(path, name, known_keys, min_matches, prefix, required)
+        return _xlsx_body(iter_xlsx_grids(path, name), name, known_keys, min_matches, prefix, required)
     expected = [label for label, _ in required]
     name_note = excel_name_note(name, kind)
+    if kind == "spreadsheetml":
+        body = _xlsx_body(iter_spreadsheetml_grids(data, name), name, known_keys, min_matches, prefix, required)
+        if name_note:
+            body.notes.append(name_note)
+        return body
     if kind == "html":
         body = _grid_body(read_html_grid(data, name), name, known_keys, min_matches, prefix, expected)
         if name_note:

@@ -145,6 +145,46 @@ def test_pos_legacy_excel_97_2003_xls() -> None:
     assert "total row (line 5) reconciled with the 2 lines: 实收金额 1311.50" in res.notes
 
 
+POS_XML_SPREADSHEET = """<?xml version="1.0" encoding="UTF-8"?>
+<?mso-application progid="Excel.Sheet"?>
+<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"
+ xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">
+ <Worksheet ss:Name="说明"><Table><Row><Cell><Data ss:Type="String">导出说明</Data></Cell></Row></Table></Worksheet>
+ <Worksheet ss:Name="销售明细">
+  <Table>
+   <Row><Cell ss:MergeAcross="3"><Data ss:Type="String">销售明细报表</Data></Cell></Row>
+   <Row><Cell><Data ss:Type="String">单据号</Data></Cell><Cell><Data ss:Type="String">销售时间</Data></Cell>
+    <Cell><Data ss:Type="String">实收金额</Data></Cell><Cell><Data ss:Type="String">会员手机号</Data></Cell></Row>
+   <Row><Cell><Data ss:Type="String">202503010001</Data></Cell>
+    <Cell><Data ss:Type="DateTime">2025-03-01T15:05:07.000</Data></Cell>
+    <Cell><Data ss:Type="Number">1299</Data></Cell><Cell><Data ss:Type="Number">13812345678</Data></Cell></Row>
+   <Row ss:Index="5"><Cell><Data ss:Type="String">202503010002</Data></Cell>
+    <Cell><Data ss:Type="String">2025/3/1 下午 3:06</Data></Cell>
+    <Cell ss:Index="4"><Data ss:Type="String">13812345679</Data></Cell></Row>
+  </Table>
+ </Worksheet>
+</Workbook>
+"""
+
+
+def test_pos_excel_2003_xml_spreadsheet_saved_as_xls(tmp_path: Path) -> None:
+    """An "export to Excel" that wrote an Excel 2003 XML spreadsheet under .xls: the sheet with the header
+    is read (the 说明 sheet before it skipped), MergeAcross and the row / cell ss:Index kept in place, a
+    DateTime cell parsed; the row whose 实收金额 cell is missing is quarantined under its sheet row (5)."""
+    path = tmp_path / "pos_2025-03.xls"
+    path.write_bytes(POS_XML_SPREADSHEET.encode("utf-8"))
+    res = parse("pos", path)
+    f = res.frame
+    assert f["receipt_no"].tolist() == ["202503010001"]
+    assert f["sold_at"].tolist() == [pd.Timestamp("2025-03-01 15:05:07")]
+    assert f["paid_amount"].tolist() == [1299.0] and f["phone"].tolist() == ["13812345678"]
+    assert f["_row_number"].tolist() == [3]
+    assert res.rejects["row_number"].tolist() == [5]
+    assert res.rejects["reason"].tolist() == ["实收金额: empty"]
+    assert "named .xls but is an Excel 2003 XML spreadsheet (an export to Excel writes that): read as such" in res.notes
+    assert "read sheet '销售明细' (sheet 2); skipped sheet(s) '说明' (no header row)" in res.notes
+
+
 def test_pos_html_table_saved_as_xls(tmp_path: Path) -> None:
     """A POS / ERP "export to Excel" that is an HTML table in GBK named .xls: read like a sheet (title row
     skipped, total row reconciled, table row numbers), with a note saying what the file really is."""

@@ -103,6 +103,8 @@ def test_xlsx_and_renamed_xls_with_date_cells(tmp_path: Path) -> None:
         ("blank.csv", b"\n\n  \n", "empty file"),
         ("page.xls", "<html><body><p>导出失败，请重试</p></body></html>".encode(), "HTML page without a table"),
         ("report.pdf.xlsx", b"%PDF-1.7\n%binary", "a PDF document"),
+        ("cut.xls", b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Wor',
+         "Excel 2003 XML spreadsheet that cannot be read"),
     ],
 )
 def test_whole_file_problems_are_rejected_with_file_name(
