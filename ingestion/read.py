@@ -410,6 +410,9 @@ def _has_cells(rows: list[list[object]]) -> bool:
 def _rows_to_grid(rows: list[list[object]], sheet_name: str | None, kind: str = "xlsx",
                   encoding: str | None = None) -> Grid:
     """A grid of rows of cell values (a sheet's, or an HTML table's: ragged rows are padded)."""
+    width = max((len(row) for row in rows), default=0)
+    if any(len(row) != width for row in rows):
+        rows = [list(row) + [""] * (width - len(row)) for row in rows]
     frame = pd.DataFrame(rows, dtype=object)
     cells = pd.DataFrame(
         {i: frame[c].map(_cell_text, na_action="ignore").fillna("") for i, c in enumerate(frame.columns)}
