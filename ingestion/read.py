@@ -428,15 +428,16 @@ def _rows_to_grid(rows: list[list[object]], sheet_name: str | None, kind: str = 
 
 def iter_xlsx_grids(path: Path, name: str) -> Iterator[Grid]:
     """Every non-empty worksheet of a workbook, in order; a damaged workbook → FileRejected."""
+    data = path.read_bytes()
     try:
         from python_calamine import load_workbook
 
-        workbook = load_workbook(io.BytesIO(path.read_bytes()))  # sniffed from the bytes, not the name
+        workbook = load_workbook(io.BytesIO(data))  # sniffed from the bytes, not the name
         sheets = [m.name for m in workbook.sheets_metadata if str(m.typ).endswith("WorkSheet")]
         sheets = sheets or list(workbook.sheet_names)
         sheet_rows = [(s, workbook.get_sheet_by_name(s).to_python(skip_empty_area=False)) for s in sheets[:1]]
     except Exception as calamine_error:  # noqa: BLE001 - any reader failure means a damaged workbook
-        if path.read_bytes()[:8] == OLE2_MAGIC:  # openpyxl reads no OLE2 file: nothing else to try
+        if data.startswith(OLE2_MAGIC):  # openpyxl reads no OLE2 file: nothing else to try
             raise FileRejected(
                 f"{name}: an Excel 97-2003 (.xls) file that cannot be read ({calamine_error}): a password-"
                 "protected or damaged workbook; open it in Excel, remove the password and save it as .xlsx "
@@ -763,28 +764,21 @@ def read_body(path: Path, name: str, known_keys: Collection[str], min_matches: i
     if kind in ("xlsx", "xls"):
         return _xlsx_body(iter_xlsx_grids(path, name), name, known_keys, min_matches, prefix, required)
     expected = [label for label, _ in required]
-    name_note = excel_name_note(name, kind)
+    nul_note = None
     if kind == "spreadsheetml":
         body = _xlsx_body(iter_spreadsheetml_grids(data, name), name, known_keys, min_matches, prefix, required)
-        if name_note:
-            body.notes.append(name_note)
-        return body
-    if kind == "html":
+    elif kind == "html":
         body = _grid_body(read_html_grid(data, name), name, known_keys, min_matches, prefix, expected)
-        if name_note:
-            body.notes.append(name_note)
-        return body
-    text, encoding = _utf8_text(data, name)
-    del data
-    text, nul_note = _strip_nul(text)
-    if not text.strip():
-        raise FileRejected(f"{name}: empty file (no text)")
-    body = _fast_csv_body(text, name, encoding, known_keys, min_matches, prefix, expected)
-    if body is None:
-        body = _grid_body(_csv_grid(text, name, encoding), name, known_keys, min_matches, prefix, expected)
-    for note in (name_note, nul_note):
-        if note:
-            body.notes.append(note)
+    else:
+        text, encoding = _utf8_text(data, name)
+        del data
+        text, nul_note = _strip_nul(text)
+        if not text.strip():
+            raise FileRejected(f"{name}: empty file (no text)")
+        body = _fast_csv_body(text, name, encoding, known_keys, min_matches, prefix, expected)
+        if body is None:
+            body = _grid_body(_csv_grid(text, name, encoding), name, known_keys, min_matches, prefix, expected)
+    body.notes.extend(note for note in (excel_name_note(name, kind), nul_note) if note)
     return body
 
 
