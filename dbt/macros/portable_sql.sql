@@ -141,6 +141,27 @@
     {{- return(adapter.dispatch('aggregate_by_row')('min_by', value, order_columns)) -}}
 {%- endmacro %}
 
+{#- Aggregate: the smallest identity id (`id_column`, identity_key_id's 64-bit id) of the group's rows with
+    the lowest `rank_column` (a small non-negative integer), i.e. min_by_row(id, [rank, id]) (the identity
+    edges' anchor). DuckDB packs each row into one 128-bit integer, rank in the high 64 bits and the id in
+    the low, and takes a plain min: at 1M people the edges model went from 2.2-2.6 to 1.8-1.9 s (5.1M
+    records, 9.2M observations; same rows), the row value's comparison being the cost. Elsewhere (Spark's
+    ids are decimal(20, 0)) it is min_by_row. -#}
+{% macro min_id_by_rank(id_column, rank_column) -%}
+    {{- return(adapter.dispatch('min_id_by_rank')(id_column, rank_column)) -}}
+{%- endmacro %}
+
+{% macro default__min_id_by_rank(id_column, rank_column) -%}
+    {{ min_by_row(id_column, [rank_column, id_column]) }}
+{%- endmacro %}
+
+{% macro duckdb__min_id_by_rank(id_column, rank_column) -%}
+    cast(
+        min((cast({{ rank_column }} as uhugeint) << 64) | {{ id_column }})
+        & cast(18446744073709551615 as uhugeint) as ubigint
+    )
+{%- endmacro %}
+
 {#- Aggregate: `value` on the group's row with the largest (`order_columns`...) tuple (as min_by_row). -#}
 {% macro max_by_row(value, order_columns) -%}
     {{- return(adapter.dispatch('aggregate_by_row')('max_by', value, order_columns)) -}}

@@ -34,7 +34,7 @@ anchors as (
 
     select
         record_id,
-        {{ min_by_row('identifier_id', ['strength_rank', 'identifier_id']) }} as anchor_id
+        {{ min_id_by_rank('identifier_id', 'strength_rank') }} as anchor_id
     from linkable
     group by record_id
     having min(identifier_id) <> max(identifier_id)
