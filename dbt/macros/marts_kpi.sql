@@ -426,23 +426,41 @@ customer_metrics as (
 {#- Reference days are period ends (<= as_of) and as_of itself. A purchase on day p makes its customer
     active on every reference day in [p, p + active_days]: the period end of p's period, the one after
     it (a 30-day window can reach two month ends) and as_of. Only the reference days of the periods
-    being built are kept before the customers are made distinct. -#}
+    being built are kept before the customers are made distinct, and only the purchases that can reach
+    one (at most active_days before the last of them, not after it) are expanded: a day's cells build one
+    period, and the other months in scope (there for the CLV window) made three candidate rows each
+    (4.7M rows at 1M people for a quarter's 17 cells: 2.6 of the model's 8.4 CPU s). -#}
+build_refs as (
+
+    select start_ref as ref_day from build_periods
+    union
+    select end_ref from build_periods
+
+),
+
+reference_purchases as (
+
+    select dimension, dimension_value, customer_id, purchase_date
+    from dimensioned
+    where customer_id is not null
+        and purchase_date >= (select {{ marts_add_days(-active_days, 'min(ref_day)') }} from build_refs)
+        and purchase_date <= (select max(ref_day) from build_refs)
+
+),
+
 reference_candidates as (
 
     select dimension, dimension_value, customer_id, purchase_date,
         {{ marts_period_end(period, 'purchase_date') }} as ref_day
-    from dimensioned
-    where customer_id is not null
+    from reference_purchases
     union all
     select dimension, dimension_value, customer_id, purchase_date,
         {{ marts_period_end(period, marts_add_days(1, marts_period_end(period, 'purchase_date'))) }}
-    from dimensioned
-    where customer_id is not null
+    from reference_purchases
     union all
     select dimension, dimension_value, customer_id, purchase_date, as_of.as_of_date
-    from dimensioned
+    from reference_purchases
     cross join as_of
-    where customer_id is not null
 
 ),
 
@@ -459,11 +477,7 @@ active_on as (
         and reference_candidates.ref_day
             <= {{ marts_add_days(active_days, 'reference_candidates.purchase_date') }}
         and reference_candidates.ref_day <= as_of.as_of_date
-        and reference_candidates.ref_day in (
-            select start_ref from build_periods
-            union
-            select end_ref from build_periods
-        )
+        and reference_candidates.ref_day in (select ref_day from build_refs)
 
 ),
 
