@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 def test_bench_daily_tiny(tmp_path: Path) -> None:
     output = run_script(
-        "bench_daily.py", "--people", "2000", "--select", "+customer_lifecycle", "--top", "5",
+        "bench_daily.py", "--people", "2000", "--select", "+customer_lifecycle", "--top", "5", "--repeat", "2",
         "--keep", str(tmp_path / "bench"), cwd=tmp_path,
     )
     # the day's files of the order channels (those with orders that day) were held back, then loaded on
@@ -29,8 +29,15 @@ def test_bench_daily_tiny(tmp_path: Path) -> None:
     day_2 = re.search(r"^day 2: as_of 2026-10-31, load \S+ s \(([\d,]+) rows, .*dbt build \d+\.\d s", output,
                       flags=re.MULTILINE)  # fmt: skip
     assert day_2 and number(day_2.group(1)) > 0, output
+    assert output.count("median of 2 runs") == 2, output  # the day-2 line and the CPU line
+    # --repeat 2: each day-2 run starts from day 1's warehouse, so both load the day's rows again
+    reruns = re.findall(r"^day 2 run (\d) of 2: load \S+ s \(([\d,]+) rows\), dbt build \d+\.\d s, CPU \d+\.\d s$",
+                        output, flags=re.MULTILINE)  # fmt: skip
+    assert [run for run, _ in reruns] == ["1", "2"], output
+    assert {number(rows) for _, rows in reruns} == {number(day_2.group(1))}, output
+    assert not (tmp_path / "bench" / "warehouse_day_1.duckdb").exists()  # the copy is not left behind
     assert number(figure(output, "peak RSS of the full build's dbt process:")) > 0
-    assert re.search(r"^dbt build CPU \(user \+ system\): day 1 \d+\.\d s, day 2 \d+\.\d s \(\d+% of day 1\)$",
+    assert re.search(r"^dbt build CPU \(user \+ system\): day 1 \d+\.\d s, day 2 \d+\.\d s \(\d+% of day 1\), median of 2 runs$",
                      output, flags=re.MULTILINE), output  # fmt: skip
     # --top 5: the slowest models and the slowest tests of day 2, each with both days' seconds
     for kind in ("model", "test"):
