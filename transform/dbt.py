@@ -99,9 +99,14 @@ def is_own_dbt(executable: str) -> bool:
 
 def dbt_env(data_dir: str | os.PathLike[str] | None = None, log_path: Path | None = None) -> dict[str, str]:
     """Environment for a dbt process: the current one with the data directory made absolute (so dbt's
-    profile points at the same warehouse whatever dbt's working directory is), no usage statistics."""
+    profile points at the same warehouse whatever dbt's working directory is), no usage statistics, and
+    dbt.log at info level unless ``$DBT_LOG_LEVEL_FILE`` says otherwise. At dbt's default (debug) every SQL
+    statement and its timing is formatted into dbt.log, ~40 events a node, each scrubbed for secrets: 12% of
+    a 5,000-person day's CPU (11.9 -> 10.5 s, bench_daily --repeat 3). Each node's start and result stay in
+    the log, its SQL in the target folder; ``DBT_LOG_LEVEL_FILE=debug`` brings the statements back."""
     env = {**os.environ, DATA_DIR_ENV: str(data_paths(data_dir).root)}
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    env.setdefault("DBT_LOG_LEVEL_FILE", "info")
     env["REPURCHASE_DBT_PARENT_PID"] = str(os.getpid())
     if log_path is not None:
         env["DBT_LOG_PATH"] = str(log_path)

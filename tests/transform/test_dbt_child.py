@@ -268,3 +268,29 @@ def test_results_only_is_asked_for_an_executing_command_with_a_target() -> None:
     assert not results_only(["build"], {RESULTS_ONLY_ENV: "1"})  # no target folder known
     assert not results_only(["parse"], asked)  # parse writes the manifest: that is what it is for
     assert not results_only(["docs", "generate"], asked)
+
+
+@pytest.mark.e2e
+def test_dbt_log_keeps_results_not_statements_unless_asked(tmp_path) -> None:
+    """dbt.log is written at info level (transform.dbt.dbt_env): each node's result is there, not every
+    SQL statement with its timing, which cost 12% of a small build's CPU at dbt's default (debug). An
+    operator's ``DBT_LOG_LEVEL_FILE=debug`` brings the statements back."""
+    import duckdb
+
+    from ingestion.schemas import create_raw_tables
+    from transform.dbt import run_dbt
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        create_raw_tables(con)
+    logs = {}
+    for level, extra in (("default", {}), ("debug", {"DBT_LOG_LEVEL_FILE": "debug"})):
+        target = tmp_path / level
+        run = run_dbt(["run", "--select", "stg_jd__order_lines"], data_dir=data_dir, target_path=target, env=extra)
+        assert run.success, run.output
+        logs[level] = (target / "dbt.log").read_text(encoding="utf-8")
+    for log in logs.values():
+        assert "OK created sql view model" in log and "stg_jd__order_lines" in log, log[-3000:]
+    assert "SQL status:" not in logs["default"], logs["default"][-3000:]
+    assert "SQL status:" in logs["debug"], logs["debug"][-3000:]
