@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -83,6 +84,16 @@ def dbt_build(target: Path, select: str | None, as_of: str) -> tuple[float, dict
     nodes = {result["unique_id"]: {"seconds": result["execution_time"]} for result in run.results()}
     peak_kb = run.peak_rss_bytes // 1024
     return wall, nodes, peak_kb, run.cpu_seconds
+
+
+class DayRun(NamedTuple):
+    """One day-2 run: load seconds, rows loaded, dbt build wall seconds, per-node results, CPU seconds."""
+
+    load: float
+    rows: int
+    wall: float
+    nodes: dict[str, dict]
+    cpu: float
 
 
 def restore_warehouse(paths: DataPaths, snapshot: Path) -> None:
@@ -182,17 +193,18 @@ def main() -> int:
         for attempt in range(args.repeat):
             if attempt:
                 restore_warehouse(paths, snapshot)
-            day_2_runs.append((*load(paths), *dbt_build(target, args.select, as_of=END_DATE.isoformat())))
+            load_s, rows_s = load(paths)
+            wall_s, nodes_s, _, cpu_s = dbt_build(target, args.select, as_of=END_DATE.isoformat())
+            day_2_runs.append(DayRun(load_s, rows_s, wall_s, nodes_s, cpu_s))
             if args.repeat > 1:
-                load_s, rows_s, wall_s, _, _, cpu_s = day_2_runs[-1]
                 print(f"day 2 run {attempt + 1} of {args.repeat}: load {load_s:.1f} s ({rows_s:,} rows), "
                       f"dbt build {wall_s:.1f} s, CPU {cpu_s:.1f} s")
         snapshot.unlink(missing_ok=True)
-        load_2 = statistics.median(run[0] for run in day_2_runs)
-        rows_2 = day_2_runs[0][1]
-        wall_2 = statistics.median(run[2] for run in day_2_runs)
-        cpu_2 = statistics.median(run[5] for run in day_2_runs)
-        nodes_2 = median_nodes([run[3] for run in day_2_runs])
+        load_2 = statistics.median(run.load for run in day_2_runs)
+        rows_2 = day_2_runs[0].rows
+        wall_2 = statistics.median(run.wall for run in day_2_runs)
+        cpu_2 = statistics.median(run.cpu for run in day_2_runs)
+        nodes_2 = median_nodes([run.nodes for run in day_2_runs])
         of_runs = f", median of {args.repeat} runs" if args.repeat > 1 else ""
         print(f"day 2: as_of {END_DATE.isoformat()}, load {load_2:.1f} s ({rows_2:,} rows, "
               f"{rows_2 / max(rows_1, 1):.2%} of day 1), dbt build {wall_2:.1f} s ({wall_2 / wall_1:.0%} of day 1)"
