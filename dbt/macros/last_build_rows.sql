@@ -55,3 +55,14 @@
 {% macro keys_written_since_last_build(relation, key) -%}
     select {{ key }} from {{ relation }} where _built_at > {{ last_build_stamp() }}
 {%- endmacro %}
+
+{#- Whether this model's stored table has the build stamp: an incremental model that reads its own
+    `_built_at` to choose what to recompute recomputes everything on a table written before it stamped its
+    rows (on_schema_change='append_new_columns' then adds the column). Use as
+    `is_incremental() and stored_rows_are_stamped()`. -#}
+{% macro stored_rows_are_stamped() -%}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return('_built_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)) }}
+{%- endmacro %}

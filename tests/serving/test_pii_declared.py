@@ -95,6 +95,7 @@ def test_personal_data_columns_are_the_decided_ones(manifest: dict[str, Any]) ->
         ("lifecycle_transitions", "_built_at"),
         *(("customer_lifecycle", column) for column in ("_built_at", "_built_as_of", "_built_settings")),
         *(("member_tier_history", column) for column in ("_built_at", "_built_as_of", "_built_settings")),
+        *(("dim_customers", column) for column in ("_built_at", "_built_settings")),
     }
     for table, column in bookkeeping:
         meta = _meta(_models(manifest, SERVED_SCHEMA)[table]["columns"][column])
@@ -117,6 +118,7 @@ def test_personal_data_columns_are_the_decided_ones(manifest: dict[str, Any]) ->
         "name": True,
         "address": True,
         "email": True,
+        "_built_at": False,  # the build that wrote the row (bookkeeping)
     }
 
 
@@ -177,7 +179,7 @@ def test_publishing_leaves_every_pii_column_out(manifest: dict[str, Any], tmp_pa
     published = publish_serving_copy(warehouse, serving, version="v1")
 
     assert published.dropped_columns == {
-        "dim_customers": ["phone_masked", "member_card", "birth_month_day", "birth_year"],
+        "dim_customers": ["phone_masked", "member_card", "birth_month_day", "birth_year", "_built_at", "_built_settings"],
         "fct_orders": ["_built_at"],
         "repurchase_purchases": ["_row_fingerprint", "_built_at", "_built_as_of"],
         "lifecycle_transitions": ["_built_at"],

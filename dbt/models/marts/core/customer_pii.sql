@@ -1,8 +1,25 @@
-{{ config(schema='restricted') }}
+{{
+    config(
+        schema='restricted',
+        materialized=incremental_materialization(),
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_vanished_keys('customer_id', ref('dim_customers')) }}",
+    )
+}}
 {#-
     Restricted: the personal data behind a customer id (full phone, name, address, email), for the few
     processes allowed to contact a customer. BI-facing marts never join this table.
+
+    Incremental: its inputs (the customer's identifiers and their sightings, the marketplace orders'
+    names and addresses) change only for customers dim_customers recomputes, so a build recomputes the
+    customers dim_customers rewrote since this model's last build; a customer dim_customers no longer has
+    loses the row (post-hook). Equals a full rebuild, bookkeeping aside.
 -#}
+{%- set scoped = is_incremental() and stored_rows_are_stamped() %}
+
+-- depends_on: {{ ref('dim_customers') }}
 
 with
 
@@ -30,15 +47,29 @@ jd as (
 
 ),
 
+{% if scoped %}
+customers as (
+
+    select dim.customer_id
+    from {{ ref('dim_customers') }} as dim
+    where (select max(_built_at) from {{ this }}) is null
+        or dim._built_at > (select max(_built_at) from {{ this }})
+
+),
+{% else %}
 customers as (
 
     select distinct customer_id from customer_identifiers
 
 ),
+{% endif %}
 
 phones as (
 
     select * from {{ ref('int_customer_primary_phone') }}
+    {%- if scoped %}
+    where customer_id in (select customer_id from customers)
+    {%- endif %}
 
 ),
 
@@ -49,6 +80,9 @@ emails as (
         {{ max_by_row(identifier_value_of('identifier_key'), ['last_seen_at', 'identifier_key']) }} as email
     from customer_identifiers
     where identifier_type = 'email'
+    {%- if scoped %}
+        and customer_id in (select customer_id from customers)
+    {%- endif %}
     group by customer_id
 
 ),
@@ -76,6 +110,9 @@ latest_address as (
     from addressed_orders
     inner join record_customers
         on record_customers.record_key = addressed_orders.record_key
+    {%- if scoped %}
+    where record_customers.customer_id in (select customer_id from customers)
+    {%- endif %}
     group by record_customers.customer_id
 
 ),
@@ -87,7 +124,8 @@ final as (
         phones.phone,
         latest_address.name,
         latest_address.address,
-        emails.email
+        emails.email,
+        {{ built_at() }} as _built_at
     from customers
     left join phones on phones.customer_id = customers.customer_id
     left join emails on emails.customer_id = customers.customer_id
