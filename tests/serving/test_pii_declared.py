@@ -96,6 +96,7 @@ def test_personal_data_columns_are_the_decided_ones(manifest: dict[str, Any]) ->
         *(("customer_lifecycle", column) for column in ("_built_at", "_built_as_of", "_built_settings")),
         *(("member_tier_history", column) for column in ("_built_at", "_built_as_of", "_built_settings")),
         *(("dim_customers", column) for column in ("_built_at", "_built_settings")),
+        *(("campaign_customer_rfm", column) for column in ("_built_at", "_built_as_of", "_built_settings")),
     }
     for table, column in bookkeeping:
         meta = _meta(_models(manifest, SERVED_SCHEMA)[table]["columns"][column])
@@ -187,6 +188,7 @@ def test_publishing_leaves_every_pii_column_out(manifest: dict[str, Any], tmp_pa
         "fct_touch_events": ["_built_at"],
         "customer_lifecycle": ["_built_at", "_built_as_of", "_built_settings"],
         "member_tier_history": ["_built_at", "_built_as_of", "_built_settings"],
+        "campaign_customer_rfm": ["_built_at", "_built_as_of", "_built_settings"],
     }
     declared = declared_columns(manifest)
     tables = _published_columns(serving)

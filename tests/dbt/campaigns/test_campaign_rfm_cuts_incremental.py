@@ -1,12 +1,15 @@
 """int_campaign_rfm_cuts keeps each campaign's RFM cuts and recomputes a campaign only when what they
-depend on changed: a purchase before its first send. A run after a POS export with one purchase dated
-between two campaigns' sends rewrites exactly the campaigns sent after it; a run with nothing new rewrites
-none; an as_of before a campaign's first event deletes it. Each time the cuts and campaign_customer_rfm
-equal a full rebuild.
+depend on changed: a purchase before its first send. campaign_customer_rfm, each campaign's audience
+with its segment at the send, recomputes the campaigns whose cuts or touch events changed, or whose
+events as_of admits or drops. A run after a POS export with one purchase dated between two campaigns'
+sends rewrites exactly the campaigns sent after it; a run with nothing new rewrites none; a touch log
+with one more recipient of the first campaign rewrites that campaign's segments only; an as_of before a
+campaign's first event deletes it and rewrites the segments of the campaigns with events after that
+as_of. Each time the cuts and campaign_customer_rfm equal a full rebuild.
 
 Which campaigns a build rewrote is read from the rows' `_built_at` (the stamp of the build that wrote the
-row). The campaigns expected to be rewritten come from the touch events' first sends, computed here in
-pandas, and the purchase's time, independently of the model's SQL.
+row). The campaigns expected to be rewritten come from the touch events' first sends and dates, computed
+here in pandas, and the purchase's time, independently of the models' SQL.
 """
 
 from __future__ import annotations
@@ -78,9 +81,11 @@ def test_cuts_are_recomputed_only_for_campaigns_sent_after_a_changed_purchase(da
     assert day_1["recency_cut"].notna().all()  # every demo campaign has customers who bought before it
 
     # nothing new: no campaign is recomputed
+    segments_day_1 = read(data_dir, RFM)
     dbt_run(*SELECT)
     unchanged = read(data_dir, CUTS)
     assert rewritten(unchanged, day_1) == set()
+    assert rewritten(read(data_dir, RFM), segments_day_1) == set()
     assert without_bookkeeping(unchanged, ["campaign_id"]).equals(without_bookkeeping(day_1, ["campaign_id"]))
 
     # a POS export with one purchase by a new customer, the day after the second campaign's send: the
@@ -93,19 +98,63 @@ def test_cuts_are_recomputed_only_for_campaigns_sent_after_a_changed_purchase(da
         [f"XSCUTHAND0001,销售,,S001,沐光上海测试店,收银01,{bought_at:%Y-%m-%d %H:%M:%S},,13912345670,"
          "6971234560042,神经酰胺修护面霜 50g,1,100.00,0.00,100.00,微信"],
     )  # fmt: skip
+    segments_before = read(data_dir, RFM)
     load_raw(data_dir, expect_handmade=True)
     dbt_run(*SELECT)
     after_receipt = read(data_dir, CUTS)
     assert rewritten(after_receipt, unchanged) == expected
+    assert rewritten(read(data_dir, RFM), segments_before) == expected
     assert_equals_full_rebuild(data_dir)
 
-    # as_of the day before the last campaign's first event: that campaign is gone, the others kept
+    # a touch log with one more recipient of the first campaign, an hour after its send (its first send
+    # and cuts stay): only that campaign's segments are recomputed, with the new customer in its audience
+    first = sends.index[0]
+    touched_at = sends.iloc[0] + dt.timedelta(hours=1)
+    log = data_dir.landing / "touches" / "touches_handmade_extra.csv"
+    sent = read(data_dir, "marts.fct_touch_events").query("campaign_id == @first and not is_control").iloc[0]
+    variant = "" if pd.isna(sent["variant"]) else sent["variant"]
+    log.write_text(
+        "campaign_id,campaign_name,channel,variant,recipient_type,recipient,event_type,event_time\n"
+        f"{first},{sent['campaign_name']},{sent['channel']},{variant},phone,13912345671,sent,"
+        f"{touched_at:%Y-%m-%d %H:%M:%S}\n",
+        encoding="utf-8",
+    )
+    cuts_before, segments_before = read(data_dir, CUTS), read(data_dir, RFM)
+    load_raw(data_dir, expect_handmade=True)
+    dbt_run(*SELECT)
+    assert rewritten(read(data_dir, CUTS), cuts_before) == set()
+    segments = read(data_dir, RFM)
+    assert rewritten(segments, segments_before) == {first}
+    assert len(segments.query("campaign_id == @first")) == len(segments_before.query("campaign_id == @first")) + 1
+    assert_equals_full_rebuild(data_dir)
+
+    # as_of the day before the last campaign's last event, after its first send: its later events drop out,
+    # so it and any campaign with events after that day are recomputed; none is deleted
     latest = sends.index[-1]
-    as_of = read(data_dir, "marts.fct_touch_events").query("campaign_id == @latest")["event_time"].min().date()
-    as_of -= dt.timedelta(days=1)
-    before = read(data_dir, CUTS)
+    events = read(data_dir, "marts.fct_touch_events")
+    dates = events["event_time"].dt.date
+    as_of = events.loc[events["campaign_id"] == latest, "event_time"].max().date() - dt.timedelta(days=1)
+    assert as_of >= sends[latest].date()
+    previous_as_of = read(data_dir, "marts.repurchase_as_of")["as_of_date"].iloc[0].date()
+    expected = set(events.loc[(dates > as_of) & (dates <= previous_as_of), "campaign_id"])
+    assert latest in expected
+    before, segments_before = read(data_dir, CUTS), read(data_dir, RFM)
+    dbt_run(*SELECT, *vars_arg({"as_of": as_of.isoformat()}))
+    assert set(read(data_dir, CUTS)["campaign_id"]) == set(sends.index)
+    assert rewritten(read(data_dir, RFM), segments_before) == expected
+    assert_equals_full_rebuild(data_dir, *vars_arg({"as_of": as_of.isoformat()}))
+
+    # as_of the day before the last campaign's first event: that campaign is gone, the others kept (their
+    # segments recomputed only where events fall between the two days)
+    previous_as_of = as_of
+    as_of = events.loc[events["campaign_id"] == latest, "event_time"].min().date() - dt.timedelta(days=1)
+    dropped = set(events.loc[(dates > as_of) & (dates <= previous_as_of), "campaign_id"]) - {latest}
+    before, segments_before = read(data_dir, CUTS), read(data_dir, RFM)
     dbt_run(*SELECT, *vars_arg({"as_of": as_of.isoformat()}))
     moved_back = read(data_dir, CUTS)
     assert set(moved_back["campaign_id"]) == set(first_sends(data_dir, as_of).index) == set(sends.index) - {latest}
     assert rewritten(moved_back, before) == set()  # the sends before it had no purchase after as_of before them
+    segments = read(data_dir, RFM)
+    assert latest not in set(segments["campaign_id"])
+    assert rewritten(segments, segments_before) == dropped
     assert_equals_full_rebuild(data_dir, *vars_arg({"as_of": as_of.isoformat()}))

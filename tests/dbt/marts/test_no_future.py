@@ -44,6 +44,9 @@ EXEMPT_COLUMNS = {
     ("customer_lifecycle", "valid_to"): "the end of a stage spell: future-dated (open) for the current spell",
     ("dim_customers", "first_seen_at"): "identity: when any record (orders, members, touches) first showed "
                                         "the customer; the dimension lists every known customer",
+    ("campaign_customer_rfm", "_built_as_of"): "bookkeeping, not an event: the as_of of the build that wrote "
+                                               "the row; a campaign whose events and cuts the earlier as_of "
+                                               "does not change keeps the row a later as_of wrote",
 }
 
 

@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized=incremental_materialization(),
+        unique_key='campaign_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_vanished_keys('campaign_id', ref('int_campaign_rfm_cuts')) }}",
+    )
+}}
 {#-
     RFM segment of every touched or assigned customer at the campaign's send time: the rules of
     customer_rfm (same vars: rfm_window_days, rfm_cut_quantile and the absolute cuts), applied as of the
@@ -13,8 +22,21 @@
     The first send and the cuts come from int_campaign_rfm_cuts, which keeps them per campaign (their
     quantiles group every purchase before the send: a pass over the history per campaign, recomputed only
     when a purchase before that send changes); here only the audience's purchases are grouped.
+
+    Incremental per campaign (delete+insert on campaign_id): a campaign's rows change only with its cuts
+    (rewritten when a purchase before the send, the first send or an RFM var changed: their fingerprint
+    covers every order before the send, with its customer), its touch events (the audience) and the as_of
+    that admits them. So a build recomputes the campaigns whose cuts row or touch events were written
+    since its last build, or with events dated between the last build's as_of and this one's; everyone
+    when no row is stamped yet or the settings differ. A campaign the cuts no longer have is deleted
+    (post-hook). Equals a full rebuild, bookkeeping aside
+    (tests/dbt/campaigns/test_campaign_rfm_cuts_incremental.py).
 -#}
 {%- set window_days = var('rfm_window_days') -%}
+{%- set settings = [window_days, var('rfm_cut_quantile'), var('rfm_recency_cut_days'), var('rfm_frequency_cut'),
+                    var('rfm_monetary_cut'), marts_rfm_recency_rule(), var('lifecycle_silent_days'),
+                    var('rfm_winback_min_lifetime_spend')] | join('|') -%}
+{%- set scoped = is_incremental() and stored_rows_are_stamped() %}
 
 with
 
@@ -36,6 +58,46 @@ purchases as (
 
 ),
 
+{% if scoped %}
+previous_build as (
+
+    select
+        max(_built_at) as built_at,
+        max(_built_as_of) as as_of_date,
+        max(_built_at) is null or bool_or(_built_settings <> '{{ settings }}') as recompute_all
+    from {{ this }}
+
+),
+
+-- the campaigns whose rows can differ from the stored ones
+build_campaigns as (
+
+    -- cuts written since (a purchase before the send, the first send or an RFM var changed)
+    select cuts.campaign_id
+    from {{ ref('int_campaign_rfm_cuts') }} as cuts
+    cross join previous_build
+    where cuts._built_at > previous_build.built_at
+
+    union
+
+    -- touch events written since (a new log, a log exported again, a recipient whose identity changed)
+    select touches.campaign_id
+    from {{ ref('fct_touch_events') }} as touches
+    cross join previous_build
+    where touches._built_at > previous_build.built_at
+
+    union
+
+    -- events that as_of admits or drops since the last build (it moved either way)
+    select touches.campaign_id
+    from {{ ref('fct_touch_events') }} as touches
+    cross join previous_build
+    where cast(touches.event_time as date) > least(previous_build.as_of_date, {{ marts_as_of() }})
+        and cast(touches.event_time as date) <= greatest(previous_build.as_of_date, {{ marts_as_of() }})
+
+),
+
+{% endif %}
 {#- Each campaign's first send and cuts (int_campaign_rfm_cuts: the quantiles over every customer with a
     purchase before the send, kept per campaign), with the send day and the RFM window's start. -#}
 campaigns as (
@@ -49,6 +111,10 @@ campaigns as (
         frequency_cut,
         monetary_cut
     from {{ ref('int_campaign_rfm_cuts') }}
+    {%- if scoped %}
+    where (select recompute_all from previous_build)
+        or campaign_id in (select campaign_id from build_campaigns)
+    {%- endif %}
 
 ),
 
@@ -57,6 +123,9 @@ audience as (
     select distinct campaign_id, customer_id
     from events
     where customer_id is not null
+    {%- if scoped %}
+        and campaign_id in (select campaign_id from campaigns)
+    {%- endif %}
 
 ),
 
@@ -123,7 +192,10 @@ final as (
         cast(flagged.is_high_frequency as boolean) as is_high_frequency,
         cast(flagged.is_high_monetary as boolean) as is_high_monetary,
         cast(coalesce(segments.segment, '无购买记录') as {{ dbt.type_string() }}) as rfm_segment,
-        cast(coalesce(segments.segment_code, 'no_prior_purchase') as {{ dbt.type_string() }}) as rfm_segment_code
+        cast(coalesce(segments.segment_code, 'no_prior_purchase') as {{ dbt.type_string() }}) as rfm_segment_code,
+        {{ built_at() }} as _built_at,
+        cast({{ marts_as_of() }} as date) as _built_as_of,
+        cast('{{ settings }}' as {{ dbt.type_string() }}) as _built_settings
     from audience
     inner join campaigns
         on campaigns.campaign_id = audience.campaign_id
