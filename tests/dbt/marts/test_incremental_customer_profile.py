@@ -2,7 +2,7 @@
 since its last build, deletes the customers that are gone, and then equals a full rebuild.
 
 The hand-written identity world (tests/helpers/identity_scenario.py), with Fan, a member in two WeChat apps
-and no orders, goes through seven days, each an incremental ``dbt build`` followed by a full rebuild of
+and no orders, goes through seven days and a key change, each an incremental ``dbt build`` followed by a full rebuild of
 both models in a copy of the warehouse. Each day's change reaches the models by another path:
   1. the same data again: nothing to rewrite (then a stored identifier count set wrong: that row again);
   2. the merge file: Chen (C0000000002) and Dong (C0000000003) merge, C0000000003 goes (new orders,
@@ -16,8 +16,9 @@ both models in a copy of the warehouse. Each day's change reaches the models by 
      the stored rows say so).
 A last build under another hash key rewrites everyone with the new key's hashes.
 
-Which rows a build rewrote is read from `_built_at` (the rows of the newest stamp); what each day must
-rewrite is written here by hand from the scenario, and every value checked is computed by hand or by
+Which rows a build rewrote is read from `_built_at` (the rows stamped after the newest stamp before that
+build, so a build that rewrote nothing shows none); what each day must rewrite is written here by hand
+from the scenario, and every value checked is computed by hand or by
 Python's own HMAC.
 """
 
