@@ -21,14 +21,6 @@ first_channel as (
 
 ),
 
-month_buyers as (
-
-    select distinct {{ marts_period_start('month', 'purchase_date') }} as period_start, customer_id
-    from purchases
-    where customer_id is not null
-
-),
-
 -- the day each customer first bought in each channel: a channel counts from then on
 customer_channels as (
 
@@ -39,22 +31,34 @@ customer_channels as (
 
 ),
 
--- every month's buyers' channels up to the month's end (one row per buyer and channel bought in by then,
--- not one per purchase and later month: the cost stays linear in the history)
-history as (
+-- per customer, the day from which they count as multi-channel (the first day of their second channel;
+-- two channels first bought on one day: that day) and their first days offline (pos) and online (any
+-- other channel). A month's buyer counts in a share when the day is on or before the month's end: one
+-- row per customer, not one per buyer, month and channel.
+customer_milestones as (
 
     select
-        month_buyers.period_start,
-        month_buyers.customer_id,
-        count(distinct customer_channels.channel) as channels,
-        max(case when customer_channels.channel = 'pos' then 1 else 0 end) as bought_offline,
-        max(case when customer_channels.channel <> 'pos' then 1 else 0 end) as bought_online
-    from month_buyers
-    inner join customer_channels
-        on customer_channels.customer_id = month_buyers.customer_id
-        and customer_channels.first_purchase_date
-            <= {{ marts_period_end('month', 'month_buyers.period_start') }}
-    group by month_buyers.period_start, month_buyers.customer_id
+        customer_id,
+        max(case when channel_rank = 2 then first_purchase_date end) as multi_channel_from,
+        min(case when channel = 'pos' then first_purchase_date end) as offline_from,
+        min(case when channel <> 'pos' then first_purchase_date end) as online_from
+    from (
+        select
+            customer_channels.*,
+            row_number() over (
+                partition by customer_id order by first_purchase_date, channel
+            ) as channel_rank
+        from customer_channels
+    ) as ranked_channels
+    group by customer_id
+
+),
+
+month_buyers as (
+
+    select distinct {{ marts_period_start('month', 'purchase_date') }} as period_start, customer_id
+    from purchases
+    where customer_id is not null
 
 ),
 
@@ -63,12 +67,21 @@ buyers as (
     select
         month_buyers.period_start,
         count(*) as customers,
-        sum(case when history.channels >= 2 then 1 else 0 end) as multi_channel_customers,
-        sum(history.bought_offline * history.bought_online) as online_offline_customers
+        sum(case
+            when customer_milestones.multi_channel_from
+                <= {{ marts_period_end('month', 'month_buyers.period_start') }} then 1
+            else 0
+        end) as multi_channel_customers,
+        sum(case
+            when customer_milestones.offline_from
+                    <= {{ marts_period_end('month', 'month_buyers.period_start') }}
+                and customer_milestones.online_from
+                    <= {{ marts_period_end('month', 'month_buyers.period_start') }} then 1
+            else 0
+        end) as online_offline_customers
     from month_buyers
-    inner join history
-        on history.period_start = month_buyers.period_start
-        and history.customer_id = month_buyers.customer_id
+    inner join customer_milestones
+        on customer_milestones.customer_id = month_buyers.customer_id
     group by month_buyers.period_start
 
 ),
