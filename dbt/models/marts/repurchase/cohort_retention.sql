@@ -54,20 +54,45 @@ cohort_sizes as (
 
 ),
 
-activity as (
+-- one row per customer and month with a purchase, so the customers purchasing in a cell are counted,
+-- not made distinct; the overall rows add up the first channels' (each customer has one)
+customer_months as (
 
     select
-        members.dimension,
-        members.dimension_value,
-        members.cohort_month,
-        {{ marts_months_between('members.cohort_month', marts_period_start('month', 'purchases.purchase_date')) }}
-            as months_since_first,
-        count(distinct purchases.customer_id) as customers_purchasing,
-        sum(purchases.net_amount) as revenue
+        customer_id,
+        {{ marts_period_start('month', 'purchase_date') }} as activity_month,
+        sum(net_amount) as revenue
     from purchases
-    inner join members
-        on purchases.customer_id = members.customer_id
-    group by 1, 2, 3, 4
+    group by customer_id, {{ marts_period_start('month', 'purchase_date') }}
+
+),
+
+channel_activity as (
+
+    select
+        customers.cohort_month,
+        customers.first_channel,
+        {{ marts_months_between('customers.cohort_month', 'customer_months.activity_month') }}
+            as months_since_first,
+        count(*) as customers_purchasing,
+        sum(customer_months.revenue) as revenue
+    from customer_months
+    inner join customers
+        on customers.customer_id = customer_months.customer_id
+    group by 1, 2, 3
+
+),
+
+activity as (
+
+    select 'overall' as dimension, 'all' as dimension_value, cohort_month, months_since_first,
+        sum(customers_purchasing) as customers_purchasing,
+        sum(revenue) as revenue
+    from channel_activity
+    group by cohort_month, months_since_first
+    union all
+    select 'first_channel', first_channel, cohort_month, months_since_first, customers_purchasing, revenue
+    from channel_activity
 
 ),
 
