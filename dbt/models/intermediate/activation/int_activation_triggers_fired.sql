@@ -2,7 +2,8 @@
     before any channel, suppression or cap (activation_triggers decides those). Every threshold is a var:
 
     - repurchase_reminder: the last purchase was exactly trigger_repurchase_reminder_days ago;
-    - first_repurchase_nudge: one purchase day only, and it was exactly trigger_first_repurchase_days ago;
+    - first_repurchase_nudge: one purchase day only (the first and the last are one day), and it was
+      exactly trigger_first_repurchase_days ago;
     - newly_silent / newly_churned: lifecycle_transitions moved the customer to silent / churned on as_of
       (the crossing day only);
     - tier_upgrade: the member tier (marts_member_tier over the tier window ending the day) is higher on
@@ -58,8 +59,7 @@ purchase_days as (
     select
         purchases.customer_id,
         max(purchases.purchase_date) as last_purchase_date,
-        min(purchases.purchase_date) as first_purchase_date,
-        count(distinct purchases.purchase_date) as purchase_days
+        min(purchases.purchase_date) as first_purchase_date
     from purchases
     cross join as_of
     where purchases.purchase_date <= as_of.as_of_date
@@ -90,7 +90,7 @@ first_repurchase_nudge as (
             || ', {{ var("trigger_first_repurchase_days") }} days ago' as fired_reason
     from purchase_days
     cross join as_of
-    where purchase_days.purchase_days = 1
+    where purchase_days.first_purchase_date = purchase_days.last_purchase_date
         and purchase_days.first_purchase_date
             = {{ marts_add_days(-var('trigger_first_repurchase_days'), 'as_of.as_of_date') }}
 
@@ -110,6 +110,25 @@ stage_crossings as (
 
 ),
 
+-- the customers whose tier window holds other orders on as_of than the day before: an order on as_of
+-- (in today's window only) or on a day that left the window overnight (in yesterday's only). Everyone
+-- else has the same tier on both days and cannot be upgraded.
+tier_moved_customers as (
+
+    select distinct spend_orders.customer_id
+    from spend_orders
+    cross join as_of
+    where spend_orders.customer_id is not null
+        and (
+            spend_orders.order_date = as_of.as_of_date
+            or (
+                spend_orders.order_date > {{ marts_add_months(-tier_window, marts_add_days(-1, 'as_of.as_of_date')) }}
+                and spend_orders.order_date <= {{ marts_add_months(-tier_window, 'as_of.as_of_date') }}
+            )
+        )
+
+),
+
 -- the tier on as_of and on the day before: the same window rule as member_tier_history
 tier_days as (
 
@@ -121,8 +140,9 @@ tier_days as (
     from spend_orders
     cross join as_of
     cross join (select 0 as offset_days union all select 1) as day_offsets
-    where spend_orders.customer_id is not null
-        and spend_orders.order_date <= {{ marts_add_days('-day_offsets.offset_days', 'as_of.as_of_date') }}
+    inner join tier_moved_customers
+        on tier_moved_customers.customer_id = spend_orders.customer_id
+    where spend_orders.order_date <= {{ marts_add_days('-day_offsets.offset_days', 'as_of.as_of_date') }}
         and spend_orders.order_date > {{ marts_add_months(-tier_window,
             marts_add_days('-day_offsets.offset_days', 'as_of.as_of_date')) }}
     group by spend_orders.customer_id, day_offsets.offset_days
