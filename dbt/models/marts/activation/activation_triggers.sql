@@ -113,6 +113,7 @@ decided as (
 
 ),
 
+-- the last purchase of each customer with a trigger today (the day's few thousand, not every buyer)
 last_purchase as (
 
     select
@@ -122,6 +123,8 @@ last_purchase as (
         max_by(purchases.channel || ':' || purchases.shop_id, purchases.ordered_at) as last_store
     from purchases
     cross join as_of
+    inner join (select distinct customer_id from fired) as fired_customers
+        on fired_customers.customer_id = purchases.customer_id
     where purchases.purchase_date <= as_of.as_of_date
     group by purchases.customer_id
 
