@@ -49,6 +49,12 @@ def test_component_ids_refuse_edges_to_unknown_nodes() -> None:
         component_ids(np.array([1, 2], dtype=np.uint64), np.array([1], dtype=np.uint64), np.array([3], dtype=np.uint64))
 
 
+def test_component_ids_refuse_a_repeated_node_id() -> None:
+    # int_identity_components has no uniqueness data test: this check is what stops a repeated node
+    with pytest.raises(ValueError, match="node ids are not unique"):
+        component_ids(np.array([4, 9, 4], dtype=np.uint64), np.array([], dtype=np.uint64), np.array([], dtype=np.uint64))
+
+
 def test_components_relation_reads_duckdb_relations() -> None:
     con = duckdb.connect()
     nodes = con.sql("select * from (values (7::ubigint), (3::ubigint), (5::ubigint)) as t(identifier_id)")
