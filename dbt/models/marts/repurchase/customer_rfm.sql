@@ -11,7 +11,9 @@
     'lifecycle'; 'quantile' restores the quantile cut). F / M cuts = the rfm_cut_quantile of the in-scope
     customers (median by default) unless an absolute cut var is set. A customer with no purchase in the
     window but a lifetime net spend above rfm_winback_min_lifetime_spend is high M (important_winback).
-    lifecycle_stage / lifecycle_stage_label: the customer's stage on as_of (customer_current_stage). -#}
+    lifecycle_stage / lifecycle_stage_label: the customer's stage on as_of (customer_current_stage).
+    The scope, first and last purchase and lifetime_net_spend are int_customer_order_state's (one row per
+    customer, kept for this as_of); only the window's purchases and orders are aggregated here. -#}
 {%- set bins = var('rfm_score_bins') -%}
 {%- set window_days = var('rfm_window_days') -%}
 {%- set q = var('rfm_cut_quantile') -%}
@@ -43,36 +45,66 @@ stages as (
 
 ),
 
-spend as (
+-- the customers in scope with their lifetime values, from the per-customer order state (one row per
+-- customer, kept by int_customer_order_state for this as_of: first and last purchase, net spend by the
+-- one rule): only the RFM window's purchases and orders are read here, not every customer's history
+state as (
+
+    select state.customer_id, state.first_purchase_date, state.last_purchase_date, state.net_spend
+    from {{ ref('int_customer_order_state') }} as state
+    cross join ({{ customer_state_as_of_check() }}) as state_check
+    where state_check.state_as_of is not null
+        and state.purchase_count > 0
+
+),
+
+window_spend as (
 
     select
         spend_orders.customer_id,
-        {{ marts_net_spend(
-            "case when spend_orders.order_date > " ~ marts_add_days(-window_days, 'as_of.as_of_date')
-            ~ " then spend_orders.net_amount end"
-        ) }} as monetary,
-        {{ marts_net_spend('spend_orders.net_amount') }} as lifetime_net_spend
+        {{ marts_net_spend('spend_orders.net_amount') }} as monetary
     from spend_orders
     cross join as_of
     where spend_orders.customer_id is not null
+        and spend_orders.order_date > {{ marts_add_days(-window_days, 'as_of.as_of_date') }}
     group by spend_orders.customer_id
+
+),
+
+window_purchases as (
+
+    select purchases.customer_id, count(*) as frequency
+    from purchases
+    cross join as_of
+    where purchases.purchase_date > {{ marts_add_days(-window_days, 'as_of.as_of_date') }}
+    group by purchases.customer_id
+
+),
+
+spend as (
+
+    select
+        state.customer_id,
+        coalesce(window_spend.monetary, 0) as monetary,
+        state.net_spend as lifetime_net_spend
+    from state
+    left join window_spend
+        on window_spend.customer_id = state.customer_id
 
 ),
 
 customers as (
 
     select
-        purchases.customer_id,
+        state.customer_id,
         as_of.as_of_date,
-        min(purchases.purchase_date) as first_purchase_date,
-        max(purchases.purchase_date) as last_purchase_date,
-        sum(case
-            when purchases.purchase_date > {{ marts_add_days(-window_days, 'as_of.as_of_date') }} then 1
-            else 0
-        end) as frequency
-    from purchases
+        state.first_purchase_date,
+        state.last_purchase_date,
+        coalesce(window_purchases.frequency, 0) as frequency
+    from state
     cross join as_of
-    group by purchases.customer_id, as_of.as_of_date
+    left join window_purchases
+        on window_purchases.customer_id = state.customer_id
 
 ),
 
