@@ -4,21 +4,36 @@
     rolling_orders counts purchases; a net spend of 0 earns no tier. Member card, level and points come
     from dim_customers (the member export) where present; member_level_tier is that level as a tier code
     (var member_level_tiers) and tier_differs_from_member_level flags a computed tier that disagrees with
-    it (null where the customer has no level, or one the var does not list). -#}
-{%- set window_months = var('tier_window_months') -%}
+    it (null where the customer has no level, or one the var does not list).
+    The window's values are member_tier_history's as_of snapshot (the same rule, kept incrementally), the
+    scope int_customer_order_state's customers with a purchase (one row per customer, kept for this
+    as_of); a customer without a purchase in the window has no snapshot: 0, 0, tier none. -#}
 
 with
 
-purchases as (
+as_of as (
 
-    select * from {{ ref('repurchase_purchases') }}
-    where customer_id is not null
+    select as_of_date from {{ ref('repurchase_as_of') }}
 
 ),
 
-spend_orders as (
+-- every customer with a purchase on or before as_of
+scope as (
 
-    {{ marts_spend_orders() }}
+    select state.customer_id
+    from {{ ref('int_customer_order_state') }} as state
+    cross join ({{ customer_state_as_of_check() }}) as state_check
+    where state_check.state_as_of is not null
+        and state.purchase_count > 0
+
+),
+
+snapshot as (
+
+    select history.customer_id, history.rolling_spend, history.rolling_orders
+    from {{ ref('member_tier_history') }} as history
+    cross join as_of
+    where history.snapshot_date = as_of.as_of_date
 
 ),
 
@@ -28,39 +43,17 @@ customers as (
 
 ),
 
-as_of as (
-
-    select as_of_date from {{ ref('repurchase_as_of') }}
-
-),
-
 rolling as (
 
     select
-        purchases.customer_id,
+        scope.customer_id,
         as_of.as_of_date,
-        sum(case
-            when purchases.purchase_date > {{ marts_add_months(-window_months, 'as_of.as_of_date') }}
-                then 1 else 0
-        end) as rolling_orders
-    from purchases
+        coalesce(snapshot.rolling_spend, 0) as rolling_spend,
+        coalesce(snapshot.rolling_orders, 0) as rolling_orders
+    from scope
     cross join as_of
-    group by purchases.customer_id, as_of.as_of_date
-
-),
-
-rolling_spend as (
-
-    select
-        spend_orders.customer_id,
-        {{ marts_net_spend(
-            "case when spend_orders.order_date > " ~ marts_add_months(-window_months, 'as_of.as_of_date')
-            ~ " then spend_orders.net_amount end"
-        ) }} as rolling_spend
-    from spend_orders
-    cross join as_of
-    where spend_orders.customer_id is not null
-    group by spend_orders.customer_id
+    left join snapshot
+        on snapshot.customer_id = scope.customer_id
 
 ),
 
@@ -69,24 +62,22 @@ final as (
     select
         cast(rolling.customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(rolling.as_of_date as date) as as_of_date,
-        cast(coalesce(rolling_spend.rolling_spend, 0) as decimal(18, 2)) as rolling_spend,
+        cast(rolling.rolling_spend as decimal(18, 2)) as rolling_spend,
         cast(rolling.rolling_orders as integer) as rolling_orders,
-        cast({{ marts_member_tier('coalesce(rolling_spend.rolling_spend, 0)', 'rolling.rolling_orders') }} as {{ dbt.type_string() }})
+        cast({{ marts_member_tier('rolling.rolling_spend', 'rolling.rolling_orders') }} as {{ dbt.type_string() }})
             as tier,
-        cast({{ marts_tier_label(marts_member_tier('coalesce(rolling_spend.rolling_spend, 0)', 'rolling.rolling_orders')) }}
+        cast({{ marts_tier_label(marts_member_tier('rolling.rolling_spend', 'rolling.rolling_orders')) }}
             as {{ dbt.type_string() }}) as tier_label,
         cast(customers.member_card_masked as {{ dbt.type_string() }}) as member_card_masked,
         cast(customers.member_level as {{ dbt.type_string() }}) as member_level,
         cast({{ marts_member_level_tier('customers.member_level') }} as {{ dbt.type_string() }}) as member_level_tier,
         cast(
             {{ marts_member_level_tier('customers.member_level') }}
-            <> {{ marts_member_tier('coalesce(rolling_spend.rolling_spend, 0)', 'rolling.rolling_orders') }}
+            <> {{ marts_member_tier('rolling.rolling_spend', 'rolling.rolling_orders') }}
             as boolean
         ) as tier_differs_from_member_level,
         cast(customers.points as integer) as points
     from rolling
-    left join rolling_spend
-        on rolling_spend.customer_id = rolling.customer_id
     left join customers
         on rolling.customer_id = customers.customer_id
 
