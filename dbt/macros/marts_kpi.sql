@@ -827,7 +827,7 @@ select * from final
                 order by rows_in_scope.purchase_date
             ) as previous_in_scope
             {%- endif %}
-        from {{ marts_clv_rows(purchases_cte, period) }} as rows_in_scope
+        from {{ purchases_cte }} as rows_in_scope
         left join {{ floored }} as floored_customers
             on floored_customers.dimension = rows_in_scope.dimension
             and floored_customers.dimension_value = rows_in_scope.dimension_value
