@@ -12,7 +12,7 @@
     deletes raw rows). A record with no observation leaves no row, so the watermark can only be lower than
     the last load it saw: that re-reads a file, never misses one.
 
-    Records (the unit deleted and recomputed) and the inputs each needs:
+    Records (the unit retracted and recomputed) and the inputs each needs:
       - an order `<channel>:<natural key>`: its int_orders_unioned row, the rejected identifiers of its
         pos / tmall / jd staging rows, and the WeChat Pay payers whose out_trade_no is its natural key (a
         payer attaches to its own order and to any other channel's order with that merchant order number);
@@ -25,7 +25,7 @@
     sale absorbs a stand-alone return `pos:<return no>`, whose order row vanishes). Every order record
     `<channel>:<key>` of every channel for those keys is a target; the model reads every input of exactly
     those keys, so what it produces is whole records, and a record that no longer has an observation is
-    deleted and not re-inserted.
+    retracted and not re-inserted.
     Affected members: the openids with raw rows loaded after the watermark; their targets are the record
     keys of every app_id any raw row gave them (a re-export under another app_id moves the record).
     Touches: the events whose first copy was loaded after the watermark, appended without a delete. An
@@ -42,14 +42,19 @@
       1. `identity_incremental_prepare`: the watermark is read (before anything is deleted) into the
          DuckDB variable `<model>__watermark` and the affected keys written to `<model>__affected` (kind,
          key): kind 'order' (natural keys), 'member' (openids) and 'record' (the target record keys);
-      2. `identity_incremental_delete`: the target records' rows are deleted;
+      2. `identity_incremental_retract`: the target records' rows are marked retracted (is_retracted, this
+         build's stamp);
       3. `identity_incremental_scope`: the order and member keys are bound into DuckDB variables
          `<model>__<kind>_keys`;
       4. the model reads its inputs filtered with `identity_incremental_reads` (a constant list filter on
          each staging model's partition key, which DuckDB pushes below staging's window functions into the
          raw scan; touches with `identity_incremental_new_touches`) and incremental_strategy 'append'
          inserts the result;
-      5. `identity_incremental_cleanup` (post-hook): drops the helper table and the variables.
+      5. `identity_incremental_keep_losses` (post-hook): of the rows retracted in step 2, only the losses
+         stay (an identifier the record no longer shows, a record with no observation left): the graph
+         steps (nodes, edges) recompute the identifiers and records of this build's rows, retracted or
+         not, and nothing else;
+      6. `identity_incremental_cleanup` (post-hook): drops the helper table and the variables.
     On a full build (first run, --full-refresh) every hook renders to nothing and the model is unfiltered.
     on_schema_change='fail': after a change of the model's columns or logic (or of the var
     identity_blocked_phones, which the rejection logic reads) run it with --full-refresh: rows of
@@ -142,16 +147,42 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook 2: delete the rows of the target records. -#}
-{% macro identity_incremental_delete() -%}
+{#- Pre-hook 2: the target records' rows are taken back: marked retracted with this build's stamp (they
+    leave every reader of observations). The run then appends the records' rows as they are now, and the
+    post-hook below drops the marks those rows make redundant. -#}
+{% macro identity_incremental_retract() -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} as existing
-        where exists (
-            select 1
-            from {{ identity_incremental_helper() }} as affected
-            where affected.kind = 'record'
-                and affected.natural_key = existing.record_key
-        )
+        update {{ this }} as existing
+        set is_retracted = true, _built_at = {{ built_at() }}
+        where not existing.is_retracted
+            and exists (
+                select 1
+                from {{ identity_incremental_helper() }} as affected
+                where affected.kind = 'record'
+                    and affected.natural_key = existing.record_key
+            )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook (before the cleanup): of this build's retracted rows, keep only the losses, which the graph
+    steps must see: a usable identifier the record no longer shows, or (identifier_id null) a record that
+    no longer has any observation. A retracted row whose record shows the same identifier again, or
+    that is a rejected value of a record that still has observations, is deleted: the record's new rows
+    say everything about it. What stays is what a day removed; earlier builds' losses stay too (a few rows
+    a day: a consumer that missed a build still finds them after its own stamp). -#}
+{% macro identity_incremental_keep_losses() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as retracted
+        where retracted.is_retracted
+            and retracted._built_at = {{ built_at() }}
+            and exists (
+                select 1
+                from {{ this }} as current_rows
+                where not current_rows.is_retracted
+                    and current_rows._built_at = {{ built_at() }}
+                    and current_rows.record_key = retracted.record_key
+                    and (retracted.identifier_id is null or current_rows.identifier_id = retracted.identifier_id)
+            )
     {%- endif -%}
 {%- endmacro %}
 

@@ -43,15 +43,44 @@ SEED = 42
 ORDER_SOURCES = ("pos", "tmall", "jd", "wechat_pay")
 CHANNELS = ("pos", "tmall", "jd", "wechat")
 TABLES = ("int_identifier_candidates", "int_identifiers", "int_identifiers_rejected")
+GRAPH = ("int_identity_hubs", "int_identity_nodes", "int_identity_edges")
 MARK = "|kept"
+
+
+def receipt(receipt_no: str, day: int, card: str, phone: str) -> str:
+    return (f"{receipt_no},销售,,S001,沐光上海测试店,收银01,2026-10-{day:02d} 10:00:00,{card},{phone},"
+            "6971234560042,神经酰胺修护面霜 50g,1,100.00,0.00,100.00,现金")  # fmt: skip
+
+
+# The identity graph's hand-made changes (hub threshold 5: a value seen with more than 5 distinct values
+# of one other type is a hub). Phone GROWING is typed with 5 cards on day 1 (degree 5: a node, linked to
+# each card) and a 6th on day 2: it becomes a hub, its node and its 5 edges go. Phone SHRINKING is typed
+# with 6 cards on day 1 (a hub) and its 6th receipt is exported again on day 2 without the card: degree 5,
+# no longer a hub, so it becomes a node linked to its 5 cards, and the 6th card, seen nowhere else, is no
+# node any more. Receipt XSGRAPH0301 shows phone LOSING and a card on day 1 (one edge) and is exported
+# again on day 2 without the card: the edge and the card's node go.
+GROWING, SHRINKING, LOSING = "13911110001", "13911110002", "13911110003"
+CARD = "8809000{:05d}"
+GRAPH_DAY_1 = (
+    [receipt(f"XSGRAPH01{i:02d}", 1, CARD.format(100 + i), GROWING) for i in range(1, 6)]
+    + [receipt(f"XSGRAPH02{i:02d}", 1, CARD.format(200 + i), SHRINKING) for i in range(1, 7)]
+    + [receipt("XSGRAPH0301", 1, CARD.format(301), LOSING)]
+)
+GRAPH_DAY_2 = [
+    receipt("XSGRAPH0106", 4, CARD.format(106), GROWING),
+    receipt("XSGRAPH0206", 1, "", SHRINKING),
+    receipt("XSGRAPH0301", 1, "", LOSING),
+]
 
 # day 1: a receipt paid by WeChat Pay; its bill line only arrives on day 2
 POS_DAY_1 = [
     "XSIDHAND0001,销售,,S001,沐光上海测试店,收银01,2026-10-02 10:00:00,880000000001,13912345678,6971234560042,神经酰胺修护面霜 50g,1,100.00,0.00,100.00,微信",
+    *GRAPH_DAY_1,
 ]  # fmt: skip
 # day 2: a receipt whose number is the 商户订单号 of a day-1 WeChat Pay payment (no phone, no card)
 POS_DAY_2 = [
     "MGIDHAND0002,销售,,S001,沐光上海测试店,收银01,2026-10-05 12:00:00,,,6971234560059,温和防晒乳 SPF50+ 50ml,1,60.00,0.00,60.00,微信",
+    *GRAPH_DAY_2,
 ]  # fmt: skip
 
 PAYER_OLD_ORDER = "oXk3IDHANDMADE01"  # pays the day-1 POS receipt, bill line on day 2
@@ -88,12 +117,19 @@ def query(paths: DataPaths, sql: str) -> pd.DataFrame:
         con.close()
 
 
+LIVE = {"int_identifier_candidates": "not is_retracted", "int_identity_hubs": "is_hub"}
+
+
 def snapshot(paths: DataPaths) -> dict[str, pd.DataFrame]:
     """Every table, without the build stamp (`_built_at`: which build wrote the row, the one column an
-    incremental run and a full rebuild may differ in; the stamps are checked on their own)."""
+    incremental run and a full rebuild may differ in; the stamps are checked on their own); the
+    candidates without the observations a run retracted, the hubs without the values that stopped being
+    one (an incremental run keeps both for the graph steps, a full rebuild has neither)."""
     return {
-        table: query(paths, f"select * from intermediate.{table}").drop(columns="_built_at", errors="ignore")
-        for table in TABLES
+        table: query(paths, f"select * from intermediate.{table} where {LIVE.get(table, 'true')}").drop(
+            columns="_built_at", errors="ignore"
+        )
+        for table in TABLES + GRAPH
     }
 
 
@@ -162,7 +198,7 @@ def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tm
     write_pos(data_dir.landing / "pos" / "pos_handmade_day1.csv", POS_DAY_1)
     write_wechat(data_dir.landing / "wechat_pay" / "wechatpay_bill_handmade_day1.csv", WECHAT_DAY_1)
 
-    select = ["--select", "+int_identifiers", "+int_identifiers_rejected"]
+    select = ["--select", "+int_identifiers", "+int_identifiers_rejected", "+int_identity_edges", "+int_identity_nodes"]
     load_raw(data_dir, expect_handmade=True)
     dbt_run(*select)
     first = snapshot(data_dir)
@@ -187,15 +223,22 @@ def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tm
     # the day's run in two steps so the marks can be read (and removed) before the tables over the
     # candidates are built from them; int_identifiers and int_identifiers_rejected are full tables
     dbt_run("--select", "+int_identifier_candidates")
-    marked = query(data_dir, "select * exclude (_built_at) from intermediate.int_identifier_candidates")
-    stamps = query(data_dir, "select source, _built_at from intermediate.int_identifier_candidates")
+    marked = query(
+        data_dir, "select * exclude (_built_at) from intermediate.int_identifier_candidates where not is_retracted"
+    )
+    stamps = query(
+        data_dir, "select source, _built_at from intermediate.int_identifier_candidates where not is_retracted"
+    )
+    retracted = query(
+        data_dir, "select * exclude (_built_at) from intermediate.int_identifier_candidates where is_retracted"
+    )
     execute(
         data_dir,
         "update intermediate.int_identifier_candidates "
         "set source = left(source, length(source) - length(?)) where ends_with(source, ?)",
         [MARK, MARK],
     )
-    dbt_run("--select", "int_identifiers", "int_identifiers_rejected")
+    dbt_run("--select", "int_identifiers", "int_identifiers_rejected", *GRAPH)
     second = snapshot(data_dir)
 
     # (2) only the touched records were rewritten: a row kept its mark unless its record is one the new
@@ -232,14 +275,69 @@ def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tm
     assert set(receipt["identifier_key"]) == {
         "phone:13912345678", "member_card:880000000001", f"openid:{PAYER_OLD_ORDER}"}  # fmt: skip
 
+    # (5) what the day took back: of the rewritten records' day-1 observations, the usable identifiers a
+    # record no longer shows, and every observation of a record that has none left, stay retracted
+    day_1 = candidates_1.loc[candidates_1["record_key"].isin(records)]
+    shown = set(zip(candidates_2["record_key"], candidates_2["identifier_id"], strict=True))
+    lost = day_1.loc[
+        [
+            (key, ident) not in shown if pd.notna(ident) else key not in set(candidates_2["record_key"])
+            for key, ident in zip(day_1["record_key"], day_1["identifier_id"], strict=True)
+        ]
+    ]
+
+    def observed(frame: pd.DataFrame) -> set[tuple[str, str, str]]:
+        return set(zip(frame["record_key"], frame["identifier_type"], frame["identifier_value"], strict=True))
+
+    assert observed(retracted) == observed(lost)
+    assert {("pos:XSGRAPH0206", "member_card", CARD.format(206)),
+            ("pos:XSGRAPH0301", "member_card", CARD.format(301))} <= observed(retracted)  # fmt: skip
+
+    # (6) the graph's hand-made changes: a phone became a hub, one stopped being one, a record lost a card
+    ids = dict(zip(identifiers["identifier_key"], identifiers["identifier_id"], strict=False))
+    ids_1 = dict(zip(first["int_identifiers"]["identifier_key"], first["int_identifiers"]["identifier_id"],
+                     strict=False))  # fmt: skip
+    growing, shrinking, losing = (ids_1[f"phone:{p}"] for p in (GROWING, SHRINKING, LOSING))
+    card = {i: ids_1.get(f"member_card:{CARD.format(i)}") for i in (101, 102, 103, 104, 105, 206, 301)}
+
+    def linked(edges: pd.DataFrame, node: int) -> set[int]:
+        return set(edges.loc[edges["from_id"] == node, "to_id"]) | set(edges.loc[edges["to_id"] == node, "from_id"])
+
+    for day, tables, hub, node in ((1, first, shrinking, growing), (2, second, growing, shrinking)):
+        hubs, nodes, edges = (tables[t] for t in GRAPH)
+        assert hub in set(hubs["identifier_id"]) and node not in set(hubs["identifier_id"]), day
+        assert hub not in set(nodes["identifier_id"]) and not linked(edges, hub), day
+        assert node in set(nodes["identifier_id"]), day
+    assert linked(first["int_identity_edges"], growing) == {card[i] for i in range(101, 106)}
+    assert len(linked(second["int_identity_edges"], shrinking)) == 5
+    assert card[206] not in linked(second["int_identity_edges"], shrinking)
+    assert card[301] in linked(first["int_identity_edges"], losing)
+    assert not linked(second["int_identity_edges"], losing)
+    nodes_1, nodes_2 = set(first["int_identity_nodes"]["identifier_id"]), set(second["int_identity_nodes"]["identifier_id"])
+    assert {card[206], card[301]} <= nodes_1 and not {card[206], card[301]} & nodes_2
+    assert ids[f"phone:{SHRINKING}"] == shrinking
+    stopped = query(data_dir, "select identifier_id, is_hub from intermediate.int_identity_hubs where not is_hub")
+    assert set(stopped["identifier_id"]) == {shrinking}
+    # the day rewrote the nodes and edges it changed, not the graph (at this size the day's files, among
+    # them the member export of the whole last year, show about a third of the identifiers)
+    for table in ("int_identity_nodes", "int_identity_edges"):
+        written = query(
+            data_dir,
+            f"select count(*) filter (where _built_at = (select max(_built_at) from intermediate.{table})) as day, "
+            f"count(*) as rows from intermediate.{table}",
+        )
+        day_rows, rows = int(written["day"][0]), int(written["rows"][0])
+        assert 0 < day_rows < 0.5 * rows, (table, day_rows, rows)
+        print(f"{table}: {day_rows} of {rows} rows rewritten")
+
     # (1) every table equals a full rebuild, and the data tests on them pass.
     dbt_run(*select, "--full-refresh")
     rebuilt = snapshot(data_dir)
-    for table in TABLES:
+    for table in TABLES + GRAPH:
         pd.testing.assert_frame_equal(
             sorted_frame(second[table]), sorted_frame(rebuilt[table]), check_dtype=True, obj=table
         )
-    dbt_test("--select", *TABLES)
+    dbt_test("--select", *TABLES, *GRAPH)
 
     # (4) the injectivity tests check the ids of the last build's rows against every row. Make
     # pos:XSIDHAND0001 the only record of the last build, then give its phone the id of another key, or

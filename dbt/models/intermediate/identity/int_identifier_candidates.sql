@@ -5,10 +5,13 @@
         on_schema_change='fail',
         pre_hook=[
             "{{ identity_incremental_prepare() }}",
-            "{{ identity_incremental_delete() }}",
+            "{{ identity_incremental_retract() }}",
             "{{ identity_incremental_scope() }}",
         ],
-        post_hook="{{ identity_incremental_cleanup() }}",
+        post_hook=[
+            "{{ identity_incremental_keep_losses() }}",
+            "{{ identity_incremental_cleanup() }}",
+        ],
     )
 }}
 {#-
@@ -26,6 +29,10 @@
     affected keys. _source_loaded_at = the _loaded_at of the input row (for an order: the order's own).
     _built_at = the build that wrote the row (macros/last_build_rows.sql): the observation tests on
     int_identifiers check the rows of the last build, and the ids those rows carry against every row.
+    is_retracted: a row an incremental run took back (the record was recomputed and no longer shows that
+    identifier, or no longer has any observation), kept with the run's stamp so the graph steps downstream
+    see what a day removed as well as what it added; every reader of observations leaves these rows out,
+    and a full build has none.
 -#}
 
 with
@@ -251,6 +258,7 @@ final as (
         record_key,
         seen_at,
         rejection_reason,
+        false as is_retracted,
         cast(loaded_at as timestamp) as _source_loaded_at,
         {{ built_at() }} as _built_at
     from checked

@@ -1,22 +1,80 @@
+{{
+    config(
+        materialized=incremental_materialization(),
+        incremental_strategy='delete+insert',
+        unique_key=['from_id', 'to_id'],
+        on_schema_change='fail',
+        post_hook="{{ identity_graph_drop_vanished('sighting_count = 0') }}",
+    )
+}}
 {#-
     Links between identifiers seen on the same record (an order's phone and card, a member's openid,
     unionid, phone and card, a WeChat Pay openid with its order). Hubs are removed first, then every
     record links its remaining identifiers as a star around its strongest one (lowest strength rank,
     then lowest id): enough for connectivity. One row per undirected link (from_id < to_id), with the
     first record that showed it. Integer ids only: keys are in int_identity_nodes.
+
+    Incremental (macros/identity_graph_incremental.sql): a build recomputes the edges that touch an
+    identifier of a changed record (observations written or retracted after its own last build, or an
+    identifier whose hub status changed), from every record showing such an identifier; an edge no record
+    shows any more is written with sighting_count 0 and dropped by the post-hook. Equals a full rebuild.
 -#}
 
+{%- set candidates = ref('int_identifier_candidates') %}
+
 with
+
+{%- if is_incremental() %}
+
+-- records whose observations changed, and records that show an identifier whose hub status changed
+changed_records as (
+
+    select changed.record_id
+    from {{ candidates }} as changed
+    where {{ written_since_last_build('changed') }}
+    union
+    select record_id
+    from {{ ref('int_identifiers') }}
+    where identifier_id in (
+        select flipped.identifier_id
+        from {{ ref('int_identity_hubs') }} as flipped
+        where {{ written_since_last_build('flipped') }}
+    )
+
+),
+
+-- every identifier those records show or showed (a retracted observation: one a record no longer shows)
+changed_ids as (
+
+    select distinct identifier_id
+    from {{ candidates }}
+    where identifier_id is not null
+        and record_id in (select record_id from changed_records)
+
+),
+
+-- the records an edge of a changed identifier can come from: all that show one
+affected_records as (
+
+    select distinct record_id
+    from {{ ref('int_identifiers') }}
+    where identifier_id in (select identifier_id from changed_ids)
+
+),
+{%- endif %}
 
 identifiers as (
 
     select identifier_id, strength_rank, record_id, seen_at from {{ ref('int_identifiers') }}
+    {%- if is_incremental() %}
+    where record_id in (select record_id from affected_records)
+    {%- endif %}
 
 ),
 
 hubs as (
 
-    select identifier_id from {{ ref('int_identity_hubs') }}
+    select identifier_id from {{ ref('int_identity_hubs') }} where is_hub
 
 ),
 
@@ -55,7 +113,7 @@ record_links as (
 
 ),
 
-final as (
+edges as (
 
     select
         from_id,
@@ -65,8 +123,56 @@ final as (
         max(seen_at) as last_seen_at,
         count(*) as sighting_count
     from record_links
+    {%- if is_incremental() %}
+    where from_id in (select identifier_id from changed_ids)
+        or to_id in (select identifier_id from changed_ids)
+    {%- endif %}
     group by from_id, to_id
+
+),
+
+{%- if is_incremental() %}
+
+-- a stored edge of a changed identifier that no record shows any more: a row of count 0 replaces it and
+-- the post-hook drops it
+final as (
+
+    select * from edges
+    union all
+    select
+        stored.from_id,
+        stored.to_id,
+        -- null, typed as stored
+        case when false then stored.first_record_id end as first_record_id,
+        case when false then stored.first_seen_at end as first_seen_at,
+        case when false then stored.last_seen_at end as last_seen_at,
+        0 as sighting_count
+    from {{ this }} as stored
+    where (
+            stored.from_id in (select identifier_id from changed_ids)
+            or stored.to_id in (select identifier_id from changed_ids)
+        )
+        and not exists (
+            select 1
+            from edges
+            where edges.from_id = stored.from_id
+                and edges.to_id = stored.to_id
+        )
+
+),
+{%- else %}
+
+final as (
+
+    select * from edges
+
+),
+{%- endif %}
+
+stamped as (
+
+    select *, {{ built_at() }} as _built_at from final
 
 )
 
-select * from final
+select * from stamped

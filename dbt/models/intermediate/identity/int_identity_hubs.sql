@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized=incremental_materialization(),
+        incremental_strategy='delete+insert',
+        unique_key='identifier_id',
+        on_schema_change='fail',
+    )
+}}
 {#-
     Hub identifiers: a value seen on the same records as more than var('identity_hub_threshold') distinct
     values of one other identifier type (a cashier's placeholder phone typed for many walk-ins, a store
@@ -7,6 +15,13 @@
     phones only because those phones are hubs. The second pass ignores a neighbour that is a bigger hub
     (first-pass degree above the threshold and above this value's own), so the store phones stay hubs
     and the card does not. Equal degrees exclude neither (both stay hubs: fewer links, never a wrong one).
+
+    Computed in full every build (a hub is a property of the whole graph), but stored by change: an
+    incremental build compares today's hubs with the stored ones and rewrites only the values that became
+    a hub, stopped being one (is_hub false, degree null: kept so the graph steps can tell) or changed
+    degree, stamped with `_built_at`. int_identity_nodes and int_identity_edges recompute the identifiers
+    whose hub status changed after their own last build. Readers of the hubs filter is_hub; with that
+    filter the table equals a full rebuild.
 -#}
 
 with
@@ -133,7 +148,7 @@ hub_keys as (
 
 ),
 
-final as (
+hubs as (
 
     select
         degrees.identifier_id,
@@ -144,6 +159,50 @@ final as (
     from degrees
     inner join hub_keys
         on hub_keys.identifier_id = degrees.identifier_id
+
+),
+
+{%- if is_incremental() %}
+
+-- a value that became a hub, stopped being one or changed degree; the others are not rewritten
+changed as (
+
+    select
+        coalesce(hubs.identifier_id, stored.identifier_id) as identifier_id,
+        coalesce(hubs.identifier_key, stored.identifier_key) as identifier_key,
+        coalesce(hubs.identifier_type, stored.identifier_type) as identifier_type,
+        hubs.degree,
+        hubs.degree_neighbour_type,
+        hubs.identifier_id is not null as is_hub
+    from hubs
+    full outer join (select * from {{ this }} where is_hub) as stored
+        on stored.identifier_id = hubs.identifier_id
+    where stored.identifier_id is null
+        or hubs.identifier_id is null
+        or stored.degree <> hubs.degree
+        or stored.degree_neighbour_type is distinct from hubs.degree_neighbour_type
+
+),
+{%- else %}
+
+changed as (
+
+    select *, true as is_hub from hubs
+
+),
+{%- endif %}
+
+final as (
+
+    select
+        identifier_id,
+        identifier_key,
+        identifier_type,
+        cast(degree as bigint) as degree,
+        degree_neighbour_type,
+        is_hub,
+        {{ built_at() }} as _built_at
+    from changed
 
 )
 

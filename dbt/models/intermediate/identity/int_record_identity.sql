@@ -22,6 +22,7 @@ observations as (
 
     select record_key, identifier_id, rejection_reason
     from {{ ref('int_identifier_candidates') }}
+    where not is_retracted
 
 ),
 

@@ -5,6 +5,7 @@ with
 hubs as (
 
     select * from {{ ref('int_identity_hubs') }}
+    where is_hub
 
 ),
 
@@ -16,7 +17,7 @@ usage as (
         min(seen_at) as first_seen_at,
         max(seen_at) as last_seen_at
     from {{ ref('int_identifiers') }}
-    where identifier_id in (select identifier_id from {{ ref('int_identity_hubs') }})
+    where identifier_id in (select identifier_id from hubs)
     group by identifier_id
 
 ),

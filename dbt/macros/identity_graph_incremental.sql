@@ -1,0 +1,41 @@
+{#-
+    The identity graph's nodes and edges, incremental by what a build changed (issue 17: identity over the
+    affected part of the graph, not all of it every day).
+
+    What changed is read from stamps, in the dbt graph: int_identifier_candidates writes a day's records
+    and keeps, retracted, the observations a record no longer shows (macros/identity_incremental.sql), and
+    int_identity_hubs rewrites only the values whose hub status or degree changed. Each graph model reads
+    what upstream wrote after its own newest `_built_at` (macros/last_build_rows.sql) and recomputes:
+      - int_identity_nodes: those identifiers, from all their observations;
+      - int_identity_edges: every edge that touches an identifier of those records, from all records
+        showing that identifier. A record's edges are a star around its anchor, so an edge whose records
+        did not change and whose ends are not a changed record's identifiers is the same as before.
+    A node or edge that no longer exists is written with a count of 0 (so delete+insert replaces the
+    stored row) and dropped by the post-hook below. Equal to a full rebuild
+    (tests/dbt/identity/test_identity_incremental.py). A full refresh rebuilds the chain together: a
+    candidates or hubs table rebuilt alone loses the retracted rows and ex-hubs the graph would need.
+    On Spark the models are tables (incremental_materialization) and these macros render nothing.
+-#}
+
+{#- In the model, inside `{% if is_incremental() %}`: the identifiers whose observations were written or
+    retracted, or whose hub status changed, after this model's last build (a subquery). -#}
+{% macro identity_graph_changed_identifiers(candidates, hubs) -%}
+    select changed.identifier_id
+    from {{ candidates }} as changed
+    where changed.identifier_id is not null
+        and {{ written_since_last_build('changed') }}
+    union
+    select flipped.identifier_id
+    from {{ hubs }} as flipped
+    where {{ written_since_last_build('flipped') }}
+{%- endmacro %}
+
+{#- Post-hook: drop the rows a build wrote for a node or edge that no longer exists (`vanished`: their
+    count is 0). No-op on a full build. -#}
+{% macro identity_graph_drop_vanished(vanished) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ vanished }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
