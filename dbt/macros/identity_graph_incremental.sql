@@ -39,3 +39,44 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- A record's identity outcome (int_record_identity's rule; int_record_identity_changes applies it to a
+    day's affected records): `observations` is a relation or subquery of (record_key, identifier_id,
+    rejection_reason), live observations only; `customer_identifiers` gives each identifier's customer.
+    One pass grouped by record_key, the customer joined on the integer identifier_id:
+      - customer_id: min over the record's identifiers (all non-hub identifiers of a record share a
+        component, hence one customer: customer_count says 2 when two disagree, which a test rejects;
+        min/max instead of a distinct count, which cost more than the rest);
+      - identity_status: resolved, hub_only (a usable identifier, none with a customer) or
+        unusable_identifier (only rejected values: rejection_reason says which, the first
+        alphabetically). -#}
+{% macro record_identity_outcomes(observations, customer_identifiers) -%}
+    select
+        record_key,
+        customer_id,
+        case
+            when customer_id is null then 0
+            when customer_id = last_customer_id then 1
+            else 2
+        end as customer_count,
+        case
+            when customer_id is not null then 'resolved'
+            when has_usable_identifier then 'hub_only'
+            else 'unusable_identifier'
+        end as identity_status,
+        case
+            when not has_usable_identifier then rejection_reason
+        end as rejection_reason
+    from (
+        select
+            observations.record_key,
+            min(customer_identifiers.customer_id) as customer_id,
+            max(customer_identifiers.customer_id) as last_customer_id,
+            bool_or(observations.rejection_reason is null) as has_usable_identifier,
+            min(observations.rejection_reason) as rejection_reason
+        from {{ observations }} as observations
+        left join {{ customer_identifiers }} as customer_identifiers
+            on customer_identifiers.identifier_id = observations.identifier_id
+        group by observations.record_key
+    ) as records
+{%- endmacro %}

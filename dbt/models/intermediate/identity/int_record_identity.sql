@@ -13,7 +13,9 @@
     One pass over the observations, grouped by record_key (usable and rejected together), with the customer
     joined on the integer identifier_id. Grouped by the key itself, not by the integer record_id: the key
     is an output, and carrying it through an integer grouping (any_value of a 20-40 character string per
-    group) cost twice the whole text grouping at 1M people (4.1 vs 2.0 s for 9.8M observations).
+    group) cost twice the whole text grouping at 1M people (4.1 vs 2.0 s for 9.8M observations). The rule
+    is macros/identity_graph_incremental.sql (record_identity_outcomes): int_record_identity_changes
+    applies it to a day's affected records only.
 -#}
 
 with
@@ -26,50 +28,9 @@ observations as (
 
 ),
 
-customer_identifiers as (
-
-    select identifier_id, customer_id from {{ ref('int_customer_identifiers') }}
-
-),
-
--- per record: its customer (null when every usable identifier is a hub; all non-hub identifiers of a
--- record share a component, hence one customer: customer_count says 2 when two of them disagree, which
--- its test rejects; min/max instead of a distinct count, which costs more than the rest of the model),
--- whether any identifier was usable, and the first reason a rejected one was dropped
-records as (
-
-    select
-        observations.record_key,
-        min(customer_identifiers.customer_id) as customer_id,
-        max(customer_identifiers.customer_id) as last_customer_id,
-        bool_or(observations.rejection_reason is null) as has_usable_identifier,
-        min(observations.rejection_reason) as rejection_reason
-    from observations
-    left join customer_identifiers
-        on customer_identifiers.identifier_id = observations.identifier_id
-    group by observations.record_key
-
-),
-
 final as (
 
-    select
-        record_key,
-        customer_id,
-        case
-            when customer_id is null then 0
-            when customer_id = last_customer_id then 1
-            else 2
-        end as customer_count,
-        case
-            when customer_id is not null then 'resolved'
-            when has_usable_identifier then 'hub_only'
-            else 'unusable_identifier'
-        end as identity_status,
-        case
-            when not has_usable_identifier then rejection_reason
-        end as rejection_reason
-    from records
+    {{ record_identity_outcomes('observations', ref('int_customer_identifiers')) }}
 
 )
 

@@ -11,9 +11,9 @@
     int_record_identity with the build that last changed each record's outcome: one row per record that
     ever had an identifier observation. The identity is rebuilt in full every day (a new link can merge
     any two clusters), so its tables say what a record resolves to today, not which records a day changed.
-    This model says that once, for every consumer: a build compares today's outcome of every record with
-    the stored one and rewrites only the records that differ, stamped with `_built_at` (macros/
-    last_build_rows.sql). fct_orders and int_touch_events_resolved then read only the records stamped
+    This model says that once, for every consumer: a build compares today's outcome of the records a day
+    can have changed with the stored one and rewrites only the records that differ, stamped with
+    `_built_at` (macros/last_build_rows.sql). fct_orders and int_touch_events_resolved then read only the records stamped
     after their own newest `_built_at`, instead of each joining all their rows to today's identity again
     (DECISIONLOG "Customer state is a model").
     - An outcome is customer_id, customer_count, identity_status, rejection_reason and
@@ -25,27 +25,119 @@
     - A record that no longer has any identifier observation (a re-export dropped its only phone) keeps a
       row with identity_status null, stamped when it went: its consumers then see no_identifier, as for
       a record that never had one.
-    Equals a full rebuild, stamps and those vanished records aside (tests/dbt/test_incremental_facts.py).
+    - The records a day can have changed (issue 17: identity over the affected part, not all 5.4M records
+      at 1M people): those with observations written or retracted after this model's last build, those
+      showing an identifier whose customer changed (customer_identifier_map's updated_at) or whose hub
+      status changed (int_identity_hubs' stamp). Their outcome is int_record_identity's rule
+      (record_identity_outcomes) on their observations only. A customer's beyond-touches flag is
+      recomputed from the stored rows of every customer such a record had or has now, with the new
+      outcomes in place of the old.
+    Equals a full rebuild, stamps and those vanished records aside (tests/dbt/test_incremental_facts.py,
+    tests/dbt/identity/test_identity_stable_ids.py).
 -#}
 
 {%- set outcome_columns = [
     'customer_id', 'customer_count', 'identity_status', 'rejection_reason', 'is_customer_known_beyond_touches',
 ] -%}
+{%- set candidates = ref('int_identifier_candidates') %}
+{%- set id_map = ref('customer_identifier_map') %}
+{%- set hubs = ref('int_identity_hubs') %}
+{%- set customer_identifiers = ref('int_customer_identifiers') %}
 
 with
 
+{%- if is_incremental() %}
+
+-- identifiers whose customer changed (the map rewrites exactly those) or whose hub status changed
+changed_identifiers as (
+
+    select id_map.identifier_id
+    from {{ id_map }} as id_map
+    where {{ last_build_stamp() }} is null or id_map.updated_at > {{ last_build_stamp() }}
+    union
+    select flipped.identifier_id
+    from {{ hubs }} as flipped
+    where {{ written_since_last_build('flipped') }}
+
+),
+
+-- the records whose outcome can have changed: observations written or retracted after this model's last
+-- build (a record with none left is here through its retracted rows), and records showing a changed
+-- identifier
+affected_records as (
+
+    select changed.record_id, changed.record_key
+    from {{ candidates }} as changed
+    where {{ written_since_last_build('changed') }}
+    union
+    select record_id, record_key
+    from {{ candidates }}
+    where not is_retracted
+        and identifier_id in (select identifier_id from changed_identifiers)
+
+),
+
 record_identity as (
+
+    {{ record_identity_outcomes(
+        '(select record_key, identifier_id, rejection_reason from ' ~ candidates
+        ~ ' where not is_retracted and record_id in (select record_id from affected_records))',
+        customer_identifiers,
+    ) }}
+
+),
+
+-- a customer's beyond-touches flag depends on all its records: the stored rows of every customer an
+-- affected record had or has now are read back
+affected_customers as (
+
+    select customer_id from record_identity where customer_id is not null
+    union
+    select stored.customer_id
+    from {{ this }} as stored
+    inner join affected_records
+        on affected_records.record_key = stored.record_key
+    where stored.customer_id is not null
+
+),
+
+-- today's outcome of every record in scope: an affected record's new one (null when it has no
+-- observation left), and the other records of the affected customers as stored
+scope as (
+
+    select
+        affected.record_key,
+        record_identity.customer_id,
+        record_identity.customer_count,
+        record_identity.identity_status,
+        record_identity.rejection_reason
+    from (select distinct record_key from affected_records) as affected
+    left join record_identity
+        on record_identity.record_key = affected.record_key
+    union all
+    select stored.record_key, stored.customer_id, stored.customer_count, stored.identity_status, stored.rejection_reason
+    from {{ this }} as stored
+    where stored.customer_id in (select customer_id from affected_customers)
+        and not exists (
+            select 1 from affected_records where affected_records.record_key = stored.record_key
+        )
+
+),
+{%- else %}
+
+scope as (
 
     select * from {{ ref('int_record_identity') }}
 
 ),
+{%- endif %}
 
 -- customers seen somewhere else than in touch logs (a customer known only as a touch recipient has no
 -- orders or member row to convert through): those with a resolved record that is not a touch event
 customers_beyond_touches as (
 
     select distinct customer_id
-    from record_identity
+    from scope
     where identity_status = 'resolved'
         and record_key not like 'touches:%'
 
@@ -54,38 +146,40 @@ customers_beyond_touches as (
 outcomes as (
 
     select
-        record_identity.record_key,
-        record_identity.customer_id,
-        record_identity.customer_count,
-        record_identity.identity_status,
-        record_identity.rejection_reason,
+        scope.record_key,
+        scope.customer_id,
+        scope.customer_count,
+        scope.identity_status,
+        scope.rejection_reason,
         customers_beyond_touches.customer_id is not null as is_customer_known_beyond_touches
-    from record_identity
+    from scope
     left join customers_beyond_touches
-        on customers_beyond_touches.customer_id = record_identity.customer_id
+        on customers_beyond_touches.customer_id = scope.customer_id
 
 ),
 
 {%- if is_incremental() %}
 
--- today's outcome of every record against the stored one, in one join: a record new today, one whose
--- outcome differs, and a stored record that lost its identifiers (outcome null, unless already stored so)
+-- the scope's outcomes against the stored ones: a record new today, one whose outcome differs, and a
+-- stored record that lost its identifiers (outcome null, unless already stored so)
 compared as (
 
     select
-        coalesce(outcomes.record_key, stored.record_key) as record_key,
+        outcomes.record_key,
         outcomes.customer_id,
         outcomes.customer_count,
         outcomes.identity_status,
         outcomes.rejection_reason,
-        coalesce(outcomes.is_customer_known_beyond_touches, false) as is_customer_known_beyond_touches,
-        stored.record_key is null
-        {%- for column in outcome_columns %}
-            or stored.{{ column }} is distinct from
-                {{ 'coalesce(outcomes.' ~ column ~ ', false)' if column.startswith('is_') else 'outcomes.' ~ column }}
-        {%- endfor %} as is_changed
+        outcomes.is_customer_known_beyond_touches,
+        case
+            when stored.record_key is null then outcomes.identity_status is not null
+            else false
+            {%- for column in outcome_columns %}
+                or stored.{{ column }} is distinct from outcomes.{{ column }}
+            {%- endfor %}
+        end as is_changed
     from outcomes
-    full outer join {{ this }} as stored
+    left join {{ this }} as stored
         on stored.record_key = outcomes.record_key
 
 ),
