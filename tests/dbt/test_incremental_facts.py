@@ -79,14 +79,16 @@ STALE_CUSTOMER = "C9999999999"
 def stale_record(con: duckdb.DuckDBPyConnection, record_key: str) -> None:
     """The stored identity outcome of one record, as the build before an identity merge left it: a customer
     id its identity no longer has. The merge itself is what the identity map would have written: its rows
-    of the record's identifiers, stamped after that build (int_record_identity_changes recomputes the
-    records showing an identifier the map rewrote since its own last build, and compares)."""
+    of the record's identifiers, stamped just after that build and before the next one
+    (int_record_identity_changes recomputes the records showing an identifier the map rewrote since its
+    own last build, and compares)."""
     con.execute(
         "update intermediate.int_record_identity_changes set customer_id = ? where record_key = ?",
         [STALE_CUSTOMER, record_key],
     )
     con.execute(
-        "update intermediate.customer_identifier_map set updated_at = now()::timestamp + interval 1 second "
+        "update intermediate.customer_identifier_map set updated_at = "
+        "(select max(_built_at) from intermediate.int_record_identity_changes) + interval 1 microsecond "
         "where identifier_id in (select identifier_id from intermediate.int_identifiers where record_key = ?)",
         [record_key],
     )

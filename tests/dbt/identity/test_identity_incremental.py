@@ -43,7 +43,7 @@ SEED = 42
 ORDER_SOURCES = ("pos", "tmall", "jd", "wechat_pay")
 CHANNELS = ("pos", "tmall", "jd", "wechat")
 TABLES = ("int_identifier_candidates", "int_identifiers", "int_identifiers_rejected")
-GRAPH = ("int_identity_hubs", "int_identity_nodes", "int_identity_edges")
+GRAPH = ("int_identity_hubs", "int_identity_nodes", "int_identity_edges", "int_identity_components")
 MARK = "|kept"
 
 
@@ -198,7 +198,7 @@ def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tm
     write_pos(data_dir.landing / "pos" / "pos_handmade_day1.csv", POS_DAY_1)
     write_wechat(data_dir.landing / "wechat_pay" / "wechatpay_bill_handmade_day1.csv", WECHAT_DAY_1)
 
-    select = ["--select", "+int_identifiers", "+int_identifiers_rejected", "+int_identity_edges", "+int_identity_nodes"]
+    select = ["--select", "+int_identifiers", "+int_identifiers_rejected", "+int_identity_components"]
     load_raw(data_dir, expect_handmade=True)
     dbt_run(*select)
     first = snapshot(data_dir)
@@ -304,7 +304,7 @@ def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tm
         return set(edges.loc[edges["from_id"] == node, "to_id"]) | set(edges.loc[edges["to_id"] == node, "from_id"])
 
     for day, tables, hub, node in ((1, first, shrinking, growing), (2, second, growing, shrinking)):
-        hubs, nodes, edges = (tables[t] for t in GRAPH)
+        hubs, nodes, edges, _ = (tables[t] for t in GRAPH)
         assert hub in set(hubs["identifier_id"]) and node not in set(hubs["identifier_id"]), day
         assert hub not in set(nodes["identifier_id"]) and not linked(edges, hub), day
         assert node in set(nodes["identifier_id"]), day

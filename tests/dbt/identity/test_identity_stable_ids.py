@@ -25,6 +25,7 @@ INCREMENTAL_IDENTITY = {
         ("int_identity_hubs", "is_hub"),
         ("int_identity_nodes", "true"),
         ("int_identity_edges", "true"),
+        ("int_identity_components", "true"),
         ("int_customer_identifiers", "true"),
         ("int_record_identity_changes", "identity_status is not null"),
     )

@@ -18,8 +18,14 @@
     identifier_id (the node's 64-bit id, identity_key_id of identifier_key) is the key the previous state
     is joined on (integers, not text); a map written before it existed gains it in the pre-hook
     (macros/identity_key_id.sql, identity_map_add_identifier_id), its ids untouched.
+    A build reads only the components labelled again since the map's last write (their `_built_at`, the
+    upstream change they reflect, after the map's newest updated_at): the others keep their identifiers
+    and so their ids. Every identifier that carried an id a relabelled component claims was in the same
+    stored component, which was relabelled whole, so the claims and the mint order are those of a build
+    over every component; the last minted number is still read from the whole map.
 -#}
 
+{%- set components_relation = ref(engine_model('int_identity_components')) %}
 {%- set run_ts = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as timestamp)" %}
 
 with
@@ -50,11 +56,19 @@ components as (
         previous.customer_id as previous_customer_id,
         previous.original_customer_id,
         previous.first_assigned_at
-    from {{ ref(engine_model('int_identity_components')) }} as components
+    from {{ components_relation }} as components
     inner join {{ ref('int_identity_nodes') }} as nodes
         on nodes.identifier_id = components.identifier_id
     left join previous
         on previous.identifier_id = nodes.identifier_id
+    {%- if is_incremental() %}
+    -- the components labelled again since this map's last write (the only ones whose ids can change)
+    where components.component_id in (
+        select relabelled.component_id
+        from {{ components_relation }} as relabelled
+        where relabelled._built_at > (select max(updated_at) from {{ this }})
+    )
+    {%- endif %}
 
 ),
 

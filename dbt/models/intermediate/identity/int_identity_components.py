@@ -110,8 +110,154 @@ def components_relation(
     return pa.table({"identifier_id": ids, "component_id": components})
 
 
+def changed_identifiers(con, since) -> None:
+    """Into temp table identity_components_changed: the identifiers of every record whose observations were
+    written or retracted after ``since``, or that shows an identifier whose hub status changed since then
+    (the same set int_identity_edges recomputes the edges of)."""
+    con.execute(
+        """
+        create or replace temp table identity_components_changed as
+        select distinct identifier_id
+        from identity_components__candidates
+        where identifier_id is not null
+            and record_id in (
+                select record_id from identity_components__candidates where _built_at > $since
+                union
+                select record_id from identity_components__candidates
+                where not is_retracted
+                    and identifier_id in (
+                        select identifier_id from identity_components__hubs where _built_at > $since
+                    )
+            )
+        """,
+        {"since": since},
+    )
+
+
+def affected_part(con, this: str) -> int:
+    """Into temp table identity_components_part: the nodes a build labels again; returns how many rounds
+    it took to close.
+
+    The changed identifiers' stored components are taken whole (a lost link can split one), with the
+    changed identifiers themselves (a new node has no stored component). Then, until nothing is added,
+    every node an edge of the part reaches is added, with its stored component (a new link can join two).
+    The part is then closed under today's edges: labelling it alone gives each of its nodes the component
+    that labelling the whole graph gives it, and no other node's component changed.
+    """
+    con.execute(
+        f"""
+        create or replace temp table identity_components_part as
+        select identifier_id from {this}
+        where component_id in (
+            select component_id from {this}
+            where identifier_id in (select identifier_id from identity_components_changed)
+        )
+        union
+        select identifier_id from identity_components_changed
+        """
+    )
+    rounds = 0
+    while True:
+        rounds += 1
+        ((added,),) = con.execute(
+            f"""
+            insert into identity_components_part
+            with reached as (
+                select edges.to_id as identifier_id
+                from identity_components__edges as edges
+                where edges.from_id in (select identifier_id from identity_components_part)
+                union
+                select edges.from_id
+                from identity_components__edges as edges
+                where edges.to_id in (select identifier_id from identity_components_part)
+            )
+            select identifier_id from (
+                select identifier_id from reached
+                union
+                select stored.identifier_id
+                from {this} as stored
+                where stored.component_id in (
+                    select component_id from {this}
+                    where identifier_id in (select identifier_id from reached)
+                )
+            ) as candidates
+            where identifier_id not in (select identifier_id from identity_components_part)
+            """
+        ).fetchall()
+        if not added:
+            return rounds
+
+
+def part_relation(con, stamp) -> pa.Table:
+    """Labels of the part's nodes that are nodes today; the others (a vanished node) with no component,
+    which replaces the stored row and which the model's post-hook drops."""
+    nodes = con.sql(
+        "select identifier_id from identity_components__nodes "
+        "where identifier_id in (select identifier_id from identity_components_part)"
+    )
+    edges = con.sql(
+        "select from_id, to_id from identity_components__edges "
+        "where from_id in (select identifier_id from identity_components_part) "
+        "or to_id in (select identifier_id from identity_components_part)"
+    )
+    labelled = components_relation(con, nodes, edges)
+    gone = con.execute(
+        "select identifier_id from identity_components_part "
+        "where identifier_id not in (select identifier_id from identity_components__nodes)"
+    ).fetchnumpy()["identifier_id"]
+    ids = np.concatenate([labelled["identifier_id"].to_numpy(), np.asarray(gone, dtype=np.uint64)])
+    components = pa.array(
+        np.concatenate([labelled["component_id"].to_numpy(), np.zeros(gone.size, dtype=np.uint64)]),
+        mask=np.concatenate([np.zeros(labelled.num_rows, dtype=bool), np.ones(gone.size, dtype=bool)]),
+    )
+    return stamped(pa.table({"identifier_id": pa.array(ids), "component_id": components}), stamp)
+
+
+def stamped(table: pa.Table, stamp) -> pa.Table:
+    return table.append_column("_built_at", pa.array([stamp] * table.num_rows, type=pa.timestamp("us")))
+
+
 def model(dbt, session):
-    dbt.config(materialized="table")
-    nodes = dbt.ref("int_identity_nodes").select("identifier_id")
-    edges = dbt.ref("int_identity_edges").select("from_id, to_id")
-    return components_relation(session, nodes, edges)
+    # Incremental on DuckDB (this model runs there only; Spark builds its SQL twin as a table): a build
+    # labels again only the part of the graph its changes reach, and equals a full labelling.
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key="identifier_id",
+        on_schema_change="fail",
+    )
+    inputs = {
+        "nodes": dbt.ref("int_identity_nodes"),
+        "edges": dbt.ref("int_identity_edges"),
+        "candidates": dbt.ref("int_identifier_candidates"),
+        "hubs": dbt.ref("int_identity_hubs"),
+    }
+    for name, relation in inputs.items():
+        relation.create_view(f"identity_components__{name}", replace=True)
+    try:
+        # the rows' stamp: the newest upstream change they reflect (a build that changes nothing writes none)
+        (stamp,) = session.execute(
+            "select greatest((select max(_built_at) from identity_components__candidates), "
+            "(select max(_built_at) from identity_components__hubs))"
+        ).fetchall()[0]
+        this = f"{dbt.this}"
+        since = session.execute(f"select max(_built_at) from {this}").fetchall()[0][0] if dbt.is_incremental else None
+        if since is None:
+            labelled = stamped(
+                components_relation(
+                    session,
+                    session.sql("select identifier_id from identity_components__nodes"),
+                    session.sql("select from_id, to_id from identity_components__edges"),
+                ),
+                stamp,
+            )
+        else:
+            changed_identifiers(session, since)
+            affected_part(session, this)
+            labelled = part_relation(session, stamp)
+    finally:
+        for name in inputs:
+            session.execute(f"drop view if exists identity_components__{name}")
+        session.execute("drop table if exists identity_components_changed")
+        session.execute("drop table if exists identity_components_part")
+    return labelled
