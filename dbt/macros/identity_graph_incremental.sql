@@ -17,17 +17,32 @@
     On Spark the models are tables (incremental_materialization) and these macros render nothing.
 -#}
 
+{#- In the model, inside `{% if is_incremental() %}`: this model's last build stamp (an SQL expression),
+    null when its stored table predates the stamp column (a warehouse upgraded from before these models
+    were incremental: everything is then recomputed once, and on_schema_change adds the column). -#}
+{% macro identity_graph_since() -%}
+    {%- if stored_rows_are_stamped() -%}
+        {{ return(last_build_stamp()) }}
+    {%- endif -%}
+    {{ return('cast(null as timestamp)') }}
+{%- endmacro %}
+
+{#- An upstream row (alias) written after `since` (everything, when since is null). -#}
+{% macro identity_graph_written_since(alias, since) -%}
+    ({{ since }} is null or {{ alias }}._built_at > {{ since }})
+{%- endmacro %}
+
 {#- In the model, inside `{% if is_incremental() %}`: the identifiers whose observations were written or
-    retracted, or whose hub status changed, after this model's last build (a subquery). -#}
-{% macro identity_graph_changed_identifiers(candidates, hubs) -%}
+    retracted, or whose hub status changed, after `since` (identity_graph_since; a subquery). -#}
+{% macro identity_graph_changed_identifiers(candidates, hubs, since) -%}
     select changed.identifier_id
     from {{ candidates }} as changed
     where changed.identifier_id is not null
-        and {{ written_since_last_build('changed') }}
+        and {{ identity_graph_written_since('changed', since) }}
     union
     select flipped.identifier_id
     from {{ hubs }} as flipped
-    where {{ written_since_last_build('flipped') }}
+    where {{ identity_graph_written_since('flipped', since) }}
 {%- endmacro %}
 
 {#- Post-hook: drop the rows a build wrote for a node or edge that no longer exists (`vanished`: their

@@ -42,8 +42,8 @@
       1. `identity_incremental_prepare`: the watermark is read (before anything is deleted) into the
          DuckDB variable `<model>__watermark` and the affected keys written to `<model>__affected` (kind,
          key): kind 'order' (natural keys), 'member' (openids) and 'record' (the target record keys);
-      2. `identity_incremental_retract`: the target records' rows are marked retracted (is_retracted, this
-         build's stamp);
+      2. `identity_incremental_retract`: the target records' rows are marked retracted (retracted_at and
+         _built_at: this build's stamp);
       3. `identity_incremental_scope`: the order and member keys are bound into DuckDB variables
          `<model>__<kind>_keys`;
       4. the model reads its inputs filtered with `identity_incremental_reads` (a constant list filter on
@@ -56,9 +56,10 @@
          not, and nothing else;
       6. `identity_incremental_cleanup` (post-hook): drops the helper table and the variables.
     On a full build (first run, --full-refresh) every hook renders to nothing and the model is unfiltered.
-    on_schema_change='fail': after a change of the model's columns or logic (or of the var
-    identity_blocked_phones, which the rejection logic reads) run it with --full-refresh: rows of
-    untouched records are never recomputed. Raw rows are assumed never deleted and load times increasing;
+    on_schema_change='append_new_columns': a column added to the model is null on the rows of records
+    not recomputed since, so a new column must read null as its old meaning (retracted_at: null = live).
+    After a change of the model's logic (or of the var identity_blocked_phones, which the rejection logic
+    reads) run the identity chain with --full-refresh: rows of untouched records are never recomputed. Raw rows are assumed never deleted and load times increasing;
     after deleting raw rows (or loading with a clock set back) run --full-refresh.
 -#}
 
@@ -152,9 +153,12 @@
     post-hook below drops the marks those rows make redundant. -#}
 {% macro identity_incremental_retract() -%}
     {%- if is_incremental() -%}
+        -- a table written before the column existed: every stored row is live (the model's
+        -- on_schema_change would add it only after this hook)
+        alter table {{ this }} add column if not exists retracted_at timestamp;
         update {{ this }} as existing
-        set is_retracted = true, _built_at = {{ built_at() }}
-        where not existing.is_retracted
+        set retracted_at = {{ built_at() }}, _built_at = {{ built_at() }}
+        where existing.retracted_at is null
             and exists (
                 select 1
                 from {{ identity_incremental_helper() }} as affected
@@ -173,12 +177,12 @@
 {% macro identity_incremental_keep_losses() -%}
     {%- if is_incremental() -%}
         delete from {{ this }} as retracted
-        where retracted.is_retracted
+        where retracted.retracted_at is not null
             and retracted._built_at = {{ built_at() }}
             and exists (
                 select 1
                 from {{ this }} as current_rows
-                where not current_rows.is_retracted
+                where current_rows.retracted_at is null
                     and current_rows._built_at = {{ built_at() }}
                     and current_rows.record_key = retracted.record_key
                     and (retracted.identifier_id is null or current_rows.identifier_id = retracted.identifier_id)

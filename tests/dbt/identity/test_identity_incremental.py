@@ -117,7 +117,7 @@ def query(paths: DataPaths, sql: str) -> pd.DataFrame:
         con.close()
 
 
-LIVE = {"int_identifier_candidates": "not is_retracted", "int_identity_hubs": "is_hub"}
+LIVE = {"int_identifier_candidates": "retracted_at is null", "int_identity_hubs": "is_hub"}
 
 
 def snapshot(paths: DataPaths) -> dict[str, pd.DataFrame]:
@@ -224,13 +224,13 @@ def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tm
     # candidates are built from them; int_identifiers and int_identifiers_rejected are full tables
     dbt_run("--select", "+int_identifier_candidates")
     marked = query(
-        data_dir, "select * exclude (_built_at) from intermediate.int_identifier_candidates where not is_retracted"
+        data_dir, "select * exclude (_built_at) from intermediate.int_identifier_candidates where retracted_at is null"
     )
     stamps = query(
-        data_dir, "select source, _built_at from intermediate.int_identifier_candidates where not is_retracted"
+        data_dir, "select source, _built_at from intermediate.int_identifier_candidates where retracted_at is null"
     )
     retracted = query(
-        data_dir, "select * exclude (_built_at) from intermediate.int_identifier_candidates where is_retracted"
+        data_dir, "select * exclude (_built_at) from intermediate.int_identifier_candidates where retracted_at is not null"
     )
     execute(
         data_dir,

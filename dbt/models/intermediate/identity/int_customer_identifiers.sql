@@ -3,7 +3,7 @@
         materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='identifier_id',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         post_hook="{{ identity_graph_drop_vanished('customer_id is null') }}",
     )
 }}
@@ -25,18 +25,19 @@
 with
 
 {%- if is_incremental() %}
+{%- set since = identity_graph_since() %}
 
 changed_ids as (
 
-    {{ identity_graph_changed_identifiers(candidates, hubs) }}
+    {{ identity_graph_changed_identifiers(candidates, hubs, since) }}
     union
     select written.identifier_id
     from {{ nodes_relation }} as written
-    where {{ written_since_last_build('written') }}
+    where {{ identity_graph_written_since('written', since) }}
     union
     select id_map.identifier_id
     from {{ map_relation }} as id_map
-    where {{ last_build_stamp() }} is null or id_map.updated_at > {{ last_build_stamp() }}
+    where {{ since }} is null or id_map.updated_at > {{ since }}
 
 ),
 {%- endif %}

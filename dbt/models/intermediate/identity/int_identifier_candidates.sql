@@ -2,7 +2,7 @@
     config(
         materialized=incremental_materialization(),
         incremental_strategy='append',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         pre_hook=[
             "{{ identity_incremental_prepare() }}",
             "{{ identity_incremental_retract() }}",
@@ -29,10 +29,11 @@
     affected keys. _source_loaded_at = the _loaded_at of the input row (for an order: the order's own).
     _built_at = the build that wrote the row (macros/last_build_rows.sql): the observation tests on
     int_identifiers check the rows of the last build, and the ids those rows carry against every row.
-    is_retracted: a row an incremental run took back (the record was recomputed and no longer shows that
-    identifier, or no longer has any observation), kept with the run's stamp so the graph steps downstream
-    see what a day removed as well as what it added; every reader of observations leaves these rows out,
-    and a full build has none.
+    retracted_at (null on every live row): set on a row an incremental run took back (the record was
+    recomputed and no longer shows that identifier, or no longer has any observation), kept with the run's
+    stamp so the graph steps downstream see what a day removed as well as what it added; every reader of
+    observations leaves these rows out, and a full build has none. The last column, null when absent: a
+    table written before it gains it with every row live (on_schema_change='append_new_columns').
 -#}
 
 with
@@ -258,9 +259,9 @@ final as (
         record_key,
         seen_at,
         rejection_reason,
-        false as is_retracted,
         cast(loaded_at as timestamp) as _source_loaded_at,
-        {{ built_at() }} as _built_at
+        {{ built_at() }} as _built_at,
+        cast(null as timestamp) as retracted_at
     from checked
 
 )

@@ -34,7 +34,7 @@ final as (
     -- = rejection_reason is null (only a usable observation has an id): the graph steps that read this
     -- view scan an integer column's validity instead of a text column
     where identifier_id is not null
-        and not is_retracted
+        and retracted_at is null
 
 )
 

@@ -19,7 +19,7 @@ final as (
         rejection_reason
     from candidates
     where rejection_reason is not null
-        and not is_retracted
+        and retracted_at is null
 
 )
 

@@ -124,7 +124,7 @@ def changed_identifiers(con, since) -> None:
                 select record_id from identity_components__candidates where _built_at > $since
                 union
                 select record_id from identity_components__candidates
-                where not is_retracted
+                where retracted_at is null
                     and identifier_id in (
                         select identifier_id from identity_components__hubs where _built_at > $since
                     )
@@ -224,7 +224,7 @@ def model(dbt, session):
         materialized="incremental",
         incremental_strategy="delete+insert",
         unique_key="identifier_id",
-        on_schema_change="fail",
+        on_schema_change="append_new_columns",
     )
     inputs = {
         "nodes": dbt.ref("int_identity_nodes"),
@@ -241,7 +241,11 @@ def model(dbt, session):
             "(select max(_built_at) from identity_components__hubs))"
         ).fetchall()[0]
         this = f"{dbt.this}"
-        since = session.execute(f"select max(_built_at) from {this}").fetchall()[0][0] if dbt.is_incremental else None
+        # a stored table written before it had stamps (an upgraded warehouse) is labelled again in full
+        stamped_before = dbt.is_incremental and any(
+            name == "_built_at" for (name, *_) in session.execute(f"describe {this}").fetchall()
+        )
+        since = session.execute(f"select max(_built_at) from {this}").fetchall()[0][0] if stamped_before else None
         if since is None:
             labelled = stamped(
                 components_relation(

@@ -3,7 +3,7 @@
         materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key=['from_id', 'to_id'],
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         post_hook="{{ identity_graph_drop_vanished('sighting_count = 0') }}",
     )
 }}
@@ -25,20 +25,21 @@
 with
 
 {%- if is_incremental() %}
+{%- set since = identity_graph_since() %}
 
 -- records whose observations changed, and records that show an identifier whose hub status changed
 changed_records as (
 
     select changed.record_id
     from {{ candidates }} as changed
-    where {{ written_since_last_build('changed') }}
+    where {{ identity_graph_written_since('changed', since) }}
     union
     select record_id
     from {{ ref('int_identifiers') }}
     where identifier_id in (
         select flipped.identifier_id
         from {{ ref('int_identity_hubs') }} as flipped
-        where {{ written_since_last_build('flipped') }}
+        where {{ identity_graph_written_since('flipped', since) }}
     )
 
 ),

@@ -3,7 +3,7 @@
         materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='identifier_id',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
     )
 }}
 {#-
@@ -163,6 +163,7 @@ hubs as (
 ),
 
 {%- if is_incremental() %}
+{%- set flagged = 'is_hub' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) %}
 
 -- a value that became a hub, stopped being one or changed degree; the others are not rewritten
 changed as (
@@ -175,9 +176,18 @@ changed as (
         hubs.degree_neighbour_type,
         hubs.identifier_id is not null as is_hub
     from hubs
-    full outer join (select * from {{ this }} where is_hub) as stored
+    full outer join (
+        {%- if flagged %}
+        select * from {{ this }} where is_hub
+        {%- else %}
+        -- a table written before the column existed holds hubs only; on_schema_change adds the column
+        -- (null) after this select, so every row is written again, ex-hubs with is_hub false
+        select * from {{ this }}
+        {%- endif %}
+    ) as stored
         on stored.identifier_id = hubs.identifier_id
-    where stored.identifier_id is null
+    where {{ 'false' if flagged else 'true' }}
+        or stored.identifier_id is null
         or hubs.identifier_id is null
         or stored.degree <> hubs.degree
         or stored.degree_neighbour_type is distinct from hubs.degree_neighbour_type

@@ -3,7 +3,7 @@
         materialized=incremental_materialization(),
         incremental_strategy='delete+insert',
         unique_key='identifier_id',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         post_hook="{{ identity_graph_drop_vanished('record_count = 0') }}",
     )
 }}
@@ -25,7 +25,7 @@ with
 
 changed_ids as (
 
-    {{ identity_graph_changed_identifiers(candidates, ref('int_identity_hubs')) }}
+    {{ identity_graph_changed_identifiers(candidates, ref('int_identity_hubs'), identity_graph_since()) }}
 
 ),
 {%- endif %}

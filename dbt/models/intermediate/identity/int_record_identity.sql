@@ -24,7 +24,7 @@ observations as (
 
     select record_key, identifier_id, rejection_reason
     from {{ ref('int_identifier_candidates') }}
-    where not is_retracted
+    where retracted_at is null
 
 ),
 

@@ -72,7 +72,7 @@ affected_records as (
     union
     select record_id, record_key
     from {{ candidates }}
-    where not is_retracted
+    where retracted_at is null
         and identifier_id in (select identifier_id from changed_identifiers)
 
 ),
@@ -81,7 +81,7 @@ record_identity as (
 
     {{ record_identity_outcomes(
         '(select record_key, identifier_id, rejection_reason from ' ~ candidates
-        ~ ' where not is_retracted and record_id in (select record_id from affected_records))',
+        ~ ' where retracted_at is null and record_id in (select record_id from affected_records))',
         customer_identifiers,
     ) }}
 
