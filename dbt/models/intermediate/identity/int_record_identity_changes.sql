@@ -9,11 +9,11 @@
 
 {#-
     int_record_identity with the build that last changed each record's outcome: one row per record that
-    ever had an identifier observation. The identity is rebuilt in full every day (a new link can merge
-    any two clusters), so its tables say what a record resolves to today, not which records a day changed.
-    This model says that once, for every consumer: a build compares today's outcome of the records a day
-    can have changed with the stored one and rewrites only the records that differ, stamped with
-    `_built_at` (macros/last_build_rows.sql). fct_orders and int_touch_events_resolved then read only the records stamped
+    ever had an identifier observation. A new link can merge any two clusters, so the identity's tables
+    say what a record resolves to today, not which records a day changed. This model says that once, for
+    every consumer: a build compares today's outcome of the records a day can have changed with the
+    stored one and rewrites only the records that differ, stamped with `_built_at` (macros/
+    last_build_rows.sql). fct_orders and int_touch_events_resolved then read only the records stamped
     after their own newest `_built_at`, instead of each joining all their rows to today's identity again
     (DECISIONLOG "Customer state is a model").
     - An outcome is customer_id, customer_count, identity_status, rejection_reason and
