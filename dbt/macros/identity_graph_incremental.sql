@@ -1,20 +1,24 @@
 {#-
-    The identity graph's nodes and edges, incremental by what a build changed (issue 17: identity over the
-    affected part of the graph, not all of it every day).
+    The identity chain, incremental by what a build changed (issue 17: identity over the affected part of
+    the graph, not all of it every day; DECISIONLOG "The identity chain recomputes what a day changed").
 
     What changed is read from stamps, in the dbt graph: int_identifier_candidates writes a day's records
     and keeps, retracted, the observations a record no longer shows (macros/identity_incremental.sql), and
-    int_identity_hubs rewrites only the values whose hub status or degree changed. Each graph model reads
-    what upstream wrote after its own newest `_built_at` (macros/last_build_rows.sql) and recomputes:
+    int_identity_hubs rewrites only the values whose hub status or degree changed. Each model reads what
+    upstream wrote after its own newest `_built_at` (macros/last_build_rows.sql) and recomputes:
       - int_identity_nodes: those identifiers, from all their observations;
-      - int_identity_edges: every edge that touches an identifier of those records, from all records
+      - int_identity_edges: every edge that touches an identifier of a changed record, from all records
         showing that identifier. A record's edges are a star around its anchor, so an edge whose records
-        did not change and whose ends are not a changed record's identifiers is the same as before.
-    A node or edge that no longer exists is written with a count of 0 (so delete+insert replaces the
-    stored row) and dropped by the post-hook below. Equal to a full rebuild
-    (tests/dbt/identity/test_identity_incremental.py). A full refresh rebuilds the chain together: a
-    candidates or hubs table rebuilt alone loses the retracted rows and ex-hubs the graph would need.
-    On Spark the models are tables (incremental_materialization) and these macros render nothing.
+        did not change and whose ends are not a changed record's identifiers is the same as before;
+      - int_identity_components (Python): the part of the graph those identifiers reach;
+      - int_customer_identifiers: those identifiers and the ones the map rewrote;
+      - int_record_identity_changes: the records showing them (record_identity_outcomes below).
+    A row that no longer exists is written once more with a count of 0 (or no component, no customer), so
+    delete+insert replaces the stored row, and the post-hook below drops it. Equal to a full rebuild
+    (tests/dbt/identity/test_identity_incremental.py, test_identity_stable_ids.py). A full refresh rebuilds
+    the chain together: a candidates or hubs table rebuilt alone loses the retracted rows and ex-hubs the
+    graph would need. On Spark the models are tables (incremental_materialization) and the incremental
+    branches render nothing.
 -#}
 
 {#- In the model, inside `{% if is_incremental() %}`: this model's last build stamp (an SQL expression),
@@ -45,8 +49,8 @@
     where {{ identity_graph_written_since('flipped', since) }}
 {%- endmacro %}
 
-{#- Post-hook: drop the rows a build wrote for a node or edge that no longer exists (`vanished`: their
-    count is 0). No-op on a full build. -#}
+{#- Post-hook: drop the rows a build wrote for a node, edge, component or customer identifier that no
+    longer exists (`vanished`: a count of 0, no component, no customer). No-op on a full build. -#}
 {% macro identity_graph_drop_vanished(vanished) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} where {{ vanished }}
