@@ -134,9 +134,8 @@ def changed_identifiers(con, since) -> None:
     )
 
 
-def affected_part(con, this: str) -> int:
-    """Into temp table identity_components_part: the nodes a build labels again; returns how many rounds
-    it took to close.
+def affected_part(con, this: str) -> None:
+    """Into temp table identity_components_part: the nodes a build labels again.
 
     The changed identifiers' stored components are taken whole (a lost link can split one), with the
     changed identifiers themselves (a new node has no stored component). Then, until nothing is added,
@@ -156,9 +155,7 @@ def affected_part(con, this: str) -> int:
         select identifier_id from identity_components_changed
         """
     )
-    rounds = 0
     while True:
-        rounds += 1
         ((added,),) = con.execute(
             f"""
             insert into identity_components_part
@@ -185,7 +182,7 @@ def affected_part(con, this: str) -> int:
             """
         ).fetchall()
         if not added:
-            return rounds
+            return
 
 
 def part_relation(con, stamp) -> pa.Table:
