@@ -56,17 +56,23 @@
     select {{ key }} from {{ relation }} where _built_at > {{ last_build_stamp() }}
 {%- endmacro %}
 
-{#- Whether this model's stored table has the build stamp: an incremental model that reads its own
-    `_built_at` to choose what to recompute recomputes everything on a table written before it stamped its
-    rows (on_schema_change='append_new_columns' then adds the column). Use as
-    `is_incremental() and stored_rows_are_stamped()`. -#}
-{% macro stored_rows_are_stamped() -%}
+{#- Whether this model's stored table has `column`: an incremental model whose stored table may predate a
+    column it reads (on_schema_change='append_new_columns' adds it only after the model's select) reads
+    the old layout instead. False at parse time; a unit test's stored rows (`this` is its fixture, a
+    name) have the current layout. -#}
+{% macro stored_table_has_column(column) -%}
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
-    {#- a unit test's stored rows (`this` is its fixture, a name) have the current layout -#}
     {%- if this is string -%}
         {{ return(true) }}
     {%- endif -%}
-    {{ return('_built_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)) }}
+    {{ return(column in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)) }}
+{%- endmacro %}
+
+{#- Whether this model's stored table has the build stamp: an incremental model that reads its own
+    `_built_at` to choose what to recompute recomputes everything on a table written before it stamped its
+    rows. Use as `is_incremental() and stored_rows_are_stamped()`. -#}
+{% macro stored_rows_are_stamped() -%}
+    {{ return(stored_table_has_column('_built_at')) }}
 {%- endmacro %}

@@ -163,9 +163,7 @@ hubs as (
 ),
 
 {%- if is_incremental() %}
-{#- a unit test's stored rows (`this` is its fixture, a name) have the current layout -#}
-{%- set flagged = this is string
-    or 'is_hub' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) %}
+{%- set flagged = stored_table_has_column('is_hub') %}
 
 -- a value that became a hub, stopped being one or changed degree; the others are not rewritten
 changed as (
