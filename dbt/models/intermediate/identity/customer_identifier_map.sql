@@ -66,7 +66,7 @@ components as (
     where components.component_id in (
         select relabelled.component_id
         from {{ components_relation }} as relabelled
-        where relabelled._built_at > (select max(updated_at) from {{ this }})
+        where relabelled._built_at > {{ stored_stamp(this, 'updated_at') }}
     )
     {%- endif %}
 

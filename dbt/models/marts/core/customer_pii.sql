@@ -52,8 +52,7 @@ customers as (
 
     select dim.customer_id
     from {{ ref('dim_customers') }} as dim
-    where (select max(_built_at) from {{ this }}) is null
-        or dim._built_at > (select max(_built_at) from {{ this }})
+    where {{ written_since_last_build('dim') }}
 
 ),
 {% else %}

@@ -24,7 +24,7 @@ spells as (
     where customer_id in (
         select customer_id
         from {{ ref('customer_lifecycle') }}
-        where _built_at > (select coalesce(max(_built_at), cast('1900-01-01' as timestamp)) from {{ this }})
+        where _built_at > coalesce({{ last_build_stamp() }}, cast('1900-01-01' as timestamp))
     )
     {% endif %}
 
