@@ -99,3 +99,32 @@
         group by observations.record_key
     ) as records
 {%- endmacro %}
+
+{#- Post-hook of an incremental Python model: drop the table its build's rows were written to. For a Python
+    model dbt-duckdb's incremental materialization writes them to `<model>__dbt_tmp<time>`, a table in the
+    default schema rather than a temporary one, and never drops it: one more table a day (24,774 rows a
+    day for int_identity_components at 1M people). Every such table of this model is dropped, so a
+    warehouse that collected them before this hook is cleaned too. Elsewhere (Spark: a plain table) a
+    no-op. -#}
+{% macro drop_python_build_tables() -%}
+    {{ return(adapter.dispatch('drop_python_build_tables')()) }}
+{%- endmacro %}
+
+{% macro default__drop_python_build_tables() -%}
+    select 1
+{%- endmacro %}
+
+{% macro duckdb__drop_python_build_tables() -%}
+    {%- set leftovers = [] -%}
+    {%- if execute -%}
+        {%- set leftovers = run_query(
+            "select table_schema, table_name from information_schema.tables"
+            ~ " where table_catalog = current_database() and table_type = 'BASE TABLE'"
+            ~ " and starts_with(table_name, '" ~ this.identifier ~ "__dbt_tmp')"
+        ).rows -%}
+    {%- endif -%}
+    {%- for leftover in leftovers %}
+    drop table if exists {{ adapter.quote(leftover[0]) }}.{{ adapter.quote(leftover[1]) }};
+    {%- endfor %}
+    select 1
+{%- endmacro %}
