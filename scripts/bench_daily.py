@@ -11,7 +11,9 @@
    without unit tests, exactly the arguments of the Dagster job: ``transform.dbt.build_args`` run by
    ``transform.dbt.run_dbt``): a full build. ``--full-only`` stops here (the memory measurement).
 3. Day 2: the day's files arrive; loads them and runs the same dbt build as of the next day.
-4. Prints per model and per test the execution time of both runs (dbt's run_results.json), the totals,
+4. Runs day 2's build once more: nothing new, the same as_of. That is the floor of a day, what a build
+   costs whatever the day brought.
+5. Prints per model and per test the execution time of the three runs (dbt's run_results.json), the totals,
    day 2 as a share of day 1 (wall time, and the CPU time of the dbt process, which a machine shared with
    other work stretches less), and the peak RSS of the dbt process of the full build.
 
@@ -117,11 +119,14 @@ def node_name(unique_id: str) -> str:
     return unique_id.split(".")[2]
 
 
+RUN_LABELS = ("day 1", "day 2", "again")  # the full build, the day, the day's build once more
+
+
 def print_nodes(kind: str, runs: tuple[dict[str, dict], ...], top: int) -> None:
-    """The ``top`` slowest nodes of ``kind`` on day 2 (all when top is 0), with both days' seconds."""
-    uids = [uid for uid in runs[-1] if uid.startswith(f"{kind}.")]
-    uids.sort(key=lambda uid: runs[-1][uid]["seconds"], reverse=True)
-    print(f"\n{kind:60} {'day 1 s':>8} {'day 2 s':>8}")
+    """The ``top`` slowest nodes of ``kind`` on day 2 (all when top is 0), with every run's seconds."""
+    uids = [uid for uid in runs[1 if len(runs) > 1 else 0] if uid.startswith(f"{kind}.")]
+    uids.sort(key=lambda uid: runs[1 if len(runs) > 1 else 0][uid]["seconds"], reverse=True)
+    print(f"\n{kind:60} " + " ".join(f"{label + ' s':>8}" for label in RUN_LABELS[: len(runs)]))
     for uid in uids[: top or None]:
         seconds = [run.get(uid, {}).get("seconds", float("nan")) for run in runs]
         print(f"{node_name(uid)[:60]:60} " + " ".join(f"{s:8.2f}" for s in seconds))
@@ -212,14 +217,19 @@ def main() -> int:
         # CPU time is what a busy machine distorts least: other processes stretch the wall time, not it
         print(f"dbt build CPU (user + system): day 1 {cpu_1:.1f} s, day 2 {cpu_2:.1f} s "
               f"({cpu_2 / max(cpu_1, 1e-9):.0%} of day 1){of_runs}")
-        runs = (nodes_1, nodes_2)
+        # the floor: the same build once more, nothing new and the same as_of. What it costs does not
+        # depend on the day's data; what day 2 costs beyond it does.
+        wall_0, nodes_0, _, cpu_0 = dbt_build(target, args.select, as_of=END_DATE.isoformat())
+        print(f"nothing new (day 2's build again, same as_of, no file): dbt build {wall_0:.1f} s "
+              f"({wall_0 / wall_1:.0%} of day 1), CPU {cpu_0:.1f} s ({cpu_0 / max(cpu_1, 1e-9):.0%} of day 1)")
+        runs = (nodes_1, nodes_2, nodes_0)
 
     for kind in ("model", "test"):
         print_nodes(kind, runs, args.top)
     print()
     for kind in ("model", "test"):
         totals = [sum(v["seconds"] for k, v in run.items() if k.startswith(f"{kind}.")) for run in runs]
-        print(f"{kind}s total: " + ", ".join(f"day {i} {t:.1f} s" for i, t in enumerate(totals, start=1)))
+        print(f"{kind}s total: " + ", ".join(f"{label} {t:.1f} s" for label, t in zip(RUN_LABELS, totals)))
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
     return 0

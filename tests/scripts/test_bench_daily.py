@@ -39,10 +39,13 @@ def test_bench_daily_tiny(tmp_path: Path) -> None:
     assert number(figure(output, "peak RSS of the full build's dbt process:")) > 0
     assert re.search(r"^dbt build CPU \(user \+ system\): day 1 \d+\.\d s, day 2 \d+\.\d s \(\d+% of day 1\), median of 2 runs$",
                      output, flags=re.MULTILINE), output  # fmt: skip
-    # --top 5: the slowest models and the slowest tests of day 2, each with both days' seconds
+    # the floor: day 2's build once more, with nothing new and the same as_of
+    assert re.search(r"^nothing new \(day 2's build again, same as_of, no file\): dbt build \d+\.\d s \(\d+% of day 1\), "
+                     r"CPU \d+\.\d s \(\d+% of day 1\)$", output, flags=re.MULTILINE), output  # fmt: skip
+    # --top 5: the slowest models and the slowest tests of day 2, each with the seconds of the three runs
     for kind in ("model", "test"):
         listed = output.split(f"\n{kind} ")[1].split("\n\n")[0].splitlines()[1:]
         assert len(listed) == 5, (kind, output)
-        assert all(re.fullmatch(r"\S+\s+\d+\.\d\d\s+\d+\.\d\d", row) for row in listed), listed
-    assert re.search(r"^models total: day 1 \d+\.\d s, day 2 \d+\.\d s$", output, flags=re.MULTILINE), output
-    assert re.search(r"^tests total: day 1 \d+\.\d s, day 2 \d+\.\d s$", output, flags=re.MULTILINE), output
+        assert all(re.fullmatch(r"\S+\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d", row) for row in listed), listed
+    assert re.search(r"^models total: day 1 \d+\.\d s, day 2 \d+\.\d s, again \d+\.\d s$", output, flags=re.MULTILINE), output
+    assert re.search(r"^tests total: day 1 \d+\.\d s, day 2 \d+\.\d s, again \d+\.\d s$", output, flags=re.MULTILINE), output
