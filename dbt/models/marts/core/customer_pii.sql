@@ -5,7 +5,7 @@
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        post_hook="{{ delete_vanished_keys('customer_id', ref('dim_customers')) }}",
+        post_hook="{{ delete_vanished_keys('customer_id', ref('dim_customers'), counted=true) }}",
     )
 }}
 {#-
@@ -15,7 +15,8 @@
     Incremental: its inputs (the customer's identifiers and their sightings, the marketplace orders'
     names and addresses) change only for customers dim_customers recomputes, so a build recomputes the
     customers dim_customers rewrote since this model's last build; a customer dim_customers no longer has
-    loses the row (post-hook). Equals a full rebuild, bookkeeping aside.
+    loses the row (post-hook: one row per dim_customers row, so the delete runs only when this table has
+    more rows than dim_customers, `counted`). Equals a full rebuild, bookkeeping aside.
 -#}
 {%- set scoped = is_incremental() and stored_rows_are_stamped() %}
 
