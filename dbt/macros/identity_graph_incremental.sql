@@ -31,22 +31,17 @@
     {{ return('cast(null as timestamp)') }}
 {%- endmacro %}
 
-{#- An upstream row (alias) written after `since` (everything, when since is null). -#}
-{% macro identity_graph_written_since(alias, since) -%}
-    ({{ since }} is null or {{ alias }}._built_at > {{ since }})
-{%- endmacro %}
-
 {#- In the model, inside `{% if is_incremental() %}`: the identifiers whose observations were written or
     retracted, or whose hub status changed, after `since` (identity_graph_since; a subquery). -#}
 {% macro identity_graph_changed_identifiers(candidates, hubs, since) -%}
     select changed.identifier_id
     from {{ candidates }} as changed
     where changed.identifier_id is not null
-        and {{ identity_graph_written_since('changed', since) }}
+        and {{ written_since_last_build('changed', since) }}
     union
     select flipped.identifier_id
     from {{ hubs }} as flipped
-    where {{ identity_graph_written_since('flipped', since) }}
+    where {{ written_since_last_build('flipped', since) }}
 {%- endmacro %}
 
 {#- Post-hook: drop the rows a build wrote for a node, edge, component or customer identifier that no

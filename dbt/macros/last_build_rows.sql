@@ -74,9 +74,11 @@
 {%- endmacro %}
 
 {#- A predicate on an upstream row (alias): written after this model's last build, or this model has no
-    stamped row yet (everything is new to it). -#}
-{% macro written_since_last_build(alias) -%}
-    ({{ last_build_stamp() }} is null or {{ alias }}._built_at > {{ last_build_stamp() }})
+    stamped row yet (everything is new to it). `since`: that stamp when the model already holds it (a
+    model that reads it several times reads it once: each last_build_stamp() is a query). -#}
+{% macro written_since_last_build(alias, since=none) -%}
+    {%- set since = last_build_stamp() if since is none else since -%}
+    ({{ since }} is null or {{ alias }}._built_at > {{ since }})
 {%- endmacro %}
 
 {#- The keys of the rows `relation` wrote after this model's last build (a subquery). -#}

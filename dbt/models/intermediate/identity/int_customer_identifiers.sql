@@ -33,7 +33,7 @@ changed_ids as (
     union
     select written.identifier_id
     from {{ nodes_relation }} as written
-    where {{ identity_graph_written_since('written', since) }}
+    where {{ written_since_last_build('written', since) }}
     union
     select id_map.identifier_id
     from {{ map_relation }} as id_map

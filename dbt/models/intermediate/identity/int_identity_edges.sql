@@ -32,14 +32,14 @@ changed_records as (
 
     select changed.record_id
     from {{ candidates }} as changed
-    where {{ identity_graph_written_since('changed', since) }}
+    where {{ written_since_last_build('changed', since) }}
     union
     select record_id
     from {{ ref('int_identifiers') }}
     where identifier_id in (
         select flipped.identifier_id
         from {{ ref('int_identity_hubs') }} as flipped
-        where {{ identity_graph_written_since('flipped', since) }}
+        where {{ written_since_last_build('flipped', since) }}
     )
 
 ),

@@ -47,17 +47,18 @@
 with
 
 {%- if is_incremental() %}
+{%- set since = last_build_stamp() %}
 
 -- identifiers whose customer changed (the map rewrites exactly those) or whose hub status changed
 changed_identifiers as (
 
     select id_map.identifier_id
     from {{ id_map }} as id_map
-    where {{ last_build_stamp() }} is null or id_map.updated_at > {{ last_build_stamp() }}
+    where {{ since }} is null or id_map.updated_at > {{ since }}
     union
     select flipped.identifier_id
     from {{ hubs }} as flipped
-    where {{ written_since_last_build('flipped') }}
+    where {{ written_since_last_build('flipped', since) }}
 
 ),
 
@@ -68,7 +69,7 @@ affected_records as (
 
     select changed.record_id, changed.record_key
     from {{ candidates }} as changed
-    where {{ written_since_last_build('changed') }}
+    where {{ written_since_last_build('changed', since) }}
     union
     select record_id, record_key
     from {{ candidates }}
