@@ -81,9 +81,10 @@
     ({{ since }} is null or {{ alias }}._built_at > {{ since }})
 {%- endmacro %}
 
-{#- The keys of the rows `relation` wrote after this model's last build (a subquery). -#}
-{% macro keys_written_since_last_build(relation, key) -%}
-    select {{ key }} from {{ relation }} where _built_at > {{ last_build_stamp() }}
+{#- The keys of the rows `relation` wrote after this model's last build (a subquery; `since` as above). -#}
+{% macro keys_written_since_last_build(relation, key, since=none) -%}
+    {%- set since = last_build_stamp() if since is none else since -%}
+    select {{ key }} from {{ relation }} where _built_at > {{ since }}
 {%- endmacro %}
 
 {#- Whether this model's stored table has `column`: an incremental model whose stored table may predate a

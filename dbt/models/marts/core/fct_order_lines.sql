@@ -24,8 +24,9 @@ lines as (
     select unioned.*
     from {{ ref('int_order_lines_unioned') }} as unioned
     {% if is_incremental() %}
-    where {{ written_since_last_build('unioned') }}
-        or unioned.order_key in ({{ keys_written_since_last_build(ref('fct_orders'), 'order_key') }})
+    {%- set since = last_build_stamp() %}
+    where {{ written_since_last_build('unioned', since) }}
+        or unioned.order_key in ({{ keys_written_since_last_build(ref('fct_orders'), 'order_key', since) }})
     {% endif %}
 
 ),

@@ -28,9 +28,10 @@ orders as (
     {% if is_incremental() %}
     -- orders that model wrote since, and orders whose record's identity outcome changed since (an identity
     -- merge, a new hub)
-    where {{ written_since_last_build('unioned') }}
+    {%- set since = last_build_stamp() %}
+    where {{ written_since_last_build('unioned', since) }}
         or unioned.order_key in (
-            {{ keys_written_since_last_build(ref('int_record_identity_changes'), 'record_key') }}
+            {{ keys_written_since_last_build(ref('int_record_identity_changes'), 'record_key', since) }}
         )
     {% endif %}
 
