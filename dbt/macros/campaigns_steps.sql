@@ -60,3 +60,29 @@
 {% macro touch_reaches_wecom(customers) -%}
     coalesce({{ customers }}.wecom_friend, false)
 {%- endmacro %}
+
+{#- Per campaign of `spans` (campaign_id, span_after, span_end: its first touch and last window end), the
+    order-free fingerprint of the purchases in (span_after, span_end]: order, customer, time and amount,
+    what the campaign's conversions read (null without any). campaign_assignments stores it with each row
+    and recomputes a campaign whose fingerprint no longer matches. -#}
+{% macro campaigns_purchases_fingerprints(spans, purchases) -%}
+    select
+        spans.campaign_id,
+        {{ rows_fingerprint(['purchases.order_key', 'purchases.customer_id', 'purchases.ordered_at',
+                             'purchases.net_amount']) }} as purchases_fingerprint
+    from {{ spans }} as spans
+    inner join {{ purchases }} as purchases
+        on purchases.ordered_at > spans.span_after
+        and purchases.ordered_at <= spans.span_end
+    group by spans.campaign_id
+{%- endmacro %}
+
+{#- The campaigns with touch events dated between the last build's as_of (previous_build.as_of_date) and
+    this one's, either way: the events as_of admits or drops since that build. -#}
+{% macro campaigns_with_events_between_as_of(previous_build) -%}
+    select touches.campaign_id
+    from {{ ref('fct_touch_events') }} as touches
+    cross join {{ previous_build }}
+    where cast(touches.event_time as date) > least({{ previous_build }}.as_of_date, {{ marts_as_of() }})
+        and cast(touches.event_time as date) <= greatest({{ previous_build }}.as_of_date, {{ marts_as_of() }})
+{%- endmacro %}

@@ -83,7 +83,7 @@ def test_personal_data_columns_are_the_decided_ones(manifest: dict[str, Any]) ->
     }
     # Besides personal data, the marts' bookkeeping is left out: the `_built_*` columns of the incremental
     # marts (which build wrote a row, its as_of and settings), the purchases' stored row fingerprint (what
-    # the KPI cells sum per month), and nothing else.
+    # the KPI cells sum per month), the assignments' window purchases fingerprint, and nothing else.
     bookkeeping = {(table, column) for table, column in left_out if column.startswith("_")}
     assert bookkeeping == {
         ("repurchase_purchases", "_row_fingerprint"),
@@ -97,6 +97,8 @@ def test_personal_data_columns_are_the_decided_ones(manifest: dict[str, Any]) ->
         *(("member_tier_history", column) for column in ("_built_at", "_built_as_of", "_built_settings")),
         *(("dim_customers", column) for column in ("_built_at", "_built_settings")),
         *(("campaign_customer_rfm", column) for column in ("_built_at", "_built_as_of", "_built_settings")),
+        *(("campaign_assignments", column)
+          for column in ("_built_at", "_built_as_of", "_built_settings", "_purchases_fingerprint")),
     }
     for table, column in bookkeeping:
         meta = _meta(_models(manifest, SERVED_SCHEMA)[table]["columns"][column])
@@ -189,6 +191,7 @@ def test_publishing_leaves_every_pii_column_out(manifest: dict[str, Any], tmp_pa
         "customer_lifecycle": ["_built_at", "_built_as_of", "_built_settings"],
         "member_tier_history": ["_built_at", "_built_as_of", "_built_settings"],
         "campaign_customer_rfm": ["_built_at", "_built_as_of", "_built_settings"],
+        "campaign_assignments": ["_built_at", "_built_as_of", "_built_settings", "_purchases_fingerprint"],
     }
     declared = declared_columns(manifest)
     tables = _published_columns(serving)

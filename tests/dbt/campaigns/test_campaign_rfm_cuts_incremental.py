@@ -7,9 +7,15 @@ with one more recipient of the first campaign rewrites that campaign's segments 
 campaign's first event deletes it and rewrites the segments of the campaigns with events after that
 as_of. Each time the cuts and campaign_customer_rfm equal a full rebuild.
 
+campaign_assignments is incremental per campaign too: it rewrites the campaigns whose touch events or
+segments were written, whose purchases between the first touch and the last window end changed (a
+fingerprint), or whose windows reach past the earlier as_of when as_of moved. It rewrites the campaign
+whose window span holds the late receipt, none on a run with nothing new, and a campaign gains the
+conversion of one of its customers who buys inside her window; it too equals a full rebuild each time.
+
 Which campaigns a build rewrote is read from the rows' `_built_at` (the stamp of the build that wrote the
-row). The campaigns expected to be rewritten come from the touch events' first sends and dates, computed
-here in pandas, and the purchase's time, independently of the models' SQL.
+row). The campaigns expected to be rewritten come from the touch events' first sends, dates and window
+spans, computed here in pandas, and the purchase's time, independently of the models' SQL.
 """
 
 from __future__ import annotations
@@ -31,7 +37,9 @@ PEOPLE = 200
 SEED = 42
 CUTS = "intermediate.int_campaign_rfm_cuts"
 RFM = "marts.campaign_customer_rfm"
-SELECT = ("--select", "+campaign_customer_rfm")
+ASSIGNMENTS = "marts.campaign_assignments"
+SELECT = ("--select", "+campaign_assignments")
+WINDOW = dt.timedelta(days=7)  # attribution_window_days in dbt_project.yml
 
 
 def read(paths: DataPaths, table: str) -> pd.DataFrame:
@@ -52,6 +60,31 @@ def first_sends(paths: DataPaths, as_of: dt.date | None = None) -> pd.Series:
     return sends.combine_first(events.groupby("campaign_id")["event_time"].min()).sort_values()
 
 
+def window_spans(paths: DataPaths, as_of: dt.date) -> pd.DataFrame:
+    """Each campaign's purchase span: from its first resolved event to the latest window end (a customer's
+    window runs WINDOW from her earliest event in the campaign), events on or before as_of."""
+    events = read(paths, "marts.fct_touch_events").dropna(subset=["customer_id"])
+    events = events[events["event_time"].dt.date <= as_of]
+    first = events.groupby(["campaign_id", "customer_id"])["event_time"].min().groupby("campaign_id")
+    return pd.DataFrame({"after": first.min(), "end": first.max() + WINDOW})
+
+
+def customer_phones(paths: DataPaths) -> pd.Series:
+    """The phone of each customer with exactly one (the identity layer's observations), by customer_id."""
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        return con.execute(
+            "select customers.customer_id, min(identifiers.identifier_value) as phone "
+            "from intermediate.int_identifiers as identifiers "
+            "inner join intermediate.int_customer_identifiers as customers "
+            "on customers.identifier_id = identifiers.identifier_id "
+            "where identifiers.identifier_type = 'phone' "
+            "group by customers.customer_id having count(distinct identifiers.identifier_value) = 1"
+        ).df().set_index("customer_id")["phone"]
+    finally:
+        con.close()
+
+
 def rewritten(cuts: pd.DataFrame, previous: pd.DataFrame) -> set[str]:
     """Campaigns whose row the last build wrote: its stamp is newer than every stamp before it."""
     return set(cuts.loc[cuts["_built_at"] > previous["_built_at"].max(), "campaign_id"])
@@ -64,9 +97,10 @@ def without_bookkeeping(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
 
 
 def assert_equals_full_rebuild(paths: DataPaths, *extra: str) -> None:
-    incremental = {table: read(paths, table) for table in (CUTS, RFM)}
+    keys = {CUTS: ["campaign_id"], RFM: ["campaign_id", "customer_id"], ASSIGNMENTS: ["campaign_id", "customer_id"]}
+    incremental = {table: read(paths, table) for table in keys}
     dbt_run(*SELECT, *extra, "--full-refresh")
-    for table, key in ((CUTS, ["campaign_id"]), (RFM, ["campaign_id", "customer_id"])):
+    for table, key in keys.items():
         rebuilt = read(paths, table)
         pd.testing.assert_frame_equal(without_bookkeeping(incremental[table], key), without_bookkeeping(rebuilt, key))
 
@@ -81,11 +115,12 @@ def test_cuts_are_recomputed_only_for_campaigns_sent_after_a_changed_purchase(da
     assert day_1["recency_cut"].notna().all()  # every demo campaign has customers who bought before it
 
     # nothing new: no campaign is recomputed
-    segments_day_1 = read(data_dir, RFM)
+    segments_day_1, assignments_day_1 = read(data_dir, RFM), read(data_dir, ASSIGNMENTS)
     dbt_run(*SELECT)
     unchanged = read(data_dir, CUTS)
     assert rewritten(unchanged, day_1) == set()
     assert rewritten(read(data_dir, RFM), segments_day_1) == set()
+    assert rewritten(read(data_dir, ASSIGNMENTS), assignments_day_1) == set()
     assert without_bookkeeping(unchanged, ["campaign_id"]).equals(without_bookkeeping(day_1, ["campaign_id"]))
 
     # a POS export with one purchase by a new customer, the day after the second campaign's send: the
@@ -98,12 +133,44 @@ def test_cuts_are_recomputed_only_for_campaigns_sent_after_a_changed_purchase(da
         [f"XSCUTHAND0001,销售,,S001,沐光上海测试店,收银01,{bought_at:%Y-%m-%d %H:%M:%S},,13912345670,"
          "6971234560042,神经酰胺修护面霜 50g,1,100.00,0.00,100.00,微信"],
     )  # fmt: skip
-    segments_before = read(data_dir, RFM)
+    segments_before, assignments_before = read(data_dir, RFM), read(data_dir, ASSIGNMENTS)
+    as_of = read(data_dir, "marts.repurchase_as_of")["as_of_date"].iloc[0].date()
+    spans = window_spans(data_dir, as_of)
+    in_span = set(spans[(spans["after"] < bought_at) & (spans["end"] >= bought_at)].index)
+    assert in_span and in_span - expected
     load_raw(data_dir, expect_handmade=True)
     dbt_run(*SELECT)
     after_receipt = read(data_dir, CUTS)
     assert rewritten(after_receipt, unchanged) == expected
     assert rewritten(read(data_dir, RFM), segments_before) == expected
+    # the campaigns with new segments, and those whose window spans hold the receipt (the new customer is
+    # in no audience)
+    assert rewritten(read(data_dir, ASSIGNMENTS), assignments_before) == expected | in_span
+    assert_equals_full_rebuild(data_dir)
+
+    # a receipt by an unconverted customer of the last campaign, an hour after her first touch: that
+    # campaign alone is rewritten, and she converts
+    last = sends.index[-1]
+    assignments_before = read(data_dir, ASSIGNMENTS)
+    phones = customer_phones(data_dir)
+    buyer = assignments_before.query("campaign_id == @last and not is_converted and not is_control")
+    buyer = buyer[buyer["customer_id"].isin(phones.index)].iloc[0]
+    converted_at = buyer["first_touch_at"] + dt.timedelta(hours=1)
+    assert converted_at.date() <= as_of
+    write_pos(
+        data_dir.landing / "pos" / "pos_handmade_conversion.csv",
+        [f"XSCONVHAND0001,销售,,S001,沐光上海测试店,收银01,{converted_at:%Y-%m-%d %H:%M:%S},,"
+         f"{phones[buyer['customer_id']]},6971234560042,神经酰胺修护面霜 50g,1,88.00,0.00,88.00,微信"],
+    )  # fmt: skip
+    load_raw(data_dir, expect_handmade=True)
+    dbt_run(*SELECT)
+    assignments = read(data_dir, ASSIGNMENTS)
+    spans = window_spans(data_dir, as_of)
+    assert rewritten(assignments, assignments_before) == set(
+        spans[(spans["after"] < converted_at) & (spans["end"] >= converted_at)].index
+    ) == {last}
+    row = assignments.query("campaign_id == @last and customer_id == @buyer.customer_id").iloc[0]
+    assert row["is_converted"] and row["first_conversion_at"] == converted_at and row["conversion_revenue"] == 88
     assert_equals_full_rebuild(data_dir)
 
     # a touch log with one more recipient of the first campaign, an hour after its send (its first send
@@ -120,11 +187,13 @@ def test_cuts_are_recomputed_only_for_campaigns_sent_after_a_changed_purchase(da
         encoding="utf-8",
     )
     cuts_before, segments_before = read(data_dir, CUTS), read(data_dir, RFM)
+    assignments_before = read(data_dir, ASSIGNMENTS)
     load_raw(data_dir, expect_handmade=True)
     dbt_run(*SELECT)
     assert rewritten(read(data_dir, CUTS), cuts_before) == set()
     segments = read(data_dir, RFM)
     assert rewritten(segments, segments_before) == {first}
+    assert rewritten(read(data_dir, ASSIGNMENTS), assignments_before) == {first}
     assert len(segments.query("campaign_id == @first")) == len(segments_before.query("campaign_id == @first")) + 1
     assert_equals_full_rebuild(data_dir)
 
@@ -139,9 +208,13 @@ def test_cuts_are_recomputed_only_for_campaigns_sent_after_a_changed_purchase(da
     expected = set(events.loc[(dates > as_of) & (dates <= previous_as_of), "campaign_id"])
     assert latest in expected
     before, segments_before = read(data_dir, CUTS), read(data_dir, RFM)
+    assignments_before, spans = read(data_dir, ASSIGNMENTS), window_spans(data_dir, previous_as_of)
     dbt_run(*SELECT, *vars_arg({"as_of": as_of.isoformat()}))
     assert set(read(data_dir, CUTS)["campaign_id"]) == set(sends.index)
     assert rewritten(read(data_dir, RFM), segments_before) == expected
+    # and the campaigns whose windows end after the new as_of (their flags and conversions in scope change)
+    reopened = set(spans[spans["end"].dt.date > as_of].index)
+    assert rewritten(read(data_dir, ASSIGNMENTS), assignments_before) == expected | reopened
     assert_equals_full_rebuild(data_dir, *vars_arg({"as_of": as_of.isoformat()}))
 
     # as_of the day before the last campaign's first event: that campaign is gone, the others kept (their
@@ -150,6 +223,7 @@ def test_cuts_are_recomputed_only_for_campaigns_sent_after_a_changed_purchase(da
     as_of = events.loc[events["campaign_id"] == latest, "event_time"].min().date() - dt.timedelta(days=1)
     dropped = set(events.loc[(dates > as_of) & (dates <= previous_as_of), "campaign_id"]) - {latest}
     before, segments_before = read(data_dir, CUTS), read(data_dir, RFM)
+    assignments_before, spans = read(data_dir, ASSIGNMENTS), window_spans(data_dir, previous_as_of)
     dbt_run(*SELECT, *vars_arg({"as_of": as_of.isoformat()}))
     moved_back = read(data_dir, CUTS)
     assert set(moved_back["campaign_id"]) == set(first_sends(data_dir, as_of).index) == set(sends.index) - {latest}
@@ -157,4 +231,8 @@ def test_cuts_are_recomputed_only_for_campaigns_sent_after_a_changed_purchase(da
     segments = read(data_dir, RFM)
     assert latest not in set(segments["campaign_id"])
     assert rewritten(segments, segments_before) == dropped
+    assignments = read(data_dir, ASSIGNMENTS)
+    assert latest not in set(assignments["campaign_id"])
+    reopened = set(spans[spans["end"].dt.date > as_of].index) - {latest}
+    assert rewritten(assignments, assignments_before) == dropped | reopened
     assert_equals_full_rebuild(data_dir, *vars_arg({"as_of": as_of.isoformat()}))

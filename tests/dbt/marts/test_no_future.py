@@ -47,6 +47,9 @@ EXEMPT_COLUMNS = {
     ("campaign_customer_rfm", "_built_as_of"): "bookkeeping, not an event: the as_of of the build that wrote "
                                                "the row; a campaign whose events and cuts the earlier as_of "
                                                "does not change keeps the row a later as_of wrote",
+    ("campaign_assignments", "_built_as_of"): "bookkeeping, as in campaign_customer_rfm: a campaign whose "
+                                              "events, segments, window purchases and windows the earlier "
+                                              "as_of does not change keeps the row a later as_of wrote",
 }
 
 

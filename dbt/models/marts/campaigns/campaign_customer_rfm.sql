@@ -89,11 +89,7 @@ build_campaigns as (
     union
 
     -- events that as_of admits or drops since the last build (it moved either way)
-    select touches.campaign_id
-    from {{ ref('fct_touch_events') }} as touches
-    cross join previous_build
-    where cast(touches.event_time as date) > least(previous_build.as_of_date, {{ marts_as_of() }})
-        and cast(touches.event_time as date) <= greatest(previous_build.as_of_date, {{ marts_as_of() }})
+    {{ campaigns_with_events_between_as_of('previous_build') }}
 
 ),
 
