@@ -61,20 +61,30 @@
     coalesce({{ customers }}.wecom_friend, false)
 {%- endmacro %}
 
-{#- Per campaign of `spans` (campaign_id, span_after, span_end: its first touch and last window end), the
-    order-free fingerprint of the purchases in (span_after, span_end]: order, customer, time and amount,
-    what the campaign's conversions read (null without any). campaign_assignments stores it with each row
-    and recomputes a campaign whose fingerprint no longer matches. -#}
-{% macro campaigns_purchases_fingerprints(spans, purchases) -%}
+{#- Per row of `assignments` (campaign_id, customer_id, first_touch_at, window_end_at), the customer's
+    purchases in her attribution window (first_touch_at, window_end_at]: her conversions (first time,
+    orders, revenue) and their order-free fingerprint (order, time, amount). campaign_assignments stores
+    the fingerprint with each row and recomputes a row whose purchases no longer match. Rows without a
+    purchase in the window are absent. by_campaign: the purchases carry the campaign_id whose span holds
+    them (a purchase may be listed once per campaign), and meet that campaign's rows only. -#}
+{% macro campaigns_window_purchases(assignments, purchases, by_campaign=false) -%}
     select
-        spans.campaign_id,
-        {{ rows_fingerprint(['purchases.order_key', 'purchases.customer_id', 'purchases.ordered_at',
-                             'purchases.net_amount']) }} as purchases_fingerprint
-    from {{ spans }} as spans
+        {{ assignments }}.campaign_id,
+        {{ assignments }}.customer_id,
+        min(purchases.ordered_at) as first_conversion_at,
+        count(*) as conversion_orders,
+        sum(purchases.net_amount) as conversion_revenue,
+        {{ rows_fingerprint(['purchases.order_key', 'purchases.ordered_at', 'purchases.net_amount']) }}
+            as purchases_fingerprint
+    from {{ assignments }}
     inner join {{ purchases }} as purchases
-        on purchases.ordered_at > spans.span_after
-        and purchases.ordered_at <= spans.span_end
-    group by spans.campaign_id
+        on purchases.customer_id = {{ assignments }}.customer_id
+        {%- if by_campaign %}
+        and purchases.campaign_id = {{ assignments }}.campaign_id
+        {%- endif %}
+        and purchases.ordered_at > {{ assignments }}.first_touch_at
+        and purchases.ordered_at <= {{ assignments }}.window_end_at
+    group by {{ assignments }}.campaign_id, {{ assignments }}.customer_id
 {%- endmacro %}
 
 {#- The campaigns with touch events dated between the last build's as_of (previous_build.as_of_date) and
@@ -85,4 +95,17 @@
     cross join {{ previous_build }}
     where cast(touches.event_time as date) > least({{ previous_build }}.as_of_date, {{ marts_as_of() }})
         and cast(touches.event_time as date) <= greatest({{ previous_build }}.as_of_date, {{ marts_as_of() }})
+{%- endmacro %}
+
+{#- campaign_assignments' conversion and bookkeeping columns, from a row of campaigns_window_purchases
+    (relation, its columns named with prefix; null when the window holds no purchase). -#}
+{% macro campaigns_conversion_columns(relation, prefix, settings) -%}
+        cast({{ relation }}.{{ prefix }}conversion_orders is not null as boolean) as is_converted,
+        cast({{ relation }}.{{ prefix }}first_conversion_at as timestamp) as first_conversion_at,
+        cast(coalesce({{ relation }}.{{ prefix }}conversion_orders, 0) as integer) as conversion_orders,
+        cast(coalesce({{ relation }}.{{ prefix }}conversion_revenue, 0) as decimal(18, 2)) as conversion_revenue,
+        {{ built_at() }} as _built_at,
+        cast({{ marts_as_of() }} as date) as _built_as_of,
+        cast('{{ settings }}' as {{ dbt.type_string() }}) as _built_settings,
+        cast({{ relation }}.{{ prefix }}purchases_fingerprint as {{ dbt.type_string() }}) as _purchases_fingerprint
 {%- endmacro %}

@@ -33,16 +33,19 @@
 {%- endmacro %}
 
 {#- Post-hook: delete the rows whose key the upstream model no longer produces (no-op on a full build);
+    `key`: a column, or a list of columns (a composite key: the upstream's distinct combinations count);
     `where`: a condition on the upstream rows that still count (e.g. dated on or before as_of).
-    `counted` (the key is unique in both tables): after the build's insert this table holds every key
-    the upstream produces, so it holds another key exactly when it has more rows. The hook counts both
-    first (metadata and one scanned column) and runs the delete, an anti-join of every stored key
-    against every upstream key, only when the counts differ: on most days nothing vanished, and the
-    anti-join cost 0.56–0.83 s per model at 1M people for nothing. -#}
+    `counted` (the key is unique in this table, and in the upstream's rows or combinations): after the
+    build's insert this table holds every key the upstream produces, so it holds another key exactly when
+    it has more rows. The hook counts both first (metadata and one scanned column) and runs the delete,
+    an anti-join of every stored key against every upstream key, only when the counts differ: on most
+    days nothing vanished, and the anti-join cost 0.56–0.83 s per model at 1M people for nothing. -#}
 {% macro delete_vanished_keys(key, upstream, where=none, counted=false) -%}
     {%- if is_incremental() -%}
+        {%- set keys = [key] if key is string else key -%}
         {%- set upstream_keys -%}
-            select {{ key }} from {{ upstream }} where {{ key }} is not null{% if where %} and ({{ where }}){% endif %}
+            select {{ 'distinct ' if keys | length > 1 }}{{ keys | join(', ') }} from {{ upstream }}
+            where {% for name in keys %}{{ name }} is not null and {% endfor %}{{ '(' ~ where ~ ')' if where else 'true' }}
         {%- endset -%}
         {%- set vanished = true -%}
         {%- if counted and execute -%}
@@ -52,10 +55,17 @@
             ) -%}
             {%- set vanished = counts.rows[0][0] != counts.rows[0][1] -%}
         {%- endif -%}
-        {%- if vanished -%}
+        {%- if vanished and keys | length == 1 -%}
         delete from {{ this }}
         where {{ key }} not in (
             {{ upstream_keys }}
+        )
+        {%- elif vanished -%}
+        delete from {{ this }}
+        where not exists (
+            select 1
+            from ({{ upstream_keys }}) as produced
+            where {% for name in keys %}produced.{{ name }} = {{ this }}.{{ name }}{{ ' and ' if not loop.last }}{% endfor %}
         )
         {%- else -%}
         select 1

@@ -7,15 +7,15 @@ with one more recipient of the first campaign rewrites that campaign's segments 
 campaign's first event deletes it and rewrites the segments of the campaigns with events after that
 as_of. Each time the cuts and campaign_customer_rfm equal a full rebuild.
 
-campaign_assignments is incremental per campaign too: it rewrites the campaigns whose touch events or
-segments were written, whose purchases between the first touch and the last window end changed (a
-fingerprint), or whose windows reach past the earlier as_of when as_of moved. It rewrites the campaign
-whose window span holds the late receipt, none on a run with nothing new, and a campaign gains the
-conversion of one of its customers who buys inside her window; it too equals a full rebuild each time.
+campaign_assignments rewrites the campaigns whose touch events or segments were written, or whose
+windows reach past the earlier as_of when as_of moved, and the rows whose purchases inside the window
+changed (a fingerprint per row). It rewrites no row on a run with nothing new, only the campaigns with new
+segments after the late receipt, and only the buyer's rows whose window holds a receipt she makes inside
+her window (she converts); it too equals a full rebuild each time.
 
 Which campaigns a build rewrote is read from the rows' `_built_at` (the stamp of the build that wrote the
-row). The campaigns expected to be rewritten come from the touch events' first sends, dates and window
-spans, computed here in pandas, and the purchase's time, independently of the models' SQL.
+row). The campaigns and rows expected to be rewritten come from the touch events' first sends, dates and
+windows, computed here in pandas, and the purchase's time, independently of the models' SQL.
 """
 
 from __future__ import annotations
@@ -60,12 +60,17 @@ def first_sends(paths: DataPaths, as_of: dt.date | None = None) -> pd.Series:
     return sends.combine_first(events.groupby("campaign_id")["event_time"].min()).sort_values()
 
 
-def window_spans(paths: DataPaths, as_of: dt.date) -> pd.DataFrame:
-    """Each campaign's purchase span: from its first resolved event to the latest window end (a customer's
-    window runs WINDOW from her earliest event in the campaign), events on or before as_of."""
+def first_touches(paths: DataPaths, as_of: dt.date) -> pd.DataFrame:
+    """Each campaign x resolved customer's earliest event on or before as_of (her window runs WINDOW from it)."""
     events = read(paths, "marts.fct_touch_events").dropna(subset=["customer_id"])
     events = events[events["event_time"].dt.date <= as_of]
-    first = events.groupby(["campaign_id", "customer_id"])["event_time"].min().groupby("campaign_id")
+    first = events.groupby(["campaign_id", "customer_id"])["event_time"].min()
+    return first.rename("first_touch_at").reset_index()
+
+
+def window_spans(paths: DataPaths, as_of: dt.date) -> pd.DataFrame:
+    """Each campaign's first resolved event and latest window end, events on or before as_of."""
+    first = first_touches(paths, as_of).groupby("campaign_id")["first_touch_at"]
     return pd.DataFrame({"after": first.min(), "end": first.max() + WINDOW})
 
 
@@ -135,21 +140,20 @@ def test_cuts_are_recomputed_only_for_campaigns_sent_after_a_changed_purchase(da
     )  # fmt: skip
     segments_before, assignments_before = read(data_dir, RFM), read(data_dir, ASSIGNMENTS)
     as_of = read(data_dir, "marts.repurchase_as_of")["as_of_date"].iloc[0].date()
-    spans = window_spans(data_dir, as_of)
-    in_span = set(spans[(spans["after"] < bought_at) & (spans["end"] >= bought_at)].index)
-    assert in_span and in_span - expected
     load_raw(data_dir, expect_handmade=True)
     dbt_run(*SELECT)
     after_receipt = read(data_dir, CUTS)
     assert rewritten(after_receipt, unchanged) == expected
     assert rewritten(read(data_dir, RFM), segments_before) == expected
-    # the campaigns with new segments, and those whose window spans hold the receipt (the new customer is
-    # in no audience)
-    assert rewritten(read(data_dir, ASSIGNMENTS), assignments_before) == expected | in_span
+    # the campaigns with new segments, every row of them; the new customer is in no audience, so no other
+    # row has a new purchase in its window
+    assignments = read(data_dir, ASSIGNMENTS)
+    assert rewritten(assignments, assignments_before) == expected
+    assert (assignments.loc[assignments["campaign_id"].isin(expected), "_built_at"] > assignments_before["_built_at"].max()).all()
     assert_equals_full_rebuild(data_dir)
 
-    # a receipt by an unconverted customer of the last campaign, an hour after her first touch: that
-    # campaign alone is rewritten, and she converts
+    # a receipt by an unconverted customer of the last campaign, an hour after her first touch: her rows
+    # whose window holds it are rewritten, nothing else, and she converts
     last = sends.index[-1]
     assignments_before = read(data_dir, ASSIGNMENTS)
     phones = customer_phones(data_dir)
@@ -165,10 +169,14 @@ def test_cuts_are_recomputed_only_for_campaigns_sent_after_a_changed_purchase(da
     load_raw(data_dir, expect_handmade=True)
     dbt_run(*SELECT)
     assignments = read(data_dir, ASSIGNMENTS)
-    spans = window_spans(data_dir, as_of)
-    assert rewritten(assignments, assignments_before) == set(
-        spans[(spans["after"] < converted_at) & (spans["end"] >= converted_at)].index
-    ) == {last}
+    windows = first_touches(data_dir, as_of).query("customer_id == @buyer.customer_id")
+    expected_rows = set(
+        windows.loc[(windows["first_touch_at"] < converted_at) & (windows["first_touch_at"] + WINDOW >= converted_at),
+                    "campaign_id"]
+    )
+    assert last in expected_rows
+    new_rows = assignments[assignments["_built_at"] > assignments_before["_built_at"].max()]
+    assert set(zip(new_rows["campaign_id"], new_rows["customer_id"])) == {(c, buyer["customer_id"]) for c in expected_rows}
     row = assignments.query("campaign_id == @last and customer_id == @buyer.customer_id").iloc[0]
     assert row["is_converted"] and row["first_conversion_at"] == converted_at and row["conversion_revenue"] == 88
     assert_equals_full_rebuild(data_dir)

@@ -1,11 +1,11 @@
 {{
     config(
         materialized=incremental_materialization(),
-        unique_key='campaign_id',
+        unique_key=['campaign_id', 'customer_id'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        post_hook="{{ delete_vanished_keys('campaign_id', ref('fct_touch_events'),
-                                           'customer_id is not null and ' ~ campaigns_on_or_before_as_of('event_time')) }}",
+        post_hook="{{ delete_vanished_keys(['campaign_id', 'customer_id'], ref('fct_touch_events'),
+                                           campaigns_on_or_before_as_of('event_time'), counted=true) }}",
     )
 }}
 {#-
@@ -25,20 +25,20 @@
     - as_of: only touches and purchases on or before as_of count (a snapshot for a past day never sees a
       later campaign or conversion); window_end_at may lie after as_of (the window is still open).
 
-    Incremental per campaign (delete+insert on campaign_id), like campaign_customer_rfm: a campaign's rows
-    depend on its touch events, its audience's segments (campaign_customer_rfm), the purchases inside its
-    attribution windows, as_of and attribution_window_days. A build recomputes the campaigns
-      - with touch events or segment rows written since its last build (`_built_at`), or events dated
-        between the last build's as_of and this one's (either way);
-      - whose stored windows reach past the earlier of the two as_of (a window that was open, or that a
-        backfill opens again: is_window_complete and the conversions in scope change);
-      - whose purchases fingerprint differs: `_purchases_fingerprint` covers the purchases (order, customer,
-        time, amount) from the campaign's first touch to its last window end, so an order added, changed,
-        moved to another customer by an identity merge or deleted inside a window recomputes the campaign;
-    and every campaign when no row is stamped yet or the attribution window changed. A campaign without a
-    resolved event on or before as_of any more is deleted (post-hook). Equals a full rebuild, bookkeeping
-    aside (tests/dbt/campaigns/test_campaign_rfm_cuts_incremental.py). A day's orders, dated after every
-    closed window, recompute no campaign.
+    Incremental (delete+insert on campaign_id, customer_id). A row depends on the customer's touch events
+    in the campaign, her segment (campaign_customer_rfm), her purchases inside her window, as_of and
+    attribution_window_days. A build recomputes
+      - every row of the campaigns with touch events or segment rows written since its last build
+        (`_built_at`), or events dated between the last build's as_of and this one's (either way), or
+        windows that reach past the earlier of the two as_of (a window that was open, or that a backfill
+        opens again: is_window_complete and the conversions in scope change);
+      - the rows whose `_purchases_fingerprint` differs: it covers the customer's purchases (order, time,
+        amount) inside her window, so an order added, changed, moved to or from her by an identity merge,
+        or deleted, recomputes her row (a return booked against an order in a window: a day's delivery at
+        1M people rewrote 16 rows, where recomputing their campaign rewrote 330K);
+    and everything when no row is stamped yet or the attribution window changed. A campaign x customer
+    without a resolved event on or before as_of any more is deleted (post-hook). Equals a full rebuild,
+    bookkeeping aside (tests/dbt/campaigns/test_campaign_rfm_cuts_incremental.py).
 -#}
 {%- set window_days = var('attribution_window_days') -%}
 {%- set settings = window_days | string -%}
@@ -67,16 +67,44 @@ previous_build as (
 
 ),
 
--- each stored campaign's purchase span (first touch to last window end) and the fingerprint it was built with
-stored_campaigns as (
+stored as (
+
+    select * from {{ this }}
+
+),
+
+-- the purchases inside each stored campaign's span (its first touch to its last window end), tagged with
+-- the campaign: the rows' windows are checked against these only, not against every purchase
+span_purchases as (
+
+    select spans.campaign_id, purchases.*
+    from (
+        select campaign_id, min(first_touch_at) as span_after, max(window_end_at) as span_end
+        from stored
+        group by campaign_id
+    ) as spans
+    inner join purchases
+        on purchases.ordered_at > spans.span_after
+        and purchases.ordered_at <= spans.span_end
+
+),
+
+-- the stored rows whose purchases inside the window differ from the ones they were built with
+build_pairs as (
 
     select
-        campaign_id,
-        min(first_touch_at) as span_after,
-        max(window_end_at) as span_end,
-        max(_purchases_fingerprint) as purchases_fingerprint
-    from {{ this }}
-    group by campaign_id
+        stored.*,
+        current_purchases.first_conversion_at as current_first_conversion_at,
+        current_purchases.conversion_orders as current_conversion_orders,
+        current_purchases.conversion_revenue as current_conversion_revenue,
+        current_purchases.purchases_fingerprint as current_purchases_fingerprint
+    from stored
+    left join (
+        {{ campaigns_window_purchases('stored', 'span_purchases', by_campaign=true) }}
+    ) as current_purchases
+        on current_purchases.campaign_id = stored.campaign_id
+        and current_purchases.customer_id = stored.customer_id
+    where current_purchases.purchases_fingerprint is distinct from stored._purchases_fingerprint
 
 ),
 
@@ -103,36 +131,32 @@ build_campaigns as (
     union
 
     -- windows that reach past the earlier as_of when it moved (their flag and purchases in scope change)
-    select stored_campaigns.campaign_id
-    from stored_campaigns
+    select stored.campaign_id
+    from stored
     cross join previous_build
     where previous_build.as_of_date <> {{ marts_as_of() }}
-        and cast(stored_campaigns.span_end as date) > least(previous_build.as_of_date, {{ marts_as_of() }})
-
-    union
-
-    -- purchases inside the windows that differ from the ones the campaign was built with
-    select stored_campaigns.campaign_id
-    from stored_campaigns
-    left join (
-        {{ campaigns_purchases_fingerprints('stored_campaigns', 'purchases') }}
-    ) as current_fingerprints
-        on current_fingerprints.campaign_id = stored_campaigns.campaign_id
-    where current_fingerprints.purchases_fingerprint is distinct from stored_campaigns.purchases_fingerprint
+        and cast(stored.window_end_at as date) > least(previous_build.as_of_date, {{ marts_as_of() }})
 
 ),
 
 {% endif %}
+{%- set events_in_scope -%}
+    (
+        select * from {{ ref('fct_touch_events') }}
+        where customer_id is not null
+            and {{ campaigns_on_or_before_as_of('event_time') }}
+    )
+{%- endset %}
 events as (
 
-    select * from {{ ref('fct_touch_events') }}
-    where customer_id is not null
-        and {{ campaigns_on_or_before_as_of('event_time') }}
     {%- if scoped %}
-        and (
-            (select recompute_all from previous_build)
-            or campaign_id in (select campaign_id from build_campaigns)
-        )
+    -- every campaign, or the campaigns to recompute (the other rows to recompute: build_pairs, below)
+    select events_in_scope.*
+    from {{ events_in_scope }} as events_in_scope
+    where (select recompute_all from previous_build)
+        or campaign_id in (select campaign_id from build_campaigns)
+    {%- else %}
+    select * from {{ events_in_scope }} as events_in_scope
     {%- endif %}
 
 ),
@@ -199,34 +223,10 @@ windowed as (
 
 ),
 
+-- the purchases inside each customer's window: her conversions, and their fingerprint
 conversions as (
 
-    select
-        windowed.campaign_id,
-        windowed.customer_id,
-        min(purchases.ordered_at) as first_conversion_at,
-        count(*) as conversion_orders,
-        sum(purchases.net_amount) as conversion_revenue
-    from windowed
-    inner join purchases
-        on purchases.customer_id = windowed.customer_id
-        and purchases.ordered_at > windowed.first_touch_at
-        and purchases.ordered_at <= windowed.window_end_at
-    group by windowed.campaign_id, windowed.customer_id
-
-),
-
-spans as (
-
-    select campaign_id, min(first_touch_at) as span_after, max(window_end_at) as span_end
-    from windowed
-    group by campaign_id
-
-),
-
-purchases_fingerprints as (
-
-    {{ campaigns_purchases_fingerprints('spans', 'purchases') }}
+    {{ campaigns_window_purchases('windowed', 'purchases') }}
 
 ),
 
@@ -251,14 +251,7 @@ final as (
         cast(segments.rfm_as_of_date as date) as rfm_as_of_date,
         cast(segments.rfm_segment as {{ dbt.type_string() }}) as rfm_segment,
         cast(segments.rfm_segment_code as {{ dbt.type_string() }}) as rfm_segment_code,
-        cast(conversions.customer_id is not null as boolean) as is_converted,
-        cast(conversions.first_conversion_at as timestamp) as first_conversion_at,
-        cast(coalesce(conversions.conversion_orders, 0) as integer) as conversion_orders,
-        cast(coalesce(conversions.conversion_revenue, 0) as decimal(18, 2)) as conversion_revenue,
-        {{ built_at() }} as _built_at,
-        cast({{ marts_as_of() }} as date) as _built_as_of,
-        cast('{{ settings }}' as {{ dbt.type_string() }}) as _built_settings,
-        cast(purchases_fingerprints.purchases_fingerprint as {{ dbt.type_string() }}) as _purchases_fingerprint
+        {{ campaigns_conversion_columns('conversions', '', settings) }}
     from windowed
     left join segments
         on segments.campaign_id = windowed.campaign_id
@@ -266,8 +259,26 @@ final as (
     left join conversions
         on conversions.campaign_id = windowed.campaign_id
         and conversions.customer_id = windowed.customer_id
-    left join purchases_fingerprints
-        on purchases_fingerprints.campaign_id = windowed.campaign_id
+    {%- if scoped %}
+
+    union all
+
+    -- the rows whose window purchases changed, in the campaigns not recomputed: their events and segment
+    -- are as stored (else their campaign is recomputed), their conversions new
+    select
+        {%- for column in ['campaign_id', 'customer_id', 'campaign_name', 'channel', 'variant', 'is_control',
+                           'variant_count', 'first_touch_at', 'window_end_at', 'is_window_complete', 'is_sent',
+                           'is_delivered', 'is_opened', 'is_clicked', 'is_added_to_cart', 'rfm_as_of_date',
+                           'rfm_segment', 'rfm_segment_code'] %}
+        build_pairs.{{ column }},
+        {%- endfor %}
+        {{ campaigns_conversion_columns('build_pairs', 'current_', settings) }}
+    from build_pairs
+    where not (select recompute_all from previous_build)
+        and build_pairs.campaign_id not in (
+            select campaign_id from build_campaigns where campaign_id is not null
+        )
+    {%- endif %}
 
 )
 
