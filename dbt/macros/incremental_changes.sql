@@ -33,9 +33,10 @@
 {%- endmacro %}
 
 {#- Post-hook: delete the rows whose key the upstream model no longer produces (no-op on a full build);
-    `key`: a column, or a list of columns (a composite key: the upstream's distinct combinations count);
+    `key`: a column, or a list of columns (the upstream's distinct values or combinations count: a key
+    that repeats upstream, or a composite one);
     `where`: a condition on the upstream rows that still count (e.g. dated on or before as_of).
-    `counted` (the key is unique in this table, and in the upstream's rows or combinations): after the
+    `counted` (the key is unique in this table, and in the upstream's rows, or given as a list): after the
     build's insert this table holds every key the upstream produces, so it holds another key exactly when
     it has more rows. The hook counts both first (metadata and one scanned column) and runs the delete,
     an anti-join of every stored key against every upstream key, only when the counts differ: on most
@@ -44,7 +45,7 @@
     {%- if is_incremental() -%}
         {%- set keys = [key] if key is string else key -%}
         {%- set upstream_keys -%}
-            select {{ 'distinct ' if keys | length > 1 }}{{ keys | join(', ') }} from {{ upstream }}
+            select {{ 'distinct ' if key is not string }}{{ keys | join(', ') }} from {{ upstream }}
             where {% for name in keys %}{{ name }} is not null and {% endfor %}{{ '(' ~ where ~ ')' if where else 'true' }}
         {%- endset -%}
         {%- set vanished = true -%}
@@ -57,7 +58,7 @@
         {%- endif -%}
         {%- if vanished and keys | length == 1 -%}
         delete from {{ this }}
-        where {{ key }} not in (
+        where {{ keys[0] }} not in (
             {{ upstream_keys }}
         )
         {%- elif vanished -%}
