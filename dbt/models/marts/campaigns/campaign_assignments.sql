@@ -58,18 +58,18 @@ purchases as (
 
 {% if scoped %}
 {%- set since = last_build_stamp() %}
+stored as (
+
+    select * from {{ this }}
+
+),
+
 previous_build as (
 
     select
         max(_built_as_of) as as_of_date,
         max(_built_at) is null or bool_or(_built_settings <> '{{ settings }}') as recompute_all
-    from {{ this }}
-
-),
-
-stored as (
-
-    select * from {{ this }}
+    from stored
 
 ),
 
@@ -140,23 +140,17 @@ build_campaigns as (
 ),
 
 {% endif %}
-{%- set events_in_scope -%}
-    (
-        select * from {{ ref('fct_touch_events') }}
-        where customer_id is not null
-            and {{ campaigns_on_or_before_as_of('event_time') }}
-    )
-{%- endset %}
 events as (
 
+    select * from {{ ref('fct_touch_events') }}
+    where customer_id is not null
+        and {{ campaigns_on_or_before_as_of('event_time') }}
     {%- if scoped %}
-    -- every campaign, or the campaigns to recompute (the other rows to recompute: build_pairs, below)
-    select events_in_scope.*
-    from {{ events_in_scope }} as events_in_scope
-    where (select recompute_all from previous_build)
-        or campaign_id in (select campaign_id from build_campaigns)
-    {%- else %}
-    select * from {{ events_in_scope }} as events_in_scope
+        -- every campaign, or the campaigns to recompute (the other rows to recompute: build_pairs, below)
+        and (
+            (select recompute_all from previous_build)
+            or campaign_id in (select campaign_id from build_campaigns)
+        )
     {%- endif %}
 
 ),
