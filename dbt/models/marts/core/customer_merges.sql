@@ -45,7 +45,8 @@ moved as (
         on nodes.identifier_id = id_map.identifier_id
     where id_map.change_type = 'merged'
     {% if is_incremental() %}
-        and id_map.updated_at > (select coalesce(max(merged_at), cast('1900-01-01' as timestamp)) from {{ this }})
+        -- the newest merge stored, read once as a constant (stored_stamp): the map's scan skips older row groups
+        and id_map.updated_at > coalesce({{ stored_stamp(this, 'merged_at') }}, cast('1900-01-01' as timestamp))
     {% endif %}
 
 ),
