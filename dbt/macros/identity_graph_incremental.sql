@@ -32,7 +32,8 @@
 {%- endmacro %}
 
 {#- In the model, inside `{% if is_incremental() %}`: the identifiers whose observations were written or
-    retracted, or whose hub status changed, after `since` (identity_graph_since; a subquery). -#}
+    retracted, or whose hub status changed, after `since` (identity_graph_since: read once, a constant
+    while dbt executes). -#}
 {% macro identity_graph_changed_identifiers(candidates, hubs, since) -%}
     select changed.identifier_id
     from {{ candidates }} as changed
