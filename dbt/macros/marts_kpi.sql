@@ -1,4 +1,5 @@
-{#- Body of kpi_monthly / kpi_quarterly: one row per period x (dimension, dimension_value), from the
+{#- The KPIs of kpi_monthly / kpi_quarterly (marts_kpi_mart, from the rows marts_kpi_model keeps in
+    int_kpi_*_cells and int_kpi_*_segments): one row per period x (dimension, dimension_value), from the
     first period a dimension value has purchases to the period containing as_of (the last period is
     partial: is_complete false). Dimensions: overall/all, channel/<channel>, store/<channel>:<shop id>
     (store_channel, store_name beside it), rfm_segment/<segment as of as_of>. Definitions:
@@ -43,31 +44,55 @@
 {%- endmacro %}
 
 {#- Dimensions whose cells depend on the purchases of their period's window only (incremental by period,
-    int_kpi_monthly_cells / int_kpi_quarterly_cells); rfm_segment groups by today's segment, so every
-    period of it changes with as_of and is recomputed by the marts. -#}
+    int_kpi_monthly_cells / int_kpi_quarterly_cells). rfm_segment groups by today's segment: its rows
+    (int_kpi_monthly_segments / int_kpi_quarterly_segments) also move with the customers who changed
+    segment. -#}
 {% macro marts_kpi_period_dimensions() -%}
     {{ return(['overall', 'channel', 'store']) }}
 {%- endmacro %}
 
-{#- The KPI rows (see the definitions above).
-      dimensions  the dimensions computed here;
-      cells       mart mode (kpi_monthly, kpi_quarterly): the relation holding the rows of the other
-                  dimensions (int_kpi_*_cells), kept for the current periods; store_channel / store_name
-                  are joined to every row;
-      else        cells mode (int_kpi_*_cells, incremental): no store names, each row carries
-                  inputs_fingerprint: what its values depend on (the fingerprints of the months of
-                  purchases and money-back orders from 13 months before the period to its end, its
-                  reference days, history flag and the vars). An incremental build recomputes only the
-                  periods whose fingerprint changed or whose (dimension, dimension_value) rows differ from
-                  the grid (a dimension value's first period moved), from the purchases of their windows;
-                  the other periods keep their rows (delete+insert on period_start).
+{#- The additive parts of a KPI row: sums over the cell's customers and orders, from which
+    marts_kpi_computed derives the rates. What a customer adds to a cell depends on their own rows only
+    (each customer's rows of one dimension value), so the parts of a set of customers can be added to
+    or taken from a stored row. -#}
+{% macro marts_kpi_sum_columns() -%}
+    {{ return([
+        'customers', 'new_customers', 'repurchasing_customers', 'multi_purchase_customers', 'repurchases',
+        'active_at_start', 'retained_customers', 'active_at_end', 'orders', 'net_revenue',
+        'identified_orders', 'identified_revenue', 'clv_window_customers', 'clv_window_orders',
+        'clv_window_revenue',
+    ]) }}
+{%- endmacro %}
+
+{#- The KPI rows of the incremental models (see the definitions above), one row per period x (dimension,
+    dimension_value), each with inputs_fingerprint: what its values depend on (the fingerprints of the
+    months of purchases and money-back orders from 13 months before the period to its end, its
+    reference days, history flag and the vars).
+      cells mode (sums false; int_kpi_*_cells: overall, channel, store): the rows' KPI columns. An
+                  incremental build recomputes only the periods whose fingerprint changed or whose
+                  (dimension, dimension_value) rows differ from the grid (a dimension value's first
+                  period moved), from the purchases of their windows; the other periods keep their rows
+                  (delete+insert on period_start).
+      segments mode (sums true; int_kpi_*_segments: rfm_segment): the rows' additive parts
+                  (marts_kpi_sum_columns), grouped by the segment each customer has now
+                  (int_customer_segment_history's open rows). An incremental build recomputes the same
+                  periods as the cells, plus every period when the history no longer holds the segments of
+                  this model's last build, or that was not current then (an as_of moved back and forward
+                  again). Every other current period keeps its rows with the parts of the customers whose
+                  segment changed since this model's last build moved: what they add under the segment
+                  they had then is taken away and what they add under today's is added. Those periods'
+                  rows are rewritten (restamped) every build, so each current period is as of the last
+                  build; `_computed_at` says when a period was last recomputed from its purchases.
 -#}
-{% macro marts_kpi_model(period, dimensions=none, cells=none) -%}
-{%- set dimensions = dimensions or marts_kpi_period_dimensions() + ['rfm_segment'] -%}
+{% macro marts_kpi_model(period, dimensions=none, sums=false) -%}
+{%- set dimensions = dimensions or marts_kpi_period_dimensions() -%}
 {%- set active_days = var('lifecycle_active_days') -%}
 {%- set months_per_period = {'month': 1, 'quarter': 3}[period] -%}
-{%- set fingerprinted = cells is none -%}
-{%- set incremental = fingerprinted and is_incremental() -%}
+{%- set incremental = is_incremental() -%}
+{%- set segment_history = ref('int_customer_segment_history') if 'rfm_segment' in dimensions else none -%}
+{%- if incremental and sums %}
+{%- set since = stored_stamp(this) %}
+{%- endif %}
 
 {#- The purchases are read from the table by each use (a CTE read several times is materialized whole;
     the uses over all rows need two or three of its columns). -#}
@@ -85,72 +110,16 @@ purchases as (
 
 {%- if 'rfm_segment' in dimensions %}
 
+-- each customer's segment now (customer_rfm, as the history's last build recorded it)
 segments as (
 
-    select customer_id, segment from {{ ref('customer_rfm') }}
+    select customer_id, segment from {{ segment_history }}
+    where valid_to is null
 
 ),
 {%- endif %}
 
-as_of as (
-
-    select as_of_date from {{ ref('repurchase_as_of') }}
-
-),
-
-{#- Money moved by orders that are not purchases (a return larger than its sale, a refund whose sale is
-    not in the data): it lowers the cell's revenue and the customer's CLV spend (macros/marts_net_spend.sql),
-    never the order or customer counts. -#}
-money_back as (
-
-    select order_key, customer_id, channel, shop_id, order_date as purchase_date, net_amount
-    from ({{ marts_spend_orders() }}) as spend_orders
-    where not is_purchase
-        and net_amount <> 0
-
-),
-
-integers as (
-
-    {{ marts_integers(4) }}
-
-),
-
-periods as (
-
-    select
-        period_start,
-        {{ marts_period_end(period, 'period_start') }} as period_end,
-        {{ marts_add_days(-1, 'period_start') }} as start_ref,
-        case
-            when {{ marts_period_end(period, 'period_start') }} <= as_of_date
-                then {{ marts_period_end(period, 'period_start') }}
-            else as_of_date
-        end as end_ref,
-        {{ marts_period_end(period, 'period_start') }} <= as_of_date as is_complete,
-        period_start >= {{ marts_add_months(var('kpi_history_months'), 'data_start') }} as is_history_complete
-    from (
-        select
-            {{ marts_add_months(months_per_period ~ ' * integers.n', 'bounds.first_period') }} as period_start,
-            as_of.as_of_date,
-            bounds.data_start
-        from integers
-        cross join (
-            -- periods start with the first order that moved money; history is counted from the first purchase
-            select
-                {{ marts_period_start(period, 'min(order_date)') }} as first_period,
-                min(case when is_purchase then order_date end) as data_start
-            from (
-                select purchase_date as order_date, true as is_purchase from {{ purchases_table }}
-                union all
-                select purchase_date, false from money_back
-            ) as dated_orders
-        ) as bounds
-        cross join as_of
-    ) as candidate_periods
-    where period_start <= as_of_date
-
-),
+{{ marts_kpi_period_ctes(period, purchases_table) }},
 
 dated_rows as (
 
@@ -197,8 +166,6 @@ all_grid as (
 
 ),
 
-{%- if fingerprinted %}
-
 {#- Each month's fingerprint: the purchases' stored row fingerprints (written with each purchase row,
     repurchase_purchases._row_fingerprint) and the money-back orders' (few, fingerprinted here). -#}
 month_inputs as (
@@ -239,7 +206,6 @@ period_inputs as (
     group by periods.period_start, periods.end_ref, periods.is_complete, periods.is_history_complete
 
 ),
-{%- endif %}
 
 {%- if incremental %}
 
@@ -271,6 +237,19 @@ build_keys as (
         and built.dimension_value = all_grid.dimension_value
     where all_grid.dimension is null
         or built.dimension is null
+    {%- if sums %}
+    -- a period that was not current at the last build (its rows are older than that build's), and every
+    -- period when the segment history no longer holds that build's segments (rebuilt since)
+    union
+    select period_start
+    from built
+    group by period_start
+    having max(_built_at) < {{ since }}
+    union
+    select periods.period_start
+    from periods
+    where not coalesce((select min(valid_from) from {{ segment_history }}) <= {{ since }}, false)
+    {%- endif %}
 
 ),
 
@@ -324,21 +303,283 @@ scoped_money_back as (
 ),
 {%- endif %}
 
-dimensioned as (
+grid as (
 
-    {{ marts_kpi_dimensioned('scoped_purchases', 'segments', dimensions) }}
+    select all_grid.*
+    from all_grid
+    inner join build_periods
+        on build_periods.period_start = all_grid.period_start
 
 ),
 
-money_back_dimensioned as (
+{#- Counting customers per purchase pays when a purchase meets many windows (every period is built: 13
+    per purchase); a day's cells build one or two periods, where a group per customer is cheaper than
+    ranking 13 months of purchases. A customer's rows share one dimension value in the overall and
+    rfm_segment rows: there the previous purchase in scope is the customer's previous purchase, stored
+    with each purchase. -#}
+{{ marts_kpi_sums(period, dimensions, '', 'build_periods', 'grid', 'scoped_purchases', 'scoped_money_back',
+                  'segments', per_purchase=not incremental,
+                  stored_previous=(dimensions | reject('in', ['overall', 'rfm_segment']) | list | length == 0)) }},
 
-    {{ marts_kpi_dimensioned('scoped_money_back', 'segments', dimensions) }}
+{%- if incremental and sums %}
+
+{#- The customers whose segment changed since this model's last build (`since`): the segment they had
+    then (null: none) and the one they have now (null: they left). -#}
+segment_moves as (
+
+    select
+        customer_id,
+        max(case
+            when valid_from <= {{ since }} and (valid_to is null or valid_to > {{ since }}) then segment
+        end) as old_segment,
+        max(case when valid_to is null then segment end) as new_segment
+    from {{ segment_history }}
+    where valid_from > {{ since }}
+        or valid_to > {{ since }}
+    group by customer_id
+
+),
+
+-- their rows tagged: 'old' under the segment they had, 'new' under the one they have
+moved_segments as (
+
+    select customer_id, 'old' as dimension, old_segment as segment
+    from segment_moves
+    where old_segment is not null
+        and old_segment is distinct from new_segment
+    union all
+    select customer_id, 'new', new_segment
+    from segment_moves
+    where new_segment is not null
+        and old_segment is distinct from new_segment
+
+),
+
+-- the current periods kept: their rows move with those customers
+moved_periods as (
+
+    select periods.*
+    from periods
+    where periods.period_start not in (select period_start from build_keys)
+
+),
+
+moved_purchases as (
+
+    select purchases.*
+    from purchases
+    where purchases.customer_id in (select customer_id from moved_segments)
+
+),
+
+moved_money_back as (
+
+    select money_back.*
+    from money_back
+    where money_back.customer_id in (select customer_id from moved_segments)
+
+),
+
+moved_grid as (
+
+    select tags.dimension, tags.dimension_value, moved_periods.*
+    from (select distinct dimension, segment as dimension_value from moved_segments) as tags
+    cross join moved_periods
+
+),
+
+{{ marts_kpi_sums(period, ['rfm_segment'], 'moved_', 'moved_periods', 'moved_grid', 'moved_purchases',
+                  'moved_money_back', 'moved_segments', per_purchase=false, stored_previous=false,
+                  tagged=true) }},
+
+-- the kept periods' rows with the moved customers' parts taken from their old segment's row and added
+-- to their new one's (both rows exist: a period whose grid changed is recomputed)
+adjusted as (
+
+    select
+        built.period_start,
+        built.period_end,
+        built.is_complete,
+        built.dimension,
+        built.dimension_value,
+        built.is_history_complete,
+        {%- for column in marts_kpi_sum_columns() %}
+        {{ marts_kpi_sum_cast('built.' ~ column ~ ' + coalesce(moved_in.' ~ column ~ ', 0) - coalesce(moved_out.'
+                              ~ column ~ ', 0)', column) }} as {{ column }},
+        {%- endfor %}
+        built.inputs_fingerprint,
+        built._computed_at
+    from built
+    inner join moved_periods
+        on moved_periods.period_start = built.period_start
+    left join moved_joined as moved_in
+        on moved_in.dimension = 'new'
+        and moved_in.dimension_value = built.dimension_value
+        and moved_in.period_start = built.period_start
+    left join moved_joined as moved_out
+        on moved_out.dimension = 'old'
+        and moved_out.dimension_value = built.dimension_value
+        and moved_out.period_start = built.period_start
+
+),
+{%- endif %}
+
+{%- if sums %}
+
+computed as (
+
+    select
+        cast(joined.period_start as date) as period_start,
+        cast(joined.period_end as date) as period_end,
+        cast(joined.is_complete as boolean) as is_complete,
+        cast(joined.dimension as {{ dbt.type_string() }}) as dimension,
+        cast(joined.dimension_value as {{ dbt.type_string() }}) as dimension_value,
+        cast(joined.is_history_complete as boolean) as is_history_complete,
+        {%- for column in marts_kpi_sum_columns() %}
+        {{ marts_kpi_sum_cast('joined.' ~ column, column) }} as {{ column }},
+        {%- endfor %}
+        cast(period_inputs.inputs_fingerprint as {{ dbt.type_string() }}) as inputs_fingerprint,
+        {{ built_at() }} as _computed_at
+    from joined
+    inner join period_inputs
+        on period_inputs.period_start = joined.period_start
+    {%- if incremental %}
+    union all
+    select * from adjusted
+    {%- endif %}
+
+),
+
+final as (
+
+    select computed.*, {{ built_at() }} as _built_at
+    from computed
+
+)
+{%- else %}
+
+computed as (
+
+    select {{ marts_kpi_computed() }}
+    from joined
+
+),
+
+final as (
+
+    select
+        computed.*,
+        cast(period_inputs.inputs_fingerprint as {{ dbt.type_string() }}) as inputs_fingerprint,
+        {{ built_at() }} as _built_at
+    from computed
+    inner join period_inputs
+        on period_inputs.period_start = computed.period_start
+
+)
+{%- endif %}
+
+select * from final
+{%- endmacro %}
+
+
+{#- The CTEs as_of, money_back (money moved by orders that are not purchases: a return larger than its
+    sale, a refund whose sale is not in the data; it lowers the cell's revenue and the customer's CLV
+    spend, macros/marts_net_spend.sql, never the order or customer counts), integers and periods
+    (marts_kpi_periods). -#}
+{% macro marts_kpi_period_ctes(period, purchases_table) -%}
+as_of as (
+
+    select as_of_date from {{ ref('repurchase_as_of') }}
+
+),
+
+money_back as (
+
+    select order_key, customer_id, channel, shop_id, order_date as purchase_date, net_amount
+    from ({{ marts_spend_orders() }}) as spend_orders
+    where not is_purchase
+        and net_amount <> 0
+
+),
+
+integers as (
+
+    {{ marts_integers(4) }}
+
+),
+
+periods as (
+
+    {{ marts_kpi_periods(period, purchases_table) }}
+
+)
+{%- endmacro %}
+
+{#- The periods from the first one with an order that moved money to the one containing as_of (periods
+    start with the first order that moved money; history is counted from the first purchase). Reads the
+    CTEs as_of, money_back and integers. -#}
+{% macro marts_kpi_periods(period, purchases_table) -%}
+{%- set months_per_period = {'month': 1, 'quarter': 3}[period] -%}
+    select
+        period_start,
+        {{ marts_period_end(period, 'period_start') }} as period_end,
+        {{ marts_add_days(-1, 'period_start') }} as start_ref,
+        case
+            when {{ marts_period_end(period, 'period_start') }} <= as_of_date
+                then {{ marts_period_end(period, 'period_start') }}
+            else as_of_date
+        end as end_ref,
+        {{ marts_period_end(period, 'period_start') }} <= as_of_date as is_complete,
+        period_start >= {{ marts_add_months(var('kpi_history_months'), 'data_start') }} as is_history_complete
+    from (
+        select
+            {{ marts_add_months(months_per_period ~ ' * integers.n', 'bounds.first_period') }} as period_start,
+            as_of.as_of_date,
+            bounds.data_start
+        from integers
+        cross join (
+            select
+                {{ marts_period_start(period, 'min(order_date)') }} as first_period,
+                min(case when is_purchase then order_date end) as data_start
+            from (
+                select purchase_date as order_date, true as is_purchase from {{ purchases_table }}
+                union all
+                select purchase_date, false from money_back
+            ) as dated_orders
+        ) as bounds
+        cross join as_of
+    ) as candidate_periods
+    where period_start <= as_of_date
+{%- endmacro %}
+
+{#- The additive parts of the KPI rows of `grid` (dimension, dimension_value and the columns of periods),
+    as CTEs named `prefix` + ... ending in `<prefix>joined` (one row per grid row, marts_kpi_sum_columns),
+    so that one query can hold two of them. Reads the CTE as_of and the relations named:
+      build_periods   the periods computed (columns of marts_kpi_periods);
+      purchases / money_back  their rows (and those of the 13 months before: the CLV window and the
+                      retention start), as the purchases and money_back CTEs of marts_kpi_model;
+      segments        customer_id, segment (rfm_segment), with tagged a dimension column too: the rows are
+                      then grouped under that dimension instead of 'rfm_segment';
+      per_purchase, stored_previous  marts_clv_window's. -#}
+{% macro marts_kpi_sums(period, dimensions, prefix, build_periods, grid, purchases, money_back, segments,
+                        per_purchase=false, stored_previous=false, tagged=false) -%}
+{%- set p = prefix -%}
+{%- set active_days = var('lifecycle_active_days') -%}
+{{ p }}dimensioned as (
+
+    {{ marts_kpi_dimensioned(purchases, segments, dimensions, tagged) }}
+
+),
+
+{{ p }}money_back_dimensioned as (
+
+    {{ marts_kpi_dimensioned(money_back, segments, dimensions, tagged) }}
 
 ),
 
 {#- The rows of the periods being built (dimensioned also holds the 13 months before them, for the CLV
     window and the retention start). -#}
-cells as (
+{{ p }}cells as (
 
     select
         dimension,
@@ -350,14 +591,14 @@ cells as (
         first_purchase_date,
         net_amount
     from (
-        select dimensioned.*, {{ marts_period_start(period, 'purchase_date') }} as period_start
-        from dimensioned
+        select {{ p }}dimensioned.*, {{ marts_period_start(period, 'purchase_date') }} as period_start
+        from {{ p }}dimensioned
     ) as dated
-    where period_start in (select period_start from build_periods)
+    where period_start in (select period_start from {{ build_periods }})
 
 ),
 
-cell_orders as (
+{{ p }}cell_orders as (
 
     select
         dimension,
@@ -367,12 +608,12 @@ cell_orders as (
         sum(net_amount) as net_revenue,
         count(customer_id) as identified_orders,
         sum(case when customer_id is not null then net_amount end) as identified_revenue
-    from cells
+    from {{ p }}cells
     group by dimension, dimension_value, period_start
 
 ),
 
-cell_customers as (
+{{ p }}cell_customers as (
 
     select
         dimension,
@@ -384,13 +625,13 @@ cell_customers as (
         max(case
             when {{ marts_period_start(period, 'first_purchase_date') }} = period_start then 1 else 0
         end) as is_new
-    from cells
+    from {{ p }}cells
     where customer_id is not null
     group by dimension, dimension_value, period_start, customer_id
 
 ),
 
-cell_money_back as (
+{{ p }}cell_money_back as (
 
     select
         dimension,
@@ -399,15 +640,15 @@ cell_money_back as (
         sum(net_amount) as money_back,
         sum(case when customer_id is not null then net_amount else 0 end) as identified_money_back
     from (
-        select money_back_dimensioned.*, {{ marts_period_start(period, 'purchase_date') }} as period_start
-        from money_back_dimensioned
+        select {{ p }}money_back_dimensioned.*, {{ marts_period_start(period, 'purchase_date') }} as period_start
+        from {{ p }}money_back_dimensioned
     ) as dated
-    where period_start in (select period_start from build_periods)
+    where period_start in (select period_start from {{ build_periods }})
     group by dimension, dimension_value, period_start
 
 ),
 
-customer_metrics as (
+{{ p }}customer_metrics as (
 
     select
         dimension,
@@ -418,7 +659,7 @@ customer_metrics as (
         sum(case when repurchases > 0 then 1 else 0 end) as repurchasing_customers,
         sum(case when purchases_in_cell >= 2 then 1 else 0 end) as multi_purchase_customers,
         sum(repurchases) as repurchases
-    from cell_customers
+    from {{ p }}cell_customers
     group by dimension, dimension_value, period_start
 
 ),
@@ -430,169 +671,156 @@ customer_metrics as (
     one (at most active_days before the last of them, not after it) are expanded: a day's cells build one
     period, and the other months in scope (there for the CLV window) made three candidate rows each
     (4.7M rows at 1M people for a quarter's 17 cells: 2.6 of the model's 8.4 CPU s). -#}
-build_refs as (
+{{ p }}build_refs as (
 
-    select start_ref as ref_day from build_periods
+    select start_ref as ref_day from {{ build_periods }}
     union
-    select end_ref from build_periods
+    select end_ref from {{ build_periods }}
 
 ),
 
-reference_purchases as (
+{{ p }}reference_purchases as (
 
     select dimension, dimension_value, customer_id, purchase_date
-    from dimensioned
+    from {{ p }}dimensioned
     where customer_id is not null
-        and purchase_date >= (select {{ marts_add_days(-active_days, 'min(ref_day)') }} from build_refs)
-        and purchase_date <= (select max(ref_day) from build_refs)
+        and purchase_date >= (select {{ marts_add_days(-active_days, 'min(ref_day)') }} from {{ p }}build_refs)
+        and purchase_date <= (select max(ref_day) from {{ p }}build_refs)
 
 ),
 
-reference_candidates as (
+{{ p }}reference_candidates as (
 
     select dimension, dimension_value, customer_id, purchase_date,
         {{ marts_period_end(period, 'purchase_date') }} as ref_day
-    from reference_purchases
+    from {{ p }}reference_purchases
     union all
     select dimension, dimension_value, customer_id, purchase_date,
         {{ marts_period_end(period, marts_add_days(1, marts_period_end(period, 'purchase_date'))) }}
-    from reference_purchases
+    from {{ p }}reference_purchases
     union all
     select dimension, dimension_value, customer_id, purchase_date, as_of.as_of_date
-    from reference_purchases
+    from {{ p }}reference_purchases
     cross join as_of
 
 ),
 
-active_on as (
+{{ p }}active_on as (
 
     select distinct
-        reference_candidates.dimension,
-        reference_candidates.dimension_value,
-        reference_candidates.customer_id,
-        reference_candidates.ref_day
-    from reference_candidates
+        {{ p }}reference_candidates.dimension,
+        {{ p }}reference_candidates.dimension_value,
+        {{ p }}reference_candidates.customer_id,
+        {{ p }}reference_candidates.ref_day
+    from {{ p }}reference_candidates
     cross join as_of
-    where reference_candidates.ref_day >= reference_candidates.purchase_date
-        and reference_candidates.ref_day
-            <= {{ marts_add_days(active_days, 'reference_candidates.purchase_date') }}
-        and reference_candidates.ref_day <= as_of.as_of_date
-        and reference_candidates.ref_day in (select ref_day from build_refs)
+    where {{ p }}reference_candidates.ref_day >= {{ p }}reference_candidates.purchase_date
+        and {{ p }}reference_candidates.ref_day
+            <= {{ marts_add_days(active_days, p ~ 'reference_candidates.purchase_date') }}
+        and {{ p }}reference_candidates.ref_day <= as_of.as_of_date
+        and {{ p }}reference_candidates.ref_day in (select ref_day from {{ p }}build_refs)
 
 ),
 
-retention as (
+{{ p }}retention as (
 
     select
         at_start.dimension,
         at_start.dimension_value,
-        build_periods.period_start,
+        {{ build_periods }}.period_start,
         count(*) as active_at_start,
         count(at_end.customer_id) as retained_customers
-    from build_periods
-    inner join active_on as at_start
-        on at_start.ref_day = build_periods.start_ref
-    left join active_on as at_end
-        on at_end.ref_day = build_periods.end_ref
+    from {{ build_periods }}
+    inner join {{ p }}active_on as at_start
+        on at_start.ref_day = {{ build_periods }}.start_ref
+    left join {{ p }}active_on as at_end
+        on at_end.ref_day = {{ build_periods }}.end_ref
         and at_end.dimension = at_start.dimension
         and at_end.dimension_value = at_start.dimension_value
         and at_end.customer_id = at_start.customer_id
-    group by at_start.dimension, at_start.dimension_value, build_periods.period_start
+    group by at_start.dimension, at_start.dimension_value, {{ build_periods }}.period_start
 
 ),
 
-active_at_end as (
+{{ p }}active_at_end as (
 
     select
-        active_on.dimension,
-        active_on.dimension_value,
-        build_periods.period_start,
+        {{ p }}active_on.dimension,
+        {{ p }}active_on.dimension_value,
+        {{ build_periods }}.period_start,
         count(*) as active_at_end
-    from build_periods
-    inner join active_on
-        on active_on.ref_day = build_periods.end_ref
-    group by active_on.dimension, active_on.dimension_value, build_periods.period_start
+    from {{ build_periods }}
+    inner join {{ p }}active_on
+        on {{ p }}active_on.ref_day = {{ build_periods }}.end_ref
+    group by {{ p }}active_on.dimension, {{ p }}active_on.dimension_value, {{ build_periods }}.period_start
 
 ),
 
-grid as (
+{{ p }}clv_windows as (
 
-    select all_grid.*
-    from all_grid
-    inner join build_periods
-        on build_periods.period_start = all_grid.period_start
+    select dimension, dimension_value, period_start, end_ref as window_end from {{ grid }}
 
 ),
 
-clv_windows as (
+{{ p }}clv as (
 
-    select dimension, dimension_value, period_start, end_ref as window_end from grid
-
-),
-
-clv as (
-
-    {#- Counting customers per purchase pays when a purchase meets many windows (every period is built:
-        13 per purchase); a day's cells build one or two periods, where a group per customer is cheaper
-        than ranking 13 months of purchases. -#}
-    {#- A customer's rows share one dimension value in the overall and rfm_segment rows: there the previous
-        purchase in scope is the customer's previous purchase, stored with each purchase. -#}
-    {{ marts_clv_window('dimensioned', 'clv_windows', 'money_back_dimensioned', period, per_purchase=not incremental,
-                        stored_previous=(dimensions | reject('in', ['overall', 'rfm_segment']) | list | length == 0)) }}
+    {{ marts_clv_window(p ~ 'dimensioned', p ~ 'clv_windows', p ~ 'money_back_dimensioned', period,
+                        per_purchase=per_purchase, stored_previous=stored_previous) }}
 
 ),
 
-joined as (
+{{ p }}joined as (
 
     select
-        grid.*,
-        coalesce(customer_metrics.customers, 0) as customers,
-        coalesce(customer_metrics.new_customers, 0) as new_customers,
-        coalesce(customer_metrics.repurchasing_customers, 0) as repurchasing_customers,
-        coalesce(customer_metrics.multi_purchase_customers, 0) as multi_purchase_customers,
-        coalesce(customer_metrics.repurchases, 0) as repurchases,
-        coalesce(retention.active_at_start, 0) as active_at_start,
-        coalesce(retention.retained_customers, 0) as retained_customers,
-        coalesce(active_at_end.active_at_end, 0) as active_at_end,
-        coalesce(cell_orders.orders, 0) as orders,
-        coalesce(cell_orders.net_revenue, 0) + coalesce(cell_money_back.money_back, 0) as net_revenue,
-        coalesce(cell_orders.identified_orders, 0) as identified_orders,
-        coalesce(cell_orders.identified_revenue, 0) + coalesce(cell_money_back.identified_money_back, 0)
+        {{ grid }}.*,
+        coalesce({{ p }}customer_metrics.customers, 0) as customers,
+        coalesce({{ p }}customer_metrics.new_customers, 0) as new_customers,
+        coalesce({{ p }}customer_metrics.repurchasing_customers, 0) as repurchasing_customers,
+        coalesce({{ p }}customer_metrics.multi_purchase_customers, 0) as multi_purchase_customers,
+        coalesce({{ p }}customer_metrics.repurchases, 0) as repurchases,
+        coalesce({{ p }}retention.active_at_start, 0) as active_at_start,
+        coalesce({{ p }}retention.retained_customers, 0) as retained_customers,
+        coalesce({{ p }}active_at_end.active_at_end, 0) as active_at_end,
+        coalesce({{ p }}cell_orders.orders, 0) as orders,
+        coalesce({{ p }}cell_orders.net_revenue, 0) + coalesce({{ p }}cell_money_back.money_back, 0) as net_revenue,
+        coalesce({{ p }}cell_orders.identified_orders, 0) as identified_orders,
+        coalesce({{ p }}cell_orders.identified_revenue, 0) + coalesce({{ p }}cell_money_back.identified_money_back, 0)
             as identified_revenue,
-        coalesce(clv.window_customers, 0) as clv_window_customers,
-        coalesce(clv.window_orders, 0) as clv_window_orders,
-        coalesce(clv.window_revenue, 0) as clv_window_revenue
-    from grid
-    left join customer_metrics
-        on grid.dimension = customer_metrics.dimension
-        and grid.dimension_value = customer_metrics.dimension_value
-        and grid.period_start = customer_metrics.period_start
-    left join retention
-        on grid.dimension = retention.dimension
-        and grid.dimension_value = retention.dimension_value
-        and grid.period_start = retention.period_start
-    left join active_at_end
-        on grid.dimension = active_at_end.dimension
-        and grid.dimension_value = active_at_end.dimension_value
-        and grid.period_start = active_at_end.period_start
-    left join clv
-        on grid.dimension = clv.dimension
-        and grid.dimension_value = clv.dimension_value
-        and grid.period_start = clv.window_key
-    left join cell_orders
-        on grid.dimension = cell_orders.dimension
-        and grid.dimension_value = cell_orders.dimension_value
-        and grid.period_start = cell_orders.period_start
-    left join cell_money_back
-        on grid.dimension = cell_money_back.dimension
-        and grid.dimension_value = cell_money_back.dimension_value
-        and grid.period_start = cell_money_back.period_start
+        coalesce({{ p }}clv.window_customers, 0) as clv_window_customers,
+        coalesce({{ p }}clv.window_orders, 0) as clv_window_orders,
+        coalesce({{ p }}clv.window_revenue, 0) as clv_window_revenue
+    from {{ grid }}
+    left join {{ p }}customer_metrics
+        on {{ grid }}.dimension = {{ p }}customer_metrics.dimension
+        and {{ grid }}.dimension_value = {{ p }}customer_metrics.dimension_value
+        and {{ grid }}.period_start = {{ p }}customer_metrics.period_start
+    left join {{ p }}retention
+        on {{ grid }}.dimension = {{ p }}retention.dimension
+        and {{ grid }}.dimension_value = {{ p }}retention.dimension_value
+        and {{ grid }}.period_start = {{ p }}retention.period_start
+    left join {{ p }}active_at_end
+        on {{ grid }}.dimension = {{ p }}active_at_end.dimension
+        and {{ grid }}.dimension_value = {{ p }}active_at_end.dimension_value
+        and {{ grid }}.period_start = {{ p }}active_at_end.period_start
+    left join {{ p }}clv
+        on {{ grid }}.dimension = {{ p }}clv.dimension
+        and {{ grid }}.dimension_value = {{ p }}clv.dimension_value
+        and {{ grid }}.period_start = {{ p }}clv.window_key
+    left join {{ p }}cell_orders
+        on {{ grid }}.dimension = {{ p }}cell_orders.dimension
+        and {{ grid }}.dimension_value = {{ p }}cell_orders.dimension_value
+        and {{ grid }}.period_start = {{ p }}cell_orders.period_start
+    left join {{ p }}cell_money_back
+        on {{ grid }}.dimension = {{ p }}cell_money_back.dimension
+        and {{ grid }}.dimension_value = {{ p }}cell_money_back.dimension_value
+        and {{ grid }}.period_start = {{ p }}cell_money_back.period_start
 
-),
+)
+{%- endmacro %}
 
-computed as (
-
-    select
+{#- The KPI columns from a row's additive parts (marts_kpi_sum_columns; unqualified, one relation in
+    scope), after the keys: the select list of a KPI row. -#}
+{% macro marts_kpi_computed() -%}
         cast(period_start as date) as period_start,
         cast(period_end as date) as period_end,
         cast(is_complete as boolean) as is_complete,
@@ -622,27 +850,36 @@ computed as (
             as annual_purchase_frequency,
         {{ decimal_from_double(marts_clv_value('clv_window_revenue', 'clv_window_orders', 'clv_window_customers'), 18, 2) }}
             as clv
-    from joined
+{%- endmacro %}
+
+{#- A stored additive part (marts_kpi_sum_columns) in its stored type. -#}
+{% macro marts_kpi_sum_cast(expression, column) -%}
+    {%- if column in ['net_revenue', 'identified_revenue', 'clv_window_revenue'] -%}
+    cast({{ expression }} as decimal(18, 2))
+    {%- else -%}
+    cast({{ expression }} as bigint)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Body of kpi_monthly / kpi_quarterly: the rows of the current periods (those of marts_kpi_periods: an
+    as_of moved back leaves later periods in the incremental models until they are current again) of
+    `cells` (int_kpi_*_cells: overall, channel, store) and of `segments` (int_kpi_*_segments:
+    rfm_segment, whose rates are computed here from the stored parts), with store_channel / store_name
+    joined to every row. -#}
+{% macro marts_kpi_mart(period, cells, segments) -%}
+{%- set purchases_table = ref('repurchase_purchases') %}
+
+with
+
+{{ marts_kpi_period_ctes(period, purchases_table) }},
+
+segment_rows as (
+
+    select {{ marts_kpi_computed() }}
+    from {{ segments }}
 
 ),
 
-{%- if fingerprinted %}
-
-final as (
-
-    select
-        computed.*,
-        cast(period_inputs.inputs_fingerprint as {{ dbt.type_string() }}) as inputs_fingerprint,
-        {{ built_at() }} as _built_at
-    from computed
-    inner join period_inputs
-        on period_inputs.period_start = computed.period_start
-
-)
-{%- else %}
-
-{#- The other dimensions' rows of the current periods (an as_of moved back leaves later periods in the
-    cells table until they are current again). -#}
 kpi_rows as (
 
     select
@@ -654,7 +891,10 @@ kpi_rows as (
     inner join periods
         on periods.period_start = kept.period_start
     union all
-    select * from computed
+    select segment_rows.*
+    from segment_rows
+    inner join periods
+        on periods.period_start = segment_rows.period_start
 
 ),
 
@@ -675,7 +915,7 @@ stores as (
         coalesce(store_orders.channel, 'unknown') as store_channel,
         coalesce(shop_names.shop_name, store_orders.shop_id, 'unknown') as store_name
     from (
-        select channel, shop_id from purchases
+        select channel, shop_id from {{ purchases_table }}
         union
         select channel, shop_id from money_back
     ) as store_orders
@@ -704,7 +944,6 @@ final as (
         and kpi_rows.dimension_value = stores.dimension_value
 
 )
-{%- endif %}
 
 select * from final
 {%- endmacro %}
@@ -712,8 +951,9 @@ select * from final
 
 {#- The KPI dimensions of a relation with customer_id, channel, shop_id (segment_cte: customer_id,
     segment): overall/all, channel/<channel>, store/<channel>:<shop id>, rfm_segment/<segment>; only those
-    in `dimensions` (all by default). -#}
-{% macro marts_kpi_dimensioned(relation, segment_cte, dimensions=none) -%}
+    in `dimensions` (all by default). tagged: segment_cte has a dimension column, which the segment rows
+    carry instead of 'rfm_segment'. -#}
+{% macro marts_kpi_dimensioned(relation, segment_cte, dimensions=none, tagged=false) -%}
     {%- set dimensions = dimensions or marts_kpi_period_dimensions() + ['rfm_segment'] -%}
     {%- set parts = [] -%}
     {%- if 'overall' in dimensions -%}
@@ -726,7 +966,7 @@ select * from final
         {%- do parts.append("select 'store' as dimension, coalesce(channel, 'unknown') || ':' || coalesce(shop_id, 'unknown') as dimension_value, " ~ relation ~ ".* from " ~ relation) -%}
     {%- endif -%}
     {%- if 'rfm_segment' in dimensions -%}
-        {%- do parts.append("select 'rfm_segment' as dimension, " ~ segment_cte ~ ".segment as dimension_value, " ~ relation ~ ".* from " ~ relation ~ " inner join " ~ segment_cte ~ " on " ~ relation ~ ".customer_id = " ~ segment_cte ~ ".customer_id") -%}
+        {%- do parts.append("select " ~ (segment_cte ~ ".dimension" if tagged else "'rfm_segment'") ~ " as dimension, " ~ segment_cte ~ ".segment as dimension_value, " ~ relation ~ ".* from " ~ relation ~ " inner join " ~ segment_cte ~ " on " ~ relation ~ ".customer_id = " ~ segment_cte ~ ".customer_id") -%}
     {%- endif -%}
     {{ parts | join('\n    union all\n    ') }}
 {%- endmacro %}

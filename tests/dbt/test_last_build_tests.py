@@ -26,7 +26,8 @@ STAMPED = {
     "lifecycle_transitions", "member_tier_history", "int_identifier_candidates", "int_identifiers",
     "int_campaign_rfm_cuts", "dim_customers", "customer_pii", "campaign_customer_rfm", "int_identity_hubs",
     "int_identity_nodes", "int_identity_edges", "int_customer_identifiers",
-    "int_identity_components", "campaign_assignments",
+    "int_identity_components", "campaign_assignments", "int_customer_segment_history", "int_kpi_monthly_segments",
+    "int_kpi_quarterly_segments",
 }  # fmt: skip
 # A test that compares the last build's rows with every row takes the placeholder as an argument.
 CHECKED_ROWS = "checked_rows"

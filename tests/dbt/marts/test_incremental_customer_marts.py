@@ -34,10 +34,13 @@ STATE = "int_customer_order_state"  # per customer: what the two marts recompute
 # when a build saw a customer's orders change: differs from a full rebuild by design
 STATE_STAMPS = ["purchases_changed_at", "spend_changed_at"]
 KPI_CELLS = {"int_kpi_monthly_cells": "month", "int_kpi_quarterly_cells": "quarter"}
+# the rfm_segment rows' additive parts, grouped by today's segments (int_customer_segment_history)
+KPI_SEGMENTS = {"int_kpi_monthly_segments": "month", "int_kpi_quarterly_segments": "quarter"}
+SEGMENT_HISTORY = "int_customer_segment_history"
 KPI_KEY = ["period_start", "dimension", "dimension_value"]
-SELECT = ("+lifecycle_transitions", "+member_tier_history", *(f"+{name}" for name in KPI_CELLS))
+SELECT = ("+lifecycle_transitions", "+member_tier_history", *(f"+{name}" for name in {**KPI_CELLS, **KPI_SEGMENTS}))
 AS_OF_MODELS = ("repurchase_as_of", "repurchase_purchases", "fct_orders", STATE, *MARTS, "lifecycle_transitions",
-                *KPI_CELLS)
+                *KPI_CELLS, "customer_current_stage", "customer_rfm", SEGMENT_HISTORY, *KPI_SEGMENTS)
 
 
 def load(data_dir: Path) -> None:
@@ -87,6 +90,37 @@ def read_kpi_cells(data_dir: Path) -> dict[str, pd.DataFrame]:
             rows.loc[rows["_kept"], "customers"] -= KPI_MARK
             cells[name] = rows.sort_values(KPI_KEY).reset_index(drop=True)
     return cells
+
+
+def read_kpi_segments(data_dir: Path) -> dict[str, pd.DataFrame]:
+    """{KPI segments model: its rows without fingerprint and stamps, sorted, with `_recomputed` = the last
+    build computed the period from its purchases (else it moved customers between its rows)}."""
+    segments = {}
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        for name in KPI_SEGMENTS:
+            rows = con.execute(
+                "select * exclude (inputs_fingerprint, _built_at, _computed_at), "
+                "_computed_at = max(_built_at) over () as _recomputed "
+                f"from intermediate.{name}"
+            ).df()
+            segments[name] = rows.sort_values(KPI_KEY).reset_index(drop=True)
+    return segments
+
+
+def read_segments(data_dir: Path) -> pd.Series:
+    """customer_rfm's segment per customer."""
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        return con.execute("select customer_id, segment from marts.customer_rfm").df().set_index("customer_id")["segment"]
+
+
+def segment_grid_periods(rows: pd.DataFrame, segments: pd.Series, period_starts: pd.Series, period: str) -> set:
+    """Periods whose rfm_segment rows start to exist for a segment: those from the first period of the
+    segment's first row (its customers' purchases and money-back orders)."""
+    tagged = rows.dropna(subset=["customer_id"]).assign(segment=lambda r: r["customer_id"].map(segments))
+    first_days = pd.to_datetime(tagged.dropna(subset=["segment"]).groupby("segment")["purchase_date"].min())
+    freq = "M" if period == "month" else "Q"
+    first_periods = first_days.dt.to_period(freq).dt.start_time
+    return {(start, segment) for start in set(period_starts) for segment, first in first_periods.items() if first <= start}
 
 
 def kpi_rows(data_dir: Path) -> pd.DataFrame:
@@ -239,6 +273,7 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     dbt(["run", "--select", *SELECT, *as_of_vars(day_1)], data_dir, work_dir)
     marts_1, purchases_1, orders_1 = read_with_orders(data_dir)
     kpi_rows_1 = kpi_rows(data_dir)
+    segments_1 = read_segments(data_dir)
 
     # Day 2: the export arrives and as_of moves to 10-31: an incremental build.
     mark_rows(data_dir)
@@ -247,6 +282,8 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     dbt(["run", "--select", *SELECT, *as_of_vars(day_2)], data_dir, work_dir)
     marts_2, purchases_2, orders_2 = read_with_orders(data_dir)
     cells_2 = read_kpi_cells(data_dir)
+    kpi_segments_2 = read_kpi_segments(data_dir)
+    segments_2 = read_segments(data_dir)
     state_2 = read_state(data_dir)
     purchases_table_2 = read_purchases(data_dir)
 
@@ -313,8 +350,23 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
         # the data tests of the cells (where "__last_build__") see the rewritten rows
         assert cells["_last_build"].equals(~cells["_kept"]), name
 
+    # KPI segment rows: recomputed from their purchases are the same periods as the cells', plus those where
+    # a segment's rows start or stop (its first period moved); the others moved the customers whose segment
+    # changed (there are some: the day's purchases and the later as_of change segments).
+    moved = {c for c in set(segments_1.index) | set(segments_2.index) if segments_1.get(c) != segments_2.get(c)}
+    assert 0 < len(moved) < 0.5 * len(segments_2), len(moved)
+    rows_2 = kpi_rows(data_dir)
+    for name, period in KPI_SEGMENTS.items():
+        rows = kpi_segments_2[name]
+        recomputed = set(rows.loc[rows["_recomputed"], "period_start"])
+        grid_1 = segment_grid_periods(kpi_rows_1, segments_1, rows["period_start"], period)
+        grid_2 = segment_grid_periods(rows_2, segments_2, rows["period_start"], period)
+        expected = expected_kpi_periods(rows["period_start"], period, months, day_1) | {start for start, _ in grid_1 ^ grid_2}
+        assert recomputed == expected, name
+        assert 0 < len(recomputed) < rows["period_start"].nunique(), (name, len(recomputed))
+        assert set(zip(rows["period_start"], rows["dimension_value"], strict=True)) == grid_2, name
     dbt(["run", "--select", "repurchase_purchases", STATE, *MARTS, "lifecycle_transitions", *KPI_CELLS,
-         "--full-refresh", *as_of_vars(day_2)], data_dir, work_dir)
+         *KPI_SEGMENTS, "--full-refresh", *as_of_vars(day_2)], data_dir, work_dir)
     pd.testing.assert_frame_equal(
         transitions_2.drop(columns="_last_build"), read_transitions(data_dir).drop(columns="_last_build")
     )
@@ -328,6 +380,11 @@ def test_incremental_lifecycle_equals_full_rebuild(tmp_path: Path) -> None:
     for name, rows in read_kpi_cells(data_dir).items():
         pd.testing.assert_frame_equal(
             cells_2[name].drop(columns=CELLS_BOOKKEEPING), rows.drop(columns=CELLS_BOOKKEEPING), obj=name
+        )
+    for name, rows in read_kpi_segments(data_dir).items():
+        assert rows["_recomputed"].all(), name
+        pd.testing.assert_frame_equal(
+            kpi_segments_2[name].drop(columns="_recomputed"), rows.drop(columns="_recomputed"), obj=name
         )
 
 
@@ -345,14 +402,31 @@ def test_incremental_lifecycle_follows_as_of_back_and_threshold_changes(
         ("same as_of again", earlier, as_of_vars(earlier)),
         ("as_of moves forward", later, as_of_vars(later)),
         ("thresholds change", earlier, as_of_vars(earlier, lifecycle_active_days=45, tier_gold_min_spend=1500)),
+        # October's inputs are those of the demo's build again, but its segment rows were not current at
+        # the last builds, which moved customers between segments in the current periods only
+        ("as_of back to the demo's", dt.date(2026, 10, 31), as_of_vars(dt.date(2026, 10, 31))),
     ]
     for label, as_of, args in cases:
         dbt(["run", "--select", *AS_OF_MODELS, *args], data_dir, work_dir)
         incremental, purchases = read(data_dir)
         incremental_cells = read_kpi_cells(data_dir)
+        incremental_segments = read_kpi_segments(data_dir)
         incremental_state = read_state(data_dir)
         incremental_purchases = read_purchases(data_dir).drop(columns="_last_build")
         incremental_transitions = read_transitions(data_dir).drop(columns="_last_build")
+        # The KPI segment rows are rebuilt in a copy: the next case builds on this one's rows, not on a
+        # full rebuild's (rows of periods an as_of moved back left behind, customers moved since).
+        rebuilt_dir = tmp_path / "rebuilt"
+        shutil.rmtree(rebuilt_dir, ignore_errors=True)
+        rebuilt_dir.mkdir()
+        shutil.copy(data_dir / "warehouse.duckdb", rebuilt_dir / "warehouse.duckdb")
+        dbt(["run", "--select", *KPI_SEGMENTS, "--full-refresh", *args], rebuilt_dir, tmp_path / "work_rebuilt")
+        for name, rows in read_kpi_segments(rebuilt_dir).items():
+            current = incremental_segments[name]
+            current = current[current["period_start"] <= pd.Timestamp(as_of)].reset_index(drop=True)
+            pd.testing.assert_frame_equal(
+                current.drop(columns="_recomputed"), rows.drop(columns="_recomputed"), obj=f"{label}: {name}"
+            )
         dbt(["run", "--select", "repurchase_purchases", STATE, *MARTS, "lifecycle_transitions", *KPI_CELLS,
              "--full-refresh", *args], data_dir, work_dir)
         pd.testing.assert_frame_equal(

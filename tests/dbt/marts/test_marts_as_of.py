@@ -21,8 +21,10 @@ from transform.dbt import run_dbt, vars_arg
 pytestmark = pytest.mark.e2e
 
 # the repurchase marts and the customer state they read (built for each as_of: DECISIONLOG "Customer state
-# is a model"; the marts stop on a state built for another as_of)
-MARTS_PATH = ("path:models/marts/repurchase", "int_customer_order_state")
+# is a model"; the marts stop on a state built for another as_of), with the KPI rows kept by period and the
+# segment history they group by
+MARTS_PATH = ("path:models/marts/repurchase", "int_customer_order_state", "path:models/intermediate/kpis",
+              "int_customer_segment_history")
 MARTS = (
     "repurchase_as_of", "repurchase_purchases", "customer_rfm", "customer_lifecycle", "lifecycle_transitions",
     "lifecycle_daily_counts", "customer_current_stage", "kpi_monthly", "kpi_quarterly", "clv_by_segment",

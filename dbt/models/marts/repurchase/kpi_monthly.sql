@@ -1,5 +1,5 @@
-{#- Monthly repurchase KPIs (marts_kpi_model): the overall, channel and store rows kept incrementally by
-    int_kpi_monthly_cells, the rfm_segment rows recomputed (today's segments), with the month's touch
+{#- Monthly repurchase KPIs (marts_kpi_mart): the overall, channel and store rows kept incrementally by
+    int_kpi_monthly_cells, the rfm_segment rows (today's segments) by int_kpi_monthly_segments, with the month's touch
     conversion (触达转化率) joined on the overall and sales-channel rows from kpi_touch_conversion_monthly
     (models/marts/campaigns): null on store / RFM rows and in months without touches. -#}
 
@@ -7,7 +7,7 @@ with
 
 kpis as (
 
-    {{ marts_kpi_model('month', ['rfm_segment'], cells=ref('int_kpi_monthly_cells')) }}
+    {{ marts_kpi_mart('month', ref('int_kpi_monthly_cells'), ref('int_kpi_monthly_segments')) }}
 
 ),
 
