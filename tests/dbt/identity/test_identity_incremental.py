@@ -61,15 +61,26 @@ def receipt(receipt_no: str, day: int, card: str, phone: str) -> str:
 # again on day 2 without the card: the edge and the card's node go.
 GROWING, SHRINKING, LOSING = "13911110001", "13911110002", "13911110003"
 CARD = "8809000{:05d}"
+# The second pass across days: card SHARED is typed with 6 store phones (STORE) on day 1, each phone with
+# SHARED and 5 other cards: every one has degree 6, equal degrees exclude neither, so SHARED and the phones
+# are hubs. On day 2 each phone is typed with one card more, on new receipts only: the phones' degree is 7,
+# above SHARED's 6, so SHARED's second pass ignores them and it stops being a hub, though none of its own
+# receipts changed (a build must look at the neighbours of the values whose degree moved).
+SHARED = CARD.format(400)
+STORE = [f"1391111040{i}" for i in range(1, 7)]
 GRAPH_DAY_1 = (
     [receipt(f"XSGRAPH01{i:02d}", 1, CARD.format(100 + i), GROWING) for i in range(1, 6)]
     + [receipt(f"XSGRAPH02{i:02d}", 1, CARD.format(200 + i), SHRINKING) for i in range(1, 7)]
     + [receipt("XSGRAPH0301", 1, CARD.format(301), LOSING)]
+    + [receipt(f"XSGRAPH04{i}0", 1, SHARED, phone) for i, phone in enumerate(STORE, 1)]
+    + [receipt(f"XSGRAPH04{i}{j}", 1, CARD.format(400 + 10 * i + j), phone)
+       for i, phone in enumerate(STORE, 1) for j in range(1, 6)]
 )
 GRAPH_DAY_2 = [
     receipt("XSGRAPH0106", 4, CARD.format(106), GROWING),
     receipt("XSGRAPH0206", 1, "", SHRINKING),
     receipt("XSGRAPH0301", 1, "", LOSING),
+    *(receipt(f"XSGRAPH04{i}6", 4, CARD.format(400 + 10 * i + 6), phone) for i, phone in enumerate(STORE, 1)),
 ]
 
 # day 1: a receipt paid by WeChat Pay; its bill line only arrives on day 2
@@ -117,7 +128,8 @@ def query(paths: DataPaths, sql: str) -> pd.DataFrame:
         con.close()
 
 
-LIVE = {"int_identifier_candidates": "retracted_at is null", "int_identity_hubs": "is_hub"}
+# the hubs: every value above the threshold in the first pass (the state a day's build starts from)
+LIVE = {"int_identifier_candidates": "retracted_at is null", "int_identity_hubs": "is_hub or first_degree is not null"}
 
 
 def snapshot(paths: DataPaths) -> dict[str, pd.DataFrame]:
@@ -316,8 +328,20 @@ def test_incremental_run_recomputes_only_touched_records(data_dir: DataPaths, tm
     nodes_1, nodes_2 = set(first["int_identity_nodes"]["identifier_id"]), set(second["int_identity_nodes"]["identifier_id"])
     assert {card[206], card[301]} <= nodes_1 and not {card[206], card[301]} & nodes_2
     assert ids[f"phone:{SHRINKING}"] == shrinking
-    stopped = query(data_dir, "select identifier_id, is_hub from intermediate.int_identity_hubs where not is_hub")
+    # (the table also keeps every value above the threshold in the first pass, with its first_degree)
+    stopped = query(data_dir, "select identifier_id from intermediate.int_identity_hubs "
+                              "where not is_hub and first_degree is null")
     assert set(stopped["identifier_id"]) == {shrinking}
+    # the card seen with the store phones: a hub on day 1, not on day 2 (still above the threshold in the
+    # first pass), its receipts untouched; the phones hubs on both days
+    shared, store = ids_1[f"member_card:{SHARED}"], {ids_1[f"phone:{phone}"] for phone in STORE}
+    first_hubs = first["int_identity_hubs"].set_index("identifier_id")
+    second_hubs = second["int_identity_hubs"].set_index("identifier_id")
+    assert first_hubs.loc[shared, "is_hub"] and not second_hubs.loc[shared, "is_hub"]
+    assert second_hubs.loc[shared, "first_degree"] == 6
+    assert first_hubs.loc[list(store), "first_degree"].eq(6).all() and first_hubs.loc[list(store), "is_hub"].all()
+    assert second_hubs.loc[list(store), "first_degree"].eq(7).all() and second_hubs.loc[list(store), "is_hub"].all()
+    assert not {"pos:XSGRAPH0410", "pos:XSGRAPH0460"} & records
     # the day rewrote the nodes and edges it changed, not the graph (at this size the day's files, among
     # them the member export of the whole last year, show about a third of the identifiers)
     for table in ("int_identity_nodes", "int_identity_edges"):
