@@ -3,8 +3,10 @@
     in the trailing 12 months ending at as_of, valued by the one net-spend rule (returns included, floored
     at 0 per customer); aov = revenue / orders in the window, purchase frequency per
     year = orders in the window / customers of the segment with a purchase in the window (window_customers),
-    clv = aov x frequency x clv_expected_lifespan_years. The overall row equals the clv of the as_of period
-    in kpi_monthly and kpi_quarterly (dimension overall). customers = all customers of the segment. -#}
+    clv = aov x frequency x clv_expected_lifespan_years. The window's totals are those int_kpi_monthly_segments
+    keeps for the month containing as_of (whose window ends at as_of): computed once for both; the overall
+    row adds them up (every customer with a purchase has a segment), so it equals the clv of the as_of
+    period in kpi_monthly and kpi_quarterly (dimension overall). customers = all customers of the segment. -#}
 {%- set lifespan = var('clv_expected_lifespan_years') -%}
 
 with
@@ -15,78 +17,31 @@ rfm as (
 
 ),
 
-purchases as (
-
-    select * from {{ ref('repurchase_purchases') }}
-
-),
-
 as_of as (
 
     select as_of_date from {{ ref('repurchase_as_of') }}
 
 ),
 
-segments as (
+-- the CLV window's totals per segment: the rfm_segment row of the month containing as_of
+window_parts as (
 
     select
-        segment,
-        segment_code,
-        'rfm_segment' as dimension,
-        segment as dimension_value,
-        count(*) as customers
+        parts.dimension_value as segment,
+        parts.clv_window_customers,
+        parts.clv_window_orders,
+        parts.clv_window_revenue
+    from {{ ref('int_kpi_monthly_segments') }} as parts
+    inner join as_of
+        on parts.period_start = {{ marts_period_start('month', 'as_of.as_of_date') }}
+
+),
+
+segments as (
+
+    select segment, segment_code, count(*) as customers
     from rfm
     group by segment, segment_code
-    union all
-    select '全部客户', 'all', 'overall', 'all', count(*)
-    from rfm
-
-),
-
-scoped_purchases as (
-
-    select 'overall' as dimension, 'all' as dimension_value, purchases.* from purchases
-    union all
-    select 'rfm_segment', rfm.segment, purchases.*
-    from purchases
-    inner join rfm
-        on purchases.customer_id = rfm.customer_id
-
-),
-
-money_back as (
-
-    select customer_id, order_date as purchase_date, net_amount
-    from ({{ marts_spend_orders() }}) as spend_orders
-    where not is_purchase
-        and net_amount <> 0
-        and customer_id is not null
-
-),
-
-scoped_money_back as (
-
-    select 'overall' as dimension, 'all' as dimension_value, money_back.* from money_back
-    union all
-    select 'rfm_segment', rfm.segment, money_back.*
-    from money_back
-    inner join rfm
-        on money_back.customer_id = rfm.customer_id
-
-),
-
-windows as (
-
-    select segments.dimension, segments.dimension_value, as_of.as_of_date as period_start,
-        as_of.as_of_date as window_end
-    from segments
-    cross join as_of
-
-),
-
-clv as (
-
-    {{ marts_clv_window('scoped_purchases', 'windows', 'scoped_money_back') }}
 
 ),
 
@@ -97,14 +52,25 @@ measured as (
         segments.segment_code,
         as_of.as_of_date,
         segments.customers,
-        coalesce(clv.window_customers, 0) as window_customers,
-        coalesce(clv.window_orders, 0) as orders_in_window,
-        coalesce(clv.window_revenue, 0) as revenue_in_window
+        coalesce(window_parts.clv_window_customers, 0) as window_customers,
+        coalesce(window_parts.clv_window_orders, 0) as orders_in_window,
+        coalesce(window_parts.clv_window_revenue, 0) as revenue_in_window
     from segments
     cross join as_of
-    left join clv
-        on segments.dimension = clv.dimension
-        and segments.dimension_value = clv.dimension_value
+    left join window_parts
+        on window_parts.segment = segments.segment
+    union all
+    select '全部客户', 'all', as_of.as_of_date, totals.customers, totals.window_customers,
+        totals.orders_in_window, totals.revenue_in_window
+    from as_of
+    cross join (
+        select
+            (select count(*) from rfm) as customers,
+            coalesce(sum(clv_window_customers), 0) as window_customers,
+            coalesce(sum(clv_window_orders), 0) as orders_in_window,
+            coalesce(sum(clv_window_revenue), 0) as revenue_in_window
+        from window_parts
+    ) as totals
 
 ),
 
