@@ -45,8 +45,20 @@ moved as (
         on nodes.identifier_id = id_map.identifier_id
     where id_map.change_type = 'merged'
     {% if is_incremental() %}
+        {%- set since = "coalesce(" ~ stored_stamp(this, 'merged_at') ~ ", cast('1900-01-01' as timestamp))" %}
         -- the newest merge stored, read once as a constant (stored_stamp): the map's scan skips older row groups
-        and id_map.updated_at > coalesce({{ stored_stamp(this, 'merged_at') }}, cast('1900-01-01' as timestamp))
+        and id_map.updated_at > {{ since }}
+        {%- if execute and this is not string %}
+        {%- set new_merges = run_query(
+            "select count(*) from " ~ ref('customer_identifier_map')
+            ~ " where change_type = 'merged' and updated_at > " ~ since
+        ).columns[0].values()[0] %}
+        {%- if new_merges == 0 %}
+        -- no merge since (counted once): the build selects nothing (else the joins below hashed every node
+        -- and edge to find that)
+        and false
+        {%- endif %}
+        {%- endif %}
     {% endif %}
 
 ),
