@@ -87,7 +87,6 @@
 {% macro marts_kpi_model(period, dimensions=none, sums=false) -%}
 {%- set dimensions = dimensions or marts_kpi_period_dimensions() -%}
 {%- set active_days = var('lifecycle_active_days') -%}
-{%- set months_per_period = {'month': 1, 'quarter': 3}[period] -%}
 {%- set incremental = is_incremental() -%}
 {%- set segment_history = ref('int_customer_segment_history') if 'rfm_segment' in dimensions else none -%}
 {%- if incremental and sums %}
