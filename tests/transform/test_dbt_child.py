@@ -115,13 +115,19 @@ def test_dbt_runs_inside_the_data_directory_with_absolute_paths(tmp_path) -> Non
 
 
 @pytest.mark.e2e
-def test_a_new_data_directory_and_target_reuse_the_last_parse(tmp_path) -> None:
+def test_a_new_data_directory_and_target_reuse_the_last_parse(tmp_path, monkeypatch) -> None:
     """dbt re-parses the whole project when its profile changes; the warehouse path is the same relative
     path in every data directory, and a fresh target folder starts from the last parse with the same vars,
-    so the second parse below (another data directory, another target) re-reads no file."""
+    so the second parse below (another data directory, another target) re-reads no file.
+
+    The kept parses live in a main target folder of this test's own: in the shared one, a test running
+    beside it with an as_of (an environment variable, not a var) can keep its parse in between, and the
+    second parse then re-reads the files that read the as_of."""
     import json
 
     from transform.dbt import run_dbt
+
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "main_target"))
 
     first, second = tmp_path / "first", tmp_path / "second"
     run_dbt(["parse"], data_dir=tmp_path / "shop_a", target_path=first)
