@@ -122,25 +122,43 @@
 {%- endmacro %}
 
 {#- Post-hook of member_tier_history (strategy append): delete the earlier rows this build replaced: all
-    of them when recompute_all, else the snapshots dated on or after the previous as_of, those of
-    customers whose orders changed since, and those of customers without a purchase any more. -#}
+    of them when recompute_all, else the snapshots dated on or after the previous as_of and those of every
+    customer who is not a purchaser whose orders stayed unchanged since (whose orders changed, or who has
+    no purchase any more). The previous build is read first and written into the delete as constants: one
+    anti-join of the 9.2M rows (1M people) against the unchanged purchasers, where a correlated `in` and a
+    `not in` joined every row twice (0.79 -> 0.28 s). -#}
 {% macro tier_history_delete_replaced() -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and execute -%}
+        {#- read as text behind a marker, so that the values are not parsed on their way (stored_stamp) -#}
+        {%- set previous = run_query(
+            'select ' ~ dbt.concat(["'@'", dbt.cast('built_at', dbt.type_string())]) ~ ', '
+            ~ dbt.concat(["'@'", dbt.cast('as_of_date', dbt.type_string())]) ~ ', recompute_all from ('
+            ~ customer_state_previous_build(tier_settings()) ~ ') as previous_build'
+        ).rows[0] -%}
+        {%- if previous[2] or previous[0] is none or previous[1] is none -%}
         delete from {{ this }}
-        using ({{ customer_state_previous_build(tier_settings()) }}) as previous_build
-        where {{ this }}._built_at < {{ built_at() }}
+        where _built_at < {{ built_at() }}
+        {%- else -%}
+            {%- set built_at_value, as_of_value = previous[0][1:], previous[1][1:] -%}
+            {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?', built_at_value)
+                    or not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', as_of_value) -%}
+                {{ exceptions.raise_compiler_error(
+                    'tier_history_delete_replaced: the previous build of ' ~ this ~ ' is not a stamp and a date: '
+                    ~ built_at_value ~ ', ' ~ as_of_value) }}
+            {%- endif -%}
+        delete from {{ this }}
+        where _built_at < {{ built_at() }}
             and (
-                previous_build.recompute_all
-                or {{ this }}.snapshot_date >= previous_build.as_of_date
-                or {{ this }}.customer_id in (
+                snapshot_date >= cast('{{ as_of_value }}' as date)
+                or customer_id not in (
                     select state.customer_id
                     from {{ ref('int_customer_order_state') }} as state
-                    where state.spend_changed_at > previous_build.built_at
-                )
-                or {{ this }}.customer_id not in (
-                    select customer_id from {{ ref('int_customer_order_state') }} where purchase_count > 0
+                    where state.purchase_count > 0
+                        and (state.spend_changed_at is null
+                            or state.spend_changed_at <= cast('{{ built_at_value }}' as timestamp))
                 )
             )
+        {%- endif -%}
     {%- else -%}
         select 1
     {%- endif -%}

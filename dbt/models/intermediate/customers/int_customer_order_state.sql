@@ -32,7 +32,7 @@
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ delete_vanished_keys('customer_id', ref('fct_orders'), 'cast(ordered_at as date) <= ' ~ marts_as_of()) }}",
+        post_hook="{{ delete_vanished_keys(['customer_id'], ref('fct_orders'), 'cast(ordered_at as date) <= ' ~ marts_as_of(), counted=true) }}",
     )
 }}
 

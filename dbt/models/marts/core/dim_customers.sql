@@ -4,7 +4,7 @@
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        post_hook="{{ delete_vanished_keys('customer_id', ref('int_customer_identifiers')) }}",
+        post_hook="{{ delete_vanished_keys(['customer_id'], ref('int_customer_identifiers'), counted=true) }}",
     )
 }}
 {#-
@@ -228,7 +228,8 @@ member_flags as (
 any_card as (
 
     select customer_id, min({{ identifier_value_of('identifier_key') }}) as member_card
-    from customer_identifiers
+    -- the table itself, not the CTE: a CTE read twice is materialized with every column (0.4 s at 1M)
+    from {{ ref('int_customer_identifiers') }}
     where identifier_type = 'member_card'
     {%- if scoped %}
         and customer_id in (select customer_id from customers)
