@@ -48,22 +48,18 @@
     build's insert this table holds every key the upstream produces, so it holds another key exactly when
     it has more rows. The hook counts both first (metadata and one scanned column) and runs the delete,
     an anti-join of every stored key against every upstream key, only when the counts differ: on most
-    days nothing vanished, and the anti-join cost 0.56–0.83 s per model at 1M people for nothing.
-    `counted='distinct'`: the same where the key repeats in this table (a customer's spells), given that
-    every upstream key has a row here after the insert: both sides count their distinct keys. -#}
+    days nothing vanished, and the anti-join cost 0.56–0.83 s per model at 1M people for nothing. -#}
 {% macro delete_vanished_keys(key, upstream, where=none, counted=false) -%}
     {%- if is_incremental() -%}
         {%- set keys = [key] if key is string else key -%}
         {%- set upstream_keys -%}
-            select {{ 'distinct ' if key is not string or counted == 'distinct' }}{{ keys | join(', ') }} from {{ upstream }}
+            select {{ 'distinct ' if key is not string }}{{ keys | join(', ') }} from {{ upstream }}
             where {% for name in keys %}{{ name }} is not null and {% endfor %}{{ '(' ~ where ~ ')' if where else 'true' }}
         {%- endset -%}
         {%- set vanished = true -%}
         {%- if counted and execute -%}
             {%- set counts = run_query(
-                'select (select count(*) from '
-                ~ ('(select distinct ' ~ keys | join(', ') ~ ' from ' ~ this ~ ') as stored' if counted == 'distinct' else this)
-                ~ ') as stored_rows, '
+                'select (select count(*) from ' ~ this ~ ') as stored_rows, '
                 ~ '(select count(*) from (' ~ upstream_keys ~ ') as produced) as produced_rows'
             ) -%}
             {%- set vanished = counts.rows[0][0] != counts.rows[0][1] -%}

@@ -23,7 +23,7 @@
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ delete_vanished_keys('customer_id', ref('int_customer_order_state'), 'purchase_count > 0', counted='distinct') }}",
+        post_hook="{{ delete_vanished_keys('customer_id', ref('int_customer_order_state'), 'purchase_count > 0') }}",
     )
 }}
 {%- set new_days = var('lifecycle_new_days') -%}

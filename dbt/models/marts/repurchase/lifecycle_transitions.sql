@@ -11,7 +11,7 @@
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ delete_vanished_keys('customer_id', ref('customer_lifecycle'), counted='distinct') }}",
+        post_hook="{{ delete_vanished_keys('customer_id', ref('customer_lifecycle')) }}",
     )
 }}
 
