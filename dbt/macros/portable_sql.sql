@@ -22,6 +22,20 @@
     ({{ expr }} rlike '^(?:{{ spark_regex_literal(pattern) }})$')
 {%- endmacro %}
 
+{#- Written between a CTE's `as` and its body: a CTE whose uses each read a few of its rows is computed in
+    each use rather than materialized whole (DuckDB materializes a CTE read more than once; Spark and the
+    default leave it to the engine). -#}
+{% macro cte_not_materialized() -%}
+    {{ return(adapter.dispatch('cte_not_materialized')()) }}
+{%- endmacro %}
+
+{% macro default__cte_not_materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__cte_not_materialized() -%}
+    not materialized
+{%- endmacro %}
+
 {#- `expr` contains a match of `pattern` somewhere. -#}
 {% macro regex_contains(expr, pattern) -%}
     {{ return(adapter.dispatch('regex_contains')(expr, pattern)) }}
