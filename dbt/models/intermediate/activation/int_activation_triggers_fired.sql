@@ -24,7 +24,7 @@ as_of as (
 
 ),
 
-purchases as (
+purchases as {{ cte_not_materialized() }} (
 
     select * from {{ ref('repurchase_purchases') }}
 

@@ -29,7 +29,7 @@ as_of as (
 
 ),
 
-customers as (
+customers as {{ cte_not_materialized() }} (
 
     select * from {{ ref('dim_customers') }}
 
@@ -53,7 +53,7 @@ identifiers as (
 
 ),
 
-touch_events as (
+touch_events as {{ cte_not_materialized() }} (
 
     select * from {{ ref('fct_touch_events') }}
 

@@ -7,7 +7,7 @@
 
 with
 
-purchases as (
+purchases as {{ cte_not_materialized() }} (
 
     select * from {{ ref('repurchase_purchases') }}
 

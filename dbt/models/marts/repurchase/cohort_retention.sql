@@ -8,7 +8,7 @@
 
 with
 
-purchases as (
+purchases as {{ cte_not_materialized() }} (
 
     select * from {{ ref('repurchase_purchases') }}
     where customer_id is not null

@@ -4,7 +4,7 @@
 
 with
 
-spells as (
+spells as {{ cte_not_materialized() }} (
 
     select * from {{ ref('customer_lifecycle') }}
 
