@@ -44,7 +44,9 @@ as_of as (
 
 ),
 
-orders as (
+-- read again by each use (cte_not_materialized): materialized, every column of 3.2M orders was copied
+-- at 1M people (CPU 1.24-1.48 -> 0.94 s on a day)
+orders as {{ cte_not_materialized() }} (
 
     select
         orders.customer_id,
