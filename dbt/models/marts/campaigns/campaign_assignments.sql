@@ -46,7 +46,9 @@
 
 with
 
-purchases as (
+-- this and `stored` are read again by each use (cte_not_materialized): materialized, each was copied
+-- whole with every column (1M people, a day's query CPU 1.35-1.55 -> 1.06-1.14 s)
+purchases as {{ cte_not_materialized() }} (
 
     select order_key, customer_id, ordered_at, net_amount
     from {{ ref('fct_orders') }}
@@ -58,7 +60,7 @@ purchases as (
 
 {% if scoped %}
 {%- set since = last_build_stamp() %}
-stored as (
+stored as {{ cte_not_materialized() }} (
 
     select * from {{ this }}
 
