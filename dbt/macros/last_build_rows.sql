@@ -66,11 +66,20 @@
     {%- if marked is none -%}
         {{ return('cast(null as timestamp)') }}
     {%- endif -%}
-    {%- set value = marked[1:] -%}
-    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?', value) -%}
-        {{ exceptions.raise_compiler_error('stored_stamp: max(' ~ column ~ ') of ' ~ relation ~ ' is not a timestamp: ' ~ value) }}
+    {{ return(checked_literal(marked[1:], 'timestamp', 'stored_stamp: max(' ~ column ~ ') of ' ~ relation)) }}
+{%- endmacro %}
+
+{#- A value read from a table (as text) written into SQL as a literal of `type` ('timestamp' or 'date'),
+    after checking that it is one: nothing else enters the SQL. `what` names it in the error. -#}
+{% macro checked_literal(value, type, what) -%}
+    {%- set patterns = {
+        'timestamp': '[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?',
+        'date': '[0-9]{4}-[0-9]{2}-[0-9]{2}',
+    } -%}
+    {%- if not modules.re.fullmatch(patterns[type], value) -%}
+        {{ exceptions.raise_compiler_error(what ~ ' is not a ' ~ type ~ ': ' ~ value) }}
     {%- endif -%}
-    {{ return("cast('" ~ value ~ "' as timestamp)") }}
+    {{ return("cast('" ~ value ~ "' as " ~ type ~ ")") }}
 {%- endmacro %}
 
 {#- A predicate on an upstream row (alias): written after this model's last build, or this model has no

@@ -139,23 +139,19 @@
         delete from {{ this }}
         where _built_at < {{ built_at() }}
         {%- else -%}
-            {%- set built_at_value, as_of_value = previous[0][1:], previous[1][1:] -%}
-            {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?', built_at_value)
-                    or not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', as_of_value) -%}
-                {{ exceptions.raise_compiler_error(
-                    'tier_history_delete_replaced: the previous build of ' ~ this ~ ' is not a stamp and a date: '
-                    ~ built_at_value ~ ', ' ~ as_of_value) }}
-            {%- endif -%}
+            {%- set what = 'tier_history_delete_replaced: the previous build of ' ~ this -%}
+            {%- set previous_built_at = checked_literal(previous[0][1:], 'timestamp', what ~ ' (stamp)') -%}
+            {%- set previous_as_of = checked_literal(previous[1][1:], 'date', what ~ ' (as_of)') -%}
         delete from {{ this }}
         where _built_at < {{ built_at() }}
             and (
-                snapshot_date >= cast('{{ as_of_value }}' as date)
+                snapshot_date >= {{ previous_as_of }}
                 or customer_id not in (
                     select state.customer_id
                     from {{ ref('int_customer_order_state') }} as state
                     where state.purchase_count > 0
                         and (state.spend_changed_at is null
-                            or state.spend_changed_at <= cast('{{ built_at_value }}' as timestamp))
+                            or state.spend_changed_at <= {{ previous_built_at }})
                 )
             )
         {%- endif -%}

@@ -30,7 +30,9 @@
 
 with
 
-customer_identifiers as (
+-- read again by each use (cte_not_materialized): materialized, every column of every identifier was
+-- copied first (0.4 s at 1M people)
+customer_identifiers as {{ cte_not_materialized() }} (
 
     select * from {{ ref('int_customer_identifiers') }}
 
@@ -228,8 +230,7 @@ member_flags as (
 any_card as (
 
     select customer_id, min({{ identifier_value_of('identifier_key') }}) as member_card
-    -- the table itself, not the CTE: a CTE read twice is materialized with every column (0.4 s at 1M)
-    from {{ ref('int_customer_identifiers') }}
+    from customer_identifiers
     where identifier_type = 'member_card'
     {%- if scoped %}
         and customer_id in (select customer_id from customers)
