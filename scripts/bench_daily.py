@@ -17,6 +17,11 @@
    day 2 as a share of day 1 (wall time, and the CPU time of the dbt process, which a machine shared with
    other work stretches less), and the peak RSS of the dbt process of the full build.
 
+``--statements N`` then runs day 2 once more from day 1's warehouse with dbt's debug log, and prints the N
+slowest SQL statements of it and the SQL seconds per node (transform/dbt_log.py reads that log): where
+a model's seconds go, its create, its delete+insert, its hooks, each test's query. That run is slower than
+the measured ones (dbt logs every statement) and is not in their figures.
+
 ``--repeat N`` runs day 2 N times, each from a copy of the warehouse as day 1 left it (the day's files are
 loaded again each time), and reports the median of the N day-2 wall and CPU times and of each node's
 seconds, with every run's figures: a single 1M run varies by a few seconds, as much as one change saves.
@@ -44,6 +49,7 @@ from core.paths import DATA_DIR_ENV, DataPaths
 from demo.generator import generate
 from ingestion.loader import load_landing
 from transform.dbt import build_args, prepare_dbt_manifest, run_dbt
+from transform.dbt_log import report, statements
 
 ORDER_SOURCES = ("pos", "tmall", "jd", "wechat_pay")
 END_DATE = dt.date(2026, 10, 31)  # the generator's default last day: the day whose files arrive on day 2
@@ -71,11 +77,13 @@ def load(paths: DataPaths) -> tuple[float, int]:
     return time.perf_counter() - started, sum(report.rows_loaded for report in results)
 
 
-def dbt_build(target: Path, select: str | None, as_of: str) -> tuple[float, dict[str, dict], int, float]:
-    """Run the pipeline's dbt build; return (wall seconds, per-node results, peak RSS of its dbt process in kB,
-    CPU seconds of its dbt process: user + system)."""
+def dbt_build(
+    target: Path, select: str | None, as_of: str, extra: tuple[str, ...] = ()
+) -> tuple[float, dict[str, dict], int, float]:
+    """Run the pipeline's dbt build (with ``extra`` dbt arguments); return (wall seconds, per-node results, peak
+    RSS of its dbt process in kB, CPU seconds of its dbt process: user + system)."""
     started = time.perf_counter()
-    args = build_args(as_of=as_of, select=select)
+    args = [*build_args(as_of=as_of, select=select), *extra]
     if select:  # only the tests of the selected models (not a relationship to a model left out)
         args += ["--indirect-selection", "cautious"]
     run = run_dbt(args, target_path=target, check=False)
@@ -104,6 +112,17 @@ def restore_warehouse(paths: DataPaths, snapshot: Path) -> None:
     for leftover in (Path(f"{paths.warehouse}.wal"), Path(f"{paths.warehouse}.tmp")):
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink(missing_ok=True)
     shutil.copyfile(snapshot, paths.warehouse)
+
+
+def print_statements(paths: DataPaths, snapshot: Path, target: Path, select: str | None, top: int) -> None:
+    """Day 2 once more from day 1's warehouse, with dbt's debug log: its ``top`` slowest SQL statements and
+    the SQL seconds per node (scripts/dbt_statements.py)."""
+    restore_warehouse(paths, snapshot)
+    load(paths)
+    wall, _, _, _ = dbt_build(target, select, as_of=END_DATE.isoformat(), extra=("--log-level-file", "debug"))
+    found = statements((target / "dbt.log").read_text(encoding="utf-8").splitlines())
+    print(f"\nstatements of day 2, built once more with dbt's debug log ({wall:.1f} s, not in the figures above):")
+    print(report(found, top=top))
 
 
 def median_nodes(runs: list[dict[str, dict]]) -> dict[str, dict]:
@@ -147,6 +166,8 @@ def main() -> int:
     parser.add_argument("--full-only", action="store_true", help="day 1 only: the full build's time and memory")
     parser.add_argument("--reuse-exports", action="store_true", help="use the exports already in --keep DIR "
                         "(written with --daily-days 1, e.g. by an earlier run) instead of generating them")
+    parser.add_argument("--statements", type=int, default=0, help="after the measured runs, day 2 once more "
+                        "with dbt's debug log: print its N slowest SQL statements and the SQL seconds per node")
     parser.add_argument("--repeat", type=int, default=1, help="day 2 runs, each from a copy of day 1's "
                         "warehouse; the medians are reported (default 1)")
     args = parser.parse_args()
@@ -188,7 +209,7 @@ def main() -> int:
     runs: tuple[dict[str, dict], ...] = (nodes_1,)
     if not args.full_only:
         snapshot = root / "warehouse_day_1.duckdb"
-        if args.repeat > 1:
+        if args.repeat > 1 or args.statements:
             with duckdb.connect(str(paths.warehouse)) as con:
                 con.execute("checkpoint")  # everything in the file itself: the copy needs no WAL
             shutil.copyfile(paths.warehouse, snapshot)
@@ -204,7 +225,6 @@ def main() -> int:
             if args.repeat > 1:
                 print(f"day 2 run {attempt + 1} of {args.repeat}: load {load_s:.1f} s ({rows_s:,} rows), "
                       f"dbt build {wall_s:.1f} s, CPU {cpu_s:.1f} s")
-        snapshot.unlink(missing_ok=True)
         load_2 = statistics.median(run.load for run in day_2_runs)
         rows_2 = day_2_runs[0].rows
         wall_2 = statistics.median(run.wall for run in day_2_runs)
@@ -223,6 +243,9 @@ def main() -> int:
         print(f"nothing new (day 2's build again, same as_of, no file): dbt build {wall_0:.1f} s "
               f"({wall_0 / wall_1:.0%} of day 1), CPU {cpu_0:.1f} s ({cpu_0 / max(cpu_1, 1e-9):.0%} of day 1)")
         runs = (nodes_1, nodes_2, nodes_0)
+        if args.statements:
+            print_statements(paths, snapshot, root / "dbt_target_statements", args.select, args.statements)
+        snapshot.unlink(missing_ok=True)
 
     for kind in ("model", "test"):
         print_nodes(kind, runs, args.top)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 def test_bench_daily_tiny(tmp_path: Path) -> None:
     output = run_script(
-        "bench_daily.py", "--people", "2000", "--select", "+customer_lifecycle", "--top", "5", "--repeat", "2",
+        "bench_daily.py", "--people", "2000", "--select", "+customer_lifecycle", "--top", "5", "--repeat", "2", "--statements", "3",
         "--keep", str(tmp_path / "bench"), cwd=tmp_path,
     )
     # the day's files of the order channels (those with orders that day) were held back, then loaded on
@@ -49,3 +49,11 @@ def test_bench_daily_tiny(tmp_path: Path) -> None:
         assert all(re.fullmatch(r"\S+\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d", row) for row in listed), listed
     assert re.search(r"^models total: day 1 \d+\.\d s, day 2 \d+\.\d s, again \d+\.\d s$", output, flags=re.MULTILINE), output
     assert re.search(r"^tests total: day 1 \d+\.\d s, day 2 \d+\.\d s, again \d+\.\d s$", output, flags=re.MULTILINE), output
+    # --statements 3: day 2 once more with dbt's debug log, its 3 slowest statements and SQL seconds per node
+    statements = output.split("statements of day 2, built once more with dbt's debug log")[1].splitlines()
+    slowest = statements[2:5]
+    assert all(re.fullmatch(r"\s*\d+\.\d\d  (model|test)\.\S+\s+\S.*", row) for row in slowest), statements
+    seconds = [float(row.split()[0]) for row in slowest]
+    assert seconds == sorted(seconds, reverse=True), slowest
+    total = re.search(r"^SQL total \d+\.\d s in (\d+) statements of (\d+) nodes$", output, flags=re.MULTILINE)
+    assert total and int(total.group(1)) > int(total.group(2)) > 3, output  # every model sends several
