@@ -1,7 +1,7 @@
 """Benchmark: is a daily refresh proportional to the new day, or to all history?
 
     .venv/bin/python scripts/bench_daily.py [--people 300000] [--keep DIR] [--select SELECTOR] [--full-only]
-        [--reuse-exports] [--repeat N]
+        [--reuse-exports] [--repeat N] [--statements N] [--keep-day-1 | --from-day-1]
     .venv/bin/python scripts/bench_daily.py --people 2000 --select +customer_lifecycle   # the test suite's run
 
 1. Generates the demo exports for ``--people`` people (24 months of history) with the last day's orders
@@ -22,6 +22,13 @@ slowest SQL statements of it and the SQL seconds per node (transform/dbt_log.py 
 a model's seconds go, its create, its delete+insert, its hooks, each test's query. That run is slower than
 the measured ones (dbt logs every statement) and is not in their figures.
 
+``--keep-day-1`` keeps day 1's warehouse in the --keep folder (``warehouse_day_1.duckdb``, its figures in
+``day_1.json``); a later ``--from-day-1`` on that folder skips the exports and day 1 and runs day 2 (and the
+rest) from it. At 1M people day 1 costs minutes, a day 2 under a minute: a change is measured against the
+same day 1, and the script of another checkout (``PYTHONPATH=<checkout> <checkout>/.venv/bin/python
+<checkout>/scripts/bench_daily.py --keep DIR --from-day-1``) measures its code on the same state, an A/B,
+as long as its models have the stored tables' columns.
+
 ``--repeat N`` runs day 2 N times, each from a copy of the warehouse as day 1 left it (the day's files are
 loaded again each time), and reports the median of the N day-2 wall and CPU times and of each node's
 seconds, with every run's figures: a single 1M run varies by a few seconds, as much as one change saves.
@@ -34,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import statistics
@@ -168,14 +176,27 @@ def main() -> int:
                         "(written with --daily-days 1, e.g. by an earlier run) instead of generating them")
     parser.add_argument("--statements", type=int, default=0, help="after the measured runs, day 2 once more "
                         "with dbt's debug log: print its N slowest SQL statements and the SQL seconds per node")
+    parser.add_argument("--keep-day-1", action="store_true", help="keep day 1's warehouse and figures in "
+                        "--keep DIR (warehouse_day_1.duckdb, day_1.json) for --from-day-1")
+    parser.add_argument("--from-day-1", action="store_true", help="start from the day 1 an earlier "
+                        "--keep-day-1 run left in --keep DIR: no exports, no day 1")
     parser.add_argument("--repeat", type=int, default=1, help="day 2 runs, each from a copy of day 1's "
                         "warehouse; the medians are reported (default 1)")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if (args.keep_day_1 or args.from_day_1) and not args.keep:
+        parser.error("--keep-day-1 and --from-day-1 need --keep DIR")
+    if args.from_day_1 and (args.keep_day_1 or args.full_only or args.reuse_exports):
+        parser.error("--from-day-1 goes with none of --keep-day-1, --full-only, --reuse-exports")
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench_daily_"))
-    if args.reuse_exports:
+    snapshot, day_1_figures = root / "warehouse_day_1.duckdb", root / "day_1.json"
+    if args.from_day_1:
+        if not (snapshot.is_file() and day_1_figures.is_file()):
+            parser.error(f"--from-day-1: {root} holds no {snapshot.name} and {day_1_figures.name} "
+                         "(run once with --keep DIR --keep-day-1)")
+    elif args.reuse_exports:
         if not args.keep or not (root / "landing").is_dir():
             parser.error("--reuse-exports needs --keep DIR holding landing/ (python -m demo.generator "
                          "--daily-days 1 --out DIR)")
@@ -192,32 +213,42 @@ def main() -> int:
     os.environ["DBT_TARGET_PATH"] = str(target)
     prepare_dbt_manifest(force=True)
 
-    if args.reuse_exports:
-        print(f"reusing the exports in {root / 'landing'}")
-    else:
-        started = time.perf_counter()
-        generate(root, people=args.people, seed=args.seed, end_date=END_DATE, daily_days=1)
-        print(f"generated {args.people:,} people in {time.perf_counter() - started:.1f} s into {root}")
-    moved = hold_back_day(paths, root / "held_back", END_DATE)
-    print("held back:", ", ".join(landing.name for landing, _ in moved))
-
     day_1 = (END_DATE - dt.timedelta(days=1)).isoformat()
-    load_1, rows_1 = load(paths)
-    wall_1, nodes_1, peak_kb, cpu_1 = dbt_build(target, args.select, as_of=day_1)
+    if args.from_day_1:
+        kept = json.loads(day_1_figures.read_text(encoding="utf-8"))
+        load_1, rows_1, wall_1, cpu_1, peak_kb, nodes_1 = (
+            kept[k] for k in ("load", "rows", "wall", "cpu", "peak_kb", "nodes")
+        )
+        print(f"day 1 from {snapshot} (a --keep-day-1 run; the day's files are in landing/)")
+    else:
+        if args.reuse_exports:
+            print(f"reusing the exports in {root / 'landing'}")
+        else:
+            started = time.perf_counter()
+            generate(root, people=args.people, seed=args.seed, end_date=END_DATE, daily_days=1)
+            print(f"generated {args.people:,} people in {time.perf_counter() - started:.1f} s into {root}")
+        moved = hold_back_day(paths, root / "held_back", END_DATE)
+        print("held back:", ", ".join(landing.name for landing, _ in moved))
+        load_1, rows_1 = load(paths)
+        wall_1, nodes_1, peak_kb, cpu_1 = dbt_build(target, args.select, as_of=day_1)
     print(f"day 1: as_of {day_1}, load {load_1:.1f} s ({rows_1:,} rows), dbt build {wall_1:.1f} s")
     print(f"peak RSS of the full build's dbt process: {peak_kb / 1024 / 1024:.2f} GB")
     runs: tuple[dict[str, dict], ...] = (nodes_1,)
     if not args.full_only:
-        snapshot = root / "warehouse_day_1.duckdb"
-        if args.repeat > 1 or args.statements:
+        if not args.from_day_1 and (args.repeat > 1 or args.statements or args.keep_day_1):
             with duckdb.connect(str(paths.warehouse)) as con:
                 con.execute("checkpoint")  # everything in the file itself: the copy needs no WAL
             shutil.copyfile(paths.warehouse, snapshot)
-        for landing, held in moved:
-            shutil.move(held, landing)
+        if args.keep_day_1:
+            figures = {"load": load_1, "rows": rows_1, "wall": wall_1, "cpu": cpu_1, "peak_kb": peak_kb,
+                       "nodes": nodes_1}  # fmt: skip
+            day_1_figures.write_text(json.dumps(figures), encoding="utf-8")
+        if not args.from_day_1:
+            for landing, held in moved:
+                shutil.move(held, landing)
         day_2_runs = []
         for attempt in range(args.repeat):
-            if attempt:
+            if attempt or args.from_day_1:
                 restore_warehouse(paths, snapshot)
             load_s, rows_s = load(paths)
             wall_s, nodes_s, _, cpu_s = dbt_build(target, args.select, as_of=END_DATE.isoformat())
@@ -245,7 +276,8 @@ def main() -> int:
         runs = (nodes_1, nodes_2, nodes_0)
         if args.statements:
             print_statements(paths, snapshot, root / "dbt_target_statements", args.select, args.statements)
-        snapshot.unlink(missing_ok=True)
+        if not (args.keep_day_1 or args.from_day_1):
+            snapshot.unlink(missing_ok=True)
 
     for kind in ("model", "test"):
         print_nodes(kind, runs, args.top)

@@ -57,3 +57,21 @@ def test_bench_daily_tiny(tmp_path: Path) -> None:
     assert seconds == sorted(seconds, reverse=True), slowest
     total = re.search(r"^SQL total \d+\.\d s in (\d+) statements of (\d+) nodes$", output, flags=re.MULTILINE)
     assert total and int(total.group(1)) > int(total.group(2)) > 3, output  # every model sends several
+
+
+def test_bench_daily_from_a_kept_day_1(tmp_path: Path) -> None:
+    """--keep-day-1 keeps day 1's warehouse and figures; --from-day-1 runs day 2 from them again: no
+    exports written, no day 1 built, the same day's rows loaded, day 1's figures reported as they were."""
+    bench = tmp_path / "bench"
+    common = ("--people", "2000", "--select", "+customer_lifecycle", "--top", "1", "--keep", str(bench))
+    first = run_script("bench_daily.py", *common, "--keep-day-1", cwd=tmp_path)
+    assert (bench / "warehouse_day_1.duckdb").is_file() and (bench / "day_1.json").is_file()
+    again = run_script("bench_daily.py", *common, "--from-day-1", cwd=tmp_path)
+    assert "generated" not in again and "held back:" not in again, again
+    assert f"day 1 from {bench / 'warehouse_day_1.duckdb'}" in again, again
+    day_1 = r"^day 1: as_of 2026-10-30, load \S+ s \([\d,]+ rows\), dbt build \d+\.\d s$"
+    assert re.findall(day_1, first, flags=re.MULTILINE) == re.findall(day_1, again, flags=re.MULTILINE) != []
+    rows = r"^day 2: as_of 2026-10-31, load \S+ s \(([\d,]+) rows,"
+    assert re.findall(rows, first, flags=re.MULTILINE) == re.findall(rows, again, flags=re.MULTILINE) != []
+    assert number(re.findall(rows, again, flags=re.MULTILINE)[0]) > 0
+    assert (bench / "warehouse_day_1.duckdb").is_file()  # kept for the next run
