@@ -187,6 +187,8 @@ def main() -> int:
         parser.error("--repeat must be at least 1")
     if (args.keep_day_1 or args.from_day_1) and not args.keep:
         parser.error("--keep-day-1 and --from-day-1 need --keep DIR")
+    if args.keep_day_1 and args.full_only:
+        parser.error("--keep-day-1 keeps day 1 for day 2: not with --full-only")
     if args.from_day_1 and (args.keep_day_1 or args.full_only or args.reuse_exports):
         parser.error("--from-day-1 goes with none of --keep-day-1, --full-only, --reuse-exports")
 
