@@ -63,7 +63,7 @@ def test_bench_daily_from_a_kept_day_1(tmp_path: Path) -> None:
     """--keep-day-1 keeps day 1's warehouse and figures; --from-day-1 runs day 2 from them again: no
     exports written, no day 1 built, the same day's rows loaded, day 1's figures reported as they were."""
     bench = tmp_path / "bench"
-    common = ("--people", "2000", "--select", "+customer_lifecycle", "--top", "1", "--keep", str(bench))
+    common = ("--people", "2000", "--select", "+int_orders_unioned", "--top", "1", "--keep", str(bench))
     first = run_script("bench_daily.py", *common, "--keep-day-1", cwd=tmp_path)
     assert (bench / "warehouse_day_1.duckdb").is_file() and (bench / "day_1.json").is_file()
     again = run_script("bench_daily.py", *common, "--from-day-1", cwd=tmp_path)
