@@ -5,7 +5,11 @@
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        post_hook="{{ delete_vanished_keys('customer_id', ref('dim_customers'), counted=true) }}",
+        pre_hook="{{ customer_pii_bind_order_ids(is_incremental() and stored_rows_are_stamped()) }}",
+        post_hook=[
+            "{{ delete_vanished_keys('customer_id', ref('dim_customers'), counted=true) }}",
+            "{{ customer_pii_reset_order_ids(is_incremental() and stored_rows_are_stamped()) }}",
+        ],
     )
 }}
 {#-
@@ -16,7 +20,9 @@
     names and addresses) change only for customers dim_customers recomputes, so a build recomputes the
     customers dim_customers rewrote since this model's last build; a customer dim_customers no longer has
     loses the row (post-hook: one row per dim_customers row, so the delete runs only when this table has
-    more rows than dim_customers, `counted`). Equals a full rebuild, bookkeeping aside.
+    more rows than dim_customers, `counted`). The marketplace staging views are read for those customers'
+    orders only (a key list the pre-hook binds, macros/incremental_key_lists.sql). Equals a full rebuild,
+    bookkeeping aside.
 -#}
 {%- set scoped = is_incremental() and stored_rows_are_stamped() %}
 
@@ -39,21 +45,25 @@ record_customers as (
 tmall as (
 
     select * from {{ ref('stg_tmall__orders') }}
+    {%- if scoped %}
+    where {{ key_list_contains(customer_pii_order_ids_variable('tmall'), 'order_id') }}
+    {%- endif %}
 
 ),
 
 jd as (
 
     select * from {{ ref('stg_jd__order_lines') }}
+    {%- if scoped %}
+    where {{ key_list_contains(customer_pii_order_ids_variable('jd'), 'order_id') }}
+    {%- endif %}
 
 ),
 
 {% if scoped %}
 customers as (
 
-    select dim.customer_id
-    from {{ ref('dim_customers') }} as dim
-    where {{ written_since_last_build('dim') }}
+    {{ customer_pii_recomputed_customers() }}
 
 ),
 {% else %}
