@@ -121,17 +121,41 @@ with_recency as (
 
 ),
 
+{#- rank() per score, from the count of customers at each value: a customer's rank is 1 + the customers
+    strictly worse (ties share it, as rank()). A group-by on the value and a window over the distinct
+    values, not a sort of every customer per score: recency and frequency take a few hundred values. At 1M
+    people the query went 0.82-0.86 -> 0.63-0.64 s in process, same scores. -#}
+{%- for score, column, worst_first in [('r', 'recency_days', 'desc'), ('f', 'frequency', 'asc'), ('m', 'monetary', 'asc')] %}
+
+{{ score }}_ranks as (
+
+    select
+        {{ column }},
+        sum(customers) over (order by {{ column }} {{ worst_first }} rows between unbounded preceding and current row)
+            - customers + 1 as {{ score }}_rank
+    from (
+        select {{ column }}, count(*) as customers
+        from with_recency
+        group by {{ column }}
+    ) as values_counted
+
+),
+{%- endfor %}
+
 scored as (
 
     select
         with_recency.*,
-        1 + floor({{ bins }} * (rank() over (order by recency_days desc) - 1)
-            / cast(count(*) over () as double)) as r_score,
-        1 + floor({{ bins }} * (rank() over (order by frequency asc) - 1)
-            / cast(count(*) over () as double)) as f_score,
-        1 + floor({{ bins }} * (rank() over (order by monetary asc) - 1)
-            / cast(count(*) over () as double)) as m_score
+        1 + floor({{ bins }} * (r_ranks.r_rank - 1) / cast(count(*) over () as double)) as r_score,
+        1 + floor({{ bins }} * (f_ranks.f_rank - 1) / cast(count(*) over () as double)) as f_score,
+        1 + floor({{ bins }} * (m_ranks.m_rank - 1) / cast(count(*) over () as double)) as m_score
     from with_recency
+    inner join r_ranks
+        on r_ranks.recency_days = with_recency.recency_days
+    inner join f_ranks
+        on f_ranks.frequency = with_recency.frequency
+    inner join m_ranks
+        on m_ranks.monetary = with_recency.monetary
 
 ),
 
