@@ -18,10 +18,15 @@
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
 {%- endmacro %}
 
-{#- A test predicate with `__last_build__` standing for the rows of `relation`'s last build. -#}
+{#- A test predicate with `__last_build__` standing for the rows of `relation`'s last build, and
+    `__last_update__` for those of its last write in a model stamped by `updated_at` instead
+    (customer_identifier_map: the run that wrote a row sets it). -#}
 {% macro last_build_where(where, relation) -%}
     {%- if where and '__last_build__' in where -%}
         {{- return(where | replace('__last_build__', '_built_at = ' ~ stored_stamp(relation))) -}}
+    {%- endif -%}
+    {%- if where and '__last_update__' in where -%}
+        {{- return(where | replace('__last_update__', 'updated_at = ' ~ stored_stamp(relation, 'updated_at'))) -}}
     {%- endif -%}
     {{- return(where) -}}
 {%- endmacro %}

@@ -75,3 +75,23 @@ def test_data_tests_of_stamped_models_check_the_last_build(manifest: dict[str, A
     assert {"fct_orders", "fct_order_lines"} <= {
         name for name, kinds in seen.items() if UNRESTRICTED in kinds
     }
+
+
+# customer_identifier_map is stamped by the run that wrote a row (updated_at), not `_built_at`
+LAST_UPDATE = "__last_update__"
+UPDATE_STAMPED = "customer_identifier_map"
+
+
+def test_data_tests_of_the_identity_map_check_its_last_write(manifest: dict[str, Any]) -> None:
+    models = _models(manifest)
+    tests = [
+        (node["test_metadata"]["name"], node["config"].get("where") or node["test_metadata"]["kwargs"].get(CHECKED_ROWS))
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and node.get("test_metadata")
+        and models.get(node.get("attached_node") or "", {}).get("name") == UPDATE_STAMPED
+    ]
+    kinds = sorted(kind for kind, _ in tests)
+    # its keys (identifier_id, identifier_key): every written key counted over all rows, so a written key
+    # repeating an older row's fails
+    assert kinds == ["accepted_values", "not_null_columns", "unique_of_checked_rows", "unique_of_checked_rows"]
+    assert [(kind, where) for kind, where in tests if where != LAST_UPDATE] == []

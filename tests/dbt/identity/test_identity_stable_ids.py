@@ -130,6 +130,32 @@ def _key_id(key: str) -> int:
     return int.from_bytes(hashlib.md5(key.encode()).digest()[:8], "little")
 
 
+def test_the_maps_key_tests_count_a_written_key_against_every_row(world: tuple[Path, Path]) -> None:
+    """The map's tests check the rows its last run wrote (newest updated_at), each key counted over every
+    row: a written row repeating an older row's key fails, which dbt's `unique` over the written rows
+    alone would pass."""
+    data_dir, work = world
+    _build(data_dir, work, data_tests=False)
+    tested = run_dbt(["test", "--select", "customer_identifier_map", "-q"], data_dir=data_dir,
+                     target_path=work / "target", check=False)
+    assert tested.success, tested.output[-3000:]
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    # a later write of one key that left the older row in place (what delete+insert must never do)
+    con.execute(
+        "insert into intermediate.customer_identifier_map"
+        " select * replace (updated_at + interval 1 day as updated_at)"
+        " from intermediate.customer_identifier_map where identifier_key = 'phone:13700000002'"
+    )
+    con.close()
+    tested = run_dbt(["test", "--select", "customer_identifier_map", "-q"], data_dir=data_dir,
+                     target_path=work / "target", check=False)
+    failed = sorted(r["unique_id"].split(".")[2] for r in tested.results() if r["status"] == "fail")
+    assert failed == [
+        "unique_of_checked_rows_customer_identifier_map___last_update____identifier_id",
+        "unique_of_checked_rows_customer_identifier_map___last_update____identifier_key",
+    ]
+
+
 def test_a_map_written_before_identifier_id_keeps_its_ids(world: tuple[Path, Path]) -> None:
     """A warehouse whose map predates its identifier_id column gains the column on the next run, filled
     with each key's id, and no customer id changes (the map opts out of full refreshes)."""
