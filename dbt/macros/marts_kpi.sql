@@ -669,13 +669,14 @@ periods as (
 
 ),
 
-{#- Reference days are period ends (<= as_of) and as_of itself. A purchase on day p makes its customer
-    active on every reference day in [p, p + active_days]: the period end of p's period, the one after
-    it (a 30-day window can reach two month ends) and as_of. Only the reference days of the periods
-    being built are kept before the customers are made distinct, and only the purchases that can reach
-    one (at most active_days before the last of them, not after it) are expanded: a day's cells build one
-    period, and the other months in scope (there for the CLV window) made three candidate rows each
-    (4.7M rows at 1M people for a quarter's 17 cells: 2.6 of the model's 8.4 CPU s). -#}
+{#- Reference days are period ends (<= as_of) and as_of itself: the start and end references of the
+    periods being built. A customer is active on a reference day with a purchase in the active_days days
+    up to it. Only the purchases that can reach one are read (at most active_days before the first of
+    them, not after the last), and each meets the reference days whose window holds it (a join on the
+    range against the few reference days). Before, each purchase made three candidate reference days
+    (its period's end, the next one, as_of), filtered afterwards: the same time for every period of a
+    full build (2.9 s in process at 1M people), and in a day's current month 0.39-0.44 -> 0.31-0.32 s
+    for the active customers, 1.24 -> 1.02 s for the whole model. -#}
 {{ p }}build_refs as (
 
     select start_ref as ref_day from {{ build_periods }}
@@ -694,36 +695,19 @@ periods as (
 
 ),
 
-{{ p }}reference_candidates as (
-
-    select dimension, dimension_value, customer_id, purchase_date,
-        {{ marts_period_end(period, 'purchase_date') }} as ref_day
-    from {{ p }}reference_purchases
-    union all
-    select dimension, dimension_value, customer_id, purchase_date,
-        {{ marts_period_end(period, marts_add_days(1, marts_period_end(period, 'purchase_date'))) }}
-    from {{ p }}reference_purchases
-    union all
-    select dimension, dimension_value, customer_id, purchase_date, as_of.as_of_date
-    from {{ p }}reference_purchases
-    cross join as_of
-
-),
-
 {{ p }}active_on as (
 
     select distinct
-        {{ p }}reference_candidates.dimension,
-        {{ p }}reference_candidates.dimension_value,
-        {{ p }}reference_candidates.customer_id,
-        {{ p }}reference_candidates.ref_day
-    from {{ p }}reference_candidates
+        {{ p }}reference_purchases.dimension,
+        {{ p }}reference_purchases.dimension_value,
+        {{ p }}reference_purchases.customer_id,
+        {{ p }}build_refs.ref_day
+    from {{ p }}build_refs
     cross join as_of
-    where {{ p }}reference_candidates.ref_day >= {{ p }}reference_candidates.purchase_date
-        and {{ p }}reference_candidates.ref_day
-            <= {{ marts_add_days(active_days, p ~ 'reference_candidates.purchase_date') }}
-        and {{ p }}reference_candidates.ref_day <= as_of.as_of_date
-        and {{ p }}reference_candidates.ref_day in (select ref_day from {{ p }}build_refs)
+    inner join {{ p }}reference_purchases
+        on {{ p }}reference_purchases.purchase_date <= {{ p }}build_refs.ref_day
+        and {{ p }}reference_purchases.purchase_date >= {{ marts_add_days(-active_days, p ~ 'build_refs.ref_day') }}
+    where {{ p }}build_refs.ref_day <= as_of.as_of_date
 
 ),
 
