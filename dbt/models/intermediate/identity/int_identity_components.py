@@ -211,7 +211,10 @@ def part_relation(con, stamp) -> pa.Table:
 
 
 def stamped(table: pa.Table, stamp) -> pa.Table:
-    return table.append_column("_built_at", pa.array([stamp] * table.num_rows, type=pa.timestamp("us")))
+    """The table with a ``_built_at`` column of ``stamp`` on every row. Arrow repeats the one value: a
+    Python list of it took 0.58 s for 3M nodes (identity bench), a third of the model's first build."""
+    column = pa.repeat(pa.scalar(stamp, type=pa.timestamp("us")), table.num_rows)
+    return table.append_column("_built_at", column)
 
 
 def model(dbt, session):
