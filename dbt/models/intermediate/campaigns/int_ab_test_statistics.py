@@ -1,4 +1,4 @@
-"""A/B test statistics per campaign x variant (scipy.stats; DuckDB has no normal or chi-square CDF).
+"""A/B test statistics per campaign x variant (scipy; DuckDB has no normal or chi-square CDF).
 
 Input: int_ab_test_groups (recipients, converters, revenue, intended share, reference flag per group).
 Every variant is compared with its campaign's reference group (control, else A):
@@ -24,7 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+# The normal and chi-square functions are scipy.special's (what scipy.stats' norm.sf / norm.ppf / chi2.sf
+# compute; identical values): importing scipy.stats cost 0.4-0.6 s of every build, the whole node when
+# nothing changed. scipy.stats is imported only for Fisher's exact test, when a comparison needs it.
+from scipy import special
 
 OUTPUT_COLUMNS = [
     "campaign_id", "campaign_name", "channel", "variant", "is_control", "is_reference", "reference_variant",
@@ -48,7 +52,7 @@ def srm_by_campaign(groups: pd.DataFrame) -> pd.DataFrame:
     g["term"] = term
     out = g.groupby("campaign_id").agg(srm_chi_square=("term", "sum"), groups=("term", "size")).reset_index()
     out["srm_degrees_of_freedom"] = out["groups"] - 1
-    out["srm_p_value"] = stats.chi2.sf(out["srm_chi_square"].to_numpy(), out["srm_degrees_of_freedom"].to_numpy())
+    out["srm_p_value"] = special.chdtrc(out["srm_degrees_of_freedom"].to_numpy(), out["srm_chi_square"].to_numpy())
     return out.drop(columns="groups")
 
 
@@ -67,9 +71,11 @@ def min_expected_cell(n: float, x: float, n_ref: float, x_ref: float) -> float:
 def two_sided_p_value(n: float, x: float, n_ref: float, x_ref: float, z: float) -> tuple[float, str]:
     """(p-value, test): Fisher's exact test when an expected cell is below 5, else the pooled z-test."""
     if min_expected_cell(n, x, n_ref, x_ref) < MIN_EXPECTED_CELL:
+        from scipy import stats
+
         table = [[int(x), int(n - x)], [int(x_ref), int(n_ref - x_ref)]]
         return float(stats.fisher_exact(table, alternative="two-sided").pvalue), "fisher_exact"
-    return float(2 * stats.norm.sf(abs(z))), "two_proportion_z"
+    return float(2 * special.ndtr(-abs(z))), "two_proportion_z"
 
 
 def ab_test_statistics(groups: pd.DataFrame, alpha: float = 0.05, power: float = 0.8,
@@ -107,8 +113,8 @@ def ab_test_statistics(groups: pd.DataFrame, alpha: float = 0.05, power: float =
     n0 = df["n_ref"].astype(float).to_numpy()
     x0 = df["x_ref"].astype(float).to_numpy()
     is_ref = df["is_reference"].astype(bool).to_numpy()
-    z_crit = stats.norm.ppf(1 - alpha / 2)
-    z_power = stats.norm.ppf(power)
+    z_crit = special.ndtri(1 - alpha / 2)
+    z_power = special.ndtri(power)
     with np.errstate(divide="ignore", invalid="ignore"):
         p1 = x / n
         p0 = x0 / n0
