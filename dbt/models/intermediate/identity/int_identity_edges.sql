@@ -68,7 +68,7 @@ identifiers as (
 
     select identifier_id, strength_rank, record_id, seen_at from {{ ref('int_identifiers') }}
     {%- if is_incremental() %}
-    where record_id in (select record_id from affected_records)
+    where {{ in_key_set('record_id', 'select record_id from affected_records') }}
     {%- endif %}
 
 ),

@@ -96,9 +96,8 @@ affected_customers as (
     union
     select stored.customer_id
     from {{ this }} as stored
-    inner join affected_records
-        on affected_records.record_key = stored.record_key
     where stored.customer_id is not null
+        and {{ in_key_set('stored.record_key', 'select record_key from affected_records') }}
 
 ),
 

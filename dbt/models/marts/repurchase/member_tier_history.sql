@@ -111,7 +111,7 @@ month_end_candidates as (
     from (
         select purchases.*
         from purchases
-        where purchases.customer_id in (select customer_id from recomputed_customers)
+        where {{ in_key_set('purchases.customer_id', 'select customer_id from recomputed_customers') }}
     ) as purchases
     {%- else %}
     from purchases
