@@ -211,23 +211,3 @@
 {% macro first_row_by(value_columns, order_columns) -%}
     {{- min_by_row(struct_of(value_columns), order_columns) -}}
 {%- endmacro %}
-
-{#- `expr in (keys_query)` as a filter on a large table, where keys_query returns few keys (a day's
-    records): the engine hashes the keys and probes the table with them. Written plainly, DuckDB guesses
-    both sizes and, when it guessed the key set the larger, hashed the whole table instead and probed it
-    with the keys: int_identity_edges hashed all 9.2M observations of a 1M day for its 32k records,
-    int_record_identity_changes 5.1M stored records for 9.5k. As a value (coalesce(.., false), the same
-    filter: a null is false in a where) the IN is a mark join, whose hash table is always the subquery's.
-    In process on a 1M day: int_identity_edges' query 0.49 -> 0.20 s (0.43 -> 0.04 s on a build with
-    nothing new), int_record_identity_changes' 0.85 -> 0.63 s. Spark and the default: the plain IN. -#}
-{% macro in_key_set(expr, keys_query) -%}
-    {{ return(adapter.dispatch('in_key_set')(expr, keys_query)) }}
-{%- endmacro %}
-
-{% macro default__in_key_set(expr, keys_query) -%}
-    {{ expr }} in ({{ keys_query }})
-{%- endmacro %}
-
-{% macro duckdb__in_key_set(expr, keys_query) -%}
-    coalesce({{ expr }} in ({{ keys_query }}), false)
-{%- endmacro %}

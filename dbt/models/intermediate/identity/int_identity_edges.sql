@@ -66,9 +66,16 @@ affected_records as (
 
 identifiers as (
 
-    select identifier_id, strength_rank, record_id, seen_at from {{ ref('int_identifiers') }}
     {%- if is_incremental() %}
-    where {{ in_key_set('record_id', 'select record_id from affected_records') }}
+    -- the day's records joined first: written as `record_id in (select ...)`, DuckDB hashed all the
+    -- observations (9.2M at 1M people) to find a day's 32k records (in process 0.49 -> 0.13 s; 0.43 ->
+    -- 0.01 s on a build with nothing new)
+    select identifiers.identifier_id, identifiers.strength_rank, identifiers.record_id, identifiers.seen_at
+    from affected_records
+    inner join {{ ref('int_identifiers') }} as identifiers
+        on identifiers.record_id = affected_records.record_id
+    {%- else %}
+    select identifier_id, strength_rank, record_id, seen_at from {{ ref('int_identifiers') }}
     {%- endif %}
 
 ),

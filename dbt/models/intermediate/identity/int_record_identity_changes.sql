@@ -96,8 +96,11 @@ affected_customers as (
     union
     select stored.customer_id
     from {{ this }} as stored
+    -- distinct: so DuckDB hashes the day's few records, not the 5.1M stored ones (at 1M people; in
+    -- process 0.89 -> 0.61 s)
+    inner join (select distinct record_key from affected_records) as affected
+        on affected.record_key = stored.record_key
     where stored.customer_id is not null
-        and {{ in_key_set('stored.record_key', 'select record_key from affected_records') }}
 
 ),
 

@@ -107,11 +107,14 @@ month_end_candidates as (
             as snapshot_date
     {%- if is_incremental() %}
     -- the recomputed customers' purchases are picked before the cross join (as a filter after it, the
-    -- semi-join probed every purchase x month: 17M rows at 1M people on a day with no change)
+    -- semi-join probed every purchase x month: 17M rows at 1M people on a day with no change), by a join
+    -- (one row per customer): written as `customer_id in (select ...)`, DuckDB hashed the 1.4M purchases
+    -- in reach instead of the day's customers (in process 0.38 -> 0.31 s)
     from (
         select purchases.*
         from purchases
-        where {{ in_key_set('purchases.customer_id', 'select customer_id from recomputed_customers') }}
+        inner join recomputed_customers
+            on recomputed_customers.customer_id = purchases.customer_id
     ) as purchases
     {%- else %}
     from purchases
