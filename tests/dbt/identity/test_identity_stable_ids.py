@@ -156,6 +156,51 @@ def test_the_maps_key_tests_count_a_written_key_against_every_row(world: tuple[P
     ]
 
 
+def test_relationships_tests_return_the_children_whose_parent_is_gone(world: tuple[Path, Path]) -> None:
+    """The project's `relationships` test (macros/test_relationships.sql, DuckDB's SQL differs from dbt's)
+    passes on a built warehouse and returns each child row whose parent row is gone: a customer deleted
+    from dim_customers fails fct_orders' test with that customer's orders, a node deleted from
+    int_identity_nodes the edge tests with that node's edges, each side counted here (the tests with
+    fct_orders or the edges as child or parent: fct_order_lines' order keys too, which still pass)."""
+    data_dir, work = world
+    _build(data_dir, work, data_tests=False)
+    selector = ["--select", "test_name:relationships,fct_orders", "test_name:relationships,int_identity_edges"]
+
+    def tested() -> dict[str, tuple[str, int]]:
+        run = run_dbt(["test", *selector, "-q"], data_dir=data_dir, target_path=work / "target", check=False)
+        return {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in run.results()}
+
+    before = tested()
+    assert len(before) == 4 and all(status == "pass" for status, _ in before.values()), before
+    ((customer_id, orders),) = _query(
+        data_dir,
+        "select customer_id, count(*) from marts.fct_orders where customer_id is not null"
+        " group by customer_id order by count(*) desc, customer_id limit 1",
+    )
+    ((node_id, from_edges, to_edges),) = _query(
+        data_dir,
+        "select node, count(*) filter (where from_id = node), count(*) filter (where to_id = node)"
+        " from intermediate.int_identity_edges, (select min(to_id) as node from intermediate.int_identity_edges)"
+        " group by node",
+    )
+    assert orders > 0 and to_edges > 0
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    con.execute("delete from marts.dim_customers where customer_id = ?", [customer_id])
+    con.execute("delete from intermediate.int_identity_nodes where identifier_id = ?", [node_id])
+    con.close()
+    after = tested()
+    expected = {
+        "relationships_fct_orders_customer_id__customer_id__ref_dim_customers_": orders,
+        "relationships_fct_order_lines_order_key__order_key__ref_fct_orders_": 0,  # fct_orders untouched
+        "relationships_int_identity_edges_from_id__identifier_id__ref_int_identity_nodes_": from_edges,
+        "relationships_int_identity_edges_to_id__identifier_id__ref_int_identity_nodes_": to_edges,
+    }
+    assert {name: failures for name, (_, failures) in after.items()} == expected
+    assert {name for name, (status, _) in after.items() if status == "fail"} == {
+        name for name, failures in expected.items() if failures
+    }
+
+
 def test_a_map_written_before_identifier_id_keeps_its_ids(world: tuple[Path, Path]) -> None:
     """A warehouse whose map predates its identifier_id column gains the column on the next run, filled
     with each key's id, and no customer id changes (the map opts out of full refreshes)."""
