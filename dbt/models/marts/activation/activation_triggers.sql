@@ -30,23 +30,26 @@ fired as (
 
 ),
 
-rfm as (
+-- the customers with a trigger today (a day's few thousand at 1M people): their rows of the customer
+-- tables are picked by a join first. Joined in the final select alone, DuckDB hashed every customer of
+-- each table (830-878k) for them: in process 0.39 -> 0.25 s, the same rows.
+fired_customers as (
 
-    select * from {{ ref('customer_rfm') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('dim_customers') }}
+    select distinct customer_id from fired
 
 ),
 
-tiers as (
+{%- for name, relation in [('rfm', 'customer_rfm'), ('customers', 'dim_customers'), ('tiers', 'member_tiers')] %}
 
-    select * from {{ ref('member_tiers') }}
+{{ name }} as (
+
+    select customer_rows.*
+    from fired_customers
+    inner join {{ ref(relation) }} as customer_rows
+        on customer_rows.customer_id = fired_customers.customer_id
 
 ),
+{%- endfor %}
 
 purchases as (
 
@@ -123,7 +126,7 @@ last_purchase as (
         max_by(purchases.channel || ':' || purchases.shop_id, purchases.ordered_at) as last_store
     from purchases
     cross join as_of
-    inner join (select distinct customer_id from fired) as fired_customers
+    inner join fired_customers
         on fired_customers.customer_id = purchases.customer_id
     where purchases.purchase_date <= as_of.as_of_date
     group by purchases.customer_id
