@@ -48,20 +48,41 @@
 
 with
 
+{%- if is_incremental() %}
+
+-- staging's events from the raw rows loaded after the watermark only (macros/staging_touches.sql: the
+-- same rule as stg_touches__events, filtered on the raw scan)
+staged as (
+
+    select *
+    from ({{ stg_touches_events(
+        raw_touches,
+        loaded_after="(select coalesce(max(_source_loaded_at), cast('1900-01-01' as timestamp)) from " ~ this ~ ")",
+    ) }}) as staged_rows
+
+),
+
+-- those already here, found from the staged keys (a `not exists` against the table hashed every stored
+-- event key, 1.9M at 1M people, even on a day without a touch file)
+already_stored as (
+
+    select stored.event_key
+    from (select distinct event_key from staged) as staged_keys
+    inner join {{ this }} as stored
+        on stored.event_key = staged_keys.event_key
+
+),
+{%- endif %}
+
 touches as (
 
     select
         {{ event_columns | join(',\n        ') }},
         _loaded_at
     {%- if is_incremental() %}
-    -- staging's events from the raw rows loaded after the watermark only, less the events already here
-    -- (macros/staging_touches.sql: the same rule as stg_touches__events, filtered on the raw scan)
-    from ({{ stg_touches_events(
-        raw_touches,
-        loaded_after="(select coalesce(max(_source_loaded_at), cast('1900-01-01' as timestamp)) from " ~ this ~ ")",
-    ) }}) as staged
+    from staged
     where not exists (
-        select 1 from {{ this }} as stored where stored.event_key = staged.event_key
+        select 1 from already_stored where already_stored.event_key = staged.event_key
     )
     {%- else %}
     from {{ ref('stg_touches__events') }}
@@ -72,16 +93,23 @@ touches as (
 {%- if is_incremental() %}
 
 -- the events of earlier builds whose record's identity outcome changed since this table's last build
--- (int_record_identity_changes), from their own columns: their identity is looked up again below
+-- (int_record_identity_changes), from their own columns: their identity is looked up again below. The
+-- changed touch records' event keys are joined to the stored events (`'touches:' || event_key in (...)`
+-- made the key of every stored event and read all their columns first)
 stored as (
 
     select
-        {{ event_columns | join(',\n        ') }},
-        _source_loaded_at as _loaded_at
-    from {{ this }}
-    where 'touches:' || event_key in (
-        {{ keys_written_since_last_build(ref('int_record_identity_changes'), 'record_key') }}
-    )
+        {%- for column in event_columns %}
+        stored_events.{{ column }},
+        {%- endfor %}
+        stored_events._source_loaded_at as _loaded_at
+    from (
+        select distinct substr(record_key, {{ 'touches:' | length + 1 }}) as event_key
+        from ({{ keys_written_since_last_build(ref('int_record_identity_changes'), 'record_key') }}) as written
+        where record_key like 'touches:%'
+    ) as changed
+    inner join {{ this }} as stored_events
+        on stored_events.event_key = changed.event_key
 
 ),
 
