@@ -1,15 +1,17 @@
-{#- Month-end snapshots of member tiers: for every month end before as_of and for as_of itself, each
-    customer with at least one purchase in the tier_window_months months up to that day (day > snapshot
-    minus the window), with the rolling spend (the one net-spend rule, macros/marts_net_spend.sql: returns
-    in the window lower it, floored at 0), purchases and tier (as member_tiers computes it). A customer
-    absent from a snapshot had no purchase in its window (tier 'none'). Built without a range join: a purchase counts towards the
-    snapshots at the ends of its own month and the next window-1 months, and towards as_of.
+{#- Month-end snapshots of member tiers: for every month end before as_of, each customer with at least
+    one purchase in the tier_window_months months up to that day (day > snapshot minus the window), with
+    the rolling spend (the one net-spend rule, macros/marts_net_spend.sql: returns in the window lower it,
+    floored at 0), purchases and tier (as member_tiers computes it). A customer absent from a snapshot had
+    no purchase in its window (tier 'none'). The tiers as of as_of are member_tiers' (by the same rule): a
+    snapshot of as_of here was rewritten whole every day (DECISIONLOG "The tiers of as_of are
+    member_tiers'"). Built without a range join: a purchase counts towards the snapshots at the ends of its
+    own month and the next window-1 months.
 
     Incremental: past snapshots of a customer whose orders did not change stay as they are. A build
     recomputes the snapshots of customers whose orders changed since the last build
     (int_customer_order_state.spend_changed_at), plus every snapshot dated on or after the last build's
-    as_of (the new day's as_of snapshot and any month end passed since); everything when the tier vars
-    changed or as_of moved back. It appends them, and a post-hook deletes the earlier rows they replace.
+    as_of (a month end passed since: most days none); everything when the tier vars changed or as_of
+    moved back. It appends them, and a post-hook deletes the earlier rows they replace.
     Equals a full rebuild, bookkeeping aside; see macros/marts_customer_state.sql. -#}
 {{
     config(
@@ -139,27 +141,12 @@ month_end_candidates as (
 
 ),
 
-as_of_candidates as (
-
-    select
-        purchases.customer_id,
-        purchases.purchase_date,
-        purchases.net_amount,
-        purchases.is_purchase,
-        as_of.as_of_date as snapshot_date
-    from purchases
-    cross join as_of
-
-),
-
 contributions as (
 
     select month_end_candidates.*
     from month_end_candidates
     cross join as_of
     where month_end_candidates.snapshot_date < as_of.as_of_date
-    union all
-    select * from as_of_candidates
 
 ),
 

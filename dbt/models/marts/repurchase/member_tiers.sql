@@ -5,9 +5,11 @@
     from dim_customers (the member export) where present; member_level_tier is that level as a tier code
     (var member_level_tiers) and tier_differs_from_member_level flags a computed tier that disagrees with
     it (null where the customer has no level, or one the var does not list).
-    The window's values are member_tier_history's as_of snapshot (the same rule, kept incrementally), the
-    scope int_customer_order_state's customers with a purchase (one row per customer, kept for this
-    as_of); a customer without a purchase in the window has no snapshot: 0, 0, tier none. -#}
+    The window's values are computed here from the orders in it (member_tier_history keeps the month ends
+    by the same rule: a snapshot of as_of there was 555k rows deleted and appended every day at 1M people,
+    re-dated to the new as_of); the scope is int_customer_order_state's customers with a purchase (one row
+    per customer, kept for this as_of); a customer without a purchase in the window: 0, 0, tier none. -#}
+{%- set window_months = var('tier_window_months') -%}
 
 with
 
@@ -28,12 +30,20 @@ scope as (
 
 ),
 
+-- the orders that move money in the window (the one net-spend rule, macros/marts_net_spend.sql): spend
+-- and purchases of each customer with a purchase in it
 snapshot as (
 
-    select history.customer_id, history.rolling_spend, history.rolling_orders
-    from {{ ref('member_tier_history') }} as history
+    select
+        spend_orders.customer_id,
+        {{ marts_net_spend('spend_orders.net_amount') }} as rolling_spend,
+        sum(case when spend_orders.is_purchase then 1 else 0 end) as rolling_orders
+    from ({{ marts_spend_orders() }}) as spend_orders
     cross join as_of
-    where history.snapshot_date = as_of.as_of_date
+    where spend_orders.customer_id is not null
+        and spend_orders.order_date > {{ marts_add_months(-window_months, 'as_of.as_of_date') }}
+    group by spend_orders.customer_id
+    having sum(case when spend_orders.is_purchase then 1 else 0 end) > 0
 
 ),
 
