@@ -5,10 +5,10 @@
     from dim_customers (the member export) where present; member_level_tier is that level as a tier code
     (var member_level_tiers) and tier_differs_from_member_level flags a computed tier that disagrees with
     it (null where the customer has no level, or one the var does not list).
-    The window's values are computed here from the orders in it (member_tier_history keeps the month ends
-    by the same rule: a snapshot of as_of there was 555k rows deleted and appended every day at 1M people,
-    re-dated to the new as_of); the scope is int_customer_order_state's customers with a purchase (one row
-    per customer, kept for this as_of); a customer without a purchase in the window: 0, 0, tier none. -#}
+    The window's values are computed here from the orders in it. member_tier_history keeps the month
+    ends by the same rule; a snapshot of as_of there was re-dated every day (about 550k rows deleted and
+    appended at 1M people). The scope is int_customer_order_state's customers with a purchase (one row per
+    customer, kept for this as_of); a customer without a purchase in the window: 0, 0, tier none. -#}
 {%- set window_months = var('tier_window_months') -%}
 
 with
