@@ -15,6 +15,26 @@
     end
 {%- endmacro %}
 
+{#- The tier window ending on `day_expr`: an order day after day minus tier_window_months, up to and
+    including the day. One rule for member_tiers (as_of), member_tier_history (month ends) and the
+    tier-upgrade trigger (as_of and the day before). -#}
+{% macro marts_tier_window(order_date_expr, day_expr) -%}
+    {{ order_date_expr }} <= {{ day_expr }}
+        and {{ order_date_expr }} > {{ marts_add_months(-var('tier_window_months'), day_expr) }}
+{%- endmacro %}
+
+{#- A customer's totals over their orders in a tier window (rows of marts_spend_orders; `prefix` qualifies
+    the columns): rolling_spend by the one net-spend rule, rolling_orders the purchases. -#}
+{% macro marts_tier_window_totals(prefix='') -%}
+        {{ marts_net_spend(prefix ~ 'net_amount') }} as rolling_spend,
+        sum(case when {{ prefix }}is_purchase then 1 else 0 end) as rolling_orders
+{%- endmacro %}
+
+{#- The having of those totals: a customer has a window's row only with a purchase in it. -#}
+{% macro marts_tier_window_has_purchase(prefix='') -%}
+    sum(case when {{ prefix }}is_purchase then 1 else 0 end) > 0
+{%- endmacro %}
+
 {#- The Chinese label of a tier code (the playbook's names). -#}
 {% macro marts_tier_label(tier_expr) -%}
     case {{ tier_expr }}

@@ -129,24 +129,21 @@ tier_moved_customers as (
 
 ),
 
--- the tier on as_of and on the day before: the same window rule as member_tier_history
+-- the tier on as_of and on the day before: the window rule of member_tiers (macros/marts_tiers.sql)
 tier_days as (
 
     select
         spend_orders.customer_id,
         day_offsets.offset_days,
-        {{ marts_net_spend('net_amount') }} as rolling_spend,
-        sum(case when spend_orders.is_purchase then 1 else 0 end) as rolling_orders
+        {{ marts_tier_window_totals('spend_orders.') }}
     from spend_orders
     cross join as_of
     cross join (select 0 as offset_days union all select 1) as day_offsets
     inner join tier_moved_customers
         on tier_moved_customers.customer_id = spend_orders.customer_id
-    where spend_orders.order_date <= {{ marts_add_days('-day_offsets.offset_days', 'as_of.as_of_date') }}
-        and spend_orders.order_date > {{ marts_add_months(-tier_window,
-            marts_add_days('-day_offsets.offset_days', 'as_of.as_of_date')) }}
+    where {{ marts_tier_window('spend_orders.order_date', marts_add_days('-day_offsets.offset_days', 'as_of.as_of_date')) }}
     group by spend_orders.customer_id, day_offsets.offset_days
-    having sum(case when spend_orders.is_purchase then 1 else 0 end) > 0
+    having {{ marts_tier_window_has_purchase('spend_orders.') }}
 
 ),
 

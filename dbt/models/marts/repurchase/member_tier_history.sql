@@ -154,8 +154,7 @@ in_window as (
 
     select *
     from contributions
-    where purchase_date <= snapshot_date
-        and purchase_date > {{ marts_add_months(-window_months, 'snapshot_date') }}
+    where {{ marts_tier_window('purchase_date', 'snapshot_date') }}
 
 ),
 
@@ -164,11 +163,10 @@ snapshots as (
     select
         customer_id,
         snapshot_date,
-        {{ marts_net_spend('net_amount') }} as rolling_spend,
-        sum(case when is_purchase then 1 else 0 end) as rolling_orders
+        {{ marts_tier_window_totals() }}
     from in_window
     group by customer_id, snapshot_date
-    having sum(case when is_purchase then 1 else 0 end) > 0
+    having {{ marts_tier_window_has_purchase() }}
 
 ),
 

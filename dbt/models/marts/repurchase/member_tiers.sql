@@ -9,7 +9,6 @@
     ends by the same rule; a snapshot of as_of there was re-dated every day (about 550k rows deleted and
     appended at 1M people). The scope is int_customer_order_state's customers with a purchase (one row per
     customer, kept for this as_of); a customer without a purchase in the window: 0, 0, tier none. -#}
-{%- set window_months = var('tier_window_months') -%}
 
 with
 
@@ -36,14 +35,13 @@ snapshot as (
 
     select
         spend_orders.customer_id,
-        {{ marts_net_spend('spend_orders.net_amount') }} as rolling_spend,
-        sum(case when spend_orders.is_purchase then 1 else 0 end) as rolling_orders
+        {{ marts_tier_window_totals('spend_orders.') }}
     from ({{ marts_spend_orders() }}) as spend_orders
     cross join as_of
     where spend_orders.customer_id is not null
-        and spend_orders.order_date > {{ marts_add_months(-window_months, 'as_of.as_of_date') }}
+        and {{ marts_tier_window('spend_orders.order_date', 'as_of.as_of_date') }}
     group by spend_orders.customer_id
-    having sum(case when spend_orders.is_purchase then 1 else 0 end) > 0
+    having {{ marts_tier_window_has_purchase('spend_orders.') }}
 
 ),
 
