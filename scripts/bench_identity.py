@@ -269,8 +269,8 @@ def synthesise(con: duckdb.DuckDBPyConnection, people: int, scale: float) -> dic
 
 
 def _descendants_usage() -> tuple[int, float]:
-    """Resident set size (bytes) and CPU seconds used so far (user + system, all threads) of every process
-    descending from this one (the dbt child), from /proc."""
+    """Resident set size (bytes) and CPU seconds used so far (user + system, all threads, and the children each
+    has reaped) of every process descending from this one (the dbt child), from /proc."""
     page = os.sysconf("SC_PAGE_SIZE")
     ticks = os.sysconf("SC_CLK_TCK")
     ours = descendants(os.getpid())
@@ -281,7 +281,7 @@ def _descendants_usage() -> tuple[int, float]:
                 rss += int(fh.read().split()[1]) * page
             with open(f"/proc/{pid}/stat") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
-                cpu_ticks += int(fields[11]) + int(fields[12])  # utime, stime
+                cpu_ticks += sum(int(field) for field in fields[11:15])  # utime, stime, cutime, cstime
         except (OSError, IndexError, ValueError):
             continue
     return rss, cpu_ticks / ticks
@@ -298,8 +298,13 @@ class RssSampler(threading.Thread):
         self._halt = threading.Event()
 
     def run(self) -> None:
+        cpu_so_far = 0.0
         while not self._halt.is_set():
-            self.samples.append((time.time(), *_descendants_usage()))
+            rss, cpu = _descendants_usage()
+            # A process that exits between two samples takes its CPU seconds out of the sum until its parent
+            # reaps it; the running maximum keeps the figure from going back (a negative model CPU, once in CI)
+            cpu_so_far = max(cpu_so_far, cpu)
+            self.samples.append((time.time(), rss, cpu_so_far))
             time.sleep(self.interval)
 
     def stop(self) -> None:

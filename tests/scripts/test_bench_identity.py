@@ -25,7 +25,7 @@ def test_bench_identity_tiny(tmp_path: Path) -> None:
     for model in ("int_identifier_candidates", "int_identity_components", "customer_identifier_map",
                   "fct_orders", "dim_customers"):  # fmt: skip
         # seconds, CPU seconds, peak RSS
-        assert re.search(rf"^{model}\s+\d+\.\d+\s+\d+\.\d+\s+\d+\.\d+ GB$", output, flags=re.MULTILINE), model
+        assert re.search(rf"^{model}\s+\d+\.\d+\s+\d+\.\d+\s+\d+\.\d+ GB$", output, flags=re.MULTILINE), (model, output)
     assert number(figure(output, "customers")) > 0
     assert number(figure(output, "hubs")) > 0  # the store phones typed for walk-ins
     assert number(figure(output, "map rows changed by re-run")) == 0
