@@ -31,7 +31,7 @@ scope as (
 
 -- the orders that move money in the window (the one net-spend rule, macros/marts_net_spend.sql): spend
 -- and purchases of each customer with a purchase in it
-snapshot as (
+window_totals as (
 
     select
         spend_orders.customer_id,
@@ -56,12 +56,12 @@ rolling as (
     select
         scope.customer_id,
         as_of.as_of_date,
-        coalesce(snapshot.rolling_spend, 0) as rolling_spend,
-        coalesce(snapshot.rolling_orders, 0) as rolling_orders
+        coalesce(window_totals.rolling_spend, 0) as rolling_spend,
+        coalesce(window_totals.rolling_orders, 0) as rolling_orders
     from scope
     cross join as_of
-    left join snapshot
-        on snapshot.customer_id = scope.customer_id
+    left join window_totals
+        on window_totals.customer_id = scope.customer_id
 
 ),
 
